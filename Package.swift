@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Distill",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DistillCore", targets: ["DistillCore"]),
+        .library(name: "DistillNN", targets: ["DistillNN"]),
+        .executable(name: "distill", targets: ["distill"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "DistillCore",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+        ),
+        .target(name: "DistillNN", dependencies: ["DistillCore"]),
+        .executableTarget(
+            name: "distill",
+            dependencies: [
+                "DistillCore", "DistillNN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"]),
+        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore"]),
+    ]
+)

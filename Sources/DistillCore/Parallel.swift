@@ -1,0 +1,67 @@
+import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// How many CPU threads Distill's compute uses: BLAS threads and the width of ``parallelFor(_:grain:_:)``.
+///
+/// The rule that avoids oversubscription: when `callers` threads run models concurrently (e.g. a server's
+/// workers), each gets `threads / callers` compute threads, so BLAS threads x caller threads <= cores.
+public enum ComputeThreads {
+    private static let width = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Threads each compute call may use.
+    public static var count: Int { width.load(ordering: .relaxed) }
+
+    /// Sets the thread budget: `threads` in total (default: all cores), shared by `callers` concurrent callers.
+    public static func configure(threads: Int? = nil, callers: Int = 1) {
+        let total = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let each = max(1, total / max(1, callers))
+        width.store(each, ordering: .relaxed)
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(Int32(each))
+        #endif
+    }
+
+    /// Threads OpenBLAS reports it will use (the same as ``count`` after ``configure(threads:callers:)``).
+    public static var blasThreads: Int {
+        #if canImport(Accelerate)
+        return count
+        #else
+        return Int(openblas_get_num_threads())
+        #endif
+    }
+}
+
+/// Calls `body` on disjoint ranges covering `0..<count`, in parallel when `count` is large.
+///
+/// Ranges are cut every `grain` elements whatever the thread count, so per-range results (and anything
+/// combined from them in range order) are the same with 1 or many threads.
+public func parallelFor(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Void) {
+    let chunks = (count + grain - 1) / grain
+    let workers = min(ComputeThreads.count, chunks)
+    if workers <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let box = UnsafeSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var c = w
+            while c < chunks {
+                box.value(c * grain..<min(count, (c + 1) * grain))
+                c += workers
+            }
+        }
+    }
+}
+
+/// Wraps a value that is safe to share across the workers of one `parallelFor` (disjoint writes).
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
