@@ -32,7 +32,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"]),
+        .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore"]),
     ]
 )

@@ -1,0 +1,115 @@
+import DistillCore
+import DistillNN
+import Foundation
+import Testing
+
+@Suite("Optimizers, clipping and schedules")
+struct OptimizerTests {
+    @Test("one AdamW step equals the closed form")
+    func adamWOneStep() {
+        let w = Tensor(shape: [3], scalars: [0.5, -1.0, 2.0]).reshaped([1, 3])
+        let b = Tensor(shape: [3], scalars: [0.1, 0.2, 0.3])
+        var grads = Gradients()
+        grads[w] = Tensor(shape: [1, 3], scalars: [0.2, -0.4, 1e-3])
+        grads[b] = Tensor(shape: [3], scalars: [1, 1, 1])
+        let opt = AdamW(learningRate: 0.01, weightDecay: 0.1)
+        opt.update([NamedParameter("layer.weight", w), NamedParameter("layer.bias", b)], gradients: grads)
+        // Step 1: m̂ = g, v̂ = g², so the Adam part is lr · g / (|g| + ε) = lr · sign(g) (up to ε).
+        let lr = 0.01, wd = 0.1, eps = 1e-8
+        let expectW = zip([0.5, -1.0, 2.0], [0.2, -0.4, 1e-3]).map { p, g in p - lr * wd * p - lr * g / (abs(g) + eps) }
+        let expectB = [0.1, 0.2, 0.3].map { p in p - lr * 1 / (1 + eps) }  // bias: no weight decay
+        for (got, want) in zip(w.scalars, expectW) { #expect(abs(Double(got) - want) < 1e-6) }
+        for (got, want) in zip(b.scalars, expectB) { #expect(abs(Double(got) - want) < 1e-6) }
+        #expect(opt.step == 1)
+    }
+
+    @Test("AdamW over 5 steps matches a float64 reference with bias correction")
+    func adamWSteps() {
+        let p = Tensor(shape: [2, 2], scalars: [1, -2, 3, -4])
+        let opt = AdamW(learningRate: 0.05, beta1: 0.8, beta2: 0.95, epsilon: 1e-6, weightDecay: 0.02)
+        var ref = [1.0, -2, 3, -4], m = [Double](repeating: 0, count: 4), v = m
+        for t in 1...5 {
+            let g = ref.enumerated().map { i, x in 0.3 * x + Double(i) - 1 }  // any gradient sequence
+            var grads = Gradients()
+            grads[p] = Tensor(shape: [2, 2], scalars: g.map(Float.init))
+            opt.update([NamedParameter("w", p)], gradients: grads)
+            for i in 0..<4 {
+                ref[i] -= 0.05 * 0.02 * ref[i]
+                m[i] = 0.8 * m[i] + 0.2 * g[i]
+                v[i] = 0.95 * v[i] + 0.05 * g[i] * g[i]
+                let mh = m[i] / (1 - pow(0.8, Double(t))), vh = v[i] / (1 - pow(0.95, Double(t)))
+                ref[i] -= 0.05 * mh / (vh.squareRoot() + 1e-6)
+            }
+        }
+        for (got, want) in zip(p.scalars, ref) { #expect(abs(Double(got) - want) < 1e-5) }
+    }
+
+    @Test("AdamW state round-trips and refuses wrong shapes")
+    func adamWState() throws {
+        let p = Tensor(shape: [2], scalars: [1, 2])
+        let opt = AdamW()
+        var grads = Gradients()
+        grads[p] = Tensor(shape: [2], scalars: [0.5, -0.5])
+        opt.update([NamedParameter("w", p)], gradients: grads)
+        let (step, tensors) = opt.state()
+        #expect(step == 1)
+        let m = try #require(tensors["w.exp_avg"]).scalars
+        #expect(abs(m[0] - 0.05) < 1e-7 && abs(m[1] + 0.05) < 1e-7)
+        let other = AdamW()
+        try other.load(step: step, tensors: tensors, parameters: [NamedParameter("w", p)])
+        #expect(other.step == 1 && other.state().tensors["w.exp_avg_sq"]?.scalars == tensors["w.exp_avg_sq"]?.scalars)
+        #expect(throws: OptimizerError.self) {
+            try other.load(step: 1, tensors: ["w.exp_avg": Tensor(zeros: [3])], parameters: [NamedParameter("w", p)])
+        }
+    }
+
+    @Test("the default weight-decay exclusion rule")
+    func decayRule() {
+        #expect(NamedParameter.isExcludedFromWeightDecay(NamedParameter("encoder.layer.0.output.LayerNorm.weight", Tensor(zeros: [4, 4]))))
+        #expect(NamedParameter.isExcludedFromWeightDecay(NamedParameter("classifier.bias", Tensor(zeros: [2, 2]))))
+        #expect(NamedParameter.isExcludedFromWeightDecay(NamedParameter("scale", Tensor(zeros: [4]))))
+        #expect(!NamedParameter.isExcludedFromWeightDecay(NamedParameter("classifier.weight", Tensor(zeros: [2, 4]))))
+    }
+
+    @Test("SGD with momentum matches PyTorch's update over two steps")
+    func sgdMomentum() {
+        let p = Tensor(shape: [2], scalars: [1, -1])
+        let opt = SGD(learningRate: 0.1, momentum: 0.9)
+        for g in [[1.0, 2.0], [0.5, -1.0]] as [[Float]] {
+            var grads = Gradients()
+            grads[p] = Tensor(shape: [2], scalars: g)
+            opt.update([NamedParameter("w", p)], gradients: grads)
+        }
+        // b1 = g1 = [1, 2]; p1 = [0.9, -1.2]; b2 = 0.9 b1 + g2 = [1.4, 0.8]; p2 = [0.76, -1.28]
+        #expect(abs(p.scalars[0] - 0.76) < 1e-6 && abs(p.scalars[1] + 1.28) < 1e-6)
+    }
+
+    @Test("clipping scales to the max norm and reports the old norm")
+    func clipping() {
+        let a = Tensor(zeros: [2]), b = Tensor(zeros: [1])
+        var grads = Gradients()
+        grads[a] = Tensor(shape: [2], scalars: [3, 0])
+        grads[b] = Tensor(shape: [1], scalars: [4])
+        let before = clipGradientsByGlobalNorm(&grads, maxNorm: 1)
+        #expect(abs(before - 5) < 1e-6)
+        #expect(abs(grads.globalNorm - 1) < 1e-5)
+        #expect(abs(grads[a]!.scalars[0] - 0.6) < 1e-5)
+        let untouched = clipGradientsByGlobalNorm(&grads, maxNorm: 10)
+        #expect(abs(untouched - 1) < 1e-5 && abs(grads[b]!.scalars[0] - 0.8) < 1e-5)
+    }
+
+    @Test("schedules: constant, warmup + linear, warmup + cosine")
+    func schedules() {
+        #expect(LearningRateSchedule.constant(0.3).learningRate(at: 1000) == 0.3)
+        let linear = LearningRateSchedule.warmupLinearDecay(peak: 1, warmupSteps: 10, totalSteps: 110)
+        #expect(linear.learningRate(at: 0) == 0)
+        #expect(linear.learningRate(at: 5) == 0.5)
+        #expect(linear.learningRate(at: 10) == 1)
+        #expect(abs(linear.learningRate(at: 60) - 0.5) < 1e-6)
+        #expect(linear.learningRate(at: 110) == 0 && linear.learningRate(at: 500) == 0)
+        let cosine = LearningRateSchedule.warmupCosineDecay(peak: 2, warmupSteps: 4, totalSteps: 104, minimum: 0.2)
+        #expect(cosine.learningRate(at: 2) == 1)
+        #expect(abs(cosine.learningRate(at: 54) - 1.1) < 1e-5)  // halfway: min + (peak - min) / 2
+        #expect(abs(cosine.learningRate(at: 104) - 0.2) < 1e-6)
+    }
+}
