@@ -29,6 +29,8 @@ let package = Package(
             name: "distill",
             dependencies: [
                 "DistillCore", "DistillNN",
+                // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -7,10 +7,11 @@ import Accelerate
 import CBLAS
 #endif
 
-/// How many CPU threads Distill's compute uses: BLAS threads and the width of ``parallelFor(_:grain:_:)``.
+/// How many CPU threads Distill's compute uses: the width of ``parallelFor(_:grain:_:)`` and of GEMM splitting.
 ///
+/// BLAS runs single-threaded inside each call (see ``BLAS``), so the only compute threads are these.
 /// The rule that avoids oversubscription: when `callers` threads run models concurrently (e.g. a server's
-/// workers), each gets `threads / callers` compute threads, so BLAS threads x caller threads <= cores.
+/// workers), each gets `threads / callers` compute threads, so compute threads x callers <= cores.
 public enum ComputeThreads {
     private static let width = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
 
@@ -22,15 +23,13 @@ public enum ComputeThreads {
         let total = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let each = max(1, total / max(1, callers))
         width.store(each, ordering: .relaxed)
-        #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(each))
-        #endif
     }
 
-    /// Threads OpenBLAS reports it will use (the same as ``count`` after ``configure(threads:callers:)``).
+    /// Threads the BLAS library uses inside one call (1 once Distill has issued a GEMM).
     public static var blasThreads: Int {
+        _ = BLAS.singleThreaded
         #if canImport(Accelerate)
-        return count
+        return 1
         #else
         return Int(openblas_get_num_threads())
         #endif

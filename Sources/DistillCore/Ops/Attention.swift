@@ -19,10 +19,8 @@ public func attentionProbabilities(query: Tensor, key: Tensor, mask: Tensor? = n
     let alpha = scale ?? 1 / Float(d).squareRoot()
     let out = Tensor(uninitializedShape: scoresShape)
     let pq = query.storage.pointer, pk = key.storage.pointer, pp = out.storage.pointer
-    for p in 0..<batch {
-        BLAS.sgemm(transposeA: false, transposeB: true, m: sq, n: sk, k: d, alpha: alpha,
-                   a: pq + p * sq * d, lda: d, b: pk + p * sk * d, ldb: d, beta: 0, c: pp + p * sq * sk, ldc: sk)
-    }
+    BLAS.sgemmBatched(count: batch, transposeA: false, transposeB: true, m: sq, n: sk, k: d, alpha: alpha,
+                      a: pq, lda: d, strideA: sq * d, b: pk, ldb: d, strideB: sk * d, beta: 0, c: pp, ldc: sk, strideC: sq * sk)
     let rows = batch * sq
     if let mask {
         require((try? Shapes.broadcast(scoresShape, mask.shape)) == scoresShape,
@@ -56,16 +54,13 @@ public func attentionProbabilities(query: Tensor, key: Tensor, mask: Tensor? = n
                 for j in 0..<sk { sr[j] = pr[j] * (gr[j] - dot) }
             }
         }
-        for p in 0..<batch {
-            let s = ps + p * sq * sk
-            if let gq { // dQ[Sq,D] += alpha * dS[Sq,Sk] K[Sk,D]
-                BLAS.sgemm(transposeA: false, transposeB: false, m: sq, n: d, k: sk, alpha: alpha,
-                           a: s, lda: sk, b: pk + p * sk * d, ldb: d, beta: 1, c: gq + p * sq * d, ldc: d)
-            }
-            if let gk { // dK[Sk,D] += alpha * dS[Sq,Sk]ᵀ Q[Sq,D]
-                BLAS.sgemm(transposeA: true, transposeB: false, m: sk, n: d, k: sq, alpha: alpha,
-                           a: s, lda: sk, b: pq + p * sq * d, ldb: d, beta: 1, c: gk + p * sk * d, ldc: d)
-            }
+        if let gq { // dQ[Sq,D] += alpha * dS[Sq,Sk] K[Sk,D]
+            BLAS.sgemmBatched(count: batch, transposeA: false, transposeB: false, m: sq, n: d, k: sk, alpha: alpha,
+                              a: ps, lda: sk, strideA: sq * sk, b: pk, ldb: d, strideB: sk * d, beta: 1, c: gq, ldc: d, strideC: sq * d)
+        }
+        if let gk { // dK[Sk,D] += alpha * dS[Sq,Sk]ᵀ Q[Sq,D]
+            BLAS.sgemmBatched(count: batch, transposeA: true, transposeB: false, m: sk, n: d, k: sq, alpha: alpha,
+                              a: ps, lda: sk, strideA: sq * sk, b: pq, ldb: d, strideB: sq * d, beta: 1, c: gk, ldc: d, strideC: sk * d)
         }
     }
     return out

@@ -29,39 +29,42 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let lda = ac, ldb = bc
     let aStride = m * k, bStride = sharedB ? 0 : k * n, cStride = m * n
     let pa = a.storage.pointer, pb = b.storage.pointer, pc = out.storage.pointer
-    for p in 0..<gemms {
-        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k,
-                   a: pa + p * aStride, lda: lda, b: pb + p * bStride, ldb: ldb, beta: 0, c: pc + p * cStride, ldc: n)
-    }
+    BLAS.sgemmBatched(count: gemms, transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k,
+                      a: pa, lda: lda, strideA: aStride, b: pb, ldb: ldb, strideB: bStride,
+                      beta: 0, c: pc, ldc: n, strideC: cStride)
     recordIfNeeded(out, inputs: [a, b]) { tape, g in
         if let ga = tape.gradient(of: a) {
-            for p in 0..<gemms {
-                let dC = g + p * cStride, B = pb + p * bStride, dA = ga + p * aStride
-                switch (transposeA, transposeB) {
-                case (false, false): // dA[M,K] += dC[M,N] B[K,N]^T
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: k, k: n, a: dC, lda: n, b: B, ldb: ldb, beta: 1, c: dA, ldc: lda)
-                case (false, true): // dA[M,K] += dC[M,N] B[N,K]
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: k, k: n, a: dC, lda: n, b: B, ldb: ldb, beta: 1, c: dA, ldc: lda)
-                case (true, false): // dA[K,M] += B[K,N] dC[M,N]^T
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: k, n: rows, k: n, a: B, lda: ldb, b: dC, ldb: n, beta: 1, c: dA, ldc: lda)
-                case (true, true): // dA[K,M] += B[N,K]^T dC[M,N]^T
-                    BLAS.sgemm(transposeA: true, transposeB: true, m: k, n: rows, k: n, a: B, lda: ldb, b: dC, ldb: n, beta: 1, c: dA, ldc: lda)
-                }
+            // Per batch entry: dC at g, B at pb, dA at ga (strides cStride, bStride, aStride).
+            switch (transposeA, transposeB) {
+            case (false, false): // dA[M,K] += dC[M,N] B[K,N]^T
+                BLAS.sgemmBatched(count: gemms, transposeA: false, transposeB: true, m: rows, n: k, k: n, a: g, lda: n, strideA: cStride,
+                                  b: pb, ldb: ldb, strideB: bStride, beta: 1, c: ga, ldc: lda, strideC: aStride)
+            case (false, true): // dA[M,K] += dC[M,N] B[N,K]
+                BLAS.sgemmBatched(count: gemms, transposeA: false, transposeB: false, m: rows, n: k, k: n, a: g, lda: n, strideA: cStride,
+                                  b: pb, ldb: ldb, strideB: bStride, beta: 1, c: ga, ldc: lda, strideC: aStride)
+            case (true, false): // dA[K,M] += B[K,N] dC[M,N]^T
+                BLAS.sgemmBatched(count: gemms, transposeA: false, transposeB: true, m: k, n: rows, k: n, a: pb, lda: ldb, strideA: bStride,
+                                  b: g, ldb: n, strideB: cStride, beta: 1, c: ga, ldc: lda, strideC: aStride)
+            case (true, true): // dA[K,M] += B[N,K]^T dC[M,N]^T
+                BLAS.sgemmBatched(count: gemms, transposeA: true, transposeB: true, m: k, n: rows, k: n, a: pb, lda: ldb, strideA: bStride,
+                                  b: g, ldb: n, strideB: cStride, beta: 1, c: ga, ldc: lda, strideC: aStride)
             }
         }
         if let gb = tape.gradient(of: b) {
-            for p in 0..<gemms {
-                let dC = g + p * cStride, A = pa + p * aStride, dB = gb + p * bStride
-                switch (transposeA, transposeB) {
-                case (false, false): // dB[K,N] += A[M,K]^T dC[M,N]
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: n, k: rows, a: A, lda: lda, b: dC, ldb: n, beta: 1, c: dB, ldc: ldb)
-                case (false, true): // dB[N,K] += dC[M,N]^T A[M,K]
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: n, n: k, k: rows, a: dC, lda: n, b: A, ldb: lda, beta: 1, c: dB, ldc: ldb)
-                case (true, false): // dB[K,N] += A[K,M] dC[M,N]
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: k, n: n, k: rows, a: A, lda: lda, b: dC, ldb: n, beta: 1, c: dB, ldc: ldb)
-                case (true, true): // dB[N,K] += dC[M,N]^T A[K,M]^T
-                    BLAS.sgemm(transposeA: true, transposeB: true, m: n, n: k, k: rows, a: dC, lda: n, b: A, ldb: lda, beta: 1, c: dB, ldc: ldb)
-                }
+            // A shared B (bStride 0) accumulates its gradient over the batch, in order.
+            switch (transposeA, transposeB) {
+            case (false, false): // dB[K,N] += A[M,K]^T dC[M,N]
+                BLAS.sgemmBatched(count: gemms, transposeA: true, transposeB: false, m: k, n: n, k: rows, a: pa, lda: lda, strideA: aStride,
+                                  b: g, ldb: n, strideB: cStride, beta: 1, c: gb, ldc: ldb, strideC: bStride)
+            case (false, true): // dB[N,K] += dC[M,N]^T A[M,K]
+                BLAS.sgemmBatched(count: gemms, transposeA: true, transposeB: false, m: n, n: k, k: rows, a: g, lda: n, strideA: cStride,
+                                  b: pa, ldb: lda, strideB: aStride, beta: 1, c: gb, ldc: ldb, strideC: bStride)
+            case (true, false): // dB[K,N] += A[K,M] dC[M,N]
+                BLAS.sgemmBatched(count: gemms, transposeA: false, transposeB: false, m: k, n: n, k: rows, a: pa, lda: lda, strideA: aStride,
+                                  b: g, ldb: n, strideB: cStride, beta: 1, c: gb, ldc: ldb, strideC: bStride)
+            case (true, true): // dB[N,K] += dC[M,N]^T A[K,M]^T
+                BLAS.sgemmBatched(count: gemms, transposeA: true, transposeB: true, m: n, n: k, k: rows, a: g, lda: n, strideA: cStride,
+                                  b: pa, ldb: lda, strideB: aStride, beta: 1, c: gb, ldc: ldb, strideC: bStride)
             }
         }
     }

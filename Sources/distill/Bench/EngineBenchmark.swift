@@ -1,0 +1,146 @@
+import DistillCore
+import Foundation
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// The engine benchmark: GEMM throughput (engine matmul vs raw `cblas_sgemm` vs numpy, measured in the
+/// same `make bench` run) and one transformer block's forward+backward against the sgemm peak.
+struct EngineBenchmark {
+    struct GemmShape {
+        let label: String
+        let batch: Int, m: Int, k: Int, n: Int
+        var flops: Double { 2 * Double(batch * m * k * n) }
+        var key: String { label }
+    }
+
+    /// The shapes from the foundation issue; "64x32,128,512" is a batch of 64 sequences of 32 tokens
+    /// through a 128 -> 512 projection, i.e. [64, 32, 128] x [128, 512].
+    static let shapes = [
+        GemmShape(label: "512,512,512", batch: 1, m: 512, k: 512, n: 512),
+        GemmShape(label: "2048,384,384", batch: 1, m: 2048, k: 384, n: 384),
+        GemmShape(label: "64x32,128,512", batch: 64, m: 32, k: 128, n: 512),
+    ]
+
+    struct Peers: Decodable {
+        struct Numpy: Decodable { let version: String; let blas: String?; let gflops: [String: Double] }
+        let numpy: Numpy?
+    }
+
+    var peers: Peers?
+    var trials = 5
+    var blockSteps = 5
+
+    func run() -> String {
+        var out = "Distill engine benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + "compute threads \(ComputeThreads.count), BLAS threads \(ComputeThreads.blasThreads)\n\n"
+        let (gemmTable, peak) = gemm()
+        out += "GEMM throughput (GFLOP/s, median of \(trials) trials; higher is better)\n" + gemmTable + "\n\n"
+        out += "Transformer block forward+backward (batch 32, seq 48, width 384, 12 heads, FFN 1536)\n"
+        out += block(peak: peak)
+        return out
+    }
+
+    private func gemm() -> (String, Double) {
+        var table = TextTable(["shape (M,K,N)", "engine matmul", "raw cblas_sgemm (\(ComputeThreads.count) BLAS threads)", "numpy", "engine/raw", "engine/numpy"])
+        var peak = 0.0
+        var generator = RandomGenerator(seed: 1)
+        for s in Self.shapes {
+            let a = Tensor.randomNormal(s.batch == 1 ? [s.m, s.k] : [s.batch, s.m, s.k], using: &generator)
+            let b = Tensor.randomNormal([s.k, s.n], using: &generator)
+            let c = Tensor(zeros: [s.batch * s.m, s.n])
+            // Engine and raw BLAS alternate trial by trial so that machine noise hits both alike.
+            // Raw cblas_sgemm uses OpenBLAS's own threads (as many as the engine's compute threads).
+            let rows = Int32(s.batch * s.m)
+            var engineTimes: [Double] = [], rawTimes: [Double] = []
+            for _ in 0..<trials {
+                engineTimes.append(medianSecondsPerCall(trials: 1) { _ = matmul(a, b) })
+                setBLASThreads(ComputeThreads.count)
+                rawTimes.append(medianSecondsPerCall(trials: 1) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, Int32(s.n), Int32(s.k), 1,
+                                a.storage.pointer, Int32(s.k), b.storage.pointer, Int32(s.n), 0, c.storage.pointer, Int32(s.n))
+                })
+                setBLASThreads(1)
+                // OpenBLAS's idle workers spin for ~2^28 cycles after a call; let them park before the
+                // engine's next trial so they do not steal its cores.
+                usleep(300_000)
+            }
+            let engine = s.flops / median(engineTimes) / 1e9
+            let raw = s.flops / median(rawTimes) / 1e9
+            peak = max(peak, raw)
+            let numpy = peers?.numpy?.gflops[s.key]
+            table.add([s.label, fmt(engine), fmt(raw), numpy.map(fmt) ?? "n/a", pct(engine / raw),
+                       numpy.map { pct(engine / $0) } ?? "n/a"])
+        }
+        var text = table.render()
+        if let np = peers?.numpy { text += "\nnumpy \(np.version)\(np.blas.map { " (\($0))" } ?? ""), same shapes, same run" }
+        else { text += "\nnumpy: not measured (run through `make bench`, which passes --peers)" }
+        return (text, peak)
+    }
+
+    private func block(peak: Double) -> String {
+        let (b, s, d, h, f) = (32, 48, 384, 12, 1536)
+        var g = RandomGenerator(seed: 2)
+        func w(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, std: 0.02, using: &g) }
+        let x = Tensor.randomNormal([b, s, d], using: &g)
+        let wq = w([d, d]), wk = w([d, d]), wv = w([d, d]), wo = w([d, d]), w1 = w([d, f]), w2 = w([f, d])
+        let bq = w([d]), bk = w([d]), bv = w([d]), bo = w([d]), b1 = w([f]), b2 = w([d])
+        let g1 = Tensor(repeating: 1, shape: [d]), be1 = Tensor(zeros: [d]), g2 = Tensor(repeating: 1, shape: [d]), be2 = Tensor(zeros: [d])
+        let params = [x, wq, wk, wv, wo, w1, w2, bq, bk, bv, bo, b1, b2, g1, be1, g2, be2]
+        let pad = Tensor(shape: [b, s], scalars: (0..<(b * s)).map { ($0 % s) < s - ($0 / s) % 8 ? 1 : 0 })
+        let mask = additiveAttentionMask(paddingMask: pad)
+        let target = Tensor.randomNormal([b, s, d], using: &g)
+        func step() {
+            _ = valueAndGradient(of: params) { () -> Tensor in
+                func heads(_ t: Tensor) -> Tensor { permute(t.reshaped([b, s, h, d / h]), [0, 2, 1, 3]) }
+                let q = heads(matmul(x, wq) + bq), k = heads(matmul(x, wk) + bk), v = heads(matmul(x, wv) + bv)
+                let context = scaledDotProductAttention(query: q, key: k, value: v, mask: mask).output
+                let merged = permute(context, [0, 2, 1, 3]).reshaped([b, s, d])
+                let a = layerNorm(x + matmul(merged, wo) + bo, gamma: g1, beta: be1)
+                let y = layerNorm(a + matmul(gelu(matmul(a, w1) + b1), w2) + b2, gamma: g2, beta: be2)
+                return meanSquaredError(y, target)
+            }
+        }
+        let t = Double(b * s)
+        let forwardFlops = 8 * t * Double(d * d) + 4 * t * Double(d * f) + 4 * t * Double(s * d)
+        let flops = 3 * forwardFlops  // backward computes both GEMM operand gradients: 2x forward
+        step()
+        BLAS.resetCounters()
+        BufferPool.shared.resetCounters()
+        var times: [Double] = []
+        for _ in 0..<blockSteps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            step()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let total = times.reduce(0, +)
+        let stepTime = times.sorted()[times.count / 2]
+        let gemmShare = BLAS.gemmSeconds / total
+        let pool = BufferPool.shared.statistics
+        let achieved = flops / stepTime / 1e9
+        var table = TextTable(["metric", "value"])
+        table.add(["step time (median of \(blockSteps))", String(format: "%.1f ms", stepTime * 1000)])
+        table.add(["FLOPs per step (GEMM, fwd+bwd)", String(format: "%.2f G", flops / 1e9)])
+        table.add(["achieved GFLOP/s", fmt(achieved)])
+        table.add(["sgemm peak GFLOP/s (this run)", fmt(peak)])
+        table.add(["achieved / peak", pct(achieved / peak) + "  (goal >= 50%)"])
+        table.add(["time in GEMM", pct(gemmShare)])
+        table.add(["time outside GEMM", pct(1 - gemmShare)])
+        table.add(["buffers reused / allocated", "\(pool.reused) / \(pool.allocated)"])
+        return table.render()
+    }
+}
+
+private func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+
+/// OpenBLAS's own thread count, for the raw-BLAS peer only (the engine keeps BLAS single-threaded).
+private func setBLASThreads(_ n: Int) {
+    #if !canImport(Accelerate)
+    openblas_set_num_threads(Int32(n))
+    #endif
+}
+
+private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+private func pct(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
