@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DistillCore", targets: ["DistillCore"]),
+        .library(name: "DistillText", targets: ["DistillText"]),
         .library(name: "DistillNN", targets: ["DistillNN"]),
         .executable(name: "distill", targets: ["distill"]),
     ],
@@ -24,7 +25,8 @@ let package = Package(
             name: "DistillCore",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
-        .target(name: "DistillNN", dependencies: ["DistillCore"]),
+        .target(name: "DistillText"),
+        .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
         .executableTarget(
             name: "distill",
             dependencies: [

@@ -1,0 +1,278 @@
+import DistillCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element types of the safetensors format.
+public enum SafetensorsDType: String, Sendable, CaseIterable {
+    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
+    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .f64, .i64: return 8
+        case .f32, .i32: return 4
+        case .f16, .bf16, .i16: return 2
+        case .i8, .u8, .bool: return 1
+        }
+    }
+}
+
+/// A read-only, memory-mapped safetensors file (the Hugging Face format: 8-byte little-endian header
+/// length, a JSON header, then the raw tensor bytes).
+///
+/// Opening validates the whole header before any tensor is read: JSON shape, dtypes, element counts
+/// against byte ranges, ranges inside the data section, and no two tensors overlapping. A corrupt,
+/// truncated or hostile file gives a ``SafetensorsError`` naming the tensor or offset; no read ever goes
+/// outside the mapping.
+public final class SafetensorsFile: @unchecked Sendable {
+    /// One tensor's entry in the header.
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let dtype: SafetensorsDType
+        public let shape: [Int]
+        /// Byte range relative to the start of the data section.
+        public let range: Range<Int>
+        public var elementCount: Int { shape.reduce(1, *) }
+    }
+
+    public let path: String
+    /// Entries in file order (by data offset).
+    public let entries: [Entry]
+    /// The `__metadata__` string map, if any.
+    public let metadata: [String: String]
+    /// Total size of the file in bytes.
+    public let fileSize: Int
+
+    private let base: UnsafeMutableRawPointer?
+    private let dataStart: Int
+    private let byName: [String: Int]
+
+    /// Largest header accepted (the format's reference implementation uses 100 MB).
+    public static let maximumHeaderBytes = 100_000_000
+
+    /// Opens and validates `url`.
+    public init(url: URL) throws {
+        path = url.path
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { throw SafetensorsError.cannotOpen(path: url.path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SafetensorsError.cannotOpen(path: url.path, reason: String(cString: strerror(errno))) }
+        fileSize = Int(st.st_size)
+        guard fileSize >= 8 else {
+            throw SafetensorsError.truncated(path: url.path, detail: "\(fileSize) bytes, the 8-byte header length is missing")
+        }
+        guard let mapped = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            throw SafetensorsError.cannotOpen(path: url.path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = mapped
+        var headerLength: UInt64 = 0
+        withUnsafeMutableBytes(of: &headerLength) { $0.copyMemory(from: UnsafeRawBufferPointer(start: mapped, count: 8)) }
+        headerLength = UInt64(littleEndian: headerLength)
+        do {
+            guard headerLength <= UInt64(Self.maximumHeaderBytes) else {
+                throw SafetensorsError.invalidHeader(path: url.path, detail: "header length \(headerLength) exceeds the \(Self.maximumHeaderBytes)-byte limit")
+            }
+            guard Int(headerLength) <= fileSize - 8 else {
+                throw SafetensorsError.truncated(path: url.path, detail: "header length \(headerLength) at offset 0 runs past the end of the \(fileSize)-byte file")
+            }
+            dataStart = 8 + Int(headerLength)
+            let headerData = Data(bytes: mapped + 8, count: Int(headerLength))
+            (entries, metadata) = try Self.parseHeader(headerData, dataSize: fileSize - dataStart, path: url.path)
+            var index: [String: Int] = [:]
+            for (i, e) in entries.enumerated() { index[e.name] = i }
+            byName = index
+        } catch {
+            munmap(mapped, fileSize)
+            throw error
+        }
+    }
+
+    deinit {
+        if let base { munmap(base, fileSize) }
+    }
+
+    /// The entry for `name`, or nil.
+    public func entry(_ name: String) -> Entry? { byName[name].map { entries[$0] } }
+
+    /// Tensor names in file order.
+    public var names: [String] { entries.map(\.name) }
+
+    /// Reads `name` as Float32 (F32 copied, F16/BF16/F64 converted).
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        let src = UnsafeRawPointer(base!) + dataStart + e.range.lowerBound
+        let out = Tensor(zeros: e.shape)
+        let n = e.elementCount
+        try out.withUnsafeMutableBufferPointer { dst in
+            switch e.dtype {
+            case .f32:
+                UnsafeMutableRawBufferPointer(dst).copyMemory(from: UnsafeRawBufferPointer(start: src, count: n * 4))
+                #if _endian(big)
+                for i in 0..<n { dst[i] = Float(bitPattern: UInt32(littleEndian: dst[i].bitPattern)) }
+                #endif
+            case .f16:
+                for i in 0..<n { dst[i] = Float(float16Bits: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+            case .bf16:
+                for i in 0..<n {
+                    dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
+                }
+            case .f64:
+                for i in 0..<n {
+                    dst[i] = Float(Double(bitPattern: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian))
+                }
+            default:
+                throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
+            }
+        }
+        return out
+    }
+
+    /// Reads an integer buffer (I64/I32/I16/I8/U8/BOOL) such as `embeddings.position_ids`.
+    public func integers(_ name: String) throws -> [Int] {
+        guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        let src = UnsafeRawPointer(base!) + dataStart + e.range.lowerBound
+        let n = e.elementCount
+        switch e.dtype {
+        case .i64: return (0..<n).map { Int(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+        case .i32: return (0..<n).map { Int(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+        case .i16: return (0..<n).map { Int(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self))) }
+        case .i8: return (0..<n).map { Int(src.load(fromByteOffset: $0, as: Int8.self)) }
+        case .u8, .bool: return (0..<n).map { Int(src.load(fromByteOffset: $0, as: UInt8.self)) }
+        default: throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
+        }
+    }
+
+    /// Every floating-point tensor, by name.
+    public func floatTensors() throws -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for e in entries where [.f32, .f16, .bf16, .f64].contains(e.dtype) { out[e.name] = try tensor(e.name) }
+        return out
+    }
+
+    private struct RawEntry: Decodable {
+        let dtype: String?
+        let shape: [Int]?
+        let dataOffsets: [Int]?
+        enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+    }
+
+    private struct RawMetadata: Decodable {
+        let metadata: [String: String]?
+        enum CodingKeys: String, CodingKey { case metadata = "__metadata__" }
+    }
+
+    static func parseHeader(_ data: Data, dataSize: Int, path: String) throws -> ([Entry], [String: String]) {
+        let raw: [String: RawEntry]
+        let metadata: [String: String]
+        do {
+            metadata = try JSONDecoder().decode(RawMetadata.self, from: data).metadata ?? [:]
+            var decoded = try JSONDecoder().decode([String: RawEntryOrMetadata].self, from: data)
+            decoded.removeValue(forKey: "__metadata__")
+            raw = decoded.compactMapValues(\.entry)
+        } catch let error as DecodingError {
+            let keys = error.codingKeys
+            if let tensor = keys.first, tensor != "__metadata__" {
+                throw SafetensorsError.invalidTensor(path: path, tensor: tensor,
+                    detail: "'\(keys.dropFirst().joined(separator: "."))' is malformed (shape and data_offsets hold non-negative integers, dtype a string)")
+            }
+            throw SafetensorsError.invalidHeader(path: path, detail: keys.first == "__metadata__" ? "__metadata__ must map strings to strings" : "not a JSON object of tensor entries")
+        } catch {
+            throw SafetensorsError.invalidHeader(path: path, detail: "not JSON (\(error.localizedDescription))")
+        }
+        var entries: [Entry] = []
+        for (name, info) in raw {
+            guard let dtypeName = info.dtype else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "missing 'dtype'")
+            }
+            guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
+                throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
+            }
+            guard let shape = info.shape, shape.allSatisfy({ $0 >= 0 }) else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "'shape' must be a list of non-negative integers")
+            }
+            guard let offsets = info.dataOffsets, offsets.count == 2 else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "'data_offsets' must be [begin, end]")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, begin <= end else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "data_offsets [\(begin), \(end)] are not an increasing range")
+            }
+            guard end <= dataSize else {
+                throw SafetensorsError.truncated(path: path, detail: "tensor '\(name)' ends at data offset \(end) but the data section has \(dataSize) bytes")
+            }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "shape \(shape) overflows") }
+                count = product
+            }
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, bytes == end - begin else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name,
+                    detail: "shape \(shape) of \(dtype.rawValue) needs \(count) x \(dtype.size) bytes, data_offsets give \(end - begin)")
+            }
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, range: begin..<end))
+        }
+        entries.sort { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
+        for (a, b) in zip(entries, entries.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+            throw SafetensorsError.overlappingTensors(path: path, first: a.name, second: b.name)
+        }
+        return (entries, metadata)
+    }
+
+    /// A header value: a tensor entry, or the `__metadata__` map (decoded separately).
+    private enum RawEntryOrMetadata: Decodable {
+        case entry(RawEntry), other
+        init(from decoder: Decoder) throws {
+            if decoder.codingPath.last?.stringValue == "__metadata__" { self = .other; return }
+            self = .entry(try RawEntry(from: decoder))
+        }
+        var entry: RawEntry? { if case let .entry(e) = self { return e }; return nil }
+    }
+}
+
+extension DecodingError {
+    /// The coding path as strings (first = top-level key).
+    var codingKeys: [String] {
+        let path: [CodingKey]
+        switch self {
+        case let .keyNotFound(key, ctx): path = ctx.codingPath + [key]
+        case let .typeMismatch(_, ctx), let .valueNotFound(_, ctx), let .dataCorrupted(ctx): path = ctx.codingPath
+        @unknown default: path = []
+        }
+        return path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+    }
+}
+
+extension Float {
+    /// Converts IEEE half-precision bits.
+    init(float16Bits bits: UInt16) {
+        let sign = UInt32(bits & 0x8000) << 16
+        let exponent = Int((bits >> 10) & 0x1F)
+        let mantissa = UInt32(bits & 0x3FF)
+        if exponent == 0 {
+            // Zero or subnormal: mantissa * 2^-24.
+            let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
+            self = sign != 0 ? -magnitude : magnitude
+        } else if exponent == 31 {
+            self = Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
+        } else {
+            self = Float(bitPattern: sign | (UInt32(exponent - 15 + 127) << 23) | (mantissa << 13))
+        }
+    }
+
+    /// Nearest IEEE half-precision bits (round to nearest even; overflow to infinity).
+    var float16Bits: UInt16 {
+        #if arch(x86_64) || arch(arm64)
+        return Float16(self).bitPattern
+        #else
+        fatalError("Float16 conversion unavailable on this architecture")
+        #endif
+    }
+}

@@ -1,0 +1,58 @@
+import DistillCore
+import Foundation
+
+/// Writes tensors in the safetensors format, atomically (a temporary file renamed into place).
+public enum SafetensorsWriter {
+    /// Element type to store.
+    public enum StorageType: String, Sendable { case f32 = "F32", f16 = "F16" }
+
+    /// Writes `tensors` (name → tensor) to `url` in name order, with optional string `metadata`.
+    public static func write(_ tensors: [String: Tensor], to url: URL, as type: StorageType = .f32,
+                             metadata: [String: String] = [:]) throws {
+        let names = tensors.keys.sorted()
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let elementSize = type == .f32 ? 4 : 2
+        for name in names {
+            let t = tensors[name]!
+            let bytes = t.count * elementSize
+            header[name] = ["dtype": type.rawValue, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+        while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
+        var file = Data(capacity: 8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(headerBytes)
+        for name in names {
+            let t = tensors[name]!
+            t.withUnsafeBufferPointer { values in
+                switch type {
+                case .f32:
+                    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
+                case .f16:
+                    for v in values { withUnsafeBytes(of: v.float16Bits.littleEndian) { file.append(contentsOf: $0) } }
+                }
+            }
+        }
+        try atomicWrite(file, to: url)
+    }
+}
+
+/// Writes `data` to a temporary file beside `url`, then renames it over `url`.
+func atomicWrite(_ data: Data, to url: URL) throws {
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+        try data.write(to: temporary)
+        if FileManager.default.fileExists(atPath: url.path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: url)
+        }
+    } catch {
+        try? FileManager.default.removeItem(at: temporary)
+        throw SafetensorsError.writeFailed(path: url.path, reason: error.localizedDescription)
+    }
+}

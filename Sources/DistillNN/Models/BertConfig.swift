@@ -1,0 +1,147 @@
+import Foundation
+
+/// The fields of a Hugging Face `BertConfig` (`config.json`) that define the architecture and labels.
+///
+/// Reading ignores keys it does not know (HF configs carry many); writing emits these keys plus
+/// `model_type: "bert"`. Sizes come from the file, so the same code builds MiniLM (6x384) and a 2x128 student.
+public struct BertConfig: Codable, Equatable, Sendable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var hiddenAct: String = "gelu"
+    public var hiddenDropoutProb: Float = 0.1
+    public var attentionProbsDropoutProb: Float = 0.1
+    public var maxPositionEmbeddings: Int = 512
+    public var typeVocabSize: Int = 2
+    public var layerNormEps: Float = 1e-12
+    public var initializerRange: Float = 0.02
+    public var padTokenId: Int = 0
+    /// Class index (as a string, as HF writes it) → label name.
+    public var id2label: [String: String]?
+    public var label2id: [String: Int]?
+    public var architectures: [String]?
+    public var modelType: String = "bert"
+    /// Distill's pooling for the classification head: "pooler" (HF: tanh(dense([CLS]))), "cls" or "mean".
+    public var distillPooling: String?
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size", hiddenAct = "hidden_act"
+        case hiddenDropoutProb = "hidden_dropout_prob", attentionProbsDropoutProb = "attention_probs_dropout_prob"
+        case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
+        case layerNormEps = "layer_norm_eps", initializerRange = "initializer_range", padTokenId = "pad_token_id"
+        case id2label, label2id, architectures, modelType = "model_type", distillPooling = "distill_pooling"
+    }
+
+    public init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
+                maxPositionEmbeddings: Int = 512, labels: [String]? = nil) {
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.intermediateSize = intermediateSize
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        if let labels { self.labels = labels }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)
+        numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
+        hiddenDropoutProb = try c.decodeIfPresent(Float.self, forKey: .hiddenDropoutProb) ?? 0.1
+        attentionProbsDropoutProb = try c.decodeIfPresent(Float.self, forKey: .attentionProbsDropoutProb) ?? 0.1
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 512
+        typeVocabSize = try c.decodeIfPresent(Int.self, forKey: .typeVocabSize) ?? 2
+        layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-12
+        initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? 0.02
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? 0
+        id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
+        label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
+        architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
+        modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "bert"
+        distillPooling = try c.decodeIfPresent(String.self, forKey: .distillPooling)
+    }
+
+    /// Label names in class-index order (from `id2label`), or nil.
+    public var labels: [String]? {
+        get {
+            guard let id2label, !id2label.isEmpty else { return nil }
+            return (0..<id2label.count).map { id2label[String($0)] ?? "LABEL_\($0)" }
+        }
+        set {
+            guard let newValue else { id2label = nil; label2id = nil; return }
+            id2label = Dictionary(uniqueKeysWithValues: newValue.enumerated().map { (String($0.offset), $0.element) })
+            label2id = Dictionary(newValue.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// Reads and validates `config.json`; errors name the file and key.
+    public static func read(from url: URL) throws -> BertConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.io(path: url.path, detail: "cannot read: \(error.localizedDescription)")
+        }
+        let config: BertConfig
+        do { config = try JSONDecoder().decode(BertConfig.self, from: data) } catch let error as DecodingError {
+            throw ModelError.invalidConfig(path: url.path, key: error.keyPath, detail: error.summary)
+        }
+        try config.validate(path: url.path)
+        return config
+    }
+
+    /// Writes `config.json` (pretty, sorted keys), atomically.
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try atomicWrite(try encoder.encode(self), to: url)
+    }
+
+    /// Checks sizes and the activation; the error names the key.
+    public func validate(path: String = "config") throws {
+        for (key, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
+                             ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
+                             ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)] where value <= 0 {
+            throw ModelError.invalidConfig(path: path, key: key, detail: "must be positive, got \(value)")
+        }
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw ModelError.invalidConfig(path: path, key: "num_attention_heads",
+                                           detail: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")
+        }
+        guard ["gelu", "relu"].contains(hiddenAct) else {
+            throw ModelError.invalidConfig(path: path, key: "hidden_act", detail: "'\(hiddenAct)' is not supported (use gelu or relu)")
+        }
+        if let p = distillPooling, !["pooler", "cls", "mean"].contains(p) {
+            throw ModelError.invalidConfig(path: path, key: "distill_pooling", detail: "'\(p)' is not one of pooler, cls, mean")
+        }
+    }
+}
+
+extension DecodingError {
+    /// The dotted key path the error is about.
+    var keyPath: String {
+        let path: [CodingKey]
+        switch self {
+        case let .keyNotFound(key, ctx): path = ctx.codingPath + [key]
+        case let .typeMismatch(_, ctx), let .valueNotFound(_, ctx), let .dataCorrupted(ctx): path = ctx.codingPath
+        @unknown default: path = []
+        }
+        return path.isEmpty ? "(root)" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    /// A short human description.
+    var summary: String {
+        switch self {
+        case .keyNotFound: return "required key is missing"
+        case let .typeMismatch(type, ctx): return "expected \(type): \(ctx.debugDescription)"
+        case let .valueNotFound(type, _): return "expected a \(type), found null"
+        case let .dataCorrupted(ctx): return ctx.debugDescription
+        @unknown default: return "\(self)"
+        }
+    }
+}

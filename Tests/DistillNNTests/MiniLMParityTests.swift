@@ -1,0 +1,73 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+import Testing
+
+/// Distill's BERT on the real all-MiniLM-L6-v2 checkpoint against scripts/minilm_reference.py (float64 numpy).
+@Suite("all-MiniLM-L6-v2 parity")
+struct MiniLMParityTests {
+    struct Reference: Decodable {
+        struct Case: Decodable { let text: String; let ids: [Int]; let pooled: [Double] }
+        let layers: Int
+        let cases: [Case]
+    }
+
+    static func loadModel() throws -> (BertModel, LoadReport) {
+        let dir = try TestPaths.requireFile(TestPaths.miniLM)
+        let config = try BertConfig.read(from: dir.appendingPathComponent("config.json"))
+        let file = try SafetensorsFile(url: dir.appendingPathComponent("model.safetensors"))
+        let model = BertModel(config: config)
+        let report = try model.load(try file.floatTensors(), source: file.path)
+        return (model, report)
+    }
+
+    @Test("the checkpoint loads with every tensor accounted for")
+    func loads() throws {
+        let (model, report) = try Self.loadModel()
+        #expect(report.missing.isEmpty && report.misshaped.isEmpty)
+        #expect(report.unexpected.isEmpty)  // position_ids is an I64 buffer, not a float tensor
+        #expect(report.loaded == 103)  // 5 embedding tensors + 6 x 16 layer tensors + 2 pooler
+        #expect(model.parameterCount == 22_713_216)
+    }
+
+    @Test("hidden states of every layer within 1e-4 and mean-pooled cosine >= 0.99999, padded batch")
+    func parity() throws {
+        let (model, _) = try Self.loadModel()
+        let json = try Data(contentsOf: try TestPaths.requireFile(TestPaths.fixtures.appendingPathComponent("minilm_reference.json")))
+        let reference = try JSONDecoder().decode(Reference.self, from: json)
+        let states = try SafetensorsFile(url: TestPaths.fixtures.appendingPathComponent("minilm_reference.safetensors"))
+        #expect(reference.cases.count >= 20)
+        // One padded batch with every sentence: exercises the attention mask.
+        let length = reference.cases.map(\.ids.count).max()!
+        var ids: [Int] = [], mask: [Int] = []
+        for c in reference.cases {
+            ids += c.ids + Array(repeating: 0, count: length - c.ids.count)
+            mask += Array(repeating: 1, count: c.ids.count) + Array(repeating: 0, count: length - c.ids.count)
+        }
+        let batch = EncodedBatch(inputIDs: ids, tokenTypeIDs: Array(repeating: 0, count: ids.count), attentionMask: mask,
+                                 batchSize: reference.cases.count, sequenceLength: length)
+        let out = model(batch, outputHiddenStates: true)
+        #expect(out.hiddenStates.count == reference.layers)
+        let pooled = pool(out.lastHiddenState, attentionMask: mask, pooling: .mean)
+        var worst = 0.0
+        let h = model.config.hiddenSize
+        for (i, c) in reference.cases.enumerated() {
+            for layer in 0..<reference.layers {
+                let want = try states.tensor("s\(i).layer\(layer)").scalars
+                let got = out.hiddenStates[layer].scalars
+                for t in 0..<c.ids.count {
+                    for j in 0..<h {
+                        worst = max(worst, abs(Double(got[(i * length + t) * h + j]) - Double(want[t * h + j])))
+                    }
+                }
+            }
+            let p = Array(pooled.scalars[(i * h)..<((i + 1) * h)]).map(Double.init)
+            let dot = zip(p, c.pooled).reduce(0) { $0 + $1.0 * $1.1 }
+            let cosine = dot / (sqrt(p.reduce(0) { $0 + $1 * $1 }) * sqrt(c.pooled.reduce(0) { $0 + $1 * $1 }))
+            #expect(cosine >= 0.99999, "sentence \(i) '\(c.text)': cosine \(cosine)")
+        }
+        print("MiniLM parity: max |Distill - reference| = \(worst)")
+        #expect(worst <= 1e-4, "max |Distill - reference| over all layers and tokens: \(worst)")
+    }
+}

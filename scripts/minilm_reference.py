@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Reference forward pass of a BERT checkpoint (all-MiniLM-L6-v2) in float64 numpy.
+
+Reads config.json + model.safetensors with a plain numpy safetensors reader, tokenizes with the Hugging Face
+`tokenizers` library from tokenizer.json, and writes, for each input sentence (run unpadded, one at a time):
+token ids, every layer's hidden states (embedding output + 6 layers) and the mean-pooled embedding.
+
+Usage: minilm_reference.py MODEL_DIR OUT_DIR
+Output: OUT_DIR/minilm_reference.json (ids, shapes, pooled embeddings) and
+        OUT_DIR/minilm_reference.safetensors (hidden states, F32, keys "s{i}.layer{l}").
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+SENTENCES = [
+    "Connection refused while connecting to upstream database at 10.0.3.17:5432",
+    "kubelet: Liveness probe failed for pod payments-7f9c8d6b5-x2k4q: HTTP probe failed with statuscode: 503",
+    "ERROR 1045 (28000): Access denied for user 'app'@'172.16.4.2' (using password: YES)",
+    "disk /dev/sda1 is 97% full",
+    "Out of memory: Killed process 4242 (java) total-vm:8388608kB",
+    "GET /api/v1/orders?id=123 HTTP/1.1 200 512 0.004",
+    "ok",
+    "User alice logged in successfully from 192.168.1.20",
+    "java.lang.NullPointerException: Cannot invoke \"String.length()\" because \"s\" is null",
+    "Redis connection timeout after 5000ms, retrying (attempt 3/5)",
+    "Café déjà vu — naïve résumé",
+    "日志服务 连接 超时",
+    "TLS handshake error from 10.1.2.3:44312: remote error: tls: bad certificate",
+    "kafka: Leader not available for partition orders-3",
+    "Traceback (most recent call last): File \"/app/main.py\", line 42, in <module>",
+    "The quick brown fox jumps over the lazy dog",
+    "systemd[1]: Started Session 42 of user root.",
+    "nginx: [error] 1234#0: *5 upstream timed out (110: Connection timed out) while reading response header",
+    "0x7ffd5e8c3a10 deadbeef cafebabe",
+    "PostgreSQL: FATAL:  remaining connection slots are reserved for non-replication superuser connections",
+    "A very long line " + "with many repeated words " * 12,
+    "🔥 alert: cpu usage 99.9% on node-17",
+]
+
+
+def load_safetensors(path):
+    with open(path, "rb") as fh:
+        n = struct.unpack("<Q", fh.read(8))[0]
+        header = json.loads(fh.read(n))
+        data = fh.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        dtype = {"F32": np.float32, "F16": np.float16, "I64": np.int64}[info["dtype"]]
+        out[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"])
+    return out
+
+
+def save_safetensors(path, tensors):
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name], dtype=np.float32)
+        b = arr.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<Q", len(h)))
+        fh.write(h)
+        for b in blobs:
+            fh.write(b)
+
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def gelu(x):
+    erf = np.vectorize(math.erf)
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def forward(w, cfg, ids):
+    f = lambda k: w[k].astype(np.float64)
+    s = len(ids)
+    h = f("embeddings.word_embeddings.weight")[ids] + f("embeddings.position_embeddings.weight")[:s] \
+        + f("embeddings.token_type_embeddings.weight")[[0] * s]
+    eps = cfg["layer_norm_eps"]
+    h = layer_norm(h, f("embeddings.LayerNorm.weight"), f("embeddings.LayerNorm.bias"), eps)
+    states = [h]
+    heads = cfg["num_attention_heads"]
+    d = cfg["hidden_size"] // heads
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"encoder.layer.{i}."
+        lin = lambda x, name: x @ f(p + name + ".weight").T + f(p + name + ".bias")
+        q = lin(h, "attention.self.query").reshape(s, heads, d).transpose(1, 0, 2)
+        k = lin(h, "attention.self.key").reshape(s, heads, d).transpose(1, 0, 2)
+        v = lin(h, "attention.self.value").reshape(s, heads, d).transpose(1, 0, 2)
+        scores = q @ k.transpose(0, 2, 1) / math.sqrt(d)
+        scores = scores - scores.max(-1, keepdims=True)
+        probs = np.exp(scores)
+        probs /= probs.sum(-1, keepdims=True)
+        ctx = (probs @ v).transpose(1, 0, 2).reshape(s, heads * d)
+        a = layer_norm(lin(ctx, "attention.output.dense") + h, f(p + "attention.output.LayerNorm.weight"),
+                       f(p + "attention.output.LayerNorm.bias"), eps)
+        ff = lin(gelu(lin(a, "intermediate.dense")), "output.dense")
+        h = layer_norm(ff + a, f(p + "output.LayerNorm.weight"), f(p + "output.LayerNorm.bias"), eps)
+        states.append(h)
+    return states
+
+
+def main():
+    model_dir, out_dir = sys.argv[1], sys.argv[2]
+    from tokenizers import Tokenizer
+
+    os.makedirs(out_dir, exist_ok=True)
+    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    weights = load_safetensors(os.path.join(model_dir, "model.safetensors"))
+    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    cases, tensors = [], {}
+    for i, text in enumerate(SENTENCES):
+        ids = tok.encode(text).ids
+        states = forward(weights, cfg, ids)
+        pooled = states[-1].mean(0)
+        for l, st in enumerate(states):
+            tensors[f"s{i}.layer{l}"] = st
+        cases.append({"text": text, "ids": ids, "pooled": pooled.tolist()})
+    save_safetensors(os.path.join(out_dir, "minilm_reference.safetensors"), tensors)
+    with open(os.path.join(out_dir, "minilm_reference.json"), "w") as fh:
+        json.dump({"generator": "scripts/minilm_reference.py", "layers": cfg["num_hidden_layers"] + 1, "cases": cases}, fh)
+    print(f"minilm_reference: {len(cases)} sentences -> {out_dir}")
+
+
+if __name__ == "__main__":
+    main()
