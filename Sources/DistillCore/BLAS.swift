@@ -116,7 +116,7 @@ public enum BLAS {
                              _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         if k == 0 {
             // BLAS leaves C untouched for k == 0 only when beta == 1; make it explicit.
-            for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : c[i * ldc + j] * beta } }
             return
         }
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,

@@ -25,14 +25,14 @@ public final class BufferPool: Sendable {
     private struct State {
         var free: [Int: [Buffer]] = [:]
         var stats = Statistics()
-        var capacityBytes = 512 << 20
+        var capacityBytes = 256 << 20
     }
 
     private let state = Mutex(State())
 
     init() {}
 
-    /// Upper bound on idle bytes kept for reuse (default 512 MiB).
+    /// Upper bound on idle bytes kept for reuse (default 256 MiB; an edge process may lower it).
     public var capacityBytes: Int {
         get { state.withLock { $0.capacityBytes } }
         set { state.withLock { $0.capacityBytes = newValue } }
@@ -74,13 +74,23 @@ public final class BufferPool: Sendable {
 
     func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let buffer = Buffer(pointer: pointer)
-        let kept = state.withLock { s -> Bool in
-            guard s.stats.idleBytes + count * 4 <= s.capacityBytes else { return false }
+        let evicted = state.withLock { s -> [Buffer] in
+            let bytes = count * 4
+            guard bytes <= s.capacityBytes else { return [buffer] }
+            // Make room by freeing idle buffers of other sizes, largest first (shapes that stopped recurring).
+            var out: [Buffer] = []
+            while s.stats.idleBytes + bytes > s.capacityBytes,
+                  let size = s.free.keys.filter({ $0 != count && !(s.free[$0]?.isEmpty ?? true) }).max() {
+                out.append(s.free[size]!.removeLast())
+                if s.free[size]!.isEmpty { s.free.removeValue(forKey: size) }
+                s.stats.idleBytes -= size * 4
+            }
+            guard s.stats.idleBytes + bytes <= s.capacityBytes else { return out + [buffer] }
             s.free[count, default: []].append(buffer)
-            s.stats.idleBytes += count * 4
-            return true
+            s.stats.idleBytes += bytes
+            return out
         }
-        if !kept { pointer.deallocate() }
+        for b in evicted { b.pointer.deallocate() }
     }
 }
 

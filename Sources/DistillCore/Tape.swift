@@ -22,6 +22,10 @@ public final class Tape {
     private static let nextID = Atomic<Int>(1)
     let id: Int
     var nodes: [Node] = []
+    /// Parameters (leaves) registered on this tape, by identity. Kept here rather than in the tensor so
+    /// that several threads may differentiate w.r.t. the same parameters at once, and nested tapes do not
+    /// clobber each other. The tape holds them, so an identity is never reused while it lives.
+    private var leaves: [ObjectIdentifier: (tensor: Tensor, node: Int)] = [:]
 
     init() { id = Tape.nextID.add(1, ordering: .relaxed).newValue }
 
@@ -36,12 +40,24 @@ public final class Tape {
     }
 
     /// Whether `tensor` was recorded on this tape (so it needs a gradient).
-    public func tracks(_ tensor: Tensor) -> Bool { tensor.tapeID == id }
+    public func tracks(_ tensor: Tensor) -> Bool {
+        tensor.tapeID == id || (!leaves.isEmpty && leaves[ObjectIdentifier(tensor)] != nil)
+    }
+
+    private func node(of tensor: Tensor) -> Int? {
+        if tensor.tapeID == id { return tensor.nodeIndex }
+        return leaves[ObjectIdentifier(tensor)]?.node
+    }
 
     func registerLeaf(_ tensor: Tensor) {
-        tensor.tapeID = id
-        tensor.nodeIndex = nodes.count
+        guard leaves[ObjectIdentifier(tensor)] == nil else { return }
+        leaves[ObjectIdentifier(tensor)] = (tensor, nodes.count)
         nodes.append(Node(count: tensor.count, backward: nil, grad: nil, isLeaf: true))
+    }
+
+    /// The gradient accumulated for a registered leaf, if any reached it.
+    func leafGradient(_ tensor: Tensor) -> TensorStorage? {
+        leaves[ObjectIdentifier(tensor)].flatMap { nodes[$0.node].grad }
     }
 
     /// Appends a node producing `output`; `backward` runs during the backward sweep.
@@ -54,8 +70,7 @@ public final class Tape {
     /// The gradient buffer of `tensor` (zero-filled on first use) to accumulate into, or nil when
     /// `tensor` needs no gradient (a constant or a frozen parameter).
     public func gradient(of tensor: Tensor) -> UnsafeMutablePointer<Float>? {
-        guard tensor.tapeID == id else { return nil }
-        let i = tensor.nodeIndex
+        guard let i = node(of: tensor) else { return nil }
         if let g = nodes[i].grad { return g.pointer }
         let g = TensorStorage(count: nodes[i].count, zeroed: true)
         nodes[i].grad = g
@@ -64,8 +79,8 @@ public final class Tape {
 
     func runBackward(from loss: Tensor) {
         precondition(loss.count == 1, "valueAndGradient: the loss must have one element, got shape \(loss.shape)")
-        guard tracks(loss) else { return }
-        gradient(of: loss)!.pointee = 1
+        guard let seed = gradient(of: loss) else { return }
+        seed.pointee = 1
         for i in stride(from: nodes.count - 1, through: 0, by: -1) {
             guard let g = nodes[i].grad, let backward = nodes[i].backward else { continue }
             backward(self, g.pointer)
@@ -87,42 +102,60 @@ func recordIfNeeded(_ output: Tensor, inputs: [Tensor], backward: @escaping Tape
     tape.record(output, backward: backward)
 }
 
-/// Gradients of a loss w.r.t. parameters, keyed by parameter identity.
+/// Gradients of a loss w.r.t. parameters, keyed by parameter identity, in the order they were added.
+///
+/// Holds each parameter strongly, so an identity cannot be reused by another tensor while the gradient lives.
 public struct Gradients {
-    private var storage: [ObjectIdentifier: Tensor] = [:]
+    private var index: [ObjectIdentifier: Int] = [:]
+    private var entries: [(parameter: Tensor, gradient: Tensor)] = []
 
     public init() {}
 
     /// The gradient for `parameter` (same shape), or nil if the loss does not depend on it or it is frozen.
     public subscript(_ parameter: Tensor) -> Tensor? {
-        get { storage[ObjectIdentifier(parameter)] }
-        set { storage[ObjectIdentifier(parameter)] = newValue }
+        get { index[ObjectIdentifier(parameter)].map { entries[$0].gradient } }
+        set {
+            let key = ObjectIdentifier(parameter)
+            guard let newValue else {
+                if let i = index.removeValue(forKey: key) {
+                    entries.remove(at: i)
+                    for (k, v) in index where v > i { index[k] = v - 1 }
+                }
+                return
+            }
+            require(newValue.shape == parameter.shape,
+                    .mismatch(op: "Gradients", parameter.shape, newValue.shape, detail: "a gradient must have its parameter's shape"))
+            if let i = index[key] { entries[i].gradient = newValue } else {
+                index[key] = entries.count
+                entries.append((parameter, newValue))
+            }
+        }
     }
 
     /// Number of parameters that have a gradient.
-    public var count: Int { storage.count }
+    public var count: Int { entries.count }
 
     /// Adds `other` element-wise (gradient accumulation over micro-batches).
     public mutating func accumulate(_ other: Gradients) {
-        for (key, g) in other.storage {
-            if let mine = storage[key] {
+        for (p, g) in other.entries {
+            if let mine = self[p] {
                 vAdd(mine.storage.pointer, g.storage.pointer, count: g.count)
             } else {
-                storage[key] = g.copy()
+                self[p] = g.copy()
             }
         }
     }
 
     /// Multiplies every gradient by `factor` in place (e.g. 1/k after k accumulated micro-batches).
     public mutating func scale(by factor: Float) {
-        for g in storage.values { vScale(g.storage.pointer, factor, count: g.count) }
+        for e in entries { vScale(e.gradient.storage.pointer, factor, count: e.gradient.count) }
     }
 
-    /// The L2 norm of all gradients taken together.
+    /// The L2 norm of all gradients taken together (summed in insertion order, in Float64).
     public var globalNorm: Float {
         var total = 0.0
-        for g in storage.values {
-            total += g.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) } }
+        for e in entries {
+            total += e.gradient.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) } }
         }
         return Float(total.squareRoot())
     }
@@ -146,20 +179,14 @@ public func valueAndGradient<Aux>(
     let tape = Tape()
     let previous = Tape.active
     Tape.setActive(tape)
-    defer {
-        Tape.setActive(previous)
-        for p in parameters where p.tapeID == tape.id { p.tapeID = 0; p.nodeIndex = -1 }
-    }
-    var seen = Set<ObjectIdentifier>()
-    for p in parameters where p.requiresGrad && seen.insert(ObjectIdentifier(p)).inserted {
-        tape.registerLeaf(p)
-    }
+    defer { Tape.setActive(previous) }
+    for p in parameters where p.requiresGrad { tape.registerLeaf(p) }
     let (value, aux) = try loss()
     Tape.setActive(nil)
     tape.runBackward(from: value)
     var grads = Gradients()
-    for p in parameters where p.tapeID == tape.id {
-        if let g = tape.nodes[p.nodeIndex].grad { grads[p] = Tensor(shape: p.shape, storage: g) }
+    for p in parameters where grads[p] == nil {
+        if let g = tape.leafGradient(p) { grads[p] = Tensor(shape: p.shape, storage: g) }
     }
     return (value.item, aux, grads)
 }

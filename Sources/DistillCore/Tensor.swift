@@ -44,6 +44,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// A tensor of `shape` holding `scalars` in row-major order; traps if the counts differ.
     public init(shape: [Int], scalars: [Float]) {
+        require(shape.allSatisfy { $0 >= 0 }, .countMismatch(op: "Tensor(shape:scalars:)", shape: shape, count: scalars.count))
         require(Shapes.count(shape) == scalars.count,
                 .countMismatch(op: "Tensor(shape:scalars:)", shape: shape, count: scalars.count))
         self.shape = shape
@@ -53,7 +54,13 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// A tensor of `shape` holding `scalars`, or a ``ShapeError`` if the counts differ.
     public static func checked(shape: [Int], scalars: [Float]) throws(ShapeError) -> Tensor {
-        guard shape.allSatisfy({ $0 >= 0 }), Shapes.count(shape) == scalars.count else {
+        var product = 1
+        for d in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow else { throw .countMismatch(op: "Tensor.checked", shape: shape, count: scalars.count) }
+            product = next
+        }
+        guard product == scalars.count else {
             throw .countMismatch(op: "Tensor.checked", shape: shape, count: scalars.count)
         }
         return Tensor(shape: shape, scalars: scalars)

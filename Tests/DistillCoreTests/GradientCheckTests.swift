@@ -129,7 +129,7 @@ let gradCases: [GradCase] = [
     },
     GradCase("softmaxCrossEntropy per example (none)") { g in
         let z = normal([4, 3], &g)
-        return ([z], { softmaxCrossEntropy(logits: z, targets: [2, 0, 1, 1], labelSmoothing: 0.2, reduction: .none) })
+        return ([z], { softmaxCrossEntropy(logits: z, targets: [2, 0, 1, 1], labelSmoothing: 0.2, reduction: .perExample) })
     },
     GradCase("klDivergence teacher logits T=2 (both sides)") { g in
         let s = normal([4, 5], &g), t = normal([4, 5], &g)
@@ -145,7 +145,7 @@ let gradCases: [GradCase] = [
     },
     GradCase("klDivergence teacher probabilities with zeros") { g in
         let s = normal([2, 4], &g), p = Tensor(shape: [2, 4], scalars: [0.7, 0, 0.3, 0, 0, 0, 1, 0])
-        return ([s], { klDivergence(studentLogits: s, teacherProbabilities: p, temperature: 2, reduction: .none) })
+        return ([s], { klDivergence(studentLogits: s, teacherProbabilities: p, temperature: 2, reduction: .perExample) })
     },
     GradCase("meanSquaredError") { g in let a = normal([3, 5], &g), b = normal([3, 5], &g); return ([a, b], { meanSquaredError(a, b) }) },
     GradCase("cosineSimilarity") { g in let a = normal([4, 6], &g), b = normal([4, 6], &g); return ([a, b], { cosineSimilarity(a, b) }) },
@@ -155,7 +155,7 @@ let gradCases: [GradCase] = [
     },
     GradCase("binaryCrossEntropy none") { g in
         let z = normal([2, 3], &g), t = Tensor.randomUniform([2, 3], using: &g)
-        return ([z], { binaryCrossEntropy(logits: z, targets: t, reduction: .none) })
+        return ([z], { binaryCrossEntropy(logits: z, targets: t, reduction: .perExample) })
     },
     // MARK: composition
     GradCase("transformer-style block (composed)") { g in

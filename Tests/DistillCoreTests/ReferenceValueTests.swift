@@ -56,11 +56,11 @@ struct ReferenceValueTests {
         case "cross_entropy_weighted_smoothed_mean", "cross_entropy_weighted_smoothed_none":
             return softmaxCrossEntropy(logits: x[0], targets: targets, classWeights: c.attrs["classWeights"]!.numbers.map(Float.init),
                                        labelSmoothing: Float(c.attrs["labelSmoothing"]!.number),
-                                       reduction: c.name.hasSuffix("none") ? .none : .mean)
+                                       reduction: c.name.hasSuffix("none") ? .perExample : .mean)
         case "kl_teacher_logits":
             return klDivergence(studentLogits: x[0], teacherLogits: x[1], temperature: Float(c.attrs["temperature"]!.number))
         case "kl_teacher_probabilities_none":
-            return klDivergence(studentLogits: x[0], teacherProbabilities: x[1], temperature: Float(c.attrs["temperature"]!.number), reduction: .none)
+            return klDivergence(studentLogits: x[0], teacherProbabilities: x[1], temperature: Float(c.attrs["temperature"]!.number), reduction: .perExample)
         case "cosine_similarity": return cosineSimilarity(x[0], x[1])
         case "mse": return meanSquaredError(x[0], x[1])
         case "bce_with_logits": return binaryCrossEntropy(logits: x[0], targets: x[1])

@@ -4,7 +4,7 @@ import Foundation
 /// `max(z, 0) - z·t + log(1 + e^(-|z|))` for logits `z` and target probabilities `t` in [0, 1]
 /// (multi-label KD uses teacher probabilities as `t`).
 ///
-/// `.mean` averages over all elements; `.none` returns the element-wise losses in `logits`' shape
+/// `.mean` averages over all elements; `.perExample` returns the element-wise losses in `logits`' shape
 /// (flattened to `[count]`).
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
     require(logits.shape == targets.shape, .mismatch(op: "binaryCrossEntropy", logits.shape, targets.shape, detail: "shapes must be equal"))
@@ -16,7 +16,7 @@ public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduc
         values[i] = max(z, 0) - z * t + Foundation.log1p(Foundation.exp(-abs(z)))
     }
     let (raw, factor) = reducedLoss(values, reduction: reduction, normalizer: Float(n))
-    let out = reduction == .none ? raw.detached().reshaped(logits.shape) : raw
+    let out = reduction == .perExample ? raw.detached().reshaped(logits.shape) : raw
     recordIfNeeded(out, inputs: [logits, targets]) { tape, g in
         let gz = tape.gradient(of: logits), gt = tape.gradient(of: targets)
         for i in 0..<n {

@@ -27,6 +27,7 @@ public func softmaxCrossEntropy(
     let wSum = w.reduce(0, +)
     let eps = labelSmoothing
     let logProbs = TensorStorage(count: n * c, zeroed: false)
+    defer { withExtendedLifetime(logProbs) {} }  // used through raw pointers below
     let px = logits.storage.pointer, pl = logProbs.pointer
     var values = [Float](repeating: 0, count: n)
     var normalizer: Float = 0

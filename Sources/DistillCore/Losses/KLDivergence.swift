@@ -34,6 +34,7 @@ private func fusedKL(student: Tensor, teacher: Tensor, teacherIsProbability: Boo
     let invT = 1 / temperature, t2 = temperature * temperature
     let ps = student.storage.pointer, pt = teacher.storage.pointer
     let logS = TensorStorage(count: n * c, zeroed: false), logT = TensorStorage(count: n * c, zeroed: false)
+    defer { withExtendedLifetime((logS, logT)) {} }  // used through raw pointers below
     let ls = logS.pointer, lt = logT.pointer
     var values = [Float](repeating: 0, count: n)
     for i in 0..<n {
@@ -42,8 +43,11 @@ private func fusedKL(student: Tensor, teacher: Tensor, teacherIsProbability: Boo
             // log p scaled by 1/T, renormalized; zero entries map to -inf and stay at zero probability.
             let row = pt + i * c
             var m = -Float.infinity
-            for j in 0..<c { precondition(row[j] >= 0, "klDivergence: teacher probability \(row[j]) < 0 at example \(i), class \(j)")
-                if row[j] > 0 { m = max(m, Foundation.log(row[j]) * invT) } }
+            for j in 0..<c {
+                precondition(row[j] >= 0 && row[j].isFinite, "klDivergence: teacher probability \(row[j]) at example \(i), class \(j) is not a finite value >= 0")
+                if row[j] > 0 { m = max(m, Foundation.log(row[j]) * invT) }
+            }
+            precondition(m > -.infinity, "klDivergence: teacher probabilities of example \(i) are all zero")
             var total: Float = 0
             for j in 0..<c where row[j] > 0 { total += Foundation.exp(Foundation.log(row[j]) * invT - m) }
             let lse = m + Foundation.log(total)
@@ -87,8 +91,8 @@ private func fusedKL(student: Tensor, teacher: Tensor, teacherIsProbability: Boo
             }
             if let gt { // T² · (1/T) · p_t (a_j - KL), a = log p_t - log p_s
                 var kl: Float = 0
-                for j in 0..<c { kl += Foundation.exp(lt[i * c + j]) * (lt[i * c + j] - ls[i * c + j]) }
-                for j in 0..<c {
+                for j in 0..<c where lt[i * c + j] > -.infinity { kl += Foundation.exp(lt[i * c + j]) * (lt[i * c + j] - ls[i * c + j]) }
+                for j in 0..<c where lt[i * c + j] > -.infinity {
                     let q = Foundation.exp(lt[i * c + j])
                     gt[i * c + j] += f * temperature * q * ((lt[i * c + j] - ls[i * c + j]) - kl)
                 }

@@ -45,6 +45,7 @@ public func attentionProbabilities(query: Tensor, key: Tensor, mask: Tensor? = n
         guard gq != nil || gk != nil else { return }
         // dS = P * (dP - rowsum(dP * P)); the scale is applied in the GEMMs below.
         let dS = TensorStorage(count: rows * sk, zeroed: false)
+        defer { withExtendedLifetime(dS) {} }  // used through raw pointers below
         let ps = dS.pointer
         parallelFor(rows, grain: max(1, 8192 / max(sk, 1))) { r in
             for row in r {

@@ -7,6 +7,7 @@ public func dropout(_ x: Tensor, probability: Float, generator: inout RandomGene
     if probability == 0 { return x }
     let keep = 1 - probability, factor = 1 / keep
     let mask = TensorStorage(count: x.count, zeroed: false)
+    defer { withExtendedLifetime(mask) {} }  // used through raw pointers below
     let pm = mask.pointer
     for i in 0..<x.count { pm[i] = generator.nextUniform() < keep ? factor : 0 }
     let out = Tensor(uninitializedShape: x.shape)

@@ -9,6 +9,7 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float =
     let rows = x.count / max(d, 1)
     let out = Tensor(uninitializedShape: x.shape)
     let saved = TensorStorage(count: rows * 2, zeroed: false)  // per row: mean, 1/std
+    defer { withExtendedLifetime(saved) {} }  // used through raw pointers below
     let px = x.storage.pointer, py = out.storage.pointer, pg = gamma.storage.pointer, pb = beta.storage.pointer
     let stats = saved.pointer
     parallelFor(rows, grain: max(1, 8192 / max(d, 1))) { r in

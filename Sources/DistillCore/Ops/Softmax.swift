@@ -55,6 +55,10 @@ public func logSoftmax(_ x: Tensor) -> Tensor {
 func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1) {
     var m = -Float.infinity
     for j in 0..<n { m = Swift.max(m, x[j] * scale) }
+    if m == -.infinity {  // every entry masked with -inf: no probability mass anywhere
+        for j in 0..<n { y[j] = 0 }
+        return
+    }
     var total: Float = 0
     for j in 0..<n { let e = Foundation.exp(x[j] * scale - m); y[j] = e; total += e }
     let inv = 1 / total
@@ -66,6 +70,10 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
 func logSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1) {
     var m = -Float.infinity
     for j in 0..<n { m = Swift.max(m, x[j] * scale) }
+    if m == -.infinity {
+        for j in 0..<n { y[j] = -.infinity }
+        return
+    }
     var total: Float = 0
     for j in 0..<n { total += Foundation.exp(x[j] * scale - m) }
     let lse = m + Foundation.log(total)

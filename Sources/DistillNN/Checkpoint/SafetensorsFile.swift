@@ -155,49 +155,41 @@ public final class SafetensorsFile: @unchecked Sendable {
         return out
     }
 
-    private struct RawEntry: Decodable {
-        let dtype: String?
-        let shape: [Int]?
-        let dataOffsets: [Int]?
-        enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
-    }
-
-    private struct RawMetadata: Decodable {
-        let metadata: [String: String]?
-        enum CodingKeys: String, CodingKey { case metadata = "__metadata__" }
-    }
-
     static func parseHeader(_ data: Data, dataSize: Int, path: String) throws -> ([Entry], [String: String]) {
-        let raw: [String: RawEntry]
-        let metadata: [String: String]
-        do {
-            metadata = try JSONDecoder().decode(RawMetadata.self, from: data).metadata ?? [:]
-            var decoded = try JSONDecoder().decode([String: RawEntryOrMetadata].self, from: data)
-            decoded.removeValue(forKey: "__metadata__")
-            raw = decoded.compactMapValues(\.entry)
-        } catch let error as DecodingError {
-            let keys = error.codingKeys
-            if let tensor = keys.first, tensor != "__metadata__" {
-                throw SafetensorsError.invalidTensor(path: path, tensor: tensor,
-                    detail: "'\(keys.dropFirst().joined(separator: "."))' is malformed (shape and data_offsets hold non-negative integers, dtype a string)")
-            }
-            throw SafetensorsError.invalidHeader(path: path, detail: keys.first == "__metadata__" ? "__metadata__ must map strings to strings" : "not a JSON object of tensor entries")
-        } catch {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
             throw SafetensorsError.invalidHeader(path: path, detail: "not JSON (\(error.localizedDescription))")
         }
+        guard let header = object as? [String: Any] else {
+            throw SafetensorsError.invalidHeader(path: path, detail: "the header must be a JSON object")
+        }
+        var metadata: [String: String] = [:]
         var entries: [Entry] = []
-        for (name, info) in raw {
-            guard let dtypeName = info.dtype else {
-                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "missing 'dtype'")
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else {
+                    throw SafetensorsError.invalidHeader(path: path, detail: "__metadata__ must be an object of strings")
+                }
+                for (k, v) in m {
+                    guard let text = v as? String else { throw SafetensorsError.invalidHeader(path: path, detail: "__metadata__.\(k) is not a string") }
+                    metadata[k] = text
+                }
+                continue
+            }
+            guard let info = value as? [String: Any] else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "entry is not an object")
+            }
+            guard let dtypeName = info["dtype"] as? String else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "missing or non-string 'dtype'")
             }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
                 throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
             }
-            guard let shape = info.shape, shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = integers(info["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "'shape' must be a list of non-negative integers")
             }
-            guard let offsets = info.dataOffsets, offsets.count == 2 else {
-                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "'data_offsets' must be [begin, end]")
+            guard let offsets = integers(info["data_offsets"]), offsets.count == 2 else {
+                throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "'data_offsets' must be [begin, end] integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end else {
@@ -226,27 +218,15 @@ public final class SafetensorsFile: @unchecked Sendable {
         return (entries, metadata)
     }
 
-    /// A header value: a tensor entry, or the `__metadata__` map (decoded separately).
-    private enum RawEntryOrMetadata: Decodable {
-        case entry(RawEntry), other
-        init(from decoder: Decoder) throws {
-            if decoder.codingPath.last?.stringValue == "__metadata__" { self = .other; return }
-            self = .entry(try RawEntry(from: decoder))
+    /// A JSON array of integers (booleans and non-integral numbers rejected), or nil.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let values = value as? [Any] else { return nil }
+        var out: [Int] = []
+        for v in values {
+            guard let n = v as? NSNumber, "iqlsIQLS".contains(String(cString: n.objCType)) else { return nil }
+            out.append(n.intValue)
         }
-        var entry: RawEntry? { if case let .entry(e) = self { return e }; return nil }
-    }
-}
-
-extension DecodingError {
-    /// The coding path as strings (first = top-level key).
-    var codingKeys: [String] {
-        let path: [CodingKey]
-        switch self {
-        case let .keyNotFound(key, ctx): path = ctx.codingPath + [key]
-        case let .typeMismatch(_, ctx), let .valueNotFound(_, ctx), let .dataCorrupted(ctx): path = ctx.codingPath
-        @unknown default: path = []
-        }
-        return path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return out
     }
 }
 

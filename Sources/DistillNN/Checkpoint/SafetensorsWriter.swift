@@ -1,5 +1,8 @@
 import DistillCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes tensors in the safetensors format, atomically (a temporary file renamed into place).
 public enum SafetensorsWriter {
@@ -46,10 +49,8 @@ func atomicWrite(_ data: Data, to url: URL) throws {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
         try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
+        guard rename(temporary.path, url.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
         }
     } catch {
         try? FileManager.default.removeItem(at: temporary)

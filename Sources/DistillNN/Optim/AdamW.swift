@@ -35,10 +35,13 @@ public final class AdamW {
         let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
         let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(step)))
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
+        checkUniqueNames(parameters, optimizer: "AdamW")
         for p in parameters {
             guard let g = gradients[p.tensor] else { continue }
             let m = firstMoment[p.name] ?? Tensor(zeros: p.tensor.shape)
             let v = secondMoment[p.name] ?? Tensor(zeros: p.tensor.shape)
+            precondition(m.shape == p.tensor.shape && v.shape == p.tensor.shape,
+                         "AdamW: state for '\(p.name)' has shape \(m.shape), the parameter has \(p.tensor.shape)")
             firstMoment[p.name] = m
             secondMoment[p.name] = v
             let decay: Float = excludeFromWeightDecay(p) ? 0 : lr * weightDecay

@@ -35,3 +35,11 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
 extension OptimizerError: LocalizedError {
     public var errorDescription: String? { description }
 }
+
+/// Optimizer state is keyed by name: two parameters with one name would share (and overrun) it.
+func checkUniqueNames(_ parameters: [NamedParameter], optimizer: String) {
+    var seen = Set<String>()
+    for p in parameters where !seen.insert(p.name).inserted {
+        preconditionFailure("\(optimizer): parameter name '\(p.name)' appears twice; names key the optimizer state")
+    }
+}

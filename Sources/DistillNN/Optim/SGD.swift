@@ -19,8 +19,11 @@ public final class SGD {
 
     /// Applies one update to every parameter that has a gradient.
     public func update(_ parameters: [NamedParameter], gradients: Gradients) {
+        checkUniqueNames(parameters, optimizer: "SGD")
         for p in parameters {
             guard let g = gradients[p.tensor] else { continue }
+            precondition(buffers[p.name] == nil || buffers[p.name]!.shape == p.tensor.shape,
+                         "SGD: momentum for '\(p.name)' has shape \(buffers[p.name]!.shape), the parameter has \(p.tensor.shape)")
             let pw = p.tensor.storage.pointer, pg = g.storage.pointer
             let fresh = buffers[p.name] == nil
             let buffer = buffers[p.name] ?? Tensor(zeros: p.tensor.shape)
