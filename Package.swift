@@ -37,6 +37,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore"]),
+        .testTarget(name: "DistillTextTests", dependencies: ["DistillText"], exclude: ["Fixtures"]),
+        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText"]),
     ]
 )
