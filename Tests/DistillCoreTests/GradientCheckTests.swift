@@ -80,6 +80,10 @@ let gradCases: [GradCase] = [
         let table = normal([7, 5], &g)
         return ([table], { embedding(table, indices: [3, 0, 3, 6, 1, 3], shape: [2, 3]) })
     },
+    GradCase("embeddingBagMean with repeats and an empty bag") { g in
+        let table = normal([9, 4], &g)
+        return ([table], { embeddingBagMean(table, indices: [1, 4, 4, 8, 0, 2, 2, 2], offsets: [0, 3, 3, 5]) })
+    },
     // MARK: element-wise math
     GradCase("exp") { g in let a = normal([3, 5], &g); return ([a], { exp(a) }) },
     GradCase("log") { g in let a = positive([3, 5], &g); return ([a], { log(a) }) },

@@ -105,3 +105,35 @@ struct ModuleTests {
         for (p, r) in zip(sample, results) { #expect(r.maxRelativeError <= 2e-2, "\(p.name): \(r)") }
     }
 }
+
+@Suite("N-gram bag student")
+struct NGramBagTests {
+    @Test("features are deterministic, hashed into range, and cover word and char n-grams")
+    func features() {
+        let f = NGramFeaturizer(buckets: 1000, maxWordNGram: 2, minCharNGram: 3, maxCharNGram: 4)
+        let a = f.features("Disk FULL on /dev/sda1")
+        #expect(a == f.features("disk full on /dev/sda1"))  // lowercased
+        #expect(a.allSatisfy { (0..<1000).contains($0) })
+        // words: disk full on / dev / sda1 → 7 unigrams + 6 bigrams; chars of each <word> with n = 3, 4
+        let words = ["disk", "full", "on", "/", "dev", "/", "sda1"]
+        let chars = words.map { w -> Int in let n = w.count + 2; return max(0, n - 2) + max(0, n - 3) }.reduce(0, +)
+        #expect(a.count == 7 + 6 + chars)
+        #expect(f.features("") == [])
+        let (indices, offsets) = f.batch(["a b", "", "c"])
+        #expect(offsets == [0, f.features("a b").count, f.features("a b").count] && indices.count == f.features("a b").count + f.features("c").count)
+    }
+
+    @Test("gradient check of the bag model (loss w.r.t. every parameter, sampled)")
+    func gradients() {
+        let config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 50, maxWordNGram: 2, minCharNGram: 2, maxCharNGram: 3),
+                                    embeddingSize: 6, hiddenSize: 5, labels: ["a", "b", "c"])
+        let model = NGramBag(config: config, seed: 2)
+        // Scale weights up and move biases off 0, so the empty text's zero vector is not at ReLU's kink.
+        for p in model.namedParameters() { p.tensor.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * 3 + 0.15 * Float(i % 3 + 1) } } }
+        let texts = ["connection refused", "disk full", "ok ok ok", ""]
+        let results = GradientCheck.check(model.namedParameters().map(\.tensor), maxElementsPerInput: 40) {
+            softmaxCrossEntropy(logits: model(texts), targets: [0, 1, 2, 1])
+        }
+        for (p, r) in zip(model.namedParameters(), results) { #expect(r.maxRelativeError <= 2e-2, "\(p.name): \(r)") }
+    }
+}

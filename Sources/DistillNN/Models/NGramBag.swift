@@ -1,0 +1,77 @@
+import DistillCore
+import DistillText
+import Foundation
+
+/// Configuration of the n-gram bag student (`config.json` with `model_type: "distill-ngram-bag"`).
+public struct NGramBagConfig: Codable, Equatable, Sendable {
+    public var modelType = "distill-ngram-bag"
+    public var featurizer: NGramFeaturizer
+    public var embeddingSize: Int
+    /// 0: no hidden layer (embedding bag straight into the classifier, as fastText).
+    public var hiddenSize: Int
+    public var id2label: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", featurizer, embeddingSize = "embedding_size", hiddenSize = "hidden_size", id2label
+    }
+
+    public init(featurizer: NGramFeaturizer = NGramFeaturizer(), embeddingSize: Int = 64, hiddenSize: Int = 0, labels: [String]) {
+        self.featurizer = featurizer
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        id2label = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+    }
+
+    /// Label names in class order.
+    public var labels: [String] { (0..<id2label.count).map { id2label[String($0)] ?? "LABEL_\($0)" } }
+
+    /// Checks sizes; errors name the key.
+    public func validate(path: String = "config") throws {
+        guard modelType == "distill-ngram-bag" else {
+            throw ModelError.invalidConfig(path: path, key: "model_type", detail: "expected distill-ngram-bag, found \(modelType)")
+        }
+        for (key, value) in [("featurizer.buckets", featurizer.buckets), ("embedding_size", embeddingSize), ("id2label", id2label.count)] where value <= 0 {
+            throw ModelError.invalidConfig(path: path, key: key, detail: "must be positive, got \(value)")
+        }
+        guard hiddenSize >= 0 else { throw ModelError.invalidConfig(path: path, key: "hidden_size", detail: "must be >= 0") }
+        for i in 0..<id2label.count where id2label[String(i)] == nil {
+            throw ModelError.invalidConfig(path: path, key: "id2label", detail: "class ids must be 0..<\(id2label.count); \(i) is missing")
+        }
+    }
+}
+
+/// The fastText-like student: hashed word/char n-gram buckets → mean embedding bag → optional ReLU hidden
+/// layer → classifier. Parameters: `embeddings.weight`, `hidden.weight`/`hidden.bias`, `classifier.weight`/`classifier.bias`.
+public final class NGramBag: Module {
+    public let config: NGramBagConfig
+    public let embeddings: Embedding
+    public let hidden: Linear?
+    public let classifier: Linear
+
+    public init(config: NGramBagConfig, seed: UInt64 = 0) {
+        var g = RandomGenerator(seed: seed)
+        self.config = config
+        let e = config.embeddingSize
+        embeddings = Embedding(count: config.featurizer.buckets, width: e, std: 1 / Float(e), generator: &g)
+        hidden = config.hiddenSize > 0 ? Linear(inputSize: e, outputSize: config.hiddenSize, std: (2 / Float(e)).squareRoot(), generator: &g) : nil
+        let width = config.hiddenSize > 0 ? config.hiddenSize : e
+        classifier = Linear(inputSize: width, outputSize: config.id2label.count, std: (1 / Float(width)).squareRoot(), generator: &g)
+    }
+
+    public var children: [(String, ModuleChild)] {
+        [("embeddings", .module(embeddings))] + (hidden.map { [("hidden", .module($0))] } ?? []) + [("classifier", .module(classifier))]
+    }
+
+    /// Logits `[texts, labels]` from featurized input (see ``NGramFeaturizer/batch(_:)``).
+    public func callAsFunction(indices: [Int], offsets: [Int]) -> Tensor {
+        var x = embeddingBagMean(embeddings.weight, indices: indices, offsets: offsets)
+        if let hidden { x = relu(hidden(x)) }
+        return classifier(x)
+    }
+
+    /// Logits for raw texts.
+    public func callAsFunction(_ texts: [String]) -> Tensor {
+        let (indices, offsets) = config.featurizer.batch(texts)
+        return self(indices: indices, offsets: offsets)
+    }
+}
