@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "DistillCore", targets: ["DistillCore"]),
         .library(name: "DistillText", targets: ["DistillText"]),
         .library(name: "DistillNN", targets: ["DistillNN"]),
+        .library(name: "DistillKit", targets: ["DistillKit"]),
         .executable(name: "distill", targets: ["distill"]),
     ],
     dependencies: [
@@ -27,10 +28,11 @@ let package = Package(
         ),
         .target(name: "DistillText"),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
+        .target(name: "DistillKit", dependencies: ["DistillCore", "DistillText", "DistillNN"]),
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillNN",
+                "DistillCore", "DistillText", "DistillNN", "DistillKit",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -39,5 +41,6 @@ let package = Package(
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DistillTextTests", dependencies: ["DistillText"], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText"]),
+        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText"]),
     ]
 )

@@ -10,12 +10,14 @@ Output: OUT_DIR/minilm_reference.json (ids, shapes, pooled embeddings) and
         OUT_DIR/minilm_reference.safetensors (hidden states, F32, keys "s{i}.layer{l}").
 """
 import json
-import math
 import os
 import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bert_numpy import encoder_states, load_safetensors  # noqa: E402
 
 SENTENCES = [
     "Connection refused while connecting to upstream database at 10.0.3.17:5432",
@@ -43,21 +45,6 @@ SENTENCES = [
 ]
 
 
-def load_safetensors(path):
-    with open(path, "rb") as fh:
-        n = struct.unpack("<Q", fh.read(8))[0]
-        header = json.loads(fh.read(n))
-        data = fh.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        dtype = {"F32": np.float32, "F16": np.float16, "I64": np.int64}[info["dtype"]]
-        out[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"])
-    return out
-
-
 def save_safetensors(path, tensors):
     header, offset, blobs = {}, 0, []
     for name in sorted(tensors):
@@ -75,46 +62,6 @@ def save_safetensors(path, tensors):
             fh.write(b)
 
 
-def layer_norm(x, w, b, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
-
-
-def gelu(x):
-    erf = np.vectorize(math.erf)
-    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
-
-
-def forward(w, cfg, ids):
-    f = lambda k: w[k].astype(np.float64)
-    s = len(ids)
-    h = f("embeddings.word_embeddings.weight")[ids] + f("embeddings.position_embeddings.weight")[:s] \
-        + f("embeddings.token_type_embeddings.weight")[[0] * s]
-    eps = cfg["layer_norm_eps"]
-    h = layer_norm(h, f("embeddings.LayerNorm.weight"), f("embeddings.LayerNorm.bias"), eps)
-    states = [h]
-    heads = cfg["num_attention_heads"]
-    d = cfg["hidden_size"] // heads
-    for i in range(cfg["num_hidden_layers"]):
-        p = f"encoder.layer.{i}."
-        lin = lambda x, name: x @ f(p + name + ".weight").T + f(p + name + ".bias")
-        q = lin(h, "attention.self.query").reshape(s, heads, d).transpose(1, 0, 2)
-        k = lin(h, "attention.self.key").reshape(s, heads, d).transpose(1, 0, 2)
-        v = lin(h, "attention.self.value").reshape(s, heads, d).transpose(1, 0, 2)
-        scores = q @ k.transpose(0, 2, 1) / math.sqrt(d)
-        scores = scores - scores.max(-1, keepdims=True)
-        probs = np.exp(scores)
-        probs /= probs.sum(-1, keepdims=True)
-        ctx = (probs @ v).transpose(1, 0, 2).reshape(s, heads * d)
-        a = layer_norm(lin(ctx, "attention.output.dense") + h, f(p + "attention.output.LayerNorm.weight"),
-                       f(p + "attention.output.LayerNorm.bias"), eps)
-        ff = lin(gelu(lin(a, "intermediate.dense")), "output.dense")
-        h = layer_norm(ff + a, f(p + "output.LayerNorm.weight"), f(p + "output.LayerNorm.bias"), eps)
-        states.append(h)
-    return states
-
-
 def main():
     model_dir, out_dir = sys.argv[1], sys.argv[2]
     from tokenizers import Tokenizer
@@ -128,7 +75,7 @@ def main():
     cases, tensors = [], {}
     for i, text in enumerate(SENTENCES):
         ids = tok.encode(text).ids
-        states = forward(weights, cfg, ids)
+        states = encoder_states(weights, cfg, ids)
         pooled = states[-1].mean(0)
         for l, st in enumerate(states):
             tensors[f"s{i}.layer{l}"] = st
