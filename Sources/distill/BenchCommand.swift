@@ -10,8 +10,11 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
-    @Option(help: "JSON with peer results measured in the same run (written by bench/numpy_matmul.py).")
-    var peers: String?
+    @Option(help: "JSON with peer results measured in the same run (bench/numpy_matmul.py, bench/torch_minilm.py); repeatable.")
+    var peers: [String] = []
+
+    @Option(name: .customLong("minilm"), help: "all-MiniLM-L6-v2 folder: adds the model forward benchmark.")
+    var miniLM: String?
 
     @Option(help: "Timing trials per GEMM shape (the median is reported).")
     var trials: Int = 5
@@ -19,7 +22,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Transformer-block steps to time.")
     var blockSteps: Int = 5
 
+    @Option(help: "Comma-separated sections to run: gemm, block, minilm (default: all).")
+    var only: String?
+
     func validate() throws {
+        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm"]) {
+            throw ValidationError("--only takes gemm, block, minilm (comma-separated), got \(only)")
+        }
         guard trials >= 1, blockSteps >= 1 else { throw ValidationError("--trials and --block-steps must be at least 1") }
     }
 
@@ -28,13 +37,19 @@ struct BenchCommand: ParsableCommand {
         var bench = EngineBenchmark()
         bench.trials = trials
         bench.blockSteps = blockSteps
-        if let peers {
+        if let only { bench.sections = Set(only.split(separator: ",").map(String.init)) }
+        var merged = EngineBenchmark.Peers()
+        for path in peers {
             do {
-                bench.peers = try JSONDecoder().decode(EngineBenchmark.Peers.self, from: Data(contentsOf: URL(fileURLWithPath: peers)))
+                let p = try JSONDecoder().decode(EngineBenchmark.Peers.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                merged.numpy = p.numpy ?? merged.numpy
+                merged.torch = p.torch ?? merged.torch
             } catch {
-                throw ValidationError("--peers \(peers): cannot read peer results: \(error.localizedDescription)")
+                throw ValidationError("--peers \(path): cannot read peer results: \(error.localizedDescription)")
             }
         }
+        bench.peers = merged
+        bench.miniLM = miniLM.map { URL(fileURLWithPath: $0) }
         print(bench.run())
     }
 }

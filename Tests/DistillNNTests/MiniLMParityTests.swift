@@ -17,7 +17,7 @@ struct MiniLMParityTests {
         let dir = try TestPaths.requireFile(TestPaths.miniLM)
         let config = try BertConfig.read(from: dir.appendingPathComponent("config.json"))
         let file = try SafetensorsFile(url: dir.appendingPathComponent("model.safetensors"))
-        let model = BertModel(config: config)
+        let model = BertModel(config: config, seed: nil)
         let report = try model.load(try file.floatTensors(), source: file.path)
         return (model, report)
     }

@@ -22,10 +22,61 @@ public func relu(_ x: Tensor) -> Tensor { unary(x, { max($0, 0) }, { x, _ in x >
 public func sigmoid(_ x: Tensor) -> Tensor { unary(x, stableSigmoid, { _, y in y * (1 - y) }) }
 
 /// Exact GELU, `x * Φ(x) = 0.5 x (1 + erf(x / √2))`, as BERT uses (not the tanh approximation).
+///
+/// `erf` is a vectorized rational approximation (absolute error <= 4.2e-7 against `math.erf`, measured
+/// over [-6, 6]); GELU was the largest non-GEMM cost of a BERT forward pass with libm's scalar `erff`.
 public func gelu(_ x: Tensor) -> Tensor {
-    unary(x, { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }, { x, _ in
-        0.5 * (1 + erff(x * 0.70710678118654752)) + x * 0.39894228040143268 * Foundation.exp(-0.5 * x * x)
-    })
+    let out = Tensor(uninitializedShape: x.shape)
+    let px = x.storage.pointer, py = out.storage.pointer
+    parallelFor(x.count, grain: 16_384) { r in
+        var i = r.lowerBound
+        while i + 8 <= r.upperBound {
+            let v = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(py + i).storeBytes(of: 0.5 * v * (1 + erfApproximation(v * 0.70710678118654752)), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < r.upperBound {
+            let v = SIMD8<Float>(repeating: px[i])
+            py[i] = (0.5 * v * (1 + erfApproximation(v * 0.70710678118654752)))[0]
+            i += 1
+        }
+    }
+    recordIfNeeded(out, inputs: [x]) { tape, g in
+        guard let gx = tape.gradient(of: x) else { return }
+        // d/dx = Φ(x) + x φ(x)
+        parallelFor(x.count, grain: 8192) { r in
+            for i in r {
+                let v = px[i]
+                let phi = 0.5 * (1 + erfApproximation(SIMD8<Float>(repeating: v * 0.70710678118654752))[0])
+                gx[i] += g[i] * (phi + v * 0.39894228040143268 * Foundation.exp(-0.5 * v * v))
+            }
+        }
+    }
+    return out
+}
+
+/// `erf(x)` as a rational function of x on [-4, 4] (±1 beyond, as Float32 rounds there); odd numerator of
+/// degree 13 over an even denominator of degree 8.
+@inline(__always)
+func erfApproximation(_ input: SIMD8<Float>) -> SIMD8<Float> {
+    var x = input
+    x.replace(with: SIMD8(repeating: 4), where: x .> 4)
+    x.replace(with: SIMD8(repeating: -4), where: x .< -4)
+    let x2 = x * x
+    var p = SIMD8<Float>(repeating: -2.72614225801306e-10)
+    p = p * x2 + 2.77068142495902e-08
+    p = p * x2 - 2.10102402082508e-06
+    p = p * x2 - 5.69250639462346e-05
+    p = p * x2 - 7.34990630326855e-04
+    p = p * x2 - 2.95459980854025e-03
+    p = p * x2 - 1.60960333262415e-02
+    p = p * x
+    var q = SIMD8<Float>(repeating: -1.45660718464996e-05)
+    q = q * x2 - 2.13374055278905e-04
+    q = q * x2 - 1.68282697438203e-03
+    q = q * x2 - 7.37332916720468e-03
+    q = q * x2 - 1.42647390514189e-02
+    return p / q
 }
 
 @inline(__always)

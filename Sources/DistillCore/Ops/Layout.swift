@@ -78,7 +78,9 @@ private func stridedCopy(from source: UnsafePointer<Float>, readStrides: [Int],
     parallelFor(plan.rows, grain: max(1, 16_384 / max(n, 1))) { rows in
         for r in rows {
             let s = source + readBase[r], t = destination + writeBase[r]
-            if accumulate {
+            if rs == 1 && wsi == 1 {  // contiguous runs (the last axis stays last): plain copies
+                if accumulate { for j in 0..<n { t[j] += s[j] } } else { t.update(from: s, count: n) }
+            } else if accumulate {
                 for j in 0..<n { t[j * wsi] += s[j * rs] }
             } else {
                 for j in 0..<n { t[j * wsi] = s[j * rs] }

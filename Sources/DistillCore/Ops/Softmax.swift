@@ -59,8 +59,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
         for j in 0..<n { y[j] = 0 }
         return
     }
-    var total: Float = 0
-    for j in 0..<n { let e = Foundation.exp(x[j] * scale - m); y[j] = e; total += e }
+    let total = expShiftedSum(y, x, n, scale: scale, shift: m)
     let inv = 1 / total
     for j in 0..<n { y[j] *= inv }
 }

@@ -5,9 +5,9 @@ public final class Linear: Module {
     public let weight: Tensor
     public let bias: Tensor?
 
-    /// Weights from N(0, std²) (BERT's `initializer_range`), bias zero.
+    /// Weights from N(0, std²) (BERT's `initializer_range`; 0 leaves them zero), bias zero.
     public init(inputSize: Int, outputSize: Int, bias: Bool = true, std: Float = 0.02, generator: inout RandomGenerator) {
-        weight = Tensor.randomNormal([outputSize, inputSize], std: std, using: &generator)
+        weight = std == 0 ? Tensor(zeros: [outputSize, inputSize]) : Tensor.randomNormal([outputSize, inputSize], std: std, using: &generator)
         self.bias = bias ? Tensor(zeros: [outputSize]) : nil
     }
 
@@ -30,7 +30,7 @@ public final class Embedding: Module {
     public let weight: Tensor
 
     public init(count: Int, width: Int, std: Float = 0.02, generator: inout RandomGenerator) {
-        weight = Tensor.randomNormal([count, width], std: std, using: &generator)
+        weight = std == 0 ? Tensor(zeros: [count, width]) : Tensor.randomNormal([count, width], std: std, using: &generator)
     }
 
     public var children: [(String, ModuleChild)] { [("weight", .parameter(weight))] }

@@ -116,10 +116,13 @@ public final class BertModel: Module {
     public let layers: ModuleList<BertLayer>
     public let pooler: Linear?
 
-    /// A randomly initialized encoder (N(0, initializer_range²) weights, as BERT does).
-    public init(config: BertConfig, withPooler: Bool = true, seed: UInt64 = 0) {
-        var g = RandomGenerator(seed: seed)
+    /// A randomly initialized encoder (N(0, initializer_range²) weights, as BERT does). With `seed` nil the
+    /// weights are left at zero, for loaders that overwrite every tensor anyway.
+    public init(config: BertConfig, withPooler: Bool = true, seed: UInt64? = 0) {
+        var g = RandomGenerator(seed: seed ?? 0)
         self.config = config
+        var config = config
+        if seed == nil { config.initializerRange = 0 }  // zero-filled, no random draws
         embeddings = BertEmbeddings(config, generator: &g)
         layers = ModuleList((0..<config.numHiddenLayers).map { _ in BertLayer(config, generator: &g) })
         pooler = withPooler ? Linear(inputSize: config.hiddenSize, outputSize: config.hiddenSize, std: config.initializerRange, generator: &g) : nil

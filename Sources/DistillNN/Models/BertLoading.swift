@@ -13,7 +13,7 @@ extension BertModel {
         if tensors.keys.contains(where: { $0.hasPrefix("bert.") }) {
             tensors = Dictionary(uniqueKeysWithValues: tensors.compactMap { k, v in k.hasPrefix("bert.") ? (String(k.dropFirst(5)), v) : nil })
         }
-        let model = BertModel(config: config, withPooler: tensors["pooler.dense.weight"] != nil)
+        let model = BertModel(config: config, withPooler: tensors["pooler.dense.weight"] != nil, seed: nil)
         try model.load(tensors, source: file.path)
         return model
     }

