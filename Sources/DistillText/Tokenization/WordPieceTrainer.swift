@@ -1,0 +1,130 @@
+import HeapModule
+
+/// Builds a WordPiece vocabulary of a given size from a corpus, for a student model.
+///
+/// Like Hugging Face's `WordPieceTrainer`: words come from the same normalizer and pre-tokenizer the
+/// tokenizer uses; the initial alphabet is every character (`c` at a word start, `##c` inside); then the most
+/// frequent adjacent pair of symbols is merged repeatedly (ties broken by the merged string, so the result is
+/// deterministic) until the vocabulary has `vocabularySize` entries or no pair occurs `minimumFrequency` times.
+/// Pair counts are maintained incrementally with a max-heap, so each merge costs only the words it touches.
+public struct WordPieceTrainer: Sendable {
+    public var vocabularySize: Int
+    public var minimumFrequency: Int
+    public var normalizer: BertNormalizer
+    public var specialTokens: [String]
+    public var maxInputCharsPerWord: Int
+
+    public init(vocabularySize: Int, minimumFrequency: Int = 2, normalizer: BertNormalizer = BertNormalizer(),
+                specialTokens: [String] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], maxInputCharsPerWord: Int = 100) {
+        self.vocabularySize = vocabularySize
+        self.minimumFrequency = minimumFrequency
+        self.normalizer = normalizer
+        self.specialTokens = specialTokens
+        self.maxInputCharsPerWord = maxInputCharsPerWord
+    }
+
+    /// Word frequencies of a corpus after normalization and pre-tokenization.
+    public func countWords<S: Sequence>(_ texts: S) -> [String: Int] where S.Element == String {
+        var counts: [String: Int] = [:]
+        for text in texts {
+            for word in normalizer.preTokenize(normalizer.normalize(text)) where word.count <= maxInputCharsPerWord {
+                counts[String(word), default: 0] += 1
+            }
+        }
+        return counts
+    }
+
+    /// Trains on `texts`.
+    public func train<S: Sequence>(_ texts: S) -> Vocabulary where S.Element == String {
+        train(wordCounts: countWords(texts))
+    }
+
+    /// Trains on precomputed word frequencies.
+    public func train(wordCounts: [String: Int]) -> Vocabulary {
+        var symbols: [String] = []          // symbol id → token string
+        var symbolID: [String: Int] = [:]
+        func intern(_ s: String) -> Int {
+            if let id = symbolID[s] { return id }
+            symbolID[s] = symbols.count
+            symbols.append(s)
+            return symbols.count - 1
+        }
+        // Words as symbol sequences, in a deterministic order.
+        let entries = wordCounts.sorted { $0.key < $1.key }
+        var words: [[Int]] = []
+        var frequency: [Int] = []
+        var alphabetCount: [String: Int] = [:]
+        for (word, count) in entries {
+            let chars = word.unicodeScalars.enumerated().map { $0.offset == 0 ? String($0.element) : "##" + String($0.element) }
+            for c in chars { alphabetCount[c, default: 0] += count }
+            words.append(chars.map(intern))
+            frequency.append(count)
+        }
+        var vocabulary = specialTokens
+        var inVocabulary = Set(vocabulary)
+        for (c, _) in alphabetCount.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key })
+        where inVocabulary.insert(c).inserted {
+            vocabulary.append(c)
+        }
+
+        struct Pair: Hashable { let a: Int, b: Int }
+        struct Candidate: Comparable {
+            let count: Int, merged: String, pair: Pair
+            static func < (l: Candidate, r: Candidate) -> Bool { l.count != r.count ? l.count < r.count : l.merged > r.merged }
+            static func == (l: Candidate, r: Candidate) -> Bool { l.count == r.count && l.merged == r.merged }
+        }
+        func merged(_ p: Pair) -> String {
+            let right = symbols[p.b]
+            return symbols[p.a] + (right.hasPrefix("##") ? String(right.dropFirst(2)) : right)
+        }
+        var pairCount: [Pair: Int] = [:]
+        var pairWords: [Pair: Set<Int>] = [:]
+        for (w, seq) in words.enumerated() where seq.count > 1 {
+            for i in 0..<(seq.count - 1) {
+                let p = Pair(a: seq[i], b: seq[i + 1])
+                pairCount[p, default: 0] += frequency[w]
+                pairWords[p, default: []].insert(w)
+            }
+        }
+        var heap = Heap(pairCount.map { Candidate(count: $0.value, merged: merged($0.key), pair: $0.key) })
+        while vocabulary.count < vocabularySize, let best = heap.popMax() {
+            guard pairCount[best.pair] == best.count else { continue }  // stale entry
+            guard best.count >= minimumFrequency else { break }
+            let newSymbol = intern(best.merged)
+            if inVocabulary.insert(best.merged).inserted { vocabulary.append(best.merged) }
+            var touched: [Pair: Int] = [:]
+            for w in pairWords[best.pair] ?? [] {
+                let seq = words[w], f = frequency[w]
+                var out: [Int] = []
+                out.reserveCapacity(seq.count)
+                var i = 0
+                while i < seq.count {
+                    if i + 1 < seq.count && seq[i] == best.pair.a && seq[i + 1] == best.pair.b {
+                        out.append(newSymbol); i += 2
+                    } else {
+                        out.append(seq[i]); i += 1
+                    }
+                }
+                // Replace this word's pair counts: old pairs out, new pairs in.
+                for i in 0..<max(0, seq.count - 1) {
+                    let p = Pair(a: seq[i], b: seq[i + 1])
+                    pairCount[p, default: 0] -= f
+                    touched[p] = 0
+                    pairWords[p]?.remove(w)
+                }
+                for i in 0..<max(0, out.count - 1) {
+                    let p = Pair(a: out[i], b: out[i + 1])
+                    pairCount[p, default: 0] += f
+                    touched[p] = 0
+                    pairWords[p, default: []].insert(w)
+                }
+                words[w] = out
+            }
+            for p in touched.keys {
+                let c = pairCount[p] ?? 0
+                if c > 0 { heap.insert(Candidate(count: c, merged: merged(p), pair: p)) } else { pairCount.removeValue(forKey: p) }
+            }
+        }
+        return Vocabulary(tokens: vocabulary)
+    }
+}
