@@ -137,3 +137,36 @@ struct NGramBagTests {
         for (p, r) in zip(model.namedParameters(), results) { #expect(r.maxRelativeError <= 2e-2, "\(p.name): \(r)") }
     }
 }
+
+@Suite("BERT outputs and modes")
+struct BertOutputTests {
+    @Test("attention probabilities: one per layer, [B, heads, S, S], rows sum to 1, padded keys get 0")
+    func attentions() {
+        let model = BertModel(config: ModuleTests.tiny, seed: 4)
+        let batch = EncodedBatch(inputIDs: [2, 5, 9, 3, 0, 2, 7, 3, 0, 0], tokenTypeIDs: Array(repeating: 0, count: 10),
+                                 attentionMask: [1, 1, 1, 1, 0, 1, 1, 1, 0, 0], batchSize: 2, sequenceLength: 5)
+        let out = model(batch, outputHiddenStates: true, outputAttentions: true)
+        #expect(out.attentions.count == 2 && out.hiddenStates.count == 3)
+        #expect(out.attentions.allSatisfy { $0.shape == [2, 2, 5, 5] })
+        let p = out.attentions[1].scalars
+        for row in 0..<(2 * 2 * 5) {
+            let r = Array(p[(row * 5)..<(row * 5 + 5)])
+            #expect(abs(r.reduce(0, +) - 1) < 1e-5)
+            let b = row / 10
+            for k in 0..<5 where batch.attentionMask[b * 5 + k] == 0 { #expect(r[k] == 0) }
+        }
+        #expect(out.hiddenStates[2].scalars == out.lastHiddenState.scalars)
+    }
+
+    @Test("training mode applies dropout from the context's seed; inference is deterministic")
+    func modes() {
+        let model = BertForSequenceClassification(config: ModuleTests.tiny, seed: 6)
+        let batch = EncodedBatch(inputIDs: [2, 5, 9, 3], tokenTypeIDs: [0, 0, 0, 0], attentionMask: [1, 1, 1, 1], batchSize: 1, sequenceLength: 4)
+        let a = model(batch).logits.scalars, b = model(batch).logits.scalars
+        #expect(a == b)
+        let t1 = model(batch, context: ForwardContext(training: true, seed: 1)).logits.scalars
+        let t2 = model(batch, context: ForwardContext(training: true, seed: 1)).logits.scalars
+        let t3 = model(batch, context: ForwardContext(training: true, seed: 2)).logits.scalars
+        #expect(t1 == t2 && t1 != a && t1 != t3)
+    }
+}
