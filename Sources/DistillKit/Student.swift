@@ -90,7 +90,7 @@ public enum Student {
             try config.validate(path: configURL.path)
             let model = NGramBag(config: config)
             let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-            try model.load(try file.floatTensors(), source: file.path)
+            try model.load(from: file)
             return .ngramBag(model)
         case let other:
             throw ModelError.unsupported(path: configURL.path, detail: "model_type '\(other ?? "missing")' is not a Distill student (bert, distill-ngram-bag)")

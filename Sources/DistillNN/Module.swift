@@ -121,6 +121,39 @@ extension Module {
     }
 }
 
+extension Module {
+    /// Loads parameters straight from a safetensors file (no intermediate copy of the weights), with the
+    /// same report and rules as ``load(_:strict:allowMissing:source:)``. `rename` maps a file's tensor name to
+    /// this module's name (nil skips the tensor), e.g. to add or drop a `bert.` prefix.
+    @discardableResult
+    public func load(from file: SafetensorsFile, strict: Bool = true, allowMissing: [String] = [],
+                     rename: (String) -> String? = { $0 }) throws -> LoadReport {
+        var report = LoadReport()
+        var byName: [String: SafetensorsFile.Entry] = [:]
+        for e in file.entries where [.f32, .f16, .bf16, .f64].contains(e.dtype) {
+            guard let name = rename(e.name) else { continue }
+            byName[name] = e
+        }
+        let params = namedParameters()
+        let known = Set(params.map(\.name))
+        for p in params {
+            guard let e = byName[p.name] else {
+                if !allowMissing.contains(where: { p.name.hasPrefix($0) }) { report.missing.append(p.name) }
+                continue
+            }
+            if e.shape != p.tensor.shape { report.misshaped.append("\(p.name) expects \(p.tensor.shape), found \(e.shape)") }
+        }
+        report.unexpected = byName.keys.filter { !known.contains($0) }.sorted()
+        if strict && (!report.missing.isEmpty || !report.misshaped.isEmpty) {
+            throw ModelError.incompatibleWeights(report, source: file.path)
+        }
+        for p in params {
+            if let e = byName[p.name], e.shape == p.tensor.shape { try file.read(e.name, into: p.tensor); report.loaded += 1 }
+        }
+        return report
+    }
+}
+
 /// An ordered list of modules named "0", "1", … (`encoder.layer.N`).
 public final class ModuleList<Element: Module>: Module {
     public var items: [Element]

@@ -29,6 +29,16 @@ struct MiniLMParityTests {
         #expect(report.unexpected.isEmpty)  // position_ids is an I64 buffer, not a float tensor
         #expect(report.loaded == 103)  // 5 embedding tensors + 6 x 16 layer tensors + 2 pooler
         #expect(model.parameterCount == 22_713_216)
+        // The folder loader reads straight from the mapped file; same weights, bit for bit.
+        let direct = try BertModel.load(folder: TestPaths.miniLM)
+        let a = model.stateDict(), b = direct.stateDict()
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for (k, v) in a { #expect(v.scalars == b[k]!.scalars, "\(k)") }
+        // Loading it into a classifier needs a new head; without one the missing classifier is named.
+        #expect(throws: ModelError.self) { try BertForSequenceClassification.load(folder: TestPaths.miniLM) }
+        let classifier = try BertForSequenceClassification.load(folder: TestPaths.miniLM, newHead: true, labels: ["a", "b", "c"])
+        #expect(classifier.numberOfLabels == 3 && classifier.pooling == "pooler")
+        #expect(classifier.bert.embeddings.wordEmbeddings.weight.scalars == a["embeddings.word_embeddings.weight"]!.scalars)
     }
 
     @Test("hidden states of every layer within 1e-4 and mean-pooled cosine >= 0.99999, padded batch")

@@ -106,8 +106,20 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Reads `name` as Float32 (F32 copied, F16/BF16/F64 converted).
     public func tensor(_ name: String) throws -> Tensor {
         guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
-        let src = UnsafeRawPointer(base!) + dataStart + e.range.lowerBound
         let out = Tensor(zeros: e.shape)
+        try read(name, into: out)
+        return out
+    }
+
+    /// Reads `name` straight into `destination` (same element count), converting to Float32: loading a
+    /// model this way never holds a second copy of the weights.
+    public func read(_ name: String, into destination: Tensor) throws {
+        guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        guard e.elementCount == destination.count else {
+            throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "has \(e.elementCount) elements, the destination \(destination.count)")
+        }
+        let src = UnsafeRawPointer(base!) + dataStart + e.range.lowerBound
+        let out = destination
         let n = e.elementCount
         try out.withUnsafeMutableBufferPointer { dst in
             switch e.dtype {
@@ -130,7 +142,6 @@ public final class SafetensorsFile: @unchecked Sendable {
                 throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
             }
         }
-        return out
     }
 
     /// Reads an integer buffer (I64/I32/I16/I8/U8/BOOL) such as `embeddings.position_ids`.

@@ -10,12 +10,13 @@ public final class BertForSequenceClassification: Module {
     /// "pooler" uses HF's `tanh(dense([CLS]))`; "cls" and "mean" skip the pooler layer.
     public let pooling: String
 
-    /// A randomly initialized model with `config.labels.count` outputs (2 when no labels are given).
-    public init(config: BertConfig, seed: UInt64 = 0) {
+    /// A randomly initialized model with `config.labels.count` outputs (2 when no labels are given); with
+    /// `seed` nil the encoder is zero-filled for a loader to overwrite (the head is still initialized).
+    public init(config: BertConfig, seed: UInt64? = 0) {
         self.config = config
         pooling = config.distillPooling ?? "pooler"
         bert = BertModel(config: config, withPooler: pooling == "pooler", seed: seed)
-        var g = RandomGenerator(seed: seed &+ 0x5eed)
+        var g = RandomGenerator(seed: (seed ?? 0) &+ 0x5eed)
         classifier = Linear(inputSize: config.hiddenSize, outputSize: config.labels?.count ?? 2, std: config.initializerRange, generator: &g)
     }
 

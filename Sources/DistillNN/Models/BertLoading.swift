@@ -9,12 +9,14 @@ extension BertModel {
     public static func load(folder: URL) throws -> BertModel {
         let config = try BertConfig.read(from: folder.appendingPathComponent("config.json"))
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-        var tensors = try file.floatTensors()
-        if tensors.keys.contains(where: { $0.hasPrefix("bert.") }) {
-            tensors = Dictionary(uniqueKeysWithValues: tensors.compactMap { k, v in k.hasPrefix("bert.") ? (String(k.dropFirst(5)), v) : nil })
+        let prefixed = file.names.contains { $0.hasPrefix("bert.") }
+        let rename: (String) -> String? = { name in
+            guard prefixed else { return name }
+            return name.hasPrefix("bert.") ? String(name.dropFirst(5)) : nil
         }
-        let model = BertModel(config: config, withPooler: tensors["pooler.dense.weight"] != nil, seed: nil)
-        try model.load(tensors, source: file.path)
+        let withPooler = file.names.contains { rename($0) == "pooler.dense.weight" }
+        let model = BertModel(config: config, withPooler: withPooler, seed: nil)
+        try model.load(from: file, rename: rename)
         return model
     }
 }
@@ -27,13 +29,13 @@ extension BertForSequenceClassification {
         var config = try BertConfig.read(from: folder.appendingPathComponent("config.json"))
         if let labels { config.labels = labels }
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-        var tensors = try file.floatTensors()
-        if !tensors.keys.contains(where: { $0.hasPrefix("bert.") }) {
-            tensors = Dictionary(uniqueKeysWithValues: tensors.map { ("bert." + $0.key, $0.value) })
+        let prefixed = file.names.contains { $0.hasPrefix("bert.") }
+        let rename: (String) -> String? = { name in prefixed || name.hasPrefix("classifier.") ? name : "bert." + name }
+        if config.distillPooling == nil && !file.names.contains(where: { rename($0) == "bert.pooler.dense.weight" }) {
+            config.distillPooling = "cls"
         }
-        if config.distillPooling == nil && tensors["bert.pooler.dense.weight"] == nil { config.distillPooling = "cls" }
-        let model = BertForSequenceClassification(config: config, seed: seed)
-        try model.load(tensors, allowMissing: newHead ? ["classifier."] : [], source: file.path)
+        let model = BertForSequenceClassification(config: config, seed: newHead ? seed : nil)
+        try model.load(from: file, allowMissing: newHead ? ["classifier."] : [], rename: rename)
         return model
     }
 }
