@@ -74,6 +74,8 @@ strings += [
     "superscripts x² y³ H₂O", "roman numerals Ⅰ Ⅱ Ⅻ ⅰ ⅱ", "circled ① ② ⑳ Ⓐ ⓐ", "arrows ← → ↑ ↓ ⇒ ⇔",
     "box drawing ┌─┐│└┘ ░▒▓█", "braille ⠁⠃⠉", "musical 𝄞 𝄢", "math bold 𝐀𝐁𝐂 𝒜ℬ𝒞 𝔸𝔹ℂ",
     "ancient 𐎀𐎁 ugaritic and 𓀀 hieroglyph", "emoji modifiers 👩🏻‍🔬 👨🏿‍🚀 🏳️‍🌈", "newer emoji 🪿 🫎 🪼 🫨",
+    "x[CLS]y [SEP][SEP]z [MASK]ed", "[CLS]\u0301 accent after a special token", "[SEP]\u200d joiner", "[[CLS]]",
+    "a\U0002b820b a\U0002b920b a\U0002ceafb CJK extension edges", "cafe\u0301 vs café", "Ǆ ǅ ǆ ΐ ẞ ﬃ",
 ]
 while len(strings) < 330:
     strings.append(" ".join(templates[rng.randrange(len(templates))]() for _ in range(2)))
@@ -81,7 +83,14 @@ while len(strings) < 330:
 tok = Tokenizer.from_file(os.path.join(sys.argv[1], "tokenizer.json"))
 tok.no_truncation()
 tok.no_padding()
-cases = [{"text": s, "ids": tok.encode(s).ids} for s in strings]
+# The same vocabulary with a cased normalizer (no lowercasing, no accent stripping), to cover that path.
+spec = json.load(open(os.path.join(sys.argv[1], "tokenizer.json")))
+spec["normalizer"]["lowercase"] = False
+spec["normalizer"]["strip_accents"] = False
+cased = Tokenizer.from_str(json.dumps(spec))
+cased.no_truncation()
+cased.no_padding()
+cases = [{"text": s, "ids": tok.encode(s).ids, "cased_ids": cased.encode(s).ids} for s in strings]
 out = os.path.join(os.path.dirname(__file__), "..", "Tests", "DistillTextTests", "Fixtures", "tokenizer_parity.json")
 with open(out, "w", encoding="utf-8") as fh:
     json.dump({"generator": "scripts/make_tokenizer_fixture.py", "tokenizer": "all-MiniLM-L6-v2 tokenizer.json",

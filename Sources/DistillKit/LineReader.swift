@@ -1,26 +1,59 @@
 import Foundation
 
-/// Reads a file or standard input line by line as raw bytes, so that invalid UTF-8 can be reported with
-/// its line number instead of being silently replaced. Lines end at `\n` (a trailing `\r` is dropped).
+/// Reads a file or standard input line by line as raw bytes, so that invalid UTF-8 or an over-long line can
+/// be reported with its line number instead of being silently replaced or exhausting memory. Lines end at
+/// `\n` (a trailing `\r` is dropped). Memory stays bounded by ``maximumLineBytes`` plus one read chunk.
 public final class LineReader {
-    /// One input line: its 1-based number and text, or nil text when the bytes are not valid UTF-8.
-    public struct Line { public let number: Int; public let text: String? }
+    /// Why a line has no text.
+    public enum Problem: Equatable, Sendable {
+        case invalidUTF8
+        /// Longer than the limit; the bytes were skipped up to the next newline.
+        case tooLong(bytes: Int)
+
+        public var message: String {
+            switch self {
+            case .invalidUTF8: return "not valid UTF-8"
+            case let .tooLong(bytes): return "line of \(bytes) bytes exceeds the limit"
+            }
+        }
+    }
+
+    /// One input line: its 1-based number and text, or the problem that kept it from having text.
+    public struct Line {
+        public let number: Int
+        public let text: String?
+        public let problem: Problem?
+    }
+
+    /// Errors reading the input itself (not a line's content).
+    public struct ReadError: Error, LocalizedError {
+        public let name: String, line: Int, reason: String
+        public var errorDescription: String? { "\(name): read failed after line \(line): \(reason)" }
+    }
 
     private let handle: FileHandle
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
+    private var scanned = 0           // bytes of `buffer` already known to hold no newline
+    private var skipping = false      // inside an over-long line, discarding until its newline
+    private var skippedBytes = 0
     private var atEnd = false
     private var number = 0
-    /// Display name for messages ("-" is standard input).
+    /// Display name for messages ("<stdin>" for standard input).
     public let name: String
+    /// Lines longer than this many bytes are reported as ``Problem/tooLong(bytes:)`` (default 8 MiB).
+    public let maximumLineBytes: Int
 
-    /// Opens `path`, or standard input for "-".
-    public init(path: String) throws {
+    /// Opens `path`, or standard input for "-". Directories and unreadable files throw, naming the path.
+    public init(path: String, maximumLineBytes: Int = 8 << 20) throws {
+        self.maximumLineBytes = maximumLineBytes
         if path == "-" {
             handle = .standardInput
             name = "<stdin>"
         } else {
-            guard let h = FileHandle(forReadingAtPath: path) else {
-                throw CocoaError(.fileReadNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(path): cannot open for reading"])
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let h = FileHandle(forReadingAtPath: path) else {
+                throw ReadError(name: path, line: 0, reason: "cannot open for reading (missing, a directory, or no permission)")
             }
             handle = h
             name = path
@@ -28,27 +61,77 @@ public final class LineReader {
     }
 
     /// The next line, or nil at end of input.
-    public func next() -> Line? {
+    public func next() throws -> Line? {
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                var bytes = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+            if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+                let bytes = buffer[0..<newline]
+                defer { buffer.removeSubrange(0...newline); scanned = 0 }
+                if skipping {
+                    skipping = false
+                    let total = skippedBytes + bytes.count
+                    skippedBytes = 0
+                    return finish(problem: .tooLong(bytes: total))
+                }
                 return line(bytes)
             }
+            scanned = buffer.count
+            if buffer.count > maximumLineBytes {
+                skipping = true
+                skippedBytes += buffer.count
+                buffer.removeAll(keepingCapacity: true)
+                scanned = 0
+            }
             if atEnd {
+                if skipping {
+                    skipping = false
+                    let total = skippedBytes + buffer.count
+                    skippedBytes = 0
+                    buffer.removeAll()
+                    scanned = 0
+                    return finish(problem: .tooLong(bytes: total))
+                }
                 guard !buffer.isEmpty else { return nil }
                 let rest = buffer
                 buffer.removeAll()
+                scanned = 0
                 return line(rest[...])
             }
-            let chunk = handle.availableData
-            if chunk.isEmpty { atEnd = true } else { buffer.append(chunk) }
+            let chunk: Data?
+            do { chunk = try readRetryingInterrupts(handle, upToCount: 1 << 16) } catch {
+                throw ReadError(name: name, line: number, reason: error.localizedDescription)
+            }
+            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
         }
     }
 
-    private func line(_ bytes: Data.SubSequence) -> Line {
+    private func line(_ bytes: ArraySlice<UInt8>) -> Line {
+        var bytes = bytes
+        if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
         number += 1
-        return Line(number: number, text: String(validating: bytes, as: UTF8.self))
+        if let text = String(validating: bytes, as: UTF8.self) { return Line(number: number, text: text, problem: nil) }
+        return Line(number: number, text: nil, problem: .invalidUTF8)
     }
+
+    private func finish(problem: Problem) -> Line {
+        number += 1
+        return Line(number: number, text: nil, problem: problem)
+    }
+}
+
+/// `FileHandle.read(upToCount:)`, retried when a signal interrupts the system call (EINTR).
+public func readRetryingInterrupts(_ handle: FileHandle, upToCount count: Int) throws -> Data? {
+    while true {
+        do { return try handle.read(upToCount: count) } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            if (error as NSError).code == Int(EINTR) || underlying?.code == Int(EINTR) { continue }
+            throw error
+        }
+    }
+}
+
+/// Everything left in `handle`, retrying interrupted reads.
+public func readToEndRetryingInterrupts(_ handle: FileHandle) throws -> Data {
+    var out = Data()
+    while let chunk = try readRetryingInterrupts(handle, upToCount: 1 << 16), !chunk.isEmpty { out.append(chunk) }
+    return out
 }

@@ -2,6 +2,9 @@ import DistillCore
 import DistillNN
 import DistillText
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A student classifier with everything it needs to read text, saved as a Hugging Face-style folder:
 /// `config.json` (with `id2label`), `model.safetensors`, and for BERT students `vocab.txt` +
@@ -30,16 +33,38 @@ public enum Student {
     /// Class logits `[texts, labels]` (inference mode), truncating BERT inputs to `maxLength` tokens.
     public func logits(_ texts: [String], maxLength: Int = 128) -> Tensor {
         switch self {
-        case let .bert(m, tokenizer): return m(tokenizer.encodeBatch(texts, maxLength: maxLength)).logits
+        case let .bert(m, tokenizer):
+            return m(tokenizer.encodeBatch(texts, maxLength: min(maxLength, m.config.maxPositionEmbeddings))).logits
         case let .ngramBag(m): return m(texts)
         }
     }
 
-    /// Writes the folder (created if needed); files are replaced atomically one by one.
+    /// Writes the folder. Everything is written into a sibling temporary folder first, which then replaces
+    /// `folder`, so a crash never leaves new labels beside old weights. Other files in an existing folder are
+    /// not kept.
     public func save(to folder: URL, storage: SafetensorsWriter.StorageType = .f32) throws {
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw ModelError.io(path: folder.path, detail: "cannot create folder: \(error.localizedDescription)")
+        let fm = FileManager.default
+        let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).saving-\(getpid())")
+        try? fm.removeItem(at: staging)
+        do { try fm.createDirectory(at: staging, withIntermediateDirectories: true) } catch {
+            throw ModelError.io(path: staging.path, detail: "cannot create folder: \(error.localizedDescription)")
         }
+        do {
+            try write(into: staging, storage: storage)
+            let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
+            if fm.fileExists(atPath: folder.path) { try fm.moveItem(at: folder, to: old) }
+            try fm.moveItem(at: staging, to: folder)
+            try? fm.removeItem(at: old)
+        } catch let error as ModelError {
+            try? fm.removeItem(at: staging)
+            throw error
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw ModelError.io(path: folder.path, detail: "cannot save: \(error.localizedDescription)")
+        }
+    }
+
+    private func write(into folder: URL, storage: SafetensorsWriter.StorageType) throws {
         let weights = folder.appendingPathComponent("model.safetensors")
         switch self {
         case let .bert(m, tokenizer):
@@ -81,6 +106,7 @@ public enum Student {
         case "bert":
             let model = try BertForSequenceClassification.load(folder: folder)
             let tokenizer = try WordPieceTokenizer.load(folder: folder)
+            try checkVocabulary(tokenizer, fits: model.config, folder: folder)
             return .bert(model, tokenizer)
         case "distill-ngram-bag":
             let config: NGramBagConfig
@@ -95,6 +121,14 @@ public enum Student {
         case let other:
             throw ModelError.unsupported(path: configURL.path, detail: "model_type '\(other ?? "missing")' is not a Distill student (bert, distill-ngram-bag)")
         }
+    }
+}
+
+/// A tokenizer whose ids reach past the embedding table would crash mid-stream; refuse it at load time.
+public func checkVocabulary(_ tokenizer: WordPieceTokenizer, fits config: BertConfig, folder: URL) throws {
+    guard tokenizer.vocabulary.count <= config.vocabSize else {
+        throw ModelError.invalidConfig(path: folder.appendingPathComponent("config.json").path, key: "vocab_size",
+            detail: "\(config.vocabSize), but the tokenizer has \(tokenizer.vocabulary.count) tokens")
     }
 }
 

@@ -11,8 +11,8 @@ struct EncodeCommand: ParsableCommand {
         abstract: "Embed each input line with a BERT-family model (one JSON line per input line).",
         discussion: """
         Output: {"line": N, "embedding": [floats]} per input line, in input order. A line that is not valid UTF-8 \
-        yields {"line": N, "error": "..."} and a message on stderr naming FILE:LINE; the run continues and exits \
-        with status 2 at the end.
+        or longer than 8 MiB yields {"line": N, "error": "..."} and a message on stderr naming FILE:LINE; the run \
+        continues and exits with status 2 at the end. Lines are truncated to --max-length tokens.
         """
     )
 
@@ -46,6 +46,7 @@ struct EncodeCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: model)
         let encoder = try BertModel.load(folder: folder)
         let tokenizer = try WordPieceTokenizer.load(folder: folder)
+        try checkVocabulary(tokenizer, fits: encoder.config, folder: folder)
         let layers = encoder.config.numHiddenLayers
         if let layer, layer < 0 || layer > layers {
             throw ValidationError("--layer \(layer) is outside 0...\(layers) for this \(layers)-layer model")
@@ -69,20 +70,23 @@ struct EncodeCommand: ParsableCommand {
             var text = ""
             var next = 0
             for line in pending {
-                if line.text == nil {
-                    text += "{\"line\":\(line.number),\"error\":\"invalid UTF-8\"}\n"
+                if let problem = line.problem {
+                    text += "{\"line\":\(line.number),\"error\":\"\(problem.message)\"}\n"
                 } else {
-                    text += "{\"line\":\(line.number),\"embedding\":[" + vectors[next].map { "\($0)" }.joined(separator: ",") + "]}\n"
+                    text += "{\"line\":\(line.number),\"embedding\":[" + vectors[next].map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]}\n"
                     next += 1
                 }
             }
-            output.write(Data(text.utf8))
+            do { try output.write(contentsOf: Data(text.utf8)) } catch {
+                FileHandle.standardError.write(Data("encode: cannot write output: \(error.localizedDescription)\n".utf8))
+                Foundation.exit(1)
+            }
             pending.removeAll(keepingCapacity: true)
         }
-        while let line = reader.next() {
-            if line.text == nil {
+        while let line = try reader.next() {
+            if let problem = line.problem {
                 failures += 1
-                FileHandle.standardError.write(Data("\(reader.name):\(line.number): not valid UTF-8; line skipped\n".utf8))
+                FileHandle.standardError.write(Data("\(reader.name):\(line.number): \(problem.message); line skipped\n".utf8))
             }
             pending.append(line)
             if pending.count == batch { flush() }

@@ -36,10 +36,10 @@ struct VocabCommand: ParsableCommand {
         let reader = try LineReader(path: input)
         var counts: [String: Int] = [:]
         var lines = 0, skipped = 0
-        while let line = reader.next() {
+        while let line = try reader.next() {
             guard let text = line.text else {
                 skipped += 1
-                FileHandle.standardError.write(Data("\(reader.name):\(line.number): not valid UTF-8; line skipped\n".utf8))
+                FileHandle.standardError.write(Data("\(reader.name):\(line.number): \(line.problem?.message ?? "unreadable"); line skipped\n".utf8))
                 continue
             }
             for (word, n) in trainer.countWords(CollectionOfOne(text)) { counts[word, default: 0] += n }
@@ -48,5 +48,9 @@ struct VocabCommand: ParsableCommand {
         let vocabulary = trainer.train(wordCounts: counts)
         try vocabulary.write(vocabTxt: URL(fileURLWithPath: out))
         print("vocab: \(vocabulary.count) tokens from \(lines) lines (\(counts.count) distinct words, \(skipped) skipped) -> \(out)")
+        if vocabulary.count > size {
+            FileHandle.standardError.write(Data("vocab: the corpus has \(vocabulary.count - 5) distinct characters, more than --size \(size) allows; every character is kept so no text becomes [UNK]\n".utf8))
+        }
+        if skipped > 0 { throw ExitCode(2) }
     }
 }

@@ -15,7 +15,7 @@ func runDistill(_ arguments: [String], stdin: Data = Data()) throws -> (status: 
     try process.run()
     input.fileHandleForWriting.write(stdin)
     try input.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+    let out = try readToEndRetryingInterrupts(output.fileHandleForReading), err = try readToEndRetryingInterrupts(errors.fileHandleForReading)
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
@@ -40,7 +40,7 @@ struct CommandLineTests {
         #expect(result.stderr.contains("\(file.path):2: not valid UTF-8"))
         let lines = result.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines.count == 4)
-        #expect((lines[1]["error"] as? String) == "invalid UTF-8")
+        #expect((lines[1]["error"] as? String) == "not valid UTF-8")
         for (row, c) in [(0, 0), (2, 1), (3, 2)] {
             #expect((lines[row]["line"] as? Int) == row + 1)
             let v = (lines[row]["embedding"] as! [Any]).map { ($0 as! NSNumber).doubleValue }
@@ -80,9 +80,32 @@ struct LineReaderTests {
         try data.write(to: url)
         let reader = try LineReader(path: url.path)
         var got: [LineReader.Line] = []
-        while let l = reader.next() { got.append(l) }
+        while let l = try reader.next() { got.append(l) }
         #expect(got.map(\.number) == [1, 2, 3, 4, 5])
         #expect(got[0].text == "a" && got[1].text == "" && got[2].text == "b" && got[3].text == nil)
+        #expect(got[3].problem == .invalidUTF8)
         #expect(got[4].text?.count == 1 << 20)
+    }
+
+    @Test("a line over the limit is reported and skipped; the lines after it are intact")
+    func tooLong() throws {
+        var data = Data(String(repeating: "y", count: 300_000).utf8)
+        data.append(Data("\nnext\n".utf8))
+        data.append(Data(String(repeating: "z", count: 200_000).utf8))  // over the limit, no final newline
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString)")
+        try data.write(to: url)
+        let reader = try LineReader(path: url.path, maximumLineBytes: 100_000)
+        var got: [LineReader.Line] = []
+        while let l = try reader.next() { got.append(l) }
+        #expect(got.count == 3)
+        #expect(got[0].problem == .tooLong(bytes: 300_000))
+        #expect(got[1].text == "next" && got[1].number == 2)
+        #expect(got[2].problem == .tooLong(bytes: 200_000))
+    }
+
+    @Test("a directory or missing file is an error naming the path")
+    func unreadable() {
+        #expect(throws: LineReader.ReadError.self) { try LineReader(path: FileManager.default.temporaryDirectory.path) }
+        #expect(throws: LineReader.ReadError.self) { try LineReader(path: "/no/such/file") }
     }
 }

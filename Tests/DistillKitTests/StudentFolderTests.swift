@@ -22,8 +22,8 @@ func pythonLogits(folder: URL, request: [String: Any]) throws -> [[Double]] {
     try process.run()
     input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
     try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let data = try readToEndRetryingInterrupts(output.fileHandleForReading)
+    let stderr = String(decoding: try readToEndRetryingInterrupts(errors.fileHandleForReading), as: UTF8.self)
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "student_reference.py failed: \(stderr)"])
@@ -119,6 +119,68 @@ struct StudentFolderTests {
         try bytes.prefix(bytes.count - 10).write(to: weights)
         do { _ = try Student.load(from: good); Issue.record("loaded truncated weights") } catch let error as SafetensorsError {
             #expect(error.errorDescription!.contains("model.safetensors") && error.errorDescription!.contains("truncated"))
+        }
+    }
+}
+
+@Suite("Student folder edge cases")
+struct StudentFolderEdgeTests {
+    func tiny(maxPositions: Int = 32, vocabulary extra: Int = 0) throws -> Student {
+        let tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "disk", "full"] + (0..<extra).map { "t\($0)" }
+        let tokenizer = try WordPieceTokenizer(vocabulary: Vocabulary(tokens: tokens))
+        let config = BertConfig(vocabSize: 7, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 8,
+                                maxPositionEmbeddings: maxPositions, labels: ["a", "b"])
+        return .bert(BertForSequenceClassification(config: config, seed: 1), tokenizer)
+    }
+
+    @Test("inputs longer than max_position_embeddings are truncated, not a crash")
+    func truncatesToPositions() throws {
+        let student = try tiny(maxPositions: 6)
+        let logits = student.logits([Array(repeating: "disk full", count: 50).joined(separator: " ")], maxLength: 128)
+        #expect(logits.shape == [1, 2])
+    }
+
+    @Test("a tokenizer larger than vocab_size is refused at load, naming the key")
+    func vocabularyTooLarge() throws {
+        let folder = temporaryFolder()
+        try tiny(vocabulary: 3).save(to: folder)
+        do { _ = try Student.load(from: folder); Issue.record("loaded a tokenizer that overruns the embeddings") } catch let ModelError.invalidConfig(_, key, detail) {
+            #expect(key == "vocab_size" && detail.contains("10 tokens"))
+        }
+    }
+
+    @Test("saving over a folder replaces it whole (no stale tokenizer.json)")
+    func replacesFolder() throws {
+        let folder = temporaryFolder()
+        try Data("{}".utf8).write(to: folder.appendingPathComponent("tokenizer.json"))
+        try tiny().save(to: folder)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path))
+        #expect(try Student.load(from: folder).labels == ["a", "b"])
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: folder.deletingLastPathComponent().path)
+        #expect(!siblings.contains { $0.hasPrefix(".\(folder.lastPathComponent).") })
+    }
+
+    @Test("unsupported BERT variants and bad n-gram settings are config errors naming the key")
+    func configErrors() throws {
+        let folder = temporaryFolder()
+        try tiny().save(to: folder)
+        let url = folder.appendingPathComponent("config.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        json["position_embedding_type"] = "relative_key"
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        do { _ = try Student.load(from: folder); Issue.record("accepted relative_key") } catch let ModelError.invalidConfig(_, key, _) {
+            #expect(key == "position_embedding_type")
+        }
+        let bag = temporaryFolder()
+        try Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 16), embeddingSize: 4, labels: ["a"]))).save(to: bag)
+        let bagURL = bag.appendingPathComponent("config.json")
+        var bagJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: bagURL)) as! [String: Any]
+        var featurizer = bagJSON["featurizer"] as! [String: Any]
+        featurizer["word_ngrams"] = 0
+        bagJSON["featurizer"] = featurizer
+        try JSONSerialization.data(withJSONObject: bagJSON).write(to: bagURL)
+        do { _ = try Student.load(from: bag); Issue.record("accepted word_ngrams 0") } catch let ModelError.invalidConfig(_, key, _) {
+            #expect(key == "featurizer.word_ngrams")
         }
     }
 }

@@ -12,7 +12,8 @@ let miniLMFolder: URL = {
 @Suite("WordPiece parity with Hugging Face tokenizers")
 struct TokenizerParityTests {
     struct Fixture: Decodable {
-        struct Case: Decodable { let text: String; let ids: [Int] }
+        struct Case: Decodable { let text: String; let ids: [Int]; let casedIDs: [Int]
+            enum CodingKeys: String, CodingKey { case text, ids, casedIDs = "cased_ids" } }
         let cases: [Case]
     }
 
@@ -33,6 +34,18 @@ struct TokenizerParityTests {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches:\n\(mismatches.prefix(15).joined(separator: "\n"))")
+    }
+
+    @Test("the cased normalizer (no lowercase, no accent stripping) matches too")
+    func parityCased() throws {
+        var tokenizer = try WordPieceTokenizer.load(folder: miniLMFolder)
+        tokenizer.normalizer.lowercase = false
+        tokenizer.normalizer.stripAccents = false
+        var mismatches: [String] = []
+        for c in Self.fixture.cases where tokenizer.encode(c.text, maxLength: 100_000) != c.casedIDs {
+            mismatches.append(c.text.debugDescription)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches: \(mismatches.prefix(10))")
     }
 
     @Test("vocab.txt + tokenizer_config.json give the same ids as tokenizer.json")

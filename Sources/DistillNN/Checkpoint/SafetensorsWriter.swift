@@ -44,14 +44,23 @@ public enum SafetensorsWriter {
     }
 }
 
-/// Writes `data` to a temporary file beside `url`, then renames it over `url`.
+/// Writes `data` to a temporary file beside `url`, flushes it to disk, renames it over `url` and flushes
+/// the directory: after a crash or power loss the file is either the old one or the complete new one.
 func atomicWrite(_ data: Data, to url: URL) throws {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
-        try data.write(to: temporary)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot create \(temporary.path)"])
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
         guard rename(temporary.path, url.path) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
         }
+        let directory = open(url.deletingLastPathComponent().path, O_RDONLY)
+        if directory >= 0 { fsync(directory); close(directory) }
     } catch {
         try? FileManager.default.removeItem(at: temporary)
         throw SafetensorsError.writeFailed(path: url.path, reason: error.localizedDescription)

@@ -25,6 +25,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public var modelType: String = "bert"
     /// Distill's pooling for the classification head: "pooler" (HF: tanh(dense([CLS]))), "cls" or "mean".
     public var distillPooling: String?
+    /// Only "absolute" position embeddings are implemented.
+    public var positionEmbeddingType: String = "absolute"
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
@@ -33,6 +35,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
         case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
         case layerNormEps = "layer_norm_eps", initializerRange = "initializer_range", padTokenId = "pad_token_id"
         case id2label, label2id, architectures, modelType = "model_type", distillPooling = "distill_pooling"
+        case positionEmbeddingType = "position_embedding_type"
     }
 
     public init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
@@ -66,6 +69,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
         modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "bert"
         distillPooling = try c.decodeIfPresent(String.self, forKey: .distillPooling)
+        positionEmbeddingType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? "absolute"
     }
 
     /// Label names in class-index order (from `id2label`), or nil.
@@ -112,6 +116,12 @@ public struct BertConfig: Codable, Equatable, Sendable {
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ModelError.invalidConfig(path: path, key: "num_attention_heads",
                                            detail: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")
+        }
+        guard modelType == "bert" else {
+            throw ModelError.invalidConfig(path: path, key: "model_type", detail: "'\(modelType)' is not a BERT model (expected bert)")
+        }
+        guard positionEmbeddingType == "absolute" else {
+            throw ModelError.invalidConfig(path: path, key: "position_embedding_type", detail: "'\(positionEmbeddingType)' is not supported (only absolute)")
         }
         guard ["gelu", "relu"].contains(hiddenAct) else {
             throw ModelError.invalidConfig(path: path, key: "hidden_act", detail: "'\(hiddenAct)' is not supported (use gelu or relu)")

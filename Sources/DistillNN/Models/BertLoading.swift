@@ -30,7 +30,10 @@ extension BertForSequenceClassification {
         if let labels { config.labels = labels }
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
         let prefixed = file.names.contains { $0.hasPrefix("bert.") }
-        let rename: (String) -> String? = { name in prefixed || name.hasPrefix("classifier.") ? name : "bert." + name }
+        let rename: (String) -> String? = { name in
+            if name.hasPrefix("classifier.") { return newHead ? nil : name }  // a new head ignores the old one
+            return prefixed ? name : "bert." + name
+        }
         if config.distillPooling == nil && !file.names.contains(where: { rename($0) == "bert.pooler.dense.weight" }) {
             config.distillPooling = "cls"
         }

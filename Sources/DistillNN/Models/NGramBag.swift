@@ -33,6 +33,14 @@ public struct NGramBagConfig: Codable, Equatable, Sendable {
         for (key, value) in [("featurizer.buckets", featurizer.buckets), ("embedding_size", embeddingSize), ("id2label", id2label.count)] where value <= 0 {
             throw ModelError.invalidConfig(path: path, key: key, detail: "must be positive, got \(value)")
         }
+        let f = featurizer
+        guard (1...8).contains(f.maxWordNGram) else {
+            throw ModelError.invalidConfig(path: path, key: "featurizer.word_ngrams", detail: "must be in 1...8, got \(f.maxWordNGram)")
+        }
+        guard f.minCharNGram >= 0, f.maxCharNGram >= f.minCharNGram, f.maxCharNGram <= 16 else {
+            throw ModelError.invalidConfig(path: path, key: "featurizer.max_char_ngram",
+                                           detail: "char n-grams must satisfy 0 <= min_char_ngram <= max_char_ngram <= 16, got \(f.minCharNGram)...\(f.maxCharNGram)")
+        }
         guard hiddenSize >= 0 else { throw ModelError.invalidConfig(path: path, key: "hidden_size", detail: "must be >= 0") }
         for i in 0..<id2label.count where id2label[String(i)] == nil {
             throw ModelError.invalidConfig(path: path, key: "id2label", detail: "class ids must be 0..<\(id2label.count); \(i) is missing")

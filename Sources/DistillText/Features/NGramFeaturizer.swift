@@ -26,10 +26,13 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
         case buckets, maxWordNGram = "word_ngrams", minCharNGram = "min_char_ngram", maxCharNGram = "max_char_ngram", lowercase
     }
 
+    /// Words beyond this many are ignored (a 1 MB line costs no more than its first words).
+    public static let maximumWords = 4096
+
     /// Bucket ids of every feature of `text` (possibly repeated; empty for empty text).
     public func features(_ text: String) -> [Int] {
         let normalizer = BertNormalizer(lowercase: lowercase)
-        let words = normalizer.preTokenize(normalizer.normalize(text)).map { Array(String($0).utf8) }
+        let words = normalizer.preTokenize(normalizer.normalize(text)).prefix(Self.maximumWords).map { Array(String($0).utf8) }
         var out: [Int] = []
         out.reserveCapacity(words.count * 8)
         for n in 1...maxWordNGram where words.count >= n {

@@ -83,6 +83,7 @@ func isWhitespace(_ c: Unicode.Scalar) -> Bool {
 func isControl(_ c: Unicode.Scalar) -> Bool {
     if c.value == 0x09 || c.value == 0x0A || c.value == 0x0D { return false }
     if c.value < 0x80 { return c.value < 0x20 || c.value == 0x7F }
+    if isChineseChar(c) { return false }  // the reference's tables count whole CJK blocks as letters
     switch c.properties.generalCategory {
     case .control, .format, .privateUse, .surrogate, .unassigned: return true
     default: return false
@@ -103,12 +104,13 @@ func isPunctuation(_ c: Unicode.Scalar) -> Bool {
     }
 }
 
-/// CJK Unified Ideographs blocks, as BERT defines "Chinese characters".
+/// CJK Unified Ideographs blocks, as `tokenizers` defines "Chinese characters" (note 0x2B920, not the
+/// 0x2B820 of Python's BertTokenizer: checked against the library).
 @inline(__always)
 func isChineseChar(_ c: Unicode.Scalar) -> Bool {
     switch c.value {
     case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
-         0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+         0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
         return true
     default:
         return false

@@ -2,20 +2,26 @@ import Foundation
 
 /// A WordPiece vocabulary: token ↔ id.
 public struct Vocabulary: Sendable, Equatable {
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.tokens == b.tokens }
+
     /// Tokens in id order.
     public let tokens: [String]
-    private let ids: [String: Int]
+    /// Keyed by UTF-8 bytes: Swift's `String` equality is canonical equivalence ("é" == "e\u{301}"), while
+    /// Hugging Face compares bytes.
+    private let ids: [[UInt8]: Int]
 
-    /// Builds from tokens in id order; the first occurrence of a duplicate wins (as Hugging Face does).
+    /// Builds from tokens in id order; for a repeated token the last id wins, as Hugging Face's readers do.
     public init(tokens: [String]) {
         self.tokens = tokens
-        var ids: [String: Int] = [:]
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
+        var ids: [[UInt8]: Int] = [:]
+        for (i, t) in tokens.enumerated() { ids[Array(t.utf8)] = i }
         self.ids = ids
     }
 
     public var count: Int { tokens.count }
-    public func id(_ token: String) -> Int? { ids[token] }
+    public func id(_ token: String) -> Int? { ids[Array(token.utf8)] }
+    /// The id of a token given as UTF-8 bytes.
+    public func id(utf8 bytes: [UInt8]) -> Int? { ids[bytes] }
     public func token(_ id: Int) -> String? { id >= 0 && id < tokens.count ? tokens[id] : nil }
 
     /// Reads `vocab.txt`: one token per line, id = line number - 1. Invalid UTF-8 names the line.

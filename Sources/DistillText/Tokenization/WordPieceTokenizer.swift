@@ -5,7 +5,10 @@ import Foundation
 public struct WordPieceTokenizer: Sendable {
     public let vocabulary: Vocabulary
     public var normalizer: BertNormalizer
-    public var unknownToken = "[UNK]"
+    /// The token for words that cannot be split into pieces (its id must exist).
+    public var unknownToken = "[UNK]" {
+        didSet { if let id = vocabulary.id(unknownToken) { unkID = id } }
+    }
     public var continuingSubwordPrefix = "##"
     /// Words longer than this (in Unicode scalars) become the unknown token.
     public var maxInputCharsPerWord = 100
@@ -14,10 +17,17 @@ public struct WordPieceTokenizer: Sendable {
     /// Tokens matched verbatim in the raw text before normalization (`[CLS]`, `[MASK]`, …), as Hugging Face's
     /// added/special tokens are: text "[SEP]" becomes the [SEP] id, not `[`, `sep`, `]`.
     public var addedTokens: [String] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] {
-        didSet { addedTokens.sort { $0.count > $1.count } }
+        didSet { addedTokenBytes = Self.sortedBytes(addedTokens, vocabulary) }
+    }
+    /// Added tokens present in the vocabulary as (UTF-8 bytes, id), longest first.
+    private var addedTokenBytes: [([UInt8], Int)] = []
+
+    private static func sortedBytes(_ tokens: [String], _ vocabulary: Vocabulary) -> [([UInt8], Int)] {
+        tokens.compactMap { t in vocabulary.id(t).map { (Array(t.utf8), $0) } }.sorted { $0.0.count > $1.0.count }
     }
 
-    public let clsID: Int, sepID: Int, padID: Int, unkID: Int
+    public let clsID: Int, sepID: Int, padID: Int
+    public private(set) var unkID: Int
 
     public init(vocabulary: Vocabulary, normalizer: BertNormalizer = BertNormalizer(), source: String = "vocabulary") throws {
         self.vocabulary = vocabulary
@@ -30,44 +40,50 @@ public struct WordPieceTokenizer: Sendable {
         sepID = try special("[SEP]")
         padID = try special("[PAD]")
         unkID = try special("[UNK]")
+        addedTokenBytes = Self.sortedBytes(addedTokens, vocabulary)
     }
 
     /// WordPiece tokens of `text` (no special tokens).
     public func tokenize(_ text: String) -> [String] { wordPieceIDs(text).map { vocabulary.tokens[$0] } }
 
-    /// WordPiece ids of `text` (no special tokens).
-    public func wordPieceIDs(_ text: String) -> [Int] {
+    /// WordPiece ids of `text` (no special tokens); stops once `limit` ids exist, so a 1 MB line costs only
+    /// the part that survives truncation.
+    public func wordPieceIDs(_ text: String, limit: Int = .max) -> [Int] {
         var ids: [Int] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            // The earliest (then longest) added token in the remaining text splits it.
-            var match: (range: Range<Substring.Index>, id: Int)?
-            for token in addedTokens {
-                guard let id = vocabulary.id(token), let r = rest.range(of: token) else { continue }
-                if match == nil || r.lowerBound < match!.range.lowerBound { match = (r, id) }
+        let bytes = Array(text.utf8)
+        var segmentStart = 0, i = 0
+        // One pass over the UTF-8 bytes: an added token splits the text where it starts (longest first),
+        // matched byte for byte before any normalization, as Hugging Face does.
+        while i < bytes.count && ids.count < limit {
+            var matched: ([UInt8], Int)?
+            for candidate in addedTokenBytes where candidate.0.count <= bytes.count - i {
+                if bytes[i] == candidate.0[0] && bytes[i..<(i + candidate.0.count)].elementsEqual(candidate.0) { matched = candidate; break }
             }
-            guard let m = match else {
-                appendNormalizedWords(String(rest), to: &ids)
-                break
-            }
-            appendNormalizedWords(String(rest[..<m.range.lowerBound]), to: &ids)
-            ids.append(m.id)
-            rest = rest[m.range.upperBound...]
+            guard let (token, id) = matched else { i += 1; continue }
+            appendNormalizedWords(bytes[segmentStart..<i], to: &ids, limit: limit)
+            if ids.count < limit { ids.append(id) }
+            i += token.count
+            segmentStart = i
         }
+        if segmentStart < bytes.count && ids.count < limit { appendNormalizedWords(bytes[segmentStart...], to: &ids, limit: limit) }
+        if ids.count > limit { ids.removeLast(ids.count - limit) }
         return ids
     }
 
-    private func appendNormalizedWords(_ text: String, to ids: inout [Int]) {
-        guard !text.isEmpty else { return }
-        for word in normalizer.preTokenize(normalizer.normalize(text)) { appendWordPieces(word, to: &ids) }
+    private func appendNormalizedWords(_ utf8: ArraySlice<UInt8>, to ids: inout [Int], limit: Int) {
+        guard !utf8.isEmpty else { return }
+        // Segments are cut at ASCII bytes of added tokens, so they are valid UTF-8.
+        let text = String(decoding: utf8, as: UTF8.self)
+        for word in normalizer.preTokenize(normalizer.normalize(text)) {
+            if ids.count >= limit { return }
+            appendWordPieces(word, to: &ids)
+        }
     }
 
     /// `[CLS] pieces [SEP]`, truncated to `maxLength` (default ``modelMaxLength``) including both.
     public func encode(_ text: String, maxLength: Int? = nil) -> [Int] {
         let limit = max(2, maxLength ?? modelMaxLength)
-        var pieces = wordPieceIDs(text)
-        if pieces.count > limit - 2 { pieces.removeLast(pieces.count - (limit - 2)) }
-        return [clsID] + pieces + [sepID]
+        return [clsID] + wordPieceIDs(text, limit: limit - 2) + [sepID]
     }
 
     /// Padding of a batch.
@@ -81,7 +97,10 @@ public struct WordPieceTokenizer: Sendable {
     /// Encodes `texts` into one padded batch with attention mask; token type ids are 0.
     public func encodeBatch(_ texts: [String], maxLength: Int? = nil, padding: Padding = .longest) -> EncodedBatch {
         var limit = maxLength ?? modelMaxLength
-        if case let .fixed(n) = padding { limit = min(limit, n) }
+        if case let .fixed(n) = padding {
+            precondition(n >= 2, "encodeBatch: a fixed padding length must hold [CLS] and [SEP] (>= 2), got \(n)")
+            limit = min(limit, n)
+        }
         let rows = texts.map { encode($0, maxLength: limit) }
         let length: Int
         switch padding {
@@ -98,19 +117,24 @@ public struct WordPieceTokenizer: Sendable {
                             batchSize: rows.count, sequenceLength: length)
     }
 
-    /// Greedy longest-match-first WordPiece of one pre-tokenized word.
+    /// Greedy longest-match-first WordPiece of one pre-tokenized word, comparing UTF-8 bytes.
     private func appendWordPieces(_ word: Substring.UnicodeScalarView, to ids: inout [Int]) {
         let scalars = Array(word)
         if scalars.count > maxInputCharsPerWord { ids.append(unkID); return }
+        // Byte offset of each scalar boundary, so candidates are byte slices.
+        let utf8 = Array(String(String.UnicodeScalarView(scalars)).utf8)
+        var offsets = [0]
+        offsets.reserveCapacity(scalars.count + 1)
+        for s in scalars { offsets.append(offsets.last! + UTF8.width(s)) }
+        let prefix = Array(continuingSubwordPrefix.utf8)
         var pieces: [Int] = []
         var start = 0
         while start < scalars.count {
             var end = scalars.count
             var found: Int?
             while start < end {
-                var candidate = String(String.UnicodeScalarView(scalars[start..<end]))
-                if start > 0 { candidate = continuingSubwordPrefix + candidate }
-                if let id = vocabulary.id(candidate) { found = id; break }
+                let piece = Array(utf8[offsets[start]..<offsets[end]])
+                if let id = vocabulary.id(utf8: start > 0 ? prefix + piece : piece) { found = id; break }
                 end -= 1
             }
             guard let id = found else { ids.append(unkID); return }
@@ -166,7 +190,9 @@ extension WordPieceTokenizer {
             tokens[id] = token
         }
         var normalizer = BertNormalizer()
-        if let n = root["normalizer"] as? [String: Any] {
+        if root["normalizer"] is NSNull {
+            normalizer = BertNormalizer(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false)
+        } else if let n = root["normalizer"] as? [String: Any] {
             guard (n["type"] as? String) == "BertNormalizer" else {
                 throw TokenizerError.invalidTokenizerJSON(path: url.path, key: "normalizer.type", detail: "only BertNormalizer is supported, found \(n["type"] ?? "nothing")")
             }
