@@ -111,7 +111,7 @@ public enum Student {
         case "distill-ngram-bag":
             let config: NGramBagConfig
             do { config = try JSONDecoder().decode(NGramBagConfig.self, from: data) } catch let error as DecodingError {
-                throw ModelError.invalidConfig(path: configURL.path, key: error.dottedPath, detail: "\(error)")
+                throw ModelError.invalidConfig(path: configURL.path, key: error.keyPath, detail: error.summary)
             }
             try config.validate(path: configURL.path)
             let model = NGramBag(config: config)
@@ -129,17 +129,5 @@ public func checkVocabulary(_ tokenizer: WordPieceTokenizer, fits config: BertCo
     guard tokenizer.vocabulary.count <= config.vocabSize else {
         throw ModelError.invalidConfig(path: folder.appendingPathComponent("config.json").path, key: "vocab_size",
             detail: "\(config.vocabSize), but the tokenizer has \(tokenizer.vocabulary.count) tokens")
-    }
-}
-
-extension DecodingError {
-    var dottedPath: String {
-        let path: [CodingKey]
-        switch self {
-        case let .keyNotFound(key, ctx): path = ctx.codingPath + [key]
-        case let .typeMismatch(_, ctx), let .valueNotFound(_, ctx), let .dataCorrupted(ctx): path = ctx.codingPath
-        @unknown default: path = []
-        }
-        return path.isEmpty ? "(root)" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 }

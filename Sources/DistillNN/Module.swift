@@ -100,55 +100,47 @@ extension Module {
     @discardableResult
     public func load(_ tensors: [String: Tensor], strict: Bool = true, allowMissing: [String] = [],
                      source: String = "weights") throws -> LoadReport {
-        var report = LoadReport()
-        let params = namedParameters()
-        let known = Set(params.map(\.name))
-        for p in params {
-            guard let t = tensors[p.name] else {
-                if !allowMissing.contains(where: { p.name.hasPrefix($0) }) { report.missing.append(p.name) }
-                continue
-            }
-            if t.shape != p.tensor.shape { report.misshaped.append("\(p.name) expects \(p.tensor.shape), found \(t.shape)") }
+        try load(shapes: tensors.mapValues(\.shape), strict: strict, allowMissing: allowMissing, source: source) { p in
+            p.tensor.assign(tensors[p.name]!)
         }
-        report.unexpected = tensors.keys.filter { !known.contains($0) }.sorted()
-        if strict && (!report.missing.isEmpty || !report.misshaped.isEmpty) {
-            throw ModelError.incompatibleWeights(report, source: source)
-        }
-        for p in params {
-            if let t = tensors[p.name], t.shape == p.tensor.shape { p.tensor.assign(t); report.loaded += 1 }
-        }
-        return report
     }
-}
 
-extension Module {
     /// Loads parameters straight from a safetensors file (no intermediate copy of the weights), with the
     /// same report and rules as ``load(_:strict:allowMissing:source:)``. `rename` maps a file's tensor name to
     /// this module's name (nil skips the tensor), e.g. to add or drop a `bert.` prefix.
     @discardableResult
     public func load(from file: SafetensorsFile, strict: Bool = true, allowMissing: [String] = [],
                      rename: (String) -> String? = { $0 }) throws -> LoadReport {
-        var report = LoadReport()
         var byName: [String: SafetensorsFile.Entry] = [:]
         for e in file.entries where [.f32, .f16, .bf16, .f64].contains(e.dtype) {
-            guard let name = rename(e.name) else { continue }
-            byName[name] = e
+            if let name = rename(e.name) { byName[name] = e }
         }
+        return try load(shapes: byName.mapValues(\.shape), strict: strict, allowMissing: allowMissing, source: file.path) { p in
+            try file.read(byName[p.name]!.name, into: p.tensor)
+        }
+    }
+
+    /// Checks names and shapes of the available tensors against the parameters, throws before changing
+    /// anything when strict and something is missing or mis-shaped, then fills each matching parameter.
+    private func load(shapes: [String: [Int]], strict: Bool, allowMissing: [String], source: String,
+                      fill: (NamedParameter) throws -> Void) throws -> LoadReport {
+        var report = LoadReport()
         let params = namedParameters()
         let known = Set(params.map(\.name))
         for p in params {
-            guard let e = byName[p.name] else {
+            guard let shape = shapes[p.name] else {
                 if !allowMissing.contains(where: { p.name.hasPrefix($0) }) { report.missing.append(p.name) }
                 continue
             }
-            if e.shape != p.tensor.shape { report.misshaped.append("\(p.name) expects \(p.tensor.shape), found \(e.shape)") }
+            if shape != p.tensor.shape { report.misshaped.append("\(p.name) expects \(p.tensor.shape), found \(shape)") }
         }
-        report.unexpected = byName.keys.filter { !known.contains($0) }.sorted()
+        report.unexpected = shapes.keys.filter { !known.contains($0) }.sorted()
         if strict && (!report.missing.isEmpty || !report.misshaped.isEmpty) {
-            throw ModelError.incompatibleWeights(report, source: file.path)
+            throw ModelError.incompatibleWeights(report, source: source)
         }
-        for p in params {
-            if let e = byName[p.name], e.shape == p.tensor.shape { try file.read(e.name, into: p.tensor); report.loaded += 1 }
+        for p in params where shapes[p.name] == p.tensor.shape {
+            try fill(p)
+            report.loaded += 1
         }
         return report
     }

@@ -133,8 +133,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
 }
 
 extension DecodingError {
-    /// The dotted key path the error is about.
-    var keyPath: String {
+    /// The dotted key path the error is about (`featurizer.word_ngrams`), for messages that name the key.
+    public var keyPath: String {
         let path: [CodingKey]
         switch self {
         case let .keyNotFound(key, ctx): path = ctx.codingPath + [key]
@@ -145,7 +145,7 @@ extension DecodingError {
     }
 
     /// A short human description.
-    var summary: String {
+    public var summary: String {
         switch self {
         case .keyNotFound: return "required key is missing"
         case let .typeMismatch(type, ctx): return "expected \(type): \(ctx.debugDescription)"
