@@ -1,0 +1,73 @@
+import DistillCore
+
+/// The classification part of a distillation objective and its parts (for logs and progress lines).
+public struct DistillationLoss {
+    /// Scalar to differentiate: the mean over examples that have a soft target, a gold label, or both.
+    public let total: Tensor
+    /// Mean soft (KD) loss over examples with a soft target (0 when none).
+    public let soft: Float
+    /// Mean hard (cross-entropy) loss over examples with a gold label (0 when none).
+    public let hard: Float
+    /// Examples that contributed.
+    public let counted: Int
+}
+
+/// `alpha · soft + (1 − alpha) · hard` per example, soft only where an example has no gold label and hard only
+/// where it has no soft target; averaged over the examples that have either.
+///
+/// - Parameters:
+///   - studentLogits: `[N, C]`.
+///   - softTargets: the teacher's `[N, C]` output, or nil for a batch without any.
+///   - hasSoftTarget: per example, whether its soft-target row is real (nil: all rows are). Rows without one
+///     must still hold a valid distribution or logits (e.g. uniform); they get zero weight.
+///   - hardLabels: per example the gold class, or nil.
+///   - classWeights, labelSmoothing: as ``softmaxCrossEntropy(logits:targets:classWeights:labelSmoothing:ignoreIndex:reduction:)``
+///     (per example; the mean here is over examples, not over class weights).
+public func distillationLoss(studentLogits: Tensor, softTargets: SoftTargets?, hasSoftTarget: [Bool]? = nil,
+                             hardLabels: [Int?], alpha: Float, temperature: Float,
+                             classWeights: [Float]? = nil, labelSmoothing: Float = 0) -> DistillationLoss {
+    let n = studentLogits.shape[0]
+    precondition(hardLabels.count == n, "distillationLoss: \(hardLabels.count) labels for \(n) examples")
+    precondition(alpha >= 0 && alpha <= 1, "distillationLoss: alpha must be in [0, 1], got \(alpha)")
+    let soft: [Bool] = softTargets == nil ? Array(repeating: false, count: n) : (hasSoftTarget ?? Array(repeating: true, count: n))
+    var softWeights = [Float](repeating: 0, count: n), hardWeights = [Float](repeating: 0, count: n)
+    var counted = 0, softCount = 0, hardCount = 0
+    for i in 0..<n {
+        switch (soft[i], hardLabels[i] != nil) {
+        case (true, true): softWeights[i] = alpha; hardWeights[i] = 1 - alpha
+        case (true, false): softWeights[i] = 1
+        case (false, true): hardWeights[i] = 1
+        case (false, false): continue
+        }
+        counted += 1
+        if soft[i] { softCount += 1 }
+        if hardLabels[i] != nil { hardCount += 1 }
+    }
+    var total: Tensor? = nil
+    var softMean: Float = 0, hardMean: Float = 0
+    if softCount > 0, let softTargets {
+        let perExample = softTargetLoss(studentLogits: studentLogits, targets: softTargets, temperature: temperature)
+        var softSum: Float = 0
+        for (value, has) in zip(perExample.scalars, soft) where has { softSum += value }
+        softMean = softSum / Float(softCount)
+        total = sum(perExample * Tensor(shape: [n], scalars: softWeights))
+    }
+    if hardCount > 0 {
+        let targets = hardLabels.map { $0 ?? -100 }
+        let perExample = softmaxCrossEntropy(logits: studentLogits, targets: targets, classWeights: classWeights,
+                                             labelSmoothing: labelSmoothing, ignoreIndex: -100, reduction: .perExample)
+        var hardSum: Float = 0
+        for (value, label) in zip(perExample.scalars, hardLabels) where label != nil { hardSum += value }
+        hardMean = hardSum / Float(hardCount)
+        let h = sum(perExample * Tensor(shape: [n], scalars: hardWeights))
+        total = total.map { $0 + h } ?? h
+    }
+    let loss = total.map { scale($0, by: 1 / Float(max(counted, 1))) } ?? Tensor(0)
+    return DistillationLoss(total: loss, soft: softMean, hard: hardMean, counted: counted)
+}
+
+/// Multi-label KD: sigmoid/BCE of the student's per-label logits against the teacher's per-label
+/// probabilities (labels that may hold together), mean over examples and labels.
+public func multiLabelDistillationLoss(studentLogits: Tensor, teacherProbabilities: Tensor) -> Tensor {
+    binaryCrossEntropy(logits: studentLogits, targets: teacherProbabilities)
+}
