@@ -1,0 +1,36 @@
+import DistillNN
+
+/// Knobs of a distillation run (the `training` and `losses` blocks of a recipe).
+public struct TrainingConfig: Sendable, Equatable, Codable {
+    public var epochs = 3
+    /// Stop after this many optimizer steps even if epochs remain (nil: run all epochs).
+    public var maxSteps: Int?
+    public var batchSize = 32
+    public var learningRate: Float = 5e-4
+    /// Linear warmup steps, then linear decay to 0 at the last step.
+    public var warmupSteps = 0
+    public var weightDecay: Float = 0.01
+    /// Global-norm clipping (nil: none).
+    public var clipNorm: Float? = 1.0
+    public var seed: UInt64 = 42
+    /// Weight of the soft (KD) part where an example has both: `alpha · soft + (1 − alpha) · hard`.
+    public var alpha: Float = 0.5
+    public var temperature: LossSchedule = .constant(2)
+    public var labelSmoothing: Float = 0
+    public var classWeights: [Float]?
+    /// Evaluate on the dev set every this many steps (nil: at the end of each epoch).
+    public var evaluateEvery: Int?
+    /// Stop when the dev metric has not improved for this many evaluations (nil: never).
+    public var earlyStoppingPatience: Int?
+    public var earlyStoppingMetric: Metric = .macroF1
+    /// Write a resumable checkpoint every this many steps (and at every evaluation).
+    public var checkpointEvery = 200
+    /// Maximum tokens per example for BERT students.
+    public var maxLength = 64
+    /// Examples sorted by length within windows of this many batches, so batches need little padding.
+    public var bucketWindow = 50
+
+    public enum Metric: String, Sendable, Codable, CaseIterable { case macroF1 = "macro_f1", accuracy, agreement }
+
+    public init() {}
+}

@@ -1,0 +1,83 @@
+import DistillCore
+import DistillNN
+import Foundation
+
+/// Where a run is: everything besides weights and optimizer moments that a resumed run needs.
+struct TrainingState: Codable, Equatable {
+    var step = 0
+    var epoch = 0
+    /// Next batch index within the epoch.
+    var batch = 0
+    var dropoutGenerator: [UInt64]
+    var bestMetric = -1.0  // every metric is >= 0
+    var evaluationsWithoutImprovement = 0
+    var stoppedEarly = false
+}
+
+extension DistillationTrainer {
+    /// Writes weights, optimizer state and position into a staging folder, then swaps it in for
+    /// `checkpoint/`: a kill at any moment leaves the previous complete checkpoint or the new one.
+    func saveCheckpoint() throws {
+        let fm = FileManager.default
+        let staging = output.appendingPathComponent(".checkpoint.saving-\(getpid())")
+        try? fm.removeItem(at: staging)
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(student.module.stateDict(), to: staging.appendingPathComponent("model.safetensors"))
+        let (step, moments) = optimizer.state()
+        try SafetensorsWriter.write(moments, to: staging.appendingPathComponent("optimizer.safetensors"),
+                                    metadata: ["step": String(step)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: staging.appendingPathComponent("state.json"))
+        let old = output.appendingPathComponent(".checkpoint.old-\(getpid())")
+        if fm.fileExists(atPath: checkpointFolder.path) { try fm.moveItem(at: checkpointFolder, to: old) }
+        try fm.moveItem(at: staging, to: checkpointFolder)
+        try? fm.removeItem(at: old)
+    }
+
+    /// Restores weights, optimizer state and position from `checkpoint/`.
+    func loadCheckpoint() throws {
+        let folder = checkpointFolder
+        let stateURL = folder.appendingPathComponent("state.json")
+        do {
+            state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: stateURL))
+        } catch {
+            throw DistillError.checkpoint(path: stateURL.path, detail: "cannot read training state: \(error.localizedDescription)")
+        }
+        try student.module.load(from: SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")))
+        let optimizerFile = try SafetensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))
+        guard let step = optimizerFile.metadata["step"].flatMap(Int.init) else {
+            throw DistillError.checkpoint(path: optimizerFile.path, detail: "missing 'step' metadata")
+        }
+        try optimizer.load(step: step, tensors: optimizerFile.floatTensors(), parameters: student.module.trainableParameters)
+    }
+
+    /// Drops log lines written after `step` (a killed run may have logged steps its checkpoint does not hold).
+    func truncateLog(after step: Int) throws {
+        guard let data = try? Data(contentsOf: logURL) else { return }
+        var kept: [Substring] = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let s = object["step"] as? Int else { continue }
+            if s <= step { kept.append(line) }
+        }
+        try Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8).write(to: logURL, options: .atomic)
+    }
+}
+
+/// Appends JSON lines to the training log, one write per line.
+struct LogWriter {
+    let handle: FileHandle
+
+    init(url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    mutating func append(_ object: [String: Any]) throws {
+        var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        data.append(0x0A)
+        try handle.write(contentsOf: data)
+    }
+}

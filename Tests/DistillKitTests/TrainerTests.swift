@@ -1,0 +1,120 @@
+import DistillCore
+import DistillKit
+import DistillNN
+import DistillText
+import Foundation
+import Testing
+
+/// A small synthetic log-classification set: each class has its own vocabulary, with shared noise words.
+func syntheticLogs(count: Int, seed: UInt64) -> [(String, Int)] {
+    let vocab = [["connection", "refused", "database", "postgres", "query", "timeout"],
+                 ["disk", "full", "inode", "filesystem", "mount", "sda1"],
+                 ["login", "failed", "password", "user", "token", "expired"]]
+    let noise = ["the", "at", "on", "host", "service", "pid", "warn", "error", "node-7", "10.0.0.1"]
+    var g = RandomGenerator(seed: seed)
+    return (0..<count).map { _ in
+        let c = Int(g.next() % 3)
+        let words = (0..<(3 + Int(g.next() % 6))).map { _ in g.nextUniform() < 0.55 ? vocab[c][Int(g.next() % 6)] : noise[Int(g.next() % 10)] }
+        return (words.joined(separator: " "), c)
+    }
+}
+
+func tinyBertStudent(seed: UInt64) throws -> Student {
+    let texts = syntheticLogs(count: 200, seed: 99).map(\.0)
+    let vocabulary = WordPieceTrainer(vocabularySize: 120, minimumFrequency: 1).train(texts)
+    var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+                            intermediateSize: 32, maxPositionEmbeddings: 64, labels: ["database", "disk", "auth"])
+    config.distillPooling = "mean"
+    return .bert(BertForSequenceClassification(config: config, seed: seed), try WordPieceTokenizer(vocabulary: vocabulary))
+}
+
+func weights(_ s: Student) -> [String: [UInt32]] { s.module.stateDict().mapValues { $0.scalars.map(\.bitPattern) } }
+
+@Suite("Trainer", .serialized)
+struct TrainerTests {
+    /// Teacher: a wider bag model trained on the labelled set by the trainer itself; its probabilities on the
+    /// unlabelled set become the student's soft targets.
+    func teacherLabelled(_ texts: [String]) throws -> [[Float]] {
+        let labelled = syntheticLogs(count: 120, seed: 7).map { TrainingExample(text: $0.0, label: $0.1) }
+        let teacher = Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 2048), embeddingSize: 32,
+                                                                      hiddenSize: 16, labels: ["database", "disk", "auth"]), seed: 5))
+        var config = TrainingConfig()
+        config.epochs = 8
+        config.batchSize = 16
+        config.learningRate = 0.02
+        try DistillationTrainer(student: teacher, config: config, train: labelled, output: temporaryFolder()).run()
+        let p = softmax(teacher.logits(texts))
+        return (0..<texts.count).map { Array(p.scalars[($0 * 3)..<($0 * 3 + 3)]) }
+    }
+
+    func data() throws -> (train: [TrainingExample], dev: [TrainingExample]) {
+        let unlabelled = syntheticLogs(count: 80, seed: 11).map(\.0)
+        let soft = try teacherLabelled(unlabelled)
+        var train = zip(unlabelled, soft).map { TrainingExample(text: $0.0, teacher: $0.1) }
+        train += syntheticLogs(count: 20, seed: 12).map { TrainingExample(text: $0.0, label: $0.1) }
+        let dev = syntheticLogs(count: 40, seed: 13).map { TrainingExample(text: $0.0, label: $0.1) }
+        return (train, dev)
+    }
+
+    @Test("an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one",
+          arguments: ["bert", "bag"])
+    func exactResume(kind: String) throws {
+        let (train, dev) = try data()
+        var config = TrainingConfig()
+        config.epochs = 3
+        config.batchSize = 16
+        config.learningRate = 0.01
+        config.warmupSteps = 3
+        config.checkpointEvery = 5
+        config.evaluateEvery = 8
+        func makeStudent() throws -> Student {
+            kind == "bert" ? try tinyBertStudent(seed: 3)
+                : .ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1024), embeddingSize: 8, labels: ["database", "disk", "auth"]), seed: 3))
+        }
+        let straight = try makeStudent()
+        let folderA = temporaryFolder()
+        try DistillationTrainer(student: straight, config: config, train: train, dev: dev, output: folderA).run()
+
+        let folderB = temporaryFolder()
+        let interrupted = try DistillationTrainer(student: try makeStudent(), config: config, train: train, dev: dev, output: folderB)
+        interrupted.stopAfterStep = 12  // "killed" after step 12; the last checkpoint is at step 10
+        try interrupted.run()
+        let resumedStudent = try makeStudent()  // a fresh process: fresh weights, restored from the checkpoint
+        try DistillationTrainer(student: resumedStudent, config: config, train: train, dev: dev, output: folderB).run(resume: true)
+
+        #expect(weights(resumedStudent) == weights(straight))
+        let logA = try String(contentsOf: folderA.appendingPathComponent("train.jsonl"), encoding: .utf8)
+        let logB = try String(contentsOf: folderB.appendingPathComponent("train.jsonl"), encoding: .utf8)
+        #expect(logA == logB)
+        #expect(logA.split(separator: "\n").count > 15)
+        #expect(FileManager.default.fileExists(atPath: folderB.appendingPathComponent("final/model.safetensors").path))
+    }
+
+    @Test("soft labels from a teacher help: the student agrees with the teacher and beats chance on dev")
+    func learns() throws {
+        let (train, dev) = try data()
+        var config = TrainingConfig()
+        config.epochs = 10
+        config.batchSize = 16
+        config.learningRate = 0.02
+        config.earlyStoppingPatience = 4
+        let student = Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1024), embeddingSize: 16, labels: ["database", "disk", "auth"]), seed: 1))
+        let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: dev, output: temporaryFolder())
+        var lines: [String] = []
+        let report = try #require(try trainer.run { lines.append($0.line) })
+        #expect(report.accuracy > 0.8, "\(report.table())")
+        #expect(lines.last?.contains("steps/s") == true && lines.last?.contains("ETA") == true)
+    }
+
+    @Test("labels outside the set and wrong-sized teacher rows are errors naming the example")
+    func badData() throws {
+        let student = try tinyBertStudent(seed: 1)
+        #expect(throws: DistillError.invalidData(file: "training set", line: 2, detail: "label index 7 is outside the 3 labels")) {
+            try DistillationTrainer(student: student, config: TrainingConfig(),
+                                    train: [TrainingExample(text: "a", label: 0), TrainingExample(text: "b", label: 7)], output: temporaryFolder())
+        }
+        #expect(throws: DistillError.self) {
+            try DistillationTrainer(student: student, config: TrainingConfig(), train: [TrainingExample(text: "a", teacher: [0.5, 0.5])], output: temporaryFolder())
+        }
+    }
+}
