@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -29,7 +30,7 @@ let package = Package(
         ),
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
-        .target(name: "DistillKit", dependencies: ["DistillCore", "DistillText", "DistillNN"]),
+        .target(name: "DistillKit", dependencies: ["DistillCore", "DistillText", "DistillNN", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "distill",
             dependencies: [

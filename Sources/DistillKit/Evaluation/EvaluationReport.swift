@@ -18,6 +18,12 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         /// Examples per second in batches of `batchSize`.
         public var batchThroughput: Double
         public var batchSize: Int
+        public init(p50Milliseconds: Double, p99Milliseconds: Double, batchThroughput: Double, batchSize: Int) {
+            self.p50Milliseconds = p50Milliseconds
+            self.p99Milliseconds = p99Milliseconds
+            self.batchThroughput = batchThroughput
+            self.batchSize = batchSize
+        }
     }
 
     public var labels: [String]

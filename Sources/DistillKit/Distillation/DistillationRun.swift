@@ -1,0 +1,103 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+
+/// Runs a recipe end to end: read data, label it with the teachers (cached), aggregate, build the student,
+/// train (resumable), evaluate on the test set and write `report.json` / `report.md` in the run folder.
+public enum DistillationRun {
+    /// What a finished run produced.
+    public struct Outcome {
+        public var student: Student
+        public var test: EvaluationReport?
+        public var teacherAgreement: [String: Double]
+    }
+
+    public static func execute(_ recipe: Recipe, resume: Bool, log: (String) -> Void = { _ in },
+                               progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
+        let labels = recipe.labelNames
+        let labelled = try recipe.data.labelled.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        let unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
+        let dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        let test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        log("data: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test")
+        try FileManager.default.createDirectory(at: recipe.output, withIntermediateDirectories: true)
+
+        // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
+        let trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
+        var trainTargets = [[Float]?](repeating: nil, count: trainTexts.count)
+        var agreement: [String: Double] = [:]
+        if !recipe.teachers.isEmpty {
+            let cache = recipe.output.appendingPathComponent("teachers")
+            var perTeacher: [[[Float]?]] = []
+            var perTeacherDev: [[[Float]?]] = []
+            for t in recipe.teachers {
+                log("teacher \(t.name): labelling \(trainTexts.count) texts")
+                perTeacher.append(try teacherDistributions(t, texts: trainTexts, labels: labels, cacheFolder: cache, maxLength: recipe.training.maxLength))
+                perTeacherDev.append(try teacherDistributions(t, texts: dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"), maxLength: recipe.training.maxLength))
+            }
+            let uniform = [Float](repeating: 1 / Float(labels.count), count: labels.count)
+            var reliability: [[Float]]?
+            if recipe.aggregation == .classReliability {
+                guard !dev.isEmpty else { throw RecipeError(file: recipe.file.path, line: 0, key: "aggregation", detail: "class-reliability needs a labelled dev set (data.dev)") }
+                reliability = classReliability(devDistributions: perTeacherDev.map { $0.map { $0 ?? uniform } }, devLabels: dev.map { $0.label! }, classes: labels.count)
+            }
+            // Examples no teacher covers keep no soft target.
+            let covered = (0..<trainTexts.count).map { i in perTeacher.contains { $0[i] != nil } }
+            let aggregate = aggregateTeachers(perTeacher.map { $0.map { $0 ?? uniform } }, weights: recipe.teachers.map(\.weight),
+                                              strategy: recipe.aggregation, reliability: reliability)
+            for i in 0..<trainTexts.count where covered[i] { trainTargets[i] = aggregate[i] }
+            let agreements = teacherAgreement(perTeacher.map { $0.map { $0 ?? uniform } }, aggregate: aggregate)
+            for (t, a) in zip(recipe.teachers, agreements) { agreement[t.name] = a }
+            let summary: [String: Any] = ["aggregation": recipe.aggregation.rawValue, "agreement_with_aggregate": agreement]
+            try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+                .write(to: recipe.output.appendingPathComponent("teachers.json"), options: .atomic)
+        }
+        var train: [TrainingExample] = []
+        for (i, r) in labelled.enumerated() { train.append(TrainingExample(text: r.text, label: r.label, teacher: trainTargets[i])) }
+        for (j, r) in unlabelled.enumerated() { train.append(TrainingExample(text: r.text, teacher: trainTargets[labelled.count + j])) }
+        let devExamples = dev.map { TrainingExample(text: $0.text, label: $0.label) }
+
+        let student = try buildStudent(recipe, texts: trainTexts)
+        log("student: \(student.module.parameterCount) parameters")
+        var config = recipe.training
+        config.maxLength = recipe.training.maxLength
+        let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output)
+        try trainer.run(resume: resume, progress: progress)
+
+        var report: EvaluationReport?
+        if !test.isEmpty {
+            let best = recipe.output.appendingPathComponent("best")
+            let final = FileManager.default.fileExists(atPath: best.path) ? try Student.load(from: best) : student
+            let evaluator = try DistillationTrainer(student: final, config: config, train: train, output: recipe.output)
+            var r = evaluator.evaluate(test.map { TrainingExample(text: $0.text, label: $0.label) })
+            r.parameters = final.module.parameterCount
+            report = r
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
+            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n").utf8).write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
+        }
+        return Outcome(student: student, test: report, teacherAgreement: agreement)
+    }
+
+    /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it
+    /// identically before loading its checkpoint).
+    static func buildStudent(_ recipe: Recipe, texts: [String]) throws -> Student {
+        switch recipe.student {
+        case let .bert(layers, hidden, heads, intermediate, vocabularySize, pooling):
+            let vocabulary = WordPieceTrainer(vocabularySize: vocabularySize, minimumFrequency: 2).train(texts)
+            var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
+                                    intermediateSize: intermediate, maxPositionEmbeddings: max(recipe.training.maxLength, 8), labels: recipe.labelNames)
+            config.distillPooling = pooling
+            try config.validate(path: recipe.file.path)
+            var tokenizer = try WordPieceTokenizer(vocabulary: vocabulary, source: "student vocabulary")
+            tokenizer.modelMaxLength = recipe.training.maxLength
+            return .bert(BertForSequenceClassification(config: config, seed: recipe.training.seed), tokenizer)
+        case let .ngramBag(featurizer, embeddingSize, hiddenSize):
+            let config = NGramBagConfig(featurizer: featurizer, embeddingSize: embeddingSize, hiddenSize: hiddenSize, labels: recipe.labelNames)
+            try config.validate(path: recipe.file.path)
+            return .ngramBag(NGramBag(config: config, seed: recipe.training.seed))
+        }
+    }
+}

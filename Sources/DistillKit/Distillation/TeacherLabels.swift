@@ -1,0 +1,87 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+
+/// Soft labels of one recipe teacher for a list of texts, computed once and cached in the run folder
+/// (`teachers/NAME.safetensors`, keyed by a hash of the texts and the teacher), so a resumed or repeated run
+/// never pays for labelling twice.
+public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
+                                 maxLength: Int = 128, batchSize: Int = 32) throws -> [[Float]?] {
+    switch teacher.kind {
+    case let .softLabels(url):
+        return try storedDistributions(url, texts: texts, labels: labels)
+    case let .bert(folder):
+        try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
+        let cache = cacheFolder.appendingPathComponent("\(teacher.name).safetensors")
+        let key = String(fingerprint(texts + [folder.path, labels.joined(separator: "\u{1}")]), radix: 16)
+        if let file = try? SafetensorsFile(url: cache), file.metadata["key"] == key, let t = try? file.tensor("probabilities"),
+           t.shape == [texts.count, labels.count] {
+            let v = t.scalars
+            return (0..<texts.count).map { Array(v[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
+        }
+        let model = try BertForSequenceClassification.load(folder: folder)
+        let tokenizer = try WordPieceTokenizer.load(folder: folder)
+        let teacherLabels = model.config.labels ?? []
+        let mapping = try labels.map { name -> Int in
+            guard let i = teacherLabels.firstIndex(of: name) else {
+                throw DistillError.invalidData(file: folder.appendingPathComponent("config.json").path, line: 0,
+                                               detail: "teacher '\(teacher.name)' has no label '\(name)' in id2label (\(teacherLabels.joined(separator: ", ")))")
+            }
+            return i
+        }
+        var out: [Float] = []
+        out.reserveCapacity(texts.count * labels.count)
+        for start in stride(from: 0, to: texts.count, by: batchSize) {
+            let chunk = Array(texts[start..<min(start + batchSize, texts.count)])
+            let p = withoutGradients { softmax(model(tokenizer.encodeBatch(chunk, maxLength: min(maxLength, model.config.maxPositionEmbeddings))).logits) }
+            let k = p.shape[1], v = p.scalars
+            for i in 0..<chunk.count {
+                let row = mapping.map { v[i * k + $0] }
+                let total = row.reduce(0, +)
+                out += row.map { $0 / max(total, 1e-12) }
+            }
+        }
+        try SafetensorsWriter.write(["probabilities": Tensor(shape: [texts.count, labels.count], scalars: out)], to: cache,
+                                    metadata: ["key": key, "teacher": folder.path])
+        return (0..<texts.count).map { Array(out[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
+    }
+}
+
+/// `{"text": …, "probabilities": {"label": p, …}}` lines, matched to `texts` by text (nil where absent).
+func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -> [[Float]?] {
+    let reader = try LineReader(path: url.path)
+    var byText: [String: [Float]] = [:]
+    while let line = try reader.next() {
+        if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }
+        guard let text = line.text, !text.allSatisfy(\.isWhitespace) else { continue }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+              let t = object["text"] as? String, let probabilities = object["probabilities"] as? [String: Any] else {
+            throw DistillError.invalidData(file: url.path, line: line.number, detail: "expected {\"text\": …, \"probabilities\": {label: p}}")
+        }
+        var row = [Float](repeating: 0, count: labels.count)
+        for (name, value) in probabilities {
+            guard let i = labels.firstIndex(of: name) else {
+                throw DistillError.invalidData(file: url.path, line: line.number, detail: "label '\(name)' is not in the label set")
+            }
+            guard let p = (value as? NSNumber)?.floatValue, p >= 0, p.isFinite else {
+                throw DistillError.invalidData(file: url.path, line: line.number, detail: "probability of '\(name)' must be a number >= 0")
+            }
+            row[i] = p
+        }
+        let total = row.reduce(0, +)
+        guard total > 0 else { throw DistillError.invalidData(file: url.path, line: line.number, detail: "probabilities sum to 0") }
+        byText[t] = row.map { $0 / total }
+    }
+    return texts.map { byText[$0] }
+}
+
+/// FNV-1a 64 over the UTF-8 of `parts`, separated; identifies a dataset for caches (not for security).
+func fingerprint(_ parts: [String]) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for p in parts {
+        for b in p.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3
+    }
+    return h
+}

@@ -1,0 +1,248 @@
+import DistillNN
+import DistillText
+import Foundation
+import Yams
+
+/// A distillation recipe: everything a run needs, in one YAML file (`distill init` writes a commented example).
+///
+/// Paths are relative to the recipe's folder. Unknown keys, wrong types and missing files are errors naming the
+/// key and its line.
+public struct Recipe: Sendable {
+    public struct Label: Sendable, Equatable { public var name: String; public var description: String }
+
+    public struct Data: Sendable, Equatable {
+        /// JSONL with `text` and `label` (a label name).
+        public var labelled: URL?
+        /// JSONL with `text` (a `label`, if present, is ignored).
+        public var unlabelled: URL?
+        public var dev: URL?
+        public var test: URL?
+    }
+
+    public enum TeacherKind: Sendable, Equatable {
+        /// A local Hugging Face BERT classifier folder (white-box).
+        case bert(URL)
+        /// A JSONL file of stored distributions: `{"text": …, "probabilities": {"label": p, …}}`.
+        case softLabels(URL)
+    }
+
+    public struct Teacher: Sendable, Equatable {
+        public var name: String
+        public var kind: TeacherKind
+        public var weight: Float
+        public init(name: String, kind: TeacherKind, weight: Float) { self.name = name; self.kind = kind; self.weight = weight }
+    }
+
+    public enum StudentSpec: Sendable, Equatable {
+        case bert(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int, pooling: String)
+        case ngramBag(NGramFeaturizer, embeddingSize: Int, hiddenSize: Int)
+    }
+
+    public struct IntermediateLoss: Sendable, Equatable {
+        public var weight: Float
+        public var kind: String
+    }
+
+    public var file: URL
+    public var labels: [Label]
+    public var data: Data
+    public var teachers: [Teacher]
+    public var aggregation: TeacherAggregation
+    public var student: StudentSpec
+    public var hiddenLoss: IntermediateLoss?
+    public var attentionLoss: IntermediateLoss?
+    /// nil: TinyBERT's uniform map.
+    public var layerMap: LayerMap?
+    public var training: TrainingConfig
+    public var output: URL
+
+    public var labelNames: [String] { labels.map(\.name) }
+
+    /// Reads and validates a recipe file.
+    public static func load(_ url: URL) throws -> Recipe {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw RecipeError(file: url.path, line: 0, key: "", detail: "cannot read: \(error.localizedDescription)")
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw RecipeError(file: url.path, line: 1, key: "", detail: "the recipe is empty") }
+            root = node
+        } catch let error as RecipeError { throw error } catch let error as YamlError {
+            throw RecipeError(file: url.path, line: yamlErrorLine(error), key: "", detail: "not valid YAML: \(error)")
+        }
+        let base = url.deletingLastPathComponent()
+        let file = url.path
+        var top = try YAMLMap(root, path: "", file: file)
+        func path(_ map: inout YAMLMap, _ key: String, mustExist: Bool = true) throws -> URL? {
+            guard let p = try map.string(key) else { return nil }
+            let resolved = p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p)
+            if mustExist && !FileManager.default.fileExists(atPath: resolved.path) {
+                throw map.error(key, map.mapping.first { $0.key.string == key }?.value, "file not found: \(resolved.path)")
+            }
+            return resolved
+        }
+
+        // labels
+        guard let labelNodes = try top.list("labels"), !labelNodes.isEmpty else { throw top.error("labels", nil, "is required: a list of label names") }
+        var labels: [Label] = []
+        for (i, n) in labelNodes.enumerated() {
+            if let name = n.string, n.scalar != nil {
+                labels.append(Label(name: name, description: ""))
+            } else {
+                var m = try YAMLMap(n, path: "labels[\(i)]", file: file)
+                labels.append(Label(name: try m.requiredString("name"), description: try m.string("description") ?? ""))
+                try m.finish()
+            }
+        }
+        if Set(labels.map(\.name)).count != labels.count { throw top.error("labels", nil, "label names must be unique") }
+
+        // data
+        guard var dataMap = try top.map("data") else { throw top.error("data", nil, "is required") }
+        let data = Data(labelled: try path(&dataMap, "labelled"), unlabelled: try path(&dataMap, "unlabelled"),
+                        dev: try path(&dataMap, "dev"), test: try path(&dataMap, "test"))
+        try dataMap.finish()
+        if data.labelled == nil && data.unlabelled == nil { throw top.error("data", nil, "needs labelled and/or unlabelled data") }
+
+        // teachers
+        var teachers: [Teacher] = []
+        for (i, n) in (try top.list("teachers") ?? []).enumerated() {
+            var m = try YAMLMap(n, path: "teachers[\(i)]", file: file)
+            let kindName = try m.requiredString("kind")
+            let location = try path(&m, "path")
+            guard let location else { throw m.error("path", nil, "is required") }
+            let kind: TeacherKind
+            switch kindName {
+            case "bert": kind = .bert(location)
+            case "soft-labels": kind = .softLabels(location)
+            default: throw m.error("kind", nil, "'\(kindName)' is not a teacher kind (bert, soft-labels)")
+            }
+            let weight = try m.float("weight") ?? 1
+            if weight < 0 { throw m.error("weight", nil, "must be >= 0") }
+            teachers.append(Teacher(name: try m.string("name") ?? "teacher\(i + 1)", kind: kind, weight: weight))
+            try m.finish()
+        }
+        if data.unlabelled != nil && teachers.isEmpty { throw top.error("teachers", nil, "unlabelled data needs at least one teacher") }
+        let aggregationName = try top.string("aggregation") ?? "weighted-mean"
+        guard let aggregation = TeacherAggregation(rawValue: aggregationName) else {
+            throw top.error("aggregation", nil, "'\(aggregationName)' is not one of \(TeacherAggregation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        // student
+        guard var s = try top.map("student") else { throw top.error("student", nil, "is required") }
+        let studentKind = try s.requiredString("kind")
+        let student: StudentSpec
+        switch studentKind {
+        case "bert":
+            let hidden = try s.int("hidden") ?? 128, heads = try s.int("heads") ?? 2
+            guard hidden > 0, heads > 0, hidden % heads == 0 else { throw s.error("heads", nil, "hidden (\(hidden)) must be a positive multiple of heads (\(heads))") }
+            let pooling = try s.string("pooling") ?? "mean"
+            guard ["pooler", "cls", "mean"].contains(pooling) else { throw s.error("pooling", nil, "'\(pooling)' is not one of pooler, cls, mean") }
+            student = .bert(layers: try s.int("layers") ?? 2, hidden: hidden, heads: heads,
+                            intermediate: try s.int("intermediate") ?? 4 * hidden, vocabularySize: try s.int("vocab_size") ?? 8000, pooling: pooling)
+        case "ngram-bag":
+            var f = NGramFeaturizer()
+            f.buckets = try s.int("buckets") ?? f.buckets
+            f.maxWordNGram = try s.int("word_ngrams") ?? f.maxWordNGram
+            if let chars = try s.list("char_ngrams") {
+                guard chars.count == 2, let lo = chars[0].int, let hi = chars[1].int, lo >= 0, hi >= lo else {
+                    throw s.error("char_ngrams", nil, "expected [min, max] with 0 <= min <= max")
+                }
+                f.minCharNGram = lo
+                f.maxCharNGram = hi
+            }
+            student = .ngramBag(f, embeddingSize: try s.int("embedding_size") ?? 64, hiddenSize: try s.int("hidden_size") ?? 0)
+        default:
+            throw s.error("kind", nil, "'\(studentKind)' is not a student kind (bert, ngram-bag)")
+        }
+        var training = TrainingConfig()
+        training.maxLength = try s.int("max_length") ?? training.maxLength
+        try s.finish()
+
+        // losses
+        var hiddenLoss: IntermediateLoss?, attentionLoss: IntermediateLoss?, layerMap: LayerMap?
+        if var l = try top.map("losses") {
+            training.alpha = try l.float("alpha") ?? training.alpha
+            if let t = l.node("temperature") {
+                if let v = t.float { training.temperature = .constant(Float(v)) } else {
+                    var tm = try YAMLMap(t, path: "losses.temperature", file: file)
+                    training.temperature = .linear(start: try tm.float("start") ?? 2, end: try tm.float("end") ?? 1, steps: try tm.int("steps") ?? 1000)
+                    try tm.finish()
+                }
+            }
+            training.labelSmoothing = try l.float("label_smoothing") ?? 0
+            if let w = try l.list("class_weights") {
+                training.classWeights = try w.map { n in
+                    guard let v = n.float else { throw l.error("class_weights", n, "expected numbers") }
+                    return Float(v)
+                }
+                if training.classWeights!.count != labels.count { throw l.error("class_weights", nil, "needs one weight per label (\(labels.count))") }
+            }
+            for key in ["hidden", "attention"] {
+                guard var m = try l.map(key) else { continue }
+                let kind = try m.string("kind") ?? (key == "hidden" ? "mse" : "kl")
+                let allowed = key == "hidden" ? ["mse", "cosine"] : ["kl", "mse"]
+                guard allowed.contains(kind) else { throw m.error("kind", nil, "'\(kind)' is not one of \(allowed.joined(separator: ", "))") }
+                let loss = IntermediateLoss(weight: try m.float("weight") ?? 1, kind: kind)
+                try m.finish()
+                if key == "hidden" { hiddenLoss = loss } else { attentionLoss = loss }
+            }
+            if let mapNode = l.node("layer_map"), mapNode.string != "uniform" {
+                guard let pairs = mapNode.sequence else { throw l.error("layer_map", mapNode, "expected 'uniform' or a list of [student, teacher] pairs") }
+                layerMap = LayerMap(pairs: try pairs.map { p in
+                    guard let pair = p.sequence, pair.count == 2, let a = pair[0].int, let b = pair[1].int else {
+                        throw l.error("layer_map", p, "each entry must be [student_layer, teacher_layer]")
+                    }
+                    return LayerMap.Pair(student: a, teacher: b)
+                })
+            }
+            try l.finish()
+        }
+        if (hiddenLoss != nil || attentionLoss != nil) && !teachers.contains(where: { if case .bert = $0.kind { return true }; return false }) {
+            throw top.error("losses", nil, "hidden and attention losses need a white-box teacher (kind: bert)")
+        }
+        if case .ngramBag = student, hiddenLoss != nil || attentionLoss != nil {
+            throw top.error("losses", nil, "hidden and attention losses need a BERT student")
+        }
+
+        _ = top.node("augmentation")  // reserved for the log-domain issue
+
+        // training
+        if var t = try top.map("training") {
+            training.epochs = try t.int("epochs") ?? training.epochs
+            training.maxSteps = try t.int("max_steps")
+            training.batchSize = try t.int("batch_size") ?? training.batchSize
+            training.learningRate = try t.float("learning_rate") ?? training.learningRate
+            training.warmupSteps = try t.int("warmup_steps") ?? training.warmupSteps
+            training.weightDecay = try t.float("weight_decay") ?? training.weightDecay
+            training.clipNorm = try t.float("clip_norm") ?? training.clipNorm
+            training.evaluateEvery = try t.int("evaluate_every")
+            training.checkpointEvery = try t.int("checkpoint_every") ?? training.checkpointEvery
+            if var e = try t.map("early_stopping") {
+                training.earlyStoppingPatience = try e.int("patience")
+                let metric = try e.string("metric") ?? "macro_f1"
+                guard let m = TrainingConfig.Metric(rawValue: metric) else {
+                    throw e.error("metric", nil, "'\(metric)' is not one of macro_f1, accuracy, agreement")
+                }
+                training.earlyStoppingMetric = m
+                try e.finish()
+            }
+            try t.finish()
+            for (key, value) in [("training.epochs", training.epochs), ("training.batch_size", training.batchSize), ("training.checkpoint_every", training.checkpointEvery)] where value < 1 {
+                throw RecipeError(file: file, line: 0, key: key, detail: "must be at least 1")
+            }
+        }
+        training.seed = UInt64(try top.int("seed") ?? 42)
+        let output = (try path(&top, "output", mustExist: false)) ?? base.appendingPathComponent("runs/distill")
+        try top.finish()
+        return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
+                      hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, layerMap: layerMap, training: training, output: output)
+    }
+}
+
+private func yamlErrorLine(_ error: YamlError) -> Int {
+    switch error {
+    case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
+    default: return 0
+    }
+}

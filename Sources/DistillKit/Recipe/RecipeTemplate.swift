@@ -1,0 +1,73 @@
+/// The commented example recipe `distill init` writes.
+public let recipeTemplate = """
+# Distill recipe: distil one or more teachers into a small student.
+# Paths are relative to this file. Unknown keys are errors, so typos are caught.
+
+labels:                       # the label set, in class order
+  - name: database
+    description: database errors (connection refused, deadlocks, replication)
+  - name: network
+    description: timeouts, resets, DNS and TLS failures
+  - name: auth
+    description: failed logins, expired tokens, permission denied
+  - name: normal
+    description: routine operation
+
+data:
+  labelled: data/labelled.jsonl      # {"text": "...", "label": "database"} per line
+  unlabelled: data/unlabelled.jsonl  # {"text": "..."} per line: the teachers label these
+  dev: data/dev.jsonl                # labelled; evaluation during training, early stopping
+  test: data/test.jsonl              # labelled; the final report
+
+teachers:                     # each gives a distribution over the labels for every training text
+  - name: big-bert
+    kind: bert                # a Hugging Face BertForSequenceClassification folder (white-box)
+    path: teachers/big-bert
+    weight: 1.0
+  # - name: llm
+  #   kind: soft-labels       # stored distributions: {"text": ..., "probabilities": {"database": 0.9, ...}}
+  #   path: teachers/llm.jsonl
+  #   weight: 1.0
+aggregation: weighted-mean    # weighted-mean | confidence | class-reliability (needs data.dev)
+
+student:
+  kind: bert                  # bert | ngram-bag
+  layers: 2
+  hidden: 128
+  heads: 2
+  intermediate: 512
+  vocab_size: 8000            # WordPiece vocabulary learned from the training texts
+  pooling: mean               # mean | cls | pooler
+  max_length: 64              # tokens per line
+  # kind: ngram-bag
+  # buckets: 262144
+  # embedding_size: 64
+  # hidden_size: 0            # 0 = fastText-style linear model
+  # word_ngrams: 2
+  # char_ngrams: [3, 5]
+
+losses:
+  alpha: 0.5                  # alpha * soft (KD) + (1 - alpha) * hard (gold label), per example
+  temperature: 2              # or {start: 4, end: 1, steps: 1000}
+  label_smoothing: 0.0
+  # class_weights: [1, 1, 1, 1]
+
+augmentation: {}              # reserved: filled by the log-domain tools
+
+training:
+  epochs: 5
+  batch_size: 32
+  learning_rate: 0.0005
+  warmup_steps: 100
+  weight_decay: 0.01
+  clip_norm: 1.0
+  evaluate_every: 200         # steps; omit to evaluate at the end of each epoch
+  checkpoint_every: 200
+  early_stopping:
+    metric: macro_f1          # macro_f1 | accuracy | agreement
+    patience: 3
+
+seed: 42
+output: runs/distill          # checkpoint/, best/, final/, train.jsonl, report.json, report.md
+
+"""

@@ -1,0 +1,95 @@
+import Foundation
+import Yams
+
+/// A recipe problem, located: file, line (1-based, 0 when unknown) and the dotted key.
+public struct RecipeError: Error, LocalizedError, Equatable {
+    public let file: String
+    public let line: Int
+    public let key: String
+    public let detail: String
+
+    public var errorDescription: String? { "\(file):\(line): \(key.isEmpty ? "" : "key '\(key)': ")\(detail)" }
+}
+
+/// Typed access to a YAML mapping that remembers which keys were read, so unknown keys (typos) are errors
+/// naming the key and its line instead of being silently ignored.
+struct YAMLMap {
+    let mapping: Node.Mapping
+    let path: String
+    let file: String
+    private var seen: Set<String> = []
+
+    init(_ node: Node, path: String, file: String) throws {
+        guard let mapping = node.mapping else {
+            throw RecipeError(file: file, line: node.mark?.line ?? 0, key: path, detail: "expected a mapping of keys to values")
+        }
+        self.mapping = mapping
+        self.path = path
+        self.file = file
+    }
+
+    func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func line(of node: Node?) -> Int { node?.mark?.line ?? 0 }
+
+    mutating func node(_ key: String) -> Node? {
+        seen.insert(key)
+        return mapping.first { $0.key.string == key }?.value
+    }
+
+    func error(_ key: String, _ node: Node?, _ detail: String) -> RecipeError {
+        RecipeError(file: file, line: line(of: node ?? mapping.first?.key), key: keyPath(key), detail: detail)
+    }
+
+    mutating func string(_ key: String) throws -> String? {
+        guard let n = node(key), n.null == nil else { return nil }
+        guard n.scalar != nil, let s = n.string else { throw error(key, n, "expected a string") }
+        return s
+    }
+
+    mutating func requiredString(_ key: String) throws -> String {
+        guard let s = try string(key) else { throw error(key, nil, "is required") }
+        return s
+    }
+
+    mutating func int(_ key: String) throws -> Int? {
+        guard let n = node(key), n.null == nil else { return nil }
+        guard let v = n.int else { throw error(key, n, "expected an integer, found '\(n.string ?? "?")'") }
+        return v
+    }
+
+    mutating func float(_ key: String) throws -> Float? {
+        guard let n = node(key), n.null == nil else { return nil }
+        guard let v = n.float else { throw error(key, n, "expected a number, found '\(n.string ?? "?")'") }
+        return Float(v)
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        guard let n = node(key), n.null == nil else { return nil }
+        guard let v = n.bool else { throw error(key, n, "expected true or false, found '\(n.string ?? "?")'") }
+        return v
+    }
+
+    mutating func map(_ key: String) throws -> YAMLMap? {
+        guard let n = node(key), n.null == nil else { return nil }
+        return try YAMLMap(n, path: keyPath(key), file: file)
+    }
+
+    mutating func list(_ key: String) throws -> [Node]? {
+        guard let n = node(key), n.null == nil else { return nil }
+        guard let s = n.sequence else { throw error(key, n, "expected a list") }
+        return Array(s)
+    }
+
+    /// Throws for the first key that was never read.
+    func finish(allowed extra: Set<String> = []) throws {
+        for (k, v) in mapping {
+            guard let name = k.string else { continue }
+            if !seen.contains(name) && !extra.contains(name) {
+                let known = seen.sorted().joined(separator: ", ")
+                throw RecipeError(file: file, line: line(of: k), key: keyPath(name), detail: "unknown key (known here: \(known))")
+            }
+            _ = v
+        }
+    }
+}

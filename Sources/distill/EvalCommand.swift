@@ -1,0 +1,83 @@
+import ArgumentParser
+import DistillCore
+import DistillKit
+import Foundation
+
+/// `distill eval`: quality, agreement, calibration, size and speed of a student on a labelled set.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a model folder on a labelled JSONL set.")
+
+    @Option(help: "Student folder.")
+    var model: String
+
+    @Option(help: "Labelled JSONL: {\"text\": ..., \"label\": ...} per line.")
+    var data: String
+
+    @Option(name: .customLong("teacher-labels"), help: "Stored teacher distributions (soft-labels JSONL) for agreement.")
+    var teacherLabels: String?
+
+    @Option(help: "Also write the report as JSON here.")
+    var json: String?
+
+    @Option(name: .customLong("max-length"), help: "Tokens per line for BERT students.")
+    var maxLength: Int = 128
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        compute.apply()
+        let folder = URL(fileURLWithPath: model)
+        let student = try Student.load(from: folder)
+        let records = try readDataset(URL(fileURLWithPath: data), labels: student.labels, requireLabel: true)
+        var probabilities: [[Float]] = []
+        for start in stride(from: 0, to: records.count, by: 64) {
+            let chunk = records[start..<min(start + 64, records.count)].map(\.text)
+            let p = withoutGradients { softmax(student.logits(chunk, maxLength: maxLength)) }
+            let k = p.shape[1], v = p.scalars
+            for i in 0..<chunk.count { probabilities.append(Array(v[(i * k)..<((i + 1) * k)])) }
+        }
+        var teacher: [Int]?
+        if let teacherLabels {
+            let stored = try teacherDistributions(Recipe.Teacher(name: "teacher", kind: .softLabels(URL(fileURLWithPath: teacherLabels)), weight: 1),
+                                                  texts: records.map(\.text), labels: student.labels, cacheFolder: folder)
+            guard stored.allSatisfy({ $0 != nil }) else { throw ValidationError("--teacher-labels \(teacherLabels) does not cover every text of \(data)") }
+            teacher = stored.map { argmax($0!) }
+        }
+        var report = EvaluationReport.compute(probabilities: probabilities, gold: records.map { $0.label! }, labels: student.labels,
+                                              teacherPredictions: teacher)
+        report.parameters = student.module.parameterCount
+        report.sizeOnDiskBytes = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, name in
+            total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[.size] as? Int) ?? 0)
+        }
+        report.speed = measureSpeed(student, texts: records.map(\.text))
+        print(report.table())
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+        }
+    }
+
+    /// Single-example latency percentiles over up to 200 texts, and batch-of-32 throughput.
+    func measureSpeed(_ student: Student, texts: [String]) -> EvaluationReport.Speed {
+        let sample = Array(texts.prefix(200))
+        var latencies: [Double] = []
+        for t in sample {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = withoutGradients { student.logits([t], maxLength: maxLength) }
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        latencies.sort()
+        let batch = Array(sample.prefix(32))
+        let start = DispatchTime.now().uptimeNanoseconds
+        var done = 0
+        while Double(DispatchTime.now().uptimeNanoseconds - start) < 5e8 {
+            _ = withoutGradients { student.logits(batch, maxLength: maxLength) }
+            done += batch.count
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        func percentile(_ q: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
+        return EvaluationReport.Speed(p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99),
+                                      batchThroughput: Double(done) / seconds, batchSize: batch.count)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import DistillKit
+import Foundation
+
+/// `distill train`: run a recipe.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Distil a student as a recipe describes (resumable with --resume after an interruption)."
+    )
+
+    @Option(help: "Recipe file (YAML); `distill init` writes an example.")
+    var recipe: String
+
+    @Flag(help: "Continue from the run folder's checkpoint (exactly: same weights as an uninterrupted run).")
+    var resume = false
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        compute.apply()
+        let recipe = try Recipe.load(URL(fileURLWithPath: self.recipe))
+        let err = FileHandle.standardError
+        var lastPrint = Date.distantPast
+        let outcome = try DistillationRun.execute(recipe, resume: resume, log: { err.write(Data(($0 + "\n").utf8)) }, progress: { p in
+            // One progress line per second (and the last one), overwritten in place on a terminal.
+            guard Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
+            lastPrint = Date()
+            err.write(Data((p.line + (isatty(2) != 0 ? "\r" : "\n")).utf8))
+        })
+        if isatty(2) != 0 { err.write(Data("\n".utf8)) }
+        if let test = outcome.test { print(test.table()) }
+        print("model: \(recipe.output.appendingPathComponent("final").path)")
+    }
+}
+
+/// `distill init`: write the commented example recipe.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write a commented example recipe.")
+
+    @Option(help: "Where to write it.")
+    var out: String = "recipe.yaml"
+
+    @Flag(help: "Overwrite an existing file.")
+    var force = false
+
+    func run() throws {
+        if FileManager.default.fileExists(atPath: out) && !force {
+            throw ValidationError("\(out) exists; pass --force to overwrite it")
+        }
+        try Data(recipeTemplate.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        print("wrote \(out)")
+    }
+}

@@ -1,0 +1,196 @@
+import DistillCore
+import DistillKit
+import DistillNN
+import DistillText
+import Foundation
+import Testing
+
+let labelNames = ["database", "disk", "auth"]
+
+/// Writes JSONL data files, trains a BERT teacher on the labelled part (the "bigger BERT" of the tests), and
+/// returns the folder, ready for a recipe.
+func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointEvery: Int = 50) throws -> URL {
+    let dir = temporaryFolder()
+    let data = dir.appendingPathComponent("data")
+    try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+    func write(_ name: String, _ rows: [(String, Int)], labelled: Bool) throws {
+        let lines = rows.map { r -> String in
+            let object: [String: Any] = labelled ? ["text": r.0, "label": labelNames[r.1]] : ["text": r.0]
+            return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: data.appendingPathComponent(name))
+    }
+    let labelled = syntheticLogs(count: 60, seed: 21)
+    try write("labelled.jsonl", labelled, labelled: true)
+    try write("unlabelled.jsonl", syntheticLogs(count: 240, seed: 22), labelled: false)
+    try write("dev.jsonl", syntheticLogs(count: 40, seed: 23), labelled: true)
+    try write("test.jsonl", syntheticLogs(count: 60, seed: 24), labelled: true)
+    // Teacher: a 2-layer, 32-wide BERT trained on the labelled set.
+    let vocabulary = WordPieceTrainer(vocabularySize: 150, minimumFrequency: 1).train(syntheticLogs(count: 300, seed: 25).map(\.0))
+    var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64,
+                            maxPositionEmbeddings: 64, labels: labelNames)
+    config.hiddenDropoutProb = 0
+    config.attentionProbsDropoutProb = 0
+    let teacher = Student.bert(BertForSequenceClassification(config: config, seed: 8), try WordPieceTokenizer(vocabulary: vocabulary))
+    var training = TrainingConfig()
+    training.epochs = 12
+    training.batchSize = 16
+    training.learningRate = 3e-3
+    try DistillationTrainer(student: teacher, config: training, train: labelled.map { TrainingExample(text: $0.0, label: $0.1) },
+                            output: dir.appendingPathComponent("teacher-run")).run()
+    try teacher.save(to: dir.appendingPathComponent("teachers/big-bert"))
+    let student = studentKind == "bert"
+        ? "  kind: bert\n  layers: 1\n  hidden: 16\n  heads: 2\n  intermediate: 32\n  vocab_size: 120\n  max_length: 32\n"
+        : "  kind: ngram-bag\n  buckets: 4096\n  embedding_size: 16\n"
+    let recipe = """
+    labels:
+      - name: database
+      - name: disk
+        description: storage problems
+      - auth
+    data:
+      labelled: data/labelled.jsonl
+      unlabelled: data/unlabelled.jsonl
+      dev: data/dev.jsonl
+      test: data/test.jsonl
+    teachers:
+      - name: big-bert
+        kind: bert
+        path: teachers/big-bert
+    student:
+    \(student)losses:
+      alpha: 0.5
+      temperature: 2
+    training:
+      epochs: \(epochs)
+      batch_size: 16
+      learning_rate: 0.02
+      warmup_steps: 5
+      checkpoint_every: \(checkpointEvery)
+    seed: 7
+    output: run
+    """
+    try Data(recipe.utf8).write(to: dir.appendingPathComponent("recipe.yaml"))
+    return dir
+}
+
+@Suite("Recipes and the train / eval / classify commands", .serialized)
+struct RecipeRunTests {
+    @Test("distill train runs a recipe end to end: teacher labels cached, student trained, report written")
+    func trainEndToEnd() throws {
+        let dir = try makeProject()
+        let result = try runDistill(["train", "--recipe", dir.appendingPathComponent("recipe.yaml").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = dir.appendingPathComponent("run")
+        for file in ["final/model.safetensors", "best/config.json", "train.jsonl", "report.json", "report.md", "teachers.json",
+                     "teachers/big-bert.safetensors", "checkpoint/state.json"] {
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "\(file)")
+        }
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
+        #expect(report.examples == 60 && report.accuracy > 0.7, "\(report.table())")
+        #expect(result.stdout.contains("macro-F1") && result.stderr.contains("teacher big-bert: labelling 300 texts"))
+        #expect(result.stderr.contains("steps/s") && result.stderr.contains("ETA"))
+        // eval and classify on the trained student
+        let evaluation = try runDistill(["eval", "--model", run.appendingPathComponent("final").path,
+                                         "--data", dir.appendingPathComponent("data/test.jsonl").path, "--json", run.appendingPathComponent("eval.json").path])
+        #expect(evaluation.status == 0 && evaluation.stdout.contains("latency p50"))
+        let evalReport = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: run.appendingPathComponent("eval.json")))
+        #expect(evalReport.speed != nil && evalReport.parameters == 4096 * 16 + 16 * 3 + 3)
+        let classified = try runDistill(["classify", "--model", run.appendingPathComponent("final").path, "--top-k", "2"],
+                                        stdin: Data("connection refused by postgres database query\ndisk full inode filesystem mount\n\u{FF}\n".utf8.map { $0 } + [0xFF, 0x0A]))
+        let lines = classified.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.count == 4)
+        #expect(lines[0]["label"] as? String == "database" && lines[1]["label"] as? String == "disk")
+        #expect((lines[0]["top"] as? [[String: Any]])?.count == 2)
+        #expect(lines[3]["error"] as? String == "not valid UTF-8" && classified.status == 2)
+    }
+
+    @Test("kill -9 in the middle of training, then --resume: same final weights and log as an uninterrupted run")
+    func killAndResume() throws {
+        let dir = try makeProject(epochs: 40, checkpointEvery: 25)
+        let recipe = dir.appendingPathComponent("recipe.yaml")
+        // Uninterrupted reference run into another folder.
+        let reference = try String(contentsOf: recipe, encoding: .utf8).replacingOccurrences(of: "output: run", with: "output: reference")
+        try Data(reference.utf8).write(to: dir.appendingPathComponent("reference.yaml"))
+        #expect(try runDistill(["train", "--recipe", dir.appendingPathComponent("reference.yaml").path]).status == 0)
+
+        let process = Process()
+        process.executableURL = projectRoot.appendingPathComponent(".build/debug/distill")
+        process.arguments = ["train", "--recipe", recipe.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let log = dir.appendingPathComponent("run/train.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        var steps = 0
+        while Date() < deadline && process.isRunning {
+            steps = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if steps >= 120 { break }
+            usleep(20_000)
+        }
+        #expect(process.isRunning, "the run finished before it could be killed (\(steps) log lines)")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let resumed = try runDistill(["train", "--recipe", recipe.path, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let a = try SafetensorsFile(url: dir.appendingPathComponent("reference/final/model.safetensors"))
+        let b = try SafetensorsFile(url: dir.appendingPathComponent("run/final/model.safetensors"))
+        #expect(a.names == b.names)
+        for name in a.names { #expect(try a.tensor(name).scalars == b.tensor(name).scalars, "\(name)") }
+        #expect(try String(contentsOf: log, encoding: .utf8) == String(contentsOf: dir.appendingPathComponent("reference/train.jsonl"), encoding: .utf8))
+    }
+
+    @Test("recipe errors name the file, line and key", arguments: [
+        ("unknown key", "labels: [a, b]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  bukets: 10\n", "6: key 'student.bukets': unknown key"),
+        ("wrong type", "labels: [a, b]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  epochs: many\n", "7: key 'training.epochs': expected an integer"),
+        ("missing file", "labels: [a, b]\ndata:\n  labelled: nope.jsonl\nstudent:\n  kind: ngram-bag\n", "3: key 'data.labelled': file not found"),
+        ("bad student kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: gpt\n", "key 'student.kind': 'gpt' is not a student kind"),
+        ("no labels", "data:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n", "key 'labels': is required"),
+        ("unlabelled without teacher", "labels: [a]\ndata:\n  unlabelled: x.jsonl\nstudent:\n  kind: ngram-bag\n", "key 'teachers': unlabelled data needs at least one teacher"),
+        ("not YAML", "labels: [a\n", "not valid YAML"),
+    ])
+    func recipeErrors(_ c: (String, String, String)) throws {
+        let dir = temporaryFolder()
+        try Data("{\"text\": \"a\", \"label\": \"a\"}\n".utf8).write(to: dir.appendingPathComponent("x.jsonl"))
+        let url = dir.appendingPathComponent("recipe.yaml")
+        try Data(c.1.utf8).write(to: url)
+        do {
+            _ = try Recipe.load(url)
+            Issue.record("\(c.0): accepted")
+        } catch let error as RecipeError {
+            #expect(error.localizedDescription.contains(c.2), "\(c.0): \(error.localizedDescription)")
+            #expect(error.localizedDescription.hasPrefix(url.path))
+        }
+    }
+
+    @Test("bad data lines name file:line: unknown label, not JSON, missing text")
+    func dataErrors() throws {
+        let dir = temporaryFolder()
+        let url = dir.appendingPathComponent("d.jsonl")
+        for (content, expected) in [("{\"text\": \"a\", \"label\": \"database\"}\n{\"text\": \"b\", \"label\": \"cpu\"}\n", ":2: label 'cpu' is not in the label set"),
+                                    ("{\"text\": \"a\", \"label\": \"disk\"}\n\nnot json\n", ":3: not a JSON object"),
+                                    ("{\"txt\": \"a\"}\n", ":1: missing string field 'text'")] {
+            try Data(content.utf8).write(to: url)
+            do { _ = try readDataset(url, labels: labelNames, requireLabel: true); Issue.record("accepted \(content)") } catch let error as DistillError {
+                #expect(error.localizedDescription.contains(url.path + expected), "\(error.localizedDescription)")
+            }
+        }
+    }
+
+    @Test("distill init writes a recipe that parses once its data exists")
+    func initTemplate() throws {
+        let dir = temporaryFolder()
+        let url = dir.appendingPathComponent("recipe.yaml")
+        #expect(try runDistill(["init", "--out", url.path]).status == 0)
+        #expect(try runDistill(["init", "--out", url.path]).status != 0)  // no overwrite without --force
+        for f in ["data/labelled.jsonl", "data/unlabelled.jsonl", "data/dev.jsonl", "data/test.jsonl", "teachers/big-bert/config.json"] {
+            let p = dir.appendingPathComponent(f)
+            try FileManager.default.createDirectory(at: p.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data().write(to: p)
+        }
+        let recipe = try Recipe.load(url)
+        #expect(recipe.labelNames == ["database", "network", "auth", "normal"])
+        #expect(recipe.training.earlyStoppingPatience == 3 && recipe.teachers.count == 1)
+    }
+}
