@@ -118,3 +118,46 @@ struct TrainerTests {
         }
     }
 }
+
+@Suite("Intermediate distillation in the trainer", .serialized)
+struct IntermediateTrainerTests {
+    @Test("hidden + attention losses from a white-box teacher: logged, projections learn, resume stays exact")
+    func intermediate() throws {
+        // Teacher: 4 layers x 32 wide, 4 heads; student: 2 layers x 16 wide, 2 heads, same vocabulary.
+        guard case let .bert(_, tokenizer) = try tinyBertStudent(seed: 1) else { return }
+        var teacherConfig = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 4, numAttentionHeads: 4,
+                                       intermediateSize: 64, maxPositionEmbeddings: 64, labels: ["database", "disk", "auth"])
+        teacherConfig.hiddenDropoutProb = 0
+        let teacherModel = BertModel(config: teacherConfig, seed: 2)
+        let train = syntheticLogs(count: 48, seed: 31).map { TrainingExample(text: $0.0, label: $0.1) }
+        var config = TrainingConfig()
+        config.epochs = 2
+        config.batchSize = 12
+        config.checkpointEvery = 3
+        func run(stopAfter: Int?, resume: Bool, folder: URL) throws -> (Student, [IntermediateDistillation]) {
+            let student = try tinyBertStudent(seed: 4)
+            guard case let .bert(model, _) = student else { fatalError() }
+            let d = try IntermediateDistillation(name: "t", teacher: teacherModel, student: model.config, layerMap: nil,
+                                                 hiddenWeight: 1, attentionWeight: 1, seed: 9)
+            let trainer = try DistillationTrainer(student: student, config: config, train: train, output: folder, intermediates: [d])
+            trainer.stopAfterStep = stopAfter
+            try trainer.run(resume: resume)
+            return (student, [d])
+        }
+        let a = temporaryFolder(), b = temporaryFolder()
+        let (straight, da) = try run(stopAfter: nil, resume: false, folder: a)
+        #expect(da[0].layerMap.pairs.map(\.teacher) == [2, 4])
+        _ = try run(stopAfter: 5, resume: false, folder: b)
+        let (resumed, db) = try run(stopAfter: nil, resume: true, folder: b)
+        #expect(weights(straight) == weights(resumed))
+        #expect(da[0].stateDict().mapValues { $0.scalars } == db[0].stateDict().mapValues { $0.scalars })
+        let log = try String(contentsOf: a.appendingPathComponent("train.jsonl"), encoding: .utf8)
+        let first = try JSONSerialization.jsonObject(with: Data(log.split(separator: "\n")[0].utf8)) as! [String: Any]
+        #expect((first["hidden"] as? Double ?? 0) > 0 && (first["attention"] as? Double ?? 0) > 0)
+        // Projections are trained (not at their initial values) and not part of the exported student.
+        let fresh = try IntermediateDistillation(name: "t", teacher: teacherModel, student: { if case let .bert(m, _) = straight { return m.config }; fatalError() }(),
+                                                 layerMap: nil, hiddenWeight: 1, attentionWeight: 1, seed: 9)
+        #expect(fresh.stateDict()["0.weight"]!.scalars != da[0].stateDict()["0.weight"]!.scalars)
+        #expect(!straight.module.stateDict().keys.contains { $0.contains("projection") })
+    }
+}

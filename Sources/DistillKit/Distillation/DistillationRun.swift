@@ -58,11 +58,36 @@ public enum DistillationRun {
         for (j, r) in unlabelled.enumerated() { train.append(TrainingExample(text: r.text, teacher: trainTargets[labelled.count + j])) }
         let devExamples = dev.map { TrainingExample(text: $0.text, label: $0.label) }
 
-        let student = try buildStudent(recipe, texts: trainTexts)
+        // Hidden/attention losses: every white-box teacher, each with its own projections; the student then reads
+        // text with the (first) white-box teacher's tokenizer so that positions line up.
+        var whiteBox: [(Recipe.Teacher, URL)] = []
+        if recipe.hiddenLoss != nil || recipe.attentionLoss != nil {
+            for t in recipe.teachers { if case let .bert(folder) = t.kind { whiteBox.append((t, folder)) } }
+        }
+        let sharedTokenizer = try whiteBox.first.map { try WordPieceTokenizer.load(folder: $0.1) }
+        let student = try buildStudent(recipe, texts: trainTexts, tokenizer: sharedTokenizer)
         log("student: \(student.module.parameterCount) parameters")
+        var intermediates: [IntermediateDistillation] = []
+        if case let .bert(model, _) = student {
+            for (i, (t, folder)) in whiteBox.enumerated() {
+                let teacherModel = try BertModel.load(folder: folder)
+                let teacherTokenizer = try WordPieceTokenizer.load(folder: folder)
+                guard teacherTokenizer.vocabulary == sharedTokenizer!.vocabulary else {
+                    throw RecipeError(file: recipe.file.path, line: 0, key: "teachers[\(i)]",
+                                      detail: "white-box teachers must share one vocabulary for hidden/attention losses")
+                }
+                intermediates.append(try IntermediateDistillation(
+                    name: t.name, teacher: teacherModel, student: model.config, layerMap: recipe.layerMap,
+                    hiddenWeight: (recipe.hiddenLoss?.weight ?? 0) * t.weight, hiddenKind: HiddenStateLossKind(rawValue: recipe.hiddenLoss?.kind ?? "mse") ?? .mse,
+                    attentionWeight: (recipe.attentionLoss?.weight ?? 0) * t.weight,
+                    attentionKind: AttentionLossKind(rawValue: recipe.attentionLoss?.kind ?? "kl") ?? .kl,
+                    seed: recipe.training.seed &+ UInt64(i)))
+            }
+        }
         var config = recipe.training
         config.maxLength = recipe.training.maxLength
-        let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output)
+        let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,
+                                              intermediates: intermediates)
         try trainer.run(resume: resume, progress: progress)
 
         var report: EvaluationReport?
@@ -83,15 +108,15 @@ public enum DistillationRun {
 
     /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it
     /// identically before loading its checkpoint).
-    static func buildStudent(_ recipe: Recipe, texts: [String]) throws -> Student {
+    static func buildStudent(_ recipe: Recipe, texts: [String], tokenizer shared: WordPieceTokenizer? = nil) throws -> Student {
         switch recipe.student {
         case let .bert(layers, hidden, heads, intermediate, vocabularySize, pooling):
-            let vocabulary = WordPieceTrainer(vocabularySize: vocabularySize, minimumFrequency: 2).train(texts)
+            let vocabulary = shared?.vocabulary ?? WordPieceTrainer(vocabularySize: vocabularySize, minimumFrequency: 2).train(texts)
             var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
                                     intermediateSize: intermediate, maxPositionEmbeddings: max(recipe.training.maxLength, 8), labels: recipe.labelNames)
             config.distillPooling = pooling
             try config.validate(path: recipe.file.path)
-            var tokenizer = try WordPieceTokenizer(vocabulary: vocabulary, source: "student vocabulary")
+            var tokenizer = try shared ?? WordPieceTokenizer(vocabulary: vocabulary, source: "student vocabulary")
             tokenizer.modelMaxLength = recipe.training.maxLength
             return .bert(BertForSequenceClassification(config: config, seed: recipe.training.seed), tokenizer)
         case let .ngramBag(featurizer, embeddingSize, hiddenSize):

@@ -35,14 +35,23 @@ public final class DistillationTrainer {
 
     let optimizer: AdamW
     let context: ForwardContext
+    var lastIntermediate: (hidden: Float, attention: Float) = (0, 0)
     var state: TrainingState
     let totalSteps: Int
     let batchesPerEpoch: Int
 
     /// Set by tests to stop after this step as if killed (no final checkpoint or model written).
     public var stopAfterStep: Int?
+    /// Hidden/attention distillation from white-box teachers (BERT students only), each with its projections.
+    public let intermediates: [IntermediateDistillation]
+    /// The student plus the projections: what is optimized and checkpointed.
+    let trainable: TrainableSet
 
-    public init(student: Student, config: TrainingConfig, train: [TrainingExample], dev: [TrainingExample] = [], output: URL) throws {
+    public init(student: Student, config: TrainingConfig, train: [TrainingExample], dev: [TrainingExample] = [], output: URL,
+                intermediates: [IntermediateDistillation] = []) throws {
+        if !intermediates.isEmpty, case .ngramBag = student {
+            throw DistillError.invalidData(file: "recipe", line: 0, detail: "hidden and attention losses need a BERT student")
+        }
         guard !train.isEmpty else { throw DistillError.invalidData(file: "training set", line: 0, detail: "no training examples") }
         let classes = student.labels.count
         for (i, e) in (train + dev).enumerated() {
@@ -59,6 +68,8 @@ public final class DistillationTrainer {
         self.train = train
         self.dev = dev
         self.output = output
+        self.intermediates = intermediates
+        trainable = TrainableSet(student: student.module, intermediates: intermediates)
         optimizer = AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay)
         context = ForwardContext(training: true, seed: config.seed &+ 1)
         batchesPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
@@ -83,7 +94,7 @@ public final class DistillationTrainer {
         var log = try LogWriter(url: logURL)
         context.generator = RandomGenerator(state: state.dropoutGenerator)
         let schedule = LearningRateSchedule.warmupLinearDecay(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: totalSteps)
-        let parameters = student.module.trainableParameters
+        let parameters = trainable.trainableParameters
         var lastReport: EvaluationReport?
         let started = Date()
         let startStep = state.step
@@ -100,8 +111,10 @@ public final class DistillationTrainer {
                 state.step += 1
                 state.batch += 1
                 state.dropoutGenerator = context.generator.state
-                try log.append(["step": state.step, "epoch": state.epoch, "loss": Double(loss), "soft": Double(parts.soft),
-                                "hard": Double(parts.hard), "lr": Double(optimizer.learningRate), "temperature": Double(temperature)])
+                var entry: [String: Any] = ["step": state.step, "epoch": state.epoch, "loss": Double(loss), "soft": Double(parts.soft),
+                                            "hard": Double(parts.hard), "lr": Double(optimizer.learningRate), "temperature": Double(temperature)]
+                if !intermediates.isEmpty { entry["hidden"] = Double(lastIntermediate.hidden); entry["attention"] = Double(lastIntermediate.attention) }
+                try log.append(entry)
                 if let progress {
                     let elapsed = Date().timeIntervalSince(started), done = Double(state.step - startStep)
                     let rate = done / max(elapsed, 1e-9)
@@ -145,14 +158,30 @@ public final class DistillationTrainer {
         let anySoft = batch.contains { $0.teacher != nil }
         let targets = anySoft ? SoftTargets.probabilities(Tensor(shape: [batch.count, classes], scalars: batch.flatMap { $0.teacher ?? uniform })) : nil
         var parts: DistillationLoss?
+        var hidden: Float = 0, attention: Float = 0
         let (value, grads) = valueAndGradient(of: parameters.map(\.tensor)) { () -> Tensor in
-            let logits = trainingLogits(batch.map(\.text))
+            var extra: Tensor?
+            let logits: Tensor
+            if case let .bert(model, tokenizer) = student, !intermediates.isEmpty {
+                let encoded = tokenizer.encodeBatch(batch.map(\.text), maxLength: min(config.maxLength, model.config.maxPositionEmbeddings))
+                let out = model(encoded, outputHiddenStates: true, outputAttentions: true, context: context)
+                logits = out.logits
+                for d in intermediates {
+                    let (l, h, a) = d.loss(student: out.encoder, batch: encoded)
+                    hidden += h
+                    attention += a
+                    extra = extra.map { $0 + l } ?? l
+                }
+            } else {
+                logits = trainingLogits(batch.map(\.text))
+            }
             let loss = distillationLoss(studentLogits: logits, softTargets: targets, hasSoftTarget: batch.map { $0.teacher != nil },
                                         hardLabels: batch.map(\.label), alpha: config.alpha, temperature: temperature,
                                         classWeights: config.classWeights, labelSmoothing: config.labelSmoothing)
             parts = loss
-            return loss.total
+            return extra.map { loss.total + $0 } ?? loss.total
         }
+        lastIntermediate = (hidden, attention)
         return (value, parts!, grads)
     }
 

@@ -22,7 +22,7 @@ extension DistillationTrainer {
         let staging = output.appendingPathComponent(".checkpoint.saving-\(getpid())")
         try? fm.removeItem(at: staging)
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        try SafetensorsWriter.write(student.module.stateDict(), to: staging.appendingPathComponent("model.safetensors"))
+        try SafetensorsWriter.write(trainable.stateDict(), to: staging.appendingPathComponent("model.safetensors"))
         let (step, moments) = optimizer.state()
         try SafetensorsWriter.write(moments, to: staging.appendingPathComponent("optimizer.safetensors"),
                                     metadata: ["step": String(step)])
@@ -44,12 +44,12 @@ extension DistillationTrainer {
         } catch {
             throw DistillError.checkpoint(path: stateURL.path, detail: "cannot read training state: \(error.localizedDescription)")
         }
-        try student.module.load(from: SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")))
+        try trainable.load(from: SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")))
         let optimizerFile = try SafetensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))
         guard let step = optimizerFile.metadata["step"].flatMap(Int.init) else {
             throw DistillError.checkpoint(path: optimizerFile.path, detail: "missing 'step' metadata")
         }
-        try optimizer.load(step: step, tensors: optimizerFile.floatTensors(), parameters: student.module.trainableParameters)
+        try optimizer.load(step: step, tensors: optimizerFile.floatTensors(), parameters: trainable.trainableParameters)
     }
 
     /// Drops log lines written after `step` (a killed run may have logged steps its checkpoint does not hold).
@@ -79,5 +79,19 @@ struct LogWriter {
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         data.append(0x0A)
         try handle.write(contentsOf: data)
+    }
+}
+
+/// The student and the projections of every intermediate-distillation teacher, under one parameter tree
+/// (`student.…`, `projections.TEACHER.N.…`): what the optimizer updates and checkpoints hold.
+final class TrainableSet: Module {
+    let student: any Module
+    let intermediates: [IntermediateDistillation]
+    init(student: any Module, intermediates: [IntermediateDistillation]) {
+        self.student = student
+        self.intermediates = intermediates
+    }
+    var children: [(String, ModuleChild)] {
+        [("student", .module(student))] + intermediates.map { ("projections.\($0.name)", .module($0)) }
     }
 }
