@@ -1,0 +1,38 @@
+import ArgumentParser
+import DistillKit
+import Foundation
+
+/// `distill experiment-kd`: the knowledge-distillation ablation (see docs/experiment-kd.md).
+struct ExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment-kd",
+        abstract: "Train the same student four ways (hard only, + soft labels, + hidden/attention, two teachers) over seeds; print a Markdown table."
+    )
+
+    @Option(help: "Working folder for the runs.")
+    var work: String = ".cache/experiment-kd"
+
+    @Option(help: "Write the Markdown table here too.")
+    var out: String?
+
+    @Option(help: "Number of seeds.")
+    var seeds: Int = 3
+
+    @Option(help: "Optimizer steps per student.")
+    var steps: Int = 300
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        compute.apply()
+        var experiment = KDExperiment(work: URL(fileURLWithPath: work))
+        experiment.seeds = (1...max(1, seeds)).map(UInt64.init)
+        experiment.studentSteps = steps
+        let started = Date()
+        let rows = try experiment.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let table = KDExperiment.markdown(rows, seeds: experiment.seeds.count)
+        print(table)
+        FileHandle.standardError.write(Data(String(format: "experiment-kd: %.0f s\n", Date().timeIntervalSince(started)).utf8))
+        if let out { try Data((table + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic) }
+    }
+}
