@@ -22,14 +22,16 @@ build: setup
 test: assets
 	$(SWIFT) test
 
-## Speed tables: GEMM vs raw OpenBLAS vs numpy; a transformer block fwd+bwd; MiniLM forward vs PyTorch.
+## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch.
 bench: assets
 	@bash scripts/fetch_assets.sh torch
 	$(SWIFT) build -c release --product distill
 	@mkdir -p $(CACHE)/bench
 	python3 bench/numpy_matmul.py $(BENCH_TRIALS) > $(CACHE)/bench/numpy.json
 	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference python3 bench/torch_minilm.py $(MINILM) 2 $(BENCH_TRIALS) > $(CACHE)/bench/torch.json
-	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json --minilm $(MINILM)
+	PYTHONPATH=$(CACHE)/pip/torch python3 bench/torch_train.py 2 $(BENCH_TRIALS) > $(CACHE)/bench/torch_train.json
+	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json \
+		--peers $(CACHE)/bench/torch_train.json --minilm $(MINILM)
 
 ## The end-to-end demo on built-in defaults.
 demo: setup

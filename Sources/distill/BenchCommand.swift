@@ -22,12 +22,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Transformer-block steps to time.")
     var blockSteps: Int = 5
 
-    @Option(help: "Comma-separated sections to run: gemm, block, minilm (default: all).")
+    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train (default: all).")
     var only: String?
 
     func validate() throws {
-        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm"]) {
-            throw ValidationError("--only takes gemm, block, minilm (comma-separated), got \(only)")
+        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm", "train"]) {
+            throw ValidationError("--only takes gemm, block, minilm, train (comma-separated), got \(only)")
         }
         guard trials >= 1, blockSteps >= 1 else { throw ValidationError("--trials and --block-steps must be at least 1") }
     }
@@ -44,6 +44,7 @@ struct BenchCommand: ParsableCommand {
                 let p = try JSONDecoder().decode(EngineBenchmark.Peers.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
                 merged.numpy = p.numpy ?? merged.numpy
                 merged.torch = p.torch ?? merged.torch
+                merged.torchTrain = p.torchTrain ?? merged.torchTrain
             } catch {
                 throw ValidationError("--peers \(path): cannot read peer results: \(error.localizedDescription)")
             }

@@ -48,12 +48,15 @@ public final class AdamW {
             let pw = p.tensor.storage.pointer, pg = g.storage.pointer
             let pm = m.storage.pointer, pv = v.storage.pointer
             let stepSize = lr / c1, invC2 = 1 / c2
-            for i in 0..<p.tensor.count {
-                let gi = pg[i]
-                pw[i] -= decay * pw[i]
-                pm[i] = b1 * pm[i] + (1 - b1) * gi
-                pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
-                pw[i] -= stepSize * pm[i] / ((pv[i] * invC2).squareRoot() + eps)
+            // Element-wise and independent: parallel chunks give the same bits as one loop.
+            parallelFor(p.tensor.count, grain: 65_536) { r in
+                for i in r {
+                    let gi = pg[i]
+                    pw[i] -= decay * pw[i]
+                    pm[i] = b1 * pm[i] + (1 - b1) * gi
+                    pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
+                    pw[i] -= stepSize * pm[i] / ((pv[i] * invC2).squareRoot() + eps)
+                }
             }
         }
     }

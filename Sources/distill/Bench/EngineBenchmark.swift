@@ -1,4 +1,5 @@
 import DistillCore
+import DistillKit
 import DistillNN
 import DistillText
 import Foundation
@@ -34,8 +35,16 @@ struct EngineBenchmark {
             let minilmSecondsPerBatch: Double
             enum CodingKeys: String, CodingKey { case version, threads, minilmSecondsPerBatch = "minilm_seconds_per_batch" }
         }
+        struct TorchTrain: Decodable {
+            let version: String
+            let threads: Int
+            let secondsPerStep: Double
+            enum CodingKeys: String, CodingKey { case version, threads, secondsPerStep = "seconds_per_step" }
+        }
         var numpy: Numpy?
         var torch: Torch?
+        var torchTrain: TorchTrain?
+        enum CodingKeys: String, CodingKey { case numpy, torch, torchTrain = "torch_train" }
     }
 
     var peers: Peers?
@@ -45,7 +54,7 @@ struct EngineBenchmark {
     var blockSteps = 5
 
     /// Sections to run (default all): "gemm", "block", "minilm". The sgemm peak comes from "gemm".
-    var sections: Set<String> = ["gemm", "block", "minilm"]
+    var sections: Set<String> = ["gemm", "block", "minilm", "train"]
 
     func run() -> String {
         var out = "Distill engine benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
@@ -59,6 +68,10 @@ struct EngineBenchmark {
         if sections.contains("block") {
             out += "Transformer block forward+backward (batch 32, seq 48, width 384, 12 heads, FFN 1536)\n"
             out += block(peak: peak)
+        }
+        if sections.contains("train") {
+            out += "\n\nStudent training step (BERT 2x128, batch 64 x seq 48; soft + hidden + attention losses vs stored 6x384 teacher outputs; AdamW)\n"
+            out += studentTraining()
         }
         if let miniLM, sections.contains("minilm") {
             out += "\n\nall-MiniLM-L6-v2 forward (inference, batch 32 x seq 64, no padding)\n"
@@ -187,6 +200,59 @@ extension EngineBenchmark {
         }
         return table.render() + String(format: "\n%.1f GFLOP per batch; goal: Distill >= 1.0x PyTorch", flops / 1e9)
             + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
+    }
+}
+
+extension EngineBenchmark {
+    /// The distillation step the recipes run, on the shapes of bench/torch_train.py.
+    func studentTraining() -> String {
+        let (b, s, classes) = (64, 48, 6)
+        var config = BertConfig(vocabSize: 30522, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 512,
+                                maxPositionEmbeddings: 64, labels: (0..<classes).map { "c\($0)" })
+        config.distillPooling = "mean"
+        let student = BertForSequenceClassification(config: config, seed: 1)
+        var g = RandomGenerator(seed: 3)
+        let projections = (0..<2).map { _ in Linear(inputSize: 128, outputSize: 384, std: 0.05, generator: &g) }
+        let ids = (0..<(b * s)).map { _ in 1000 + Int(g.next() % 28000) }
+        let batch = EncodedBatch(inputIDs: ids, tokenTypeIDs: Array(repeating: 0, count: b * s), attentionMask: Array(repeating: 1, count: b * s),
+                                 batchSize: b, sequenceLength: s)
+        let teacherProbabilities = softmax(Tensor.randomNormal([b, classes], using: &g))
+        let teacherHidden = (0..<2).map { _ in Tensor.randomNormal([b, s, 384], using: &g) }
+        let teacherAttention = (0..<2).map { _ in softmax(Tensor.randomNormal([b, 12, s, s], using: &g)) }
+        let parameters = student.namedParameters() + projections.enumerated().flatMap { i, p in p.namedParameters(prefix: "projection.\(i)") }
+        let optimizer = AdamW(learningRate: 5e-4, weightDecay: 0.01)
+        let context = ForwardContext(training: true, seed: 5)
+        func step() {
+            var (_, grads) = valueAndGradient(of: parameters.map(\.tensor)) { () -> Tensor in
+                let out = student(batch, outputHiddenStates: true, outputAttentions: true, context: context)
+                var loss = klDivergence(studentLogits: out.logits, teacherProbabilities: teacherProbabilities, temperature: 2)
+                for i in 0..<2 {
+                    loss = loss + hiddenStateLoss(student: out.encoder.hiddenStates[i + 1], teacher: teacherHidden[i], projection: projections[i],
+                                                  attentionMask: batch.attentionMask)
+                    loss = loss + attentionLoss(student: out.encoder.attentions[i], teacher: teacherAttention[i], attentionMask: batch.attentionMask)
+                }
+                return loss
+            }
+            clipGradientsByGlobalNorm(&grads, maxNorm: 1)
+            optimizer.update(parameters, gradients: grads)
+        }
+        step(); step()
+        var times: [Double] = []
+        for _ in 0..<max(5, trials) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            step()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let seconds = median(times)
+        var table = TextTable(["engine", "ms / step", "examples/s", "vs PyTorch"])
+        let torch = peers?.torchTrain
+        table.add(["Distill", String(format: "%.1f", seconds * 1000), fmt(Double(b) / seconds),
+                   torch.map { String(format: "%.2fx", $0.secondsPerStep / seconds) } ?? "n/a"])
+        if let torch {
+            table.add(["PyTorch \(torch.version) (\(torch.threads) threads)", String(format: "%.1f", torch.secondsPerStep * 1000),
+                       fmt(Double(b) / torch.secondsPerStep), "1.00x"])
+        }
+        return table.render() + "\ngoal: Distill >= 1.5x PyTorch" + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
     }
 }
 
