@@ -9,7 +9,7 @@ let labelNames = ["database", "disk", "auth"]
 
 /// Writes JSONL data files, trains a BERT teacher on the labelled part (the "bigger BERT" of the tests), and
 /// returns the folder, ready for a recipe.
-func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointEvery: Int = 50) throws -> URL {
+func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointEvery: Int = 50, intermediate: Bool = false) throws -> URL {
     let dir = temporaryFolder()
     let data = dir.appendingPathComponent("data")
     try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -61,6 +61,7 @@ func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointE
     \(student)losses:
       alpha: 0.5
       temperature: 2
+    \(intermediate ? "  hidden: {weight: 1.0, kind: mse}\n  attention: {weight: 1.0, kind: kl}\n  layer_map: [[1, 2]]\n" : "")
     training:
       epochs: \(epochs)
       batch_size: 16
@@ -103,6 +104,25 @@ struct RecipeRunTests {
         #expect(lines[0]["label"] as? String == "database" && lines[1]["label"] as? String == "disk")
         #expect((lines[0]["top"] as? [[String: Any]])?.count == 2)
         #expect(lines[3]["error"] as? String == "not valid UTF-8" && classified.status == 2)
+    }
+
+    @Test("a BERT student with hidden and attention losses: teacher features stored once, losses logged")
+    func intermediateRecipe() throws {
+        let dir = try makeProject(studentKind: "bert", epochs: 2, intermediate: true)
+        let result = try runDistill(["train", "--recipe", dir.appendingPathComponent("recipe.yaml").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("FP16 features stored for 300 examples"))
+        let run = dir.appendingPathComponent("run")
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("teachers/big-bert.features.safetensors").path))
+        let first = try String(contentsOf: run.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+        let entry = try JSONSerialization.jsonObject(with: Data(first.utf8)) as! [String: Any]
+        #expect((entry["hidden"] as? Double ?? 0) > 0 && (entry["attention"] as? Double ?? 0) > 0)
+        // The exported student has no projection tensors and uses the teacher's vocabulary.
+        let student = try Student.load(from: run.appendingPathComponent("final"))
+        #expect(!student.module.stateDict().keys.contains { $0.contains("projection") })
+        guard case let .bert(model, _) = student else { Issue.record("not a BERT student"); return }
+        let teacherConfig = try BertConfig.read(from: dir.appendingPathComponent("teachers/big-bert/config.json"))
+        #expect(model.config.vocabSize == teacherConfig.vocabSize)
     }
 
     @Test("kill -9 in the middle of training, then --resume: same final weights and log as an uninterrupted run")

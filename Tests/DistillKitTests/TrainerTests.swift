@@ -161,3 +161,35 @@ struct IntermediateTrainerTests {
         #expect(!straight.module.stateDict().keys.contains { $0.contains("projection") })
     }
 }
+
+@Suite("Teacher feature store")
+struct TeacherFeatureStoreTests {
+    @Test("stored FP16 features give the same losses as recomputing, and the teacher can leave memory")
+    func storeMatchesRecompute() throws {
+        guard case let .bert(studentModel, tokenizer) = try tinyBertStudent(seed: 1) else { return }
+        let teacherConfig = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 4, numAttentionHeads: 4,
+                                       intermediateSize: 64, maxPositionEmbeddings: 64, labels: ["database", "disk", "auth"])
+        let teacher = BertModel(config: teacherConfig, seed: 2)
+        let texts = syntheticLogs(count: 20, seed: 41).map(\.0)
+        let recompute = try IntermediateDistillation(name: "t", teacher: teacher, student: studentModel.config, layerMap: nil,
+                                                     hiddenWeight: 1, attentionWeight: 1, seed: 3)
+        let stored = try IntermediateDistillation(name: "t", teacher: teacher, student: studentModel.config, layerMap: nil,
+                                                  hiddenWeight: 1, attentionWeight: 1, seed: 3)
+        let url = temporaryFolder().appendingPathComponent("t.features.safetensors")
+        let store = try TeacherFeatureStore.openOrBuild(url: url, key: "k", teacher: teacher, tokenizer: tokenizer, texts: texts,
+                                                        hiddenLayers: stored.hiddenLayers, attentionLayers: stored.attentionLayers, maxLength: 32)
+        stored.useStore(store)
+        #expect(stored.teacher == nil && store.file.entry("hidden.2")?.dtype == .f16)
+        let indices = [3, 7, 11, 19]
+        let batch = tokenizer.encodeBatch(indices.map { texts[$0] }, maxLength: 32)
+        let out = studentModel.bert(batch, outputHiddenStates: true, outputAttentions: true)
+        let (a, ha, aa) = try recompute.loss(student: out, batch: batch, indices: indices)
+        let (b, hb, ab) = try stored.loss(student: out, batch: batch, indices: indices)
+        #expect(abs(a.item - b.item) <= 1e-3 * abs(a.item))
+        #expect(abs(ha - hb) <= 1e-3 * ha && abs(aa - ab) <= 2e-3 * max(aa, 1e-3))
+        // Reopening with the same key reuses the file; a different key rebuilds it.
+        let again = try TeacherFeatureStore.openOrBuild(url: url, key: "k", teacher: teacher, tokenizer: tokenizer, texts: [],
+                                                        hiddenLayers: stored.hiddenLayers, attentionLayers: stored.attentionLayers, maxLength: 32)
+        #expect(again.file.entry("lengths")?.shape == [20])
+    }
+}

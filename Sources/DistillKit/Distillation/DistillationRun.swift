@@ -84,6 +84,23 @@ public enum DistillationRun {
                     seed: recipe.training.seed &+ UInt64(i)))
             }
         }
+        // Store each white-box teacher's mapped features once (FP16) when they fit the limit; else recompute per batch.
+        for (d, (t, folder)) in zip(intermediates, whiteBox) {
+            let c = d.teacherConfig
+            let bytes = TeacherFeatureStore.estimatedBytes(examples: train.count, sequenceLength: recipe.training.maxLength, hidden: c.hiddenSize,
+                                                           heads: c.numAttentionHeads, hiddenLayers: d.hiddenLayers.count, attentionLayers: d.attentionLayers.count)
+            guard bytes <= TeacherFeatureStore.maximumBytes, let teacherModel = d.teacher else {
+                log("teacher \(t.name): features recomputed per batch (a store would take \(bytes >> 20) MiB)")
+                continue
+            }
+            let key = String(fingerprint(train.map(\.text) + [folder.path, "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)"]), radix: 16)
+            let store = try TeacherFeatureStore.openOrBuild(
+                url: recipe.output.appendingPathComponent("teachers/\(t.name).features.safetensors"), key: key, teacher: teacherModel,
+                tokenizer: sharedTokenizer!, texts: train.map(\.text), hiddenLayers: d.hiddenLayers, attentionLayers: d.attentionLayers,
+                maxLength: recipe.training.maxLength)
+            log("teacher \(t.name): \(store.file.fileSize >> 10) KiB of FP16 features stored for \(train.count) examples")
+            d.useStore(store)
+        }
         var config = recipe.training
         config.maxLength = recipe.training.maxLength
         let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,

@@ -2,15 +2,20 @@ import DistillCore
 import DistillNN
 import DistillText
 
-/// Hidden-state and attention distillation from one white-box BERT teacher: its mapped layers are recomputed
-/// per batch (the teacher stays in memory, inference only), compared with the student's through learned
-/// projections that train with the student and are dropped at export.
+/// Hidden-state and attention distillation from one white-box BERT teacher: its mapped layers come from a
+/// ``TeacherFeatureStore`` computed once (the teacher then leaves memory) or, above the store's size limit, are
+/// recomputed per batch; they are compared with the student's through learned projections that train with the
+/// student and are dropped at export.
 ///
 /// Student and teacher must tokenize alike (the student uses the teacher's vocabulary), so token positions and
 /// attention maps line up.
 public final class IntermediateDistillation: Module {
     public let name: String
-    public let teacher: BertModel
+    /// The teacher, while features are recomputed per batch; nil once a ``TeacherFeatureStore`` serves them.
+    public private(set) var teacher: BertModel?
+    public let teacherConfig: BertConfig
+    /// Stored teacher features, when the run built them (see ``useStore(_:)``).
+    public private(set) var store: TeacherFeatureStore?
     public let layerMap: LayerMap
     /// One `student width → teacher width` projection per mapped pair (nil entries when widths are equal).
     public let projections: [Linear?]
@@ -21,6 +26,7 @@ public final class IntermediateDistillation: Module {
                 attentionWeight: Float, attentionKind: AttentionLossKind = .kl, seed: UInt64) throws {
         self.name = name
         self.teacher = teacher
+        teacherConfig = teacher.config
         let map = try (layerMap ?? LayerMap.uniform(studentLayers: student.numHiddenLayers, teacherLayers: teacher.config.numHiddenLayers))
             .validate(studentLayers: student.numHiddenLayers, teacherLayers: teacher.config.numHiddenLayers)
         self.layerMap = map
@@ -41,21 +47,41 @@ public final class IntermediateDistillation: Module {
         projections.enumerated().compactMap { i, p in p.map { ("\(i)", .module($0)) } }
     }
 
-    /// The weighted hidden + attention loss for a batch, given the student's encoder output on it.
-    public func loss(student: BertOutput, batch: EncodedBatch) -> (Tensor, hidden: Float, attention: Float) {
-        let t = withoutGradients { teacher(batch, outputHiddenStates: hiddenWeight > 0, outputAttentions: attentionWeight > 0) }
+    /// Teacher layers whose hidden states the losses read.
+    public var hiddenLayers: [Int] { hiddenWeight > 0 ? layerMap.pairs.map(\.teacher) : [] }
+    /// Teacher layers whose attention maps the losses read.
+    public var attentionLayers: [Int] { attentionWeight > 0 ? layerMap.pairs.filter { $0.student > 0 && $0.teacher > 0 }.map(\.teacher) : [] }
+
+    /// Serves teacher features from `store` from now on and lets go of the teacher model.
+    public func useStore(_ store: TeacherFeatureStore) {
+        self.store = store
+        teacher = nil
+    }
+
+    /// The weighted hidden + attention loss for a batch, given the student's encoder output on it; `indices` are
+    /// the batch's positions in the training set (used with a store).
+    public func loss(student: BertOutput, batch: EncodedBatch, indices: [Int]) throws -> (Tensor, hidden: Float, attention: Float) {
+        var teacherHidden: [Int: Tensor] = [:], teacherAttention: [Int: Tensor] = [:]
+        if let store {
+            for l in hiddenLayers { teacherHidden[l] = try store.hidden(layer: l, indices: indices, length: batch.sequenceLength) }
+            for l in attentionLayers { teacherAttention[l] = try store.attention(layer: l, indices: indices, length: batch.sequenceLength) }
+        } else if let teacher {
+            let t = withoutGradients { teacher(batch, outputHiddenStates: hiddenWeight > 0, outputAttentions: attentionWeight > 0) }
+            for l in hiddenLayers { teacherHidden[l] = t.hiddenStates[l] }
+            for l in attentionLayers { teacherAttention[l] = t.attentions[l - 1] }
+        }
         var total: Tensor?
         var hiddenSum: Float = 0, attentionSum: Float = 0
         for (i, pair) in layerMap.pairs.enumerated() {
             if hiddenWeight > 0 {
-                let l = hiddenStateLoss(student: student.hiddenStates[pair.student], teacher: t.hiddenStates[pair.teacher],
+                let l = hiddenStateLoss(student: student.hiddenStates[pair.student], teacher: teacherHidden[pair.teacher]!,
                                         projection: projections[i], attentionMask: batch.attentionMask, kind: hiddenKind)
                 hiddenSum += l.item
                 let w = scale(l, by: hiddenWeight)
                 total = total.map { $0 + w } ?? w
             }
             if attentionWeight > 0 && pair.student > 0 && pair.teacher > 0 {
-                let l = attentionLoss(student: student.attentions[pair.student - 1], teacher: t.attentions[pair.teacher - 1],
+                let l = attentionLoss(student: student.attentions[pair.student - 1], teacher: teacherAttention[pair.teacher]!,
                                       attentionMask: batch.attentionMask, kind: attentionKind)
                 attentionSum += l.item
                 let w = scale(l, by: attentionWeight)

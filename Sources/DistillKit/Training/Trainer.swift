@@ -101,9 +101,10 @@ public final class DistillationTrainer {
         training: while state.step < totalSteps {
             let order = epochBatches(epoch: state.epoch)
             while state.batch < order.count && state.step < totalSteps {
-                let batch = order[state.batch].map { train[$0] }
+                let indices = order[state.batch]
+                let batch = indices.map { train[$0] }
                 let temperature = config.temperature.value(at: state.step)
-                let (loss, parts, grads) = step(batch, temperature: temperature, parameters: parameters)
+                let (loss, parts, grads) = try step(batch, indices: indices, temperature: temperature, parameters: parameters)
                 var gradients = grads
                 if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
                 optimizer.learningRate = schedule.learningRate(at: state.step)
@@ -152,14 +153,14 @@ public final class DistillationTrainer {
     }
 
     /// Forward + backward of one batch: the distillation loss of the student's logits.
-    func step(_ batch: [TrainingExample], temperature: Float, parameters: [NamedParameter]) -> (Float, DistillationLoss, Gradients) {
+    func step(_ batch: [TrainingExample], indices: [Int], temperature: Float, parameters: [NamedParameter]) throws -> (Float, DistillationLoss, Gradients) {
         let classes = student.labels.count
         let uniform = [Float](repeating: 1 / Float(classes), count: classes)
         let anySoft = batch.contains { $0.teacher != nil }
         let targets = anySoft ? SoftTargets.probabilities(Tensor(shape: [batch.count, classes], scalars: batch.flatMap { $0.teacher ?? uniform })) : nil
         var parts: DistillationLoss?
         var hidden: Float = 0, attention: Float = 0
-        let (value, grads) = valueAndGradient(of: parameters.map(\.tensor)) { () -> Tensor in
+        let (value, grads) = try valueAndGradient(of: parameters.map(\.tensor)) { () throws -> Tensor in
             var extra: Tensor?
             let logits: Tensor
             if case let .bert(model, tokenizer) = student, !intermediates.isEmpty {
@@ -167,7 +168,7 @@ public final class DistillationTrainer {
                 let out = model(encoded, outputHiddenStates: true, outputAttentions: true, context: context)
                 logits = out.logits
                 for d in intermediates {
-                    let (l, h, a) = d.loss(student: out.encoder, batch: encoded)
+                    let (l, h, a) = try d.loss(student: out.encoder, batch: encoded, indices: indices)
                     hidden += h
                     attention += a
                     extra = extra.map { $0 + l } ?? l

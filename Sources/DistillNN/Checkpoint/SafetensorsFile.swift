@@ -144,6 +144,28 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
     }
 
+    /// Reads rows `rows` of the first dimension of `name` as Float32 (`[rows.count] + shape.dropFirst()`),
+    /// touching only those bytes of the mapping: batches of a large stored tensor without loading all of it.
+    public func readRows(_ name: String, _ rows: Range<Int>) throws -> Tensor {
+        guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        guard let first = e.shape.first, rows.lowerBound >= 0, rows.upperBound <= first else {
+            throw SafetensorsError.invalidTensor(path: path, tensor: name, detail: "rows \(rows) are outside its first dimension \(e.shape.first ?? 0)")
+        }
+        let rowElements = e.shape.dropFirst().reduce(1, *)
+        let out = Tensor(zeros: [rows.count] + Array(e.shape.dropFirst()))
+        let src = UnsafeRawPointer(base!) + dataStart + e.range.lowerBound + rows.lowerBound * rowElements * e.dtype.size
+        let n = rows.count * rowElements
+        try out.withUnsafeMutableBufferPointer { dst in
+            switch e.dtype {
+            case .f32: for i in 0..<n { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            case .f16: for i in 0..<n { dst[i] = Float(float16Bits: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+            case .bf16: for i in 0..<n { dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16) }
+            default: throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
+            }
+        }
+        return out
+    }
+
     /// Reads an integer buffer (I64/I32/I16/I8/U8/BOOL) such as `embeddings.position_ids`.
     public func integers(_ name: String) throws -> [Int] {
         guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
@@ -243,7 +265,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
 extension Float {
     /// Converts IEEE half-precision bits.
-    init(float16Bits bits: UInt16) {
+    public init(float16Bits bits: UInt16) {
         let sign = UInt32(bits & 0x8000) << 16
         let exponent = Int((bits >> 10) & 0x1F)
         let mantissa = UInt32(bits & 0x3FF)
@@ -259,7 +281,7 @@ extension Float {
     }
 
     /// Nearest IEEE half-precision bits (round to nearest even; overflow to infinity).
-    var float16Bits: UInt16 {
+    public var float16Bits: UInt16 {
         #if arch(x86_64) || arch(arm64)
         return Float16(self).bitPattern
         #else

@@ -44,6 +44,34 @@ public enum SafetensorsWriter {
     }
 }
 
+extension SafetensorsWriter {
+    /// Writes tensors already in FP16 bits (name → shape and little-endian-independent `UInt16` values), for
+    /// large stores built without a Float32 copy.
+    public static func writeFloat16(_ tensors: [String: (shape: [Int], bits: [UInt16])], to url: URL, metadata: [String: String] = [:]) throws {
+        let names = tensors.keys.sorted()
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for name in names {
+            let t = tensors[name]!
+            precondition(t.shape.reduce(1, *) == t.bits.count, "writeFloat16: '\(name)' has \(t.bits.count) values for shape \(t.shape)")
+            header[name] = ["dtype": "F16", "shape": t.shape, "data_offsets": [offset, offset + 2 * t.bits.count]] as [String: Any]
+            offset += 2 * t.bits.count
+        }
+        var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
+        var file = Data(capacity: 8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(headerBytes)
+        for name in names {
+            tensors[name]!.bits.withUnsafeBufferPointer { bits in
+                for b in bits { withUnsafeBytes(of: b.littleEndian) { file.append(contentsOf: $0) } }
+            }
+        }
+        try atomicWrite(file, to: url)
+    }
+}
+
 /// Writes `data` to a temporary file beside `url`, flushes it to disk, renames it over `url` and flushes
 /// the directory: after a crash or power loss the file is either the old one or the complete new one.
 func atomicWrite(_ data: Data, to url: URL) throws {
