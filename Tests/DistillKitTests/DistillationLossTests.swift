@@ -94,6 +94,17 @@ struct DistillationLossTests {
         }
     }
 
+    @Test("MiniLM value-relation loss: gradient check w.r.t. student values, zero for identical values")
+    func valueRelationGradients() {
+        var g = RandomGenerator(seed: 6)
+        let student = Tensor.randomNormal([2, 2, 4, 3], using: &g), teacherValues = Tensor.randomNormal([2, 4, 4, 5], using: &g)
+        let mask = [1, 1, 1, 0, 1, 1, 1, 1]
+        let relation = valueRelation(teacherValues, attentionMask: mask)
+        check([student], { valueRelationLoss(studentValues: student, teacherRelation: relation, attentionMask: mask) }, "value relation")
+        let same = valueRelation(student, attentionMask: mask)
+        #expect(abs(valueRelationLoss(studentValues: student, teacherRelation: same, attentionMask: mask).item) < 1e-5)
+    }
+
     @Test("TinyBERT uniform layer map, validation, schedules")
     func layerMapAndSchedules() throws {
         #expect(LayerMap.uniform(studentLayers: 2, teacherLayers: 6).pairs.map { [$0.student, $0.teacher] } == [[1, 3], [2, 6]])

@@ -61,7 +61,7 @@ public enum DistillationRun {
         // Hidden/attention losses: every white-box teacher, each with its own projections; the student then reads
         // text with the (first) white-box teacher's tokenizer so that positions line up.
         var whiteBox: [(Recipe.Teacher, URL)] = []
-        if recipe.hiddenLoss != nil || recipe.attentionLoss != nil {
+        if recipe.hiddenLoss != nil || recipe.attentionLoss != nil || recipe.valueRelationLoss != nil {
             for t in recipe.teachers { if case let .bert(folder) = t.kind { whiteBox.append((t, folder)) } }
         }
         let sharedTokenizer = try whiteBox.first.map { try WordPieceTokenizer.load(folder: $0.1) }
@@ -78,9 +78,11 @@ public enum DistillationRun {
                 }
                 intermediates.append(try IntermediateDistillation(
                     name: t.name, teacher: teacherModel, student: model.config, layerMap: recipe.layerMap,
-                    hiddenWeight: (recipe.hiddenLoss?.weight ?? 0) * t.weight, hiddenKind: HiddenStateLossKind(rawValue: recipe.hiddenLoss?.kind ?? "mse") ?? .mse,
-                    attentionWeight: (recipe.attentionLoss?.weight ?? 0) * t.weight,
+                    hiddenWeight: (recipe.hiddenLoss?.weight ?? 0).scaled(by: t.weight),
+                    hiddenKind: HiddenStateLossKind(rawValue: recipe.hiddenLoss?.kind ?? "mse") ?? .mse,
+                    attentionWeight: (recipe.attentionLoss?.weight ?? 0).scaled(by: t.weight),
                     attentionKind: AttentionLossKind(rawValue: recipe.attentionLoss?.kind ?? "kl") ?? .kl,
+                    valueRelationWeight: (recipe.valueRelationLoss?.weight ?? 0).scaled(by: t.weight),
                     seed: recipe.training.seed &+ UInt64(i)))
             }
         }
@@ -88,16 +90,17 @@ public enum DistillationRun {
         for (d, (t, folder)) in zip(intermediates, whiteBox) {
             let c = d.teacherConfig
             let bytes = TeacherFeatureStore.estimatedBytes(examples: train.count, sequenceLength: recipe.training.maxLength, hidden: c.hiddenSize,
-                                                           heads: c.numAttentionHeads, hiddenLayers: d.hiddenLayers.count, attentionLayers: d.attentionLayers.count)
+                                                           heads: c.numAttentionHeads, hiddenLayers: d.hiddenLayers.count,
+                                                           attentionLayers: d.attentionLayers.count + (d.valueRelationLayer == nil ? 0 : 1))
             guard bytes <= TeacherFeatureStore.maximumBytes, let teacherModel = d.teacher else {
                 log("teacher \(t.name): features recomputed per batch (a store would take \(bytes >> 20) MiB)")
                 continue
             }
-            let key = String(fingerprint(train.map(\.text) + [folder.path, "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)"]), radix: 16)
+            let key = String(fingerprint(train.map(\.text) + [folder.path, "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)", "\(d.valueRelationLayer ?? -1)"]), radix: 16)
             let store = try TeacherFeatureStore.openOrBuild(
                 url: recipe.output.appendingPathComponent("teachers/\(t.name).features.safetensors"), key: key, teacher: teacherModel,
                 tokenizer: sharedTokenizer!, texts: train.map(\.text), hiddenLayers: d.hiddenLayers, attentionLayers: d.attentionLayers,
-                maxLength: recipe.training.maxLength)
+                valueRelationLayer: d.valueRelationLayer, maxLength: recipe.training.maxLength)
             log("teacher \(t.name): \(store.file.fileSize >> 10) KiB of FP16 features stored for \(train.count) examples")
             d.useStore(store)
         }

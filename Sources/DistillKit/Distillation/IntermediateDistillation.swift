@@ -19,11 +19,14 @@ public final class IntermediateDistillation: Module {
     public let layerMap: LayerMap
     /// One `student width → teacher width` projection per mapped pair (nil entries when widths are equal).
     public let projections: [Linear?]
-    public let hiddenWeight: Float, hiddenKind: HiddenStateLossKind
-    public let attentionWeight: Float, attentionKind: AttentionLossKind
+    public let hiddenWeight: LossSchedule, hiddenKind: HiddenStateLossKind
+    public let attentionWeight: LossSchedule, attentionKind: AttentionLossKind
+    /// MiniLM's last-layer value-relation loss (0 = off).
+    public let valueRelationWeight: LossSchedule
+    let studentLayers: Int
 
-    public init(name: String, teacher: BertModel, student: BertConfig, layerMap: LayerMap?, hiddenWeight: Float, hiddenKind: HiddenStateLossKind = .mse,
-                attentionWeight: Float, attentionKind: AttentionLossKind = .kl, seed: UInt64) throws {
+    public init(name: String, teacher: BertModel, student: BertConfig, layerMap: LayerMap?, hiddenWeight: LossSchedule, hiddenKind: HiddenStateLossKind = .mse,
+                attentionWeight: LossSchedule, attentionKind: AttentionLossKind = .kl, valueRelationWeight: LossSchedule = 0, seed: UInt64) throws {
         self.name = name
         self.teacher = teacher
         teacherConfig = teacher.config
@@ -39,6 +42,8 @@ public final class IntermediateDistillation: Module {
         self.hiddenKind = hiddenKind
         self.attentionWeight = attentionWeight
         self.attentionKind = attentionKind
+        self.valueRelationWeight = valueRelationWeight
+        studentLayers = student.numHiddenLayers
         teacher.freeze()
     }
 
@@ -48,9 +53,13 @@ public final class IntermediateDistillation: Module {
     }
 
     /// Teacher layers whose hidden states the losses read.
-    public var hiddenLayers: [Int] { hiddenWeight > 0 ? layerMap.pairs.map(\.teacher) : [] }
+    public var hiddenLayers: [Int] { hiddenWeight.isActive ? layerMap.pairs.map(\.teacher) : [] }
     /// Teacher layers whose attention maps the losses read.
-    public var attentionLayers: [Int] { attentionWeight > 0 ? layerMap.pairs.filter { $0.student > 0 && $0.teacher > 0 }.map(\.teacher) : [] }
+    public var attentionLayers: [Int] { attentionWeight.isActive ? layerMap.pairs.filter { $0.student > 0 && $0.teacher > 0 }.map(\.teacher) : [] }
+    /// The teacher layer whose value relation is read (its last), when that loss is on.
+    public var valueRelationLayer: Int? { valueRelationWeight.isActive ? teacherConfig.numHiddenLayers : nil }
+    /// Whether the student's forward pass must return value vectors.
+    public var needsValues: Bool { valueRelationWeight.isActive }
 
     /// Serves teacher features from `store` from now on and lets go of the teacher model.
     public func useStore(_ store: TeacherFeatureStore) {
@@ -60,31 +69,40 @@ public final class IntermediateDistillation: Module {
 
     /// The weighted hidden + attention loss for a batch, given the student's encoder output on it; `indices` are
     /// the batch's positions in the training set (used with a store).
-    public func loss(student: BertOutput, batch: EncodedBatch, indices: [Int]) throws -> (Tensor, hidden: Float, attention: Float) {
+    public func loss(student: BertOutput, batch: EncodedBatch, indices: [Int], step: Int = 0) throws -> (Tensor, hidden: Float, attention: Float) {
         var teacherHidden: [Int: Tensor] = [:], teacherAttention: [Int: Tensor] = [:]
+        var teacherRelation: Tensor?
         if let store {
             for l in hiddenLayers { teacherHidden[l] = try store.hidden(layer: l, indices: indices, length: batch.sequenceLength) }
             for l in attentionLayers { teacherAttention[l] = try store.attention(layer: l, indices: indices, length: batch.sequenceLength) }
+            if let l = valueRelationLayer { teacherRelation = try store.valueRelation(layer: l, indices: indices, length: batch.sequenceLength) }
         } else if let teacher {
-            let t = withoutGradients { teacher(batch, outputHiddenStates: hiddenWeight > 0, outputAttentions: attentionWeight > 0) }
+            let t = withoutGradients { teacher(batch, outputHiddenStates: !hiddenLayers.isEmpty, outputAttentions: !attentionLayers.isEmpty, outputValues: needsValues) }
             for l in hiddenLayers { teacherHidden[l] = t.hiddenStates[l] }
             for l in attentionLayers { teacherAttention[l] = t.attentions[l - 1] }
+            if let l = valueRelationLayer { teacherRelation = withoutGradients { valueRelation(t.values[l - 1], attentionMask: batch.attentionMask) } }
         }
+        let hw = hiddenWeight.value(at: step), aw = attentionWeight.value(at: step), vw = valueRelationWeight.value(at: step)
         var total: Tensor?
         var hiddenSum: Float = 0, attentionSum: Float = 0
+        if let teacherRelation, vw > 0 {
+            let l = valueRelationLoss(studentValues: student.values[studentLayers - 1], teacherRelation: teacherRelation, attentionMask: batch.attentionMask)
+            attentionSum += l.item
+            total = scale(l, by: vw)
+        }
         for (i, pair) in layerMap.pairs.enumerated() {
-            if hiddenWeight > 0 {
+            if hiddenWeight.isActive {
                 let l = hiddenStateLoss(student: student.hiddenStates[pair.student], teacher: teacherHidden[pair.teacher]!,
                                         projection: projections[i], attentionMask: batch.attentionMask, kind: hiddenKind)
                 hiddenSum += l.item
-                let w = scale(l, by: hiddenWeight)
+                let w = scale(l, by: hw)
                 total = total.map { $0 + w } ?? w
             }
-            if attentionWeight > 0 && pair.student > 0 && pair.teacher > 0 {
+            if attentionWeight.isActive && pair.student > 0 && pair.teacher > 0 {
                 let l = attentionLoss(student: student.attentions[pair.student - 1], teacher: teacherAttention[pair.teacher]!,
                                       attentionMask: batch.attentionMask, kind: attentionKind)
                 attentionSum += l.item
-                let w = scale(l, by: attentionWeight)
+                let w = scale(l, by: aw)
                 total = total.map { $0 + w } ?? w
             }
         }

@@ -86,3 +86,17 @@ public func attentionLoss(student: Tensor, teacher: Tensor, attentionMask: [Int]
         return scale(shift(-crossEntropy, by: teacherEntropyTerm), by: 1 / rows)
     }
 }
+
+/// MiniLM's value-relation distribution of one layer: `softmax(V Vᵀ / sqrt(d))` per head over real keys,
+/// `[B, heads, S, S]`, from value vectors `[B, heads, S, d]`.
+public func valueRelation(_ values: Tensor, attentionMask: [Int]) -> Tensor {
+    let (b, s) = (values.shape[0], values.shape[2])
+    let mask = additiveAttentionMask(paddingMask: Tensor(shape: [b, s], scalars: attentionMask.map { Float($0) }))
+    return attentionProbabilities(query: values, key: values, mask: mask)
+}
+
+/// MiniLM's value-relation loss (Wang et al. 2020): KL between the teacher's and the student's value relations
+/// of their last layers, with heads matched, grouped or averaged as in ``attentionLoss(student:teacher:attentionMask:kind:)``.
+public func valueRelationLoss(studentValues: Tensor, teacherRelation: Tensor, attentionMask: [Int]) -> Tensor {
+    attentionLoss(student: valueRelation(studentValues, attentionMask: attentionMask), teacher: teacherRelation, attentionMask: attentionMask, kind: .kl)
+}

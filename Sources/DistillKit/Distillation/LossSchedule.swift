@@ -13,3 +13,24 @@ public enum LossSchedule: Sendable, Equatable, Codable {
         }
     }
 }
+
+extension LossSchedule: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    public init(floatLiteral value: Float) { self = .constant(value) }
+    public init(integerLiteral value: Int) { self = .constant(Float(value)) }
+
+    /// The schedule multiplied by `factor` (a teacher's weight).
+    public func scaled(by factor: Float) -> LossSchedule {
+        switch self {
+        case let .constant(v): return .constant(v * factor)
+        case let .linear(start, end, steps): return .linear(start: start * factor, end: end * factor, steps: steps)
+        }
+    }
+
+    /// Whether the value is above zero at some step.
+    public var isActive: Bool {
+        switch self {
+        case let .constant(v): return v > 0
+        case let .linear(start, end, _): return start > 0 || end > 0
+        }
+    }
+}

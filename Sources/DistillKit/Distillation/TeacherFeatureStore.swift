@@ -30,20 +30,25 @@ public final class TeacherFeatureStore {
 
     /// Opens `url` when it exists and matches `key`, else computes the features with `teacher` and writes it.
     public static func openOrBuild(url: URL, key: String, teacher: BertModel, tokenizer: WordPieceTokenizer, texts: [String],
-                                   hiddenLayers: [Int], attentionLayers: [Int], maxLength: Int, batchSize: Int = 32) throws -> TeacherFeatureStore {
+                                   hiddenLayers: [Int], attentionLayers: [Int], valueRelationLayer: Int? = nil, maxLength: Int,
+                                   batchSize: Int = 32) throws -> TeacherFeatureStore {
         if let existing = try? SafetensorsFile(url: url), existing.metadata["key"] == key {
             return try TeacherFeatureStore(file: existing, hiddenLayers: hiddenLayers, attentionLayers: attentionLayers)
         }
+        // The value relation is stored like an attention map, under its own name.
+        let relationLayers = valueRelationLayer.map { [$0] } ?? []
         let limit = min(maxLength, teacher.config.maxPositionEmbeddings)
         let lengths = texts.map { tokenizer.encode($0, maxLength: limit).count }
         let s = lengths.max() ?? 2
         let (d, h, n) = (teacher.config.hiddenSize, teacher.config.numAttentionHeads, texts.count)
         var hidden = hiddenLayers.map { _ in [UInt16](repeating: 0, count: n * s * d) }
-        var attention = attentionLayers.map { _ in [UInt16](repeating: 0, count: n * h * s * s) }
+        var attention = (attentionLayers + relationLayers).map { _ in [UInt16](repeating: 0, count: n * h * s * s) }
         for start in stride(from: 0, to: n, by: batchSize) {
             let rows = start..<min(start + batchSize, n)
             let batch = tokenizer.encodeBatch(Array(texts[rows]), maxLength: limit)
-            let out = withoutGradients { teacher(batch, outputHiddenStates: !hiddenLayers.isEmpty, outputAttentions: !attentionLayers.isEmpty) }
+            let out = withoutGradients { teacher(batch, outputHiddenStates: !hiddenLayers.isEmpty, outputAttentions: !attentionLayers.isEmpty,
+                                                 outputValues: !relationLayers.isEmpty) }
+            let relations = relationLayers.map { l in withoutGradients { DistillKit.valueRelation(out.values[l - 1], attentionMask: batch.attentionMask) } }
             let bs = batch.sequenceLength
             for (k, layer) in hiddenLayers.enumerated() {
                 let v = out.hiddenStates[layer].scalars
@@ -54,8 +59,8 @@ public final class TeacherFeatureStore {
                     }
                 }
             }
-            for (k, layer) in attentionLayers.enumerated() {
-                let v = out.attentions[layer - 1].scalars
+            for (k, layer) in (attentionLayers + relationLayers).enumerated() {
+                let v = k < attentionLayers.count ? out.attentions[layer - 1].scalars : relations[k - attentionLayers.count].scalars
                 for (bi, i) in rows.enumerated() {
                     for hh in 0..<h {
                         for q in 0..<lengths[i] {
@@ -69,6 +74,7 @@ public final class TeacherFeatureStore {
         var tensors: [String: (shape: [Int], bits: [UInt16])] = ["lengths": ([n], lengths.map { Float($0).float16Bits })]
         for (k, layer) in hiddenLayers.enumerated() { tensors["hidden.\(layer)"] = ([n, s, d], hidden[k]) }
         for (k, layer) in attentionLayers.enumerated() { tensors["attention.\(layer)"] = ([n, h, s, s], attention[k]) }
+        for (k, layer) in relationLayers.enumerated() { tensors["value_relation.\(layer)"] = ([n, h, s, s], attention[attentionLayers.count + k]) }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try SafetensorsWriter.writeFloat16(tensors, to: url, metadata: ["key": key, "sequence_length": String(s)])
         return try TeacherFeatureStore(file: SafetensorsFile(url: url), hiddenLayers: hiddenLayers, attentionLayers: attentionLayers)
@@ -100,13 +106,23 @@ public final class TeacherFeatureStore {
         return out
     }
 
+    /// Teacher value relation (MiniLM) of `layer` for `indices`, cropped to `length`: `[B, H, length, length]`.
+    public func valueRelation(layer: Int, indices: [Int], length: Int) throws -> Tensor {
+        try square(name: "value_relation.\(layer)", indices: indices, length: length)
+    }
+
     /// Teacher attention of `layer` for `indices`, cropped to `length`: `[B, H, length, length]`.
     public func attention(layer: Int, indices: [Int], length: Int) throws -> Tensor {
-        let h = file.entry("attention.\(layer)")!.shape[1], s = sequenceLength
+        try square(name: "attention.\(layer)", indices: indices, length: length)
+    }
+
+    private func square(name: String, indices: [Int], length: Int) throws -> Tensor {
+        guard let entry = file.entry(name) else { throw SafetensorsError.missingTensor(path: file.path, tensor: name) }
+        let h = entry.shape[1], s = sequenceLength
         let out = Tensor(zeros: [indices.count, h, length, length])
         try out.withUnsafeMutableBufferPointer { dst in
             for (b, i) in indices.enumerated() {
-                let row = try file.readRows("attention.\(layer)", i..<(i + 1)).scalars
+                let row = try file.readRows(name, i..<(i + 1)).scalars
                 for hh in 0..<h {
                     for q in 0..<min(length, s) {
                         let to: Int = ((b * h + hh) * length + q) * length, from: Int = (hh * s + q) * s

@@ -39,7 +39,7 @@ public struct Recipe: Sendable {
     }
 
     public struct IntermediateLoss: Sendable, Equatable {
-        public var weight: Float
+        public var weight: LossSchedule
         public var kind: String
     }
 
@@ -51,6 +51,8 @@ public struct Recipe: Sendable {
     public var student: StudentSpec
     public var hiddenLoss: IntermediateLoss?
     public var attentionLoss: IntermediateLoss?
+    /// MiniLM's last-layer value-relation loss.
+    public var valueRelationLoss: IntermediateLoss?
     /// nil: TinyBERT's uniform map.
     public var layerMap: LayerMap?
     public var training: TrainingConfig
@@ -160,16 +162,19 @@ public struct Recipe: Sendable {
         try s.finish()
 
         // losses
-        var hiddenLoss: IntermediateLoss?, attentionLoss: IntermediateLoss?, layerMap: LayerMap?
+        var hiddenLoss: IntermediateLoss?, attentionLoss: IntermediateLoss?, valueRelationLoss: IntermediateLoss?, layerMap: LayerMap?
+        /// A number, or {start, end, steps} for a linear schedule.
+        func schedule(_ m: inout YAMLMap, _ key: String) throws -> LossSchedule? {
+            guard let n = m.node(key), n.null == nil else { return nil }
+            if let v = n.float { return .constant(Float(v)) }
+            var sm = try YAMLMap(n, path: m.keyPath(key), file: file)
+            let value = LossSchedule.linear(start: try sm.float("start") ?? 1, end: try sm.float("end") ?? 1, steps: try sm.int("steps") ?? 1000)
+            try sm.finish()
+            return value
+        }
         if var l = try top.map("losses") {
-            training.alpha = try l.float("alpha") ?? training.alpha
-            if let t = l.node("temperature") {
-                if let v = t.float { training.temperature = .constant(Float(v)) } else {
-                    var tm = try YAMLMap(t, path: "losses.temperature", file: file)
-                    training.temperature = .linear(start: try tm.float("start") ?? 2, end: try tm.float("end") ?? 1, steps: try tm.int("steps") ?? 1000)
-                    try tm.finish()
-                }
-            }
+            training.alpha = try schedule(&l, "alpha") ?? training.alpha
+            training.temperature = try schedule(&l, "temperature") ?? training.temperature
             training.labelSmoothing = try l.float("label_smoothing") ?? 0
             if let w = try l.list("class_weights") {
                 training.classWeights = try w.map { n in
@@ -178,14 +183,18 @@ public struct Recipe: Sendable {
                 }
                 if training.classWeights!.count != labels.count { throw l.error("class_weights", nil, "needs one weight per label (\(labels.count))") }
             }
-            for key in ["hidden", "attention"] {
+            for key in ["hidden", "attention", "value_relation"] {
                 guard var m = try l.map(key) else { continue }
                 let kind = try m.string("kind") ?? (key == "hidden" ? "mse" : "kl")
-                let allowed = key == "hidden" ? ["mse", "cosine"] : ["kl", "mse"]
+                let allowed = key == "hidden" ? ["mse", "cosine"] : key == "attention" ? ["kl", "mse"] : ["kl"]
                 guard allowed.contains(kind) else { throw m.error("kind", nil, "'\(kind)' is not one of \(allowed.joined(separator: ", "))") }
-                let loss = IntermediateLoss(weight: try m.float("weight") ?? 1, kind: kind)
+                let loss = IntermediateLoss(weight: try schedule(&m, "weight") ?? 1, kind: kind)
                 try m.finish()
-                if key == "hidden" { hiddenLoss = loss } else { attentionLoss = loss }
+                switch key {
+                case "hidden": hiddenLoss = loss
+                case "attention": attentionLoss = loss
+                default: valueRelationLoss = loss
+                }
             }
             if let mapNode = l.node("layer_map"), mapNode.string != "uniform" {
                 guard let pairs = mapNode.sequence else { throw l.error("layer_map", mapNode, "expected 'uniform' or a list of [student, teacher] pairs") }
@@ -198,10 +207,10 @@ public struct Recipe: Sendable {
             }
             try l.finish()
         }
-        if (hiddenLoss != nil || attentionLoss != nil) && !teachers.contains(where: { if case .bert = $0.kind { return true }; return false }) {
+        if (hiddenLoss != nil || attentionLoss != nil || valueRelationLoss != nil) && !teachers.contains(where: { if case .bert = $0.kind { return true }; return false }) {
             throw top.error("losses", nil, "hidden and attention losses need a white-box teacher (kind: bert)")
         }
-        if case .ngramBag = student, hiddenLoss != nil || attentionLoss != nil {
+        if case .ngramBag = student, hiddenLoss != nil || attentionLoss != nil || valueRelationLoss != nil {
             throw top.error("losses", nil, "hidden and attention losses need a BERT student")
         }
 
@@ -236,7 +245,7 @@ public struct Recipe: Sendable {
         let output = (try path(&top, "output", mustExist: false)) ?? base.appendingPathComponent("runs/distill")
         try top.finish()
         return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
-                      hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, layerMap: layerMap, training: training, output: output)
+                      hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output)
     }
 }
 

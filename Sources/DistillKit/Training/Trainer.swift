@@ -165,10 +165,11 @@ public final class DistillationTrainer {
             let logits: Tensor
             if case let .bert(model, tokenizer) = student, !intermediates.isEmpty {
                 let encoded = tokenizer.encodeBatch(batch.map(\.text), maxLength: min(config.maxLength, model.config.maxPositionEmbeddings))
-                let out = model(encoded, outputHiddenStates: true, outputAttentions: true, context: context)
+                let out = model(encoded, outputHiddenStates: true, outputAttentions: true,
+                                outputValues: intermediates.contains { $0.needsValues }, context: context)
                 logits = out.logits
                 for d in intermediates {
-                    let (l, h, a) = try d.loss(student: out.encoder, batch: encoded, indices: indices)
+                    let (l, h, a) = try d.loss(student: out.encoder, batch: encoded, indices: indices, step: state.step)
                     hidden += h
                     attention += a
                     extra = extra.map { $0 + l } ?? l
@@ -177,7 +178,7 @@ public final class DistillationTrainer {
                 logits = trainingLogits(batch.map(\.text))
             }
             let loss = distillationLoss(studentLogits: logits, softTargets: targets, hasSoftTarget: batch.map { $0.teacher != nil },
-                                        hardLabels: batch.map(\.label), alpha: config.alpha, temperature: temperature,
+                                        hardLabels: batch.map(\.label), alpha: config.alpha.value(at: state.step), temperature: temperature,
                                         classWeights: config.classWeights, labelSmoothing: config.labelSmoothing)
             parts = loss
             return extra.map { loss.total + $0 } ?? loss.total

@@ -13,8 +13,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// Global-norm clipping (nil: none).
     public var clipNorm: Float? = 1.0
     public var seed: UInt64 = 42
-    /// Weight of the soft (KD) part where an example has both: `alpha · soft + (1 − alpha) · hard`.
-    public var alpha: Float = 0.5
+    /// Weight of the soft (KD) part where an example has both: `alpha · soft + (1 − alpha) · hard` (a schedule).
+    public var alpha: LossSchedule = 0.5
     public var temperature: LossSchedule = .constant(2)
     public var labelSmoothing: Float = 0
     public var classWeights: [Float]?

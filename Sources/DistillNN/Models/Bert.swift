@@ -10,6 +10,9 @@ public struct BertOutput {
     public var hiddenStates: [Tensor]
     /// When requested: every layer's attention probabilities `[B, heads, S, S]`.
     public var attentions: [Tensor]
+    /// When requested: every layer's value vectors split by head, `[B, heads, S, head width]` (for MiniLM's
+    /// value-relation distillation).
+    public var values: [Tensor] = []
 }
 
 /// Word + position + token-type embeddings, then LayerNorm and dropout.
@@ -65,16 +68,17 @@ public final class BertAttention: Module {
          ("output.dense", .module(outputDense)), ("output.LayerNorm", .module(layerNorm))]
     }
 
-    func callAsFunction(_ x: Tensor, mask: Tensor, returnProbabilities: Bool, context: ForwardContext) -> (Tensor, Tensor?) {
+    func callAsFunction(_ x: Tensor, mask: Tensor, returnProbabilities: Bool, context: ForwardContext) -> (Tensor, Tensor?, Tensor) {
         let (b, s, h) = (x.shape[0], x.shape[1], x.shape[2])
         func split(_ t: Tensor) -> Tensor { permute(t.reshaped([b, s, heads, h / heads]), [0, 2, 1, 3]) }
         let p = context.isTraining ? attentionDropout : 0
+        let values = split(value(x))
         let (ctx, probabilities) = scaledDotProductAttention(
-            query: split(query(x)), key: split(key(x)), value: split(value(x)), mask: mask,
+            query: split(query(x)), key: split(key(x)), value: values, mask: mask,
             dropout: p, generator: &context.generator, returnProbabilities: returnProbabilities)
         let merged = permute(ctx, [0, 2, 1, 3]).reshaped([b, s, h])
         let out = layerNorm(context.dropout(outputDense(merged), hiddenDropout) + x)
-        return (out, probabilities)
+        return (out, probabilities, values)
     }
 }
 
@@ -100,11 +104,11 @@ public final class BertLayer: Module {
          ("output.dense", .module(output)), ("output.LayerNorm", .module(outputLayerNorm))]
     }
 
-    func callAsFunction(_ x: Tensor, mask: Tensor, returnProbabilities: Bool, context: ForwardContext) -> (Tensor, Tensor?) {
-        let (a, probabilities) = attention(x, mask: mask, returnProbabilities: returnProbabilities, context: context)
+    func callAsFunction(_ x: Tensor, mask: Tensor, returnProbabilities: Bool, context: ForwardContext) -> (Tensor, Tensor?, Tensor) {
+        let (a, probabilities, values) = attention(x, mask: mask, returnProbabilities: returnProbabilities, context: context)
         let pre = intermediate(a)
         let hidden = activation == "relu" ? relu(pre) : gelu(pre)
-        return (outputLayerNorm(context.dropout(output(hidden), hiddenDropout) + a), probabilities)
+        return (outputLayerNorm(context.dropout(output(hidden), hiddenDropout) + a), probabilities, values)
     }
 }
 
@@ -136,21 +140,22 @@ public final class BertModel: Module {
     /// Runs the encoder. Traps if a batch is longer than `max_position_embeddings` or an id is outside the
     /// vocabulary: the tokenizer's truncation and vocabulary guarantee both.
     public func callAsFunction(_ batch: EncodedBatch, outputHiddenStates: Bool = false, outputAttentions: Bool = false,
-                               context: ForwardContext = .inference) -> BertOutput {
+                               outputValues: Bool = false, context: ForwardContext = .inference) -> BertOutput {
         precondition(batch.sequenceLength <= config.maxPositionEmbeddings,
                      "BertModel: sequence length \(batch.sequenceLength) exceeds max_position_embeddings \(config.maxPositionEmbeddings)")
         let pad = Tensor(shape: [batch.batchSize, batch.sequenceLength], scalars: batch.attentionMask.map { Float($0) })
         let mask = additiveAttentionMask(paddingMask: pad)
         var x = embeddings(batch, context: context)
         var hidden = outputHiddenStates ? [x] : []
-        var attentions: [Tensor] = []
+        var attentions: [Tensor] = [], values: [Tensor] = []
         for layer in layers.items {
-            let (y, p) = layer(x, mask: mask, returnProbabilities: outputAttentions, context: context)
+            let (y, p, v) = layer(x, mask: mask, returnProbabilities: outputAttentions, context: context)
             x = y
             if outputHiddenStates { hidden.append(x) }
             if let p { attentions.append(p) }
+            if outputValues { values.append(v) }
         }
-        return BertOutput(lastHiddenState: x, hiddenStates: hidden, attentions: attentions)
+        return BertOutput(lastHiddenState: x, hiddenStates: hidden, attentions: attentions, values: values)
     }
 
     /// HF's pooler output `tanh(dense(h[:, 0]))`, `[B, H]`. Requires the pooler.

@@ -26,8 +26,8 @@ public final class BertForSequenceClassification: Module {
 
     /// Class logits `[B, numberOfLabels]`, plus the encoder output for distillation losses.
     public func callAsFunction(_ batch: EncodedBatch, outputHiddenStates: Bool = false, outputAttentions: Bool = false,
-                               context: ForwardContext = .inference) -> (logits: Tensor, encoder: BertOutput) {
-        let out = bert(batch, outputHiddenStates: outputHiddenStates, outputAttentions: outputAttentions, context: context)
+                               outputValues: Bool = false, context: ForwardContext = .inference) -> (logits: Tensor, encoder: BertOutput) {
+        let out = bert(batch, outputHiddenStates: outputHiddenStates, outputAttentions: outputAttentions, outputValues: outputValues, context: context)
         let pooled: Tensor
         switch pooling {
         case "cls": pooled = pool(out.lastHiddenState, attentionMask: batch.attentionMask, pooling: .cls)
