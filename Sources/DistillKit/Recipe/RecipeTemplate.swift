@@ -47,10 +47,15 @@ student:
   # char_ngrams: [3, 5]
 
 losses:
-  alpha: 0.5                  # alpha * soft (KD) + (1 - alpha) * hard (gold label), per example
+  alpha: 0.5                  # alpha * soft (KD) + (1 - alpha) * hard (gold label), per example; or {start, end, steps}
   temperature: 2              # or {start: 4, end: 1, steps: 1000}
   label_smoothing: 0.0
   # class_weights: [1, 1, 1, 1]
+  # With a white-box (bert) teacher and a bert student; the student then uses the teacher's vocabulary:
+  # hidden: {weight: 1.0, kind: mse}          # mse | cosine, through learned projections (dropped at export)
+  # attention: {weight: 1.0, kind: kl}        # kl | mse; heads matched, grouped or averaged
+  # value_relation: {weight: 1.0}             # MiniLM's last-layer value relation (KL)
+  # layer_map: uniform                        # or [[1, 3], [2, 6]]: student layer <- teacher layer (0 = embeddings)
 
 augmentation: {}              # reserved: filled by the log-domain tools
 
