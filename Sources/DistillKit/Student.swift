@@ -92,8 +92,10 @@ public enum Student {
         }
     }
 
-    /// Loads a student folder, choosing the architecture from `config.json`'s `model_type`.
+    /// Loads a student folder, choosing the architecture from `config.json`'s `model_type`. If `folder` is missing
+    /// because a save was interrupted between its two renames, the complete staged or previous copy beside it is used.
     public static func load(from folder: URL) throws -> Student {
+        let folder = recoveredFolder(folder)
         let configURL = folder.appendingPathComponent("config.json")
         let data: Data
         do { data = try Data(contentsOf: configURL) } catch {
@@ -122,6 +124,22 @@ public enum Student {
             throw ModelError.unsupported(path: configURL.path, detail: "model_type '\(other ?? "missing")' is not a Distill student (bert, distill-ngram-bag)")
         }
     }
+}
+
+/// `folder`, or — when it does not exist — a complete `.NAME.saving-*` (newer) or `.NAME.old-*` sibling.
+func recoveredFolder(_ folder: URL) -> URL {
+    let fm = FileManager.default
+    guard !fm.fileExists(atPath: folder.path) else { return folder }
+    let parent = folder.deletingLastPathComponent(), name = folder.lastPathComponent
+    let siblings = (try? fm.contentsOfDirectory(atPath: parent.path)) ?? []
+    for prefix in [".\(name).saving-", ".\(name).old-"] {
+        for s in siblings.sorted() where s.hasPrefix(prefix) {
+            let candidate = parent.appendingPathComponent(s)
+            if fm.fileExists(atPath: candidate.appendingPathComponent("config.json").path)
+                && fm.fileExists(atPath: candidate.appendingPathComponent("model.safetensors").path) { return candidate }
+        }
+    }
+    return folder
 }
 
 /// A tokenizer whose ids reach past the embedding table would crash mid-stream; refuse it at load time.

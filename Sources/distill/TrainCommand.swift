@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
         })
         if isatty(2) != 0 { err.write(Data("\n".utf8)) }
         if let test = outcome.test { print(test.table()) }
-        print("model: \(recipe.output.appendingPathComponent("final").path)")
+        print("model: \(outcome.model.path)\(outcome.test == nil ? "" : "   (the test report above is this model's)")")
     }
 }
 

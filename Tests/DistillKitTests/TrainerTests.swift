@@ -196,3 +196,75 @@ struct TeacherFeatureStoreTests {
         #expect(again.file.entry("lengths")?.shape == [20])
     }
 }
+
+@Suite("Trainer robustness", .serialized)
+struct TrainerRobustnessTests {
+    func bag() -> Student {
+        .ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 512), embeddingSize: 8, labels: ["database", "disk", "auth"]), seed: 2))
+    }
+    let train = syntheticLogs(count: 64, seed: 51).map { TrainingExample(text: $0.0, label: $0.1) }
+
+    @Test("a kill between the two renames of a checkpoint swap is recovered from the staged copy")
+    func recoversStagedCheckpoint() throws {
+        var config = TrainingConfig()
+        config.epochs = 2
+        config.batchSize = 16
+        config.checkpointEvery = 2
+        let straight = bag(), folder = temporaryFolder()
+        try DistillationTrainer(student: straight, config: config, train: train, output: temporaryFolder()).run()
+        let t = try DistillationTrainer(student: bag(), config: config, train: train, output: folder)
+        t.stopAfterStep = 5
+        try t.run()
+        // Simulate the kill: checkpoint/ already moved away, the new one still under its staging name.
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("checkpoint"), to: folder.appendingPathComponent(".checkpoint.saving-99999"))
+        let resumed = bag()
+        try DistillationTrainer(student: resumed, config: config, train: train, output: folder).run(resume: true)
+        #expect(weights(resumed) == weights(straight))
+    }
+
+    @Test("resuming with another configuration is refused, naming the checkpoint")
+    func refusesForeignCheckpoint() throws {
+        var config = TrainingConfig()
+        config.epochs = 1
+        config.batchSize = 16
+        let folder = temporaryFolder()
+        try DistillationTrainer(student: bag(), config: config, train: train, output: folder).run()
+        config.learningRate = 0.1
+        do {
+            try DistillationTrainer(student: bag(), config: config, train: train, output: folder).run(resume: true)
+            Issue.record("resumed another run's checkpoint")
+        } catch let DistillError.checkpoint(path, detail) {
+            #expect(path.hasSuffix("checkpoint/state.json") && detail.contains("another recipe or data"))
+        }
+    }
+
+    @Test("an early-stopped run resumed takes no extra step")
+    func earlyStopResume() throws {
+        var config = TrainingConfig()
+        config.epochs = 30
+        config.batchSize = 16
+        config.evaluateEvery = 2
+        config.earlyStoppingPatience = 1
+        config.learningRate = 1e-6  // nothing improves after the first evaluation
+        let dev = syntheticLogs(count: 20, seed: 52).map { TrainingExample(text: $0.0, label: $0.1) }
+        let folder = temporaryFolder()
+        let first = bag()
+        try DistillationTrainer(student: first, config: config, train: train, dev: dev, output: folder).run()
+        let lines = try String(contentsOf: folder.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n").count
+        let again = bag()
+        try DistillationTrainer(student: again, config: config, train: train, dev: dev, output: folder).run(resume: true)
+        #expect(try String(contentsOf: folder.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n").count == lines)
+        #expect(weights(again) == weights(first))
+        #expect(lines < 30 * 4)
+    }
+
+    @Test("a teacher without a distribution for an example takes no part in it")
+    func partialCoverage() {
+        let a: [[Float]?] = [[0.8, 0.2], [0.6, 0.4]]
+        let b: [[Float]?] = [nil, [0, 1]]
+        let out = aggregateTeachers([a, b], weights: [1, 1], strategy: .weightedMean)
+        #expect(out[0] == [0.8, 0.2])
+        #expect(abs(out[1][0] - 0.3) < 1e-6)
+        #expect(teacherAgreement([a, b], aggregate: out) == [0.5, 1])  // a covers 2 examples (agrees on 1), b covers 1
+    }
+}

@@ -11,6 +11,9 @@ public enum DistillationRun {
         public var student: Student
         public var test: EvaluationReport?
         public var teacherAgreement: [String: Double]
+        /// The folder to ship: `best/` (best dev score) when there was a dev set, else `final/`; the test report
+        /// is this model's.
+        public var model: URL
     }
 
     public static func execute(_ recipe: Recipe, resume: Bool, log: (String) -> Void = { _ in },
@@ -26,6 +29,7 @@ public enum DistillationRun {
         // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
         let trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
         var trainTargets = [[Float]?](repeating: nil, count: trainTexts.count)
+        var devTargets = [[Float]?](repeating: nil, count: dev.count)
         var agreement: [String: Double] = [:]
         if !recipe.teachers.isEmpty {
             let cache = recipe.output.appendingPathComponent("teachers")
@@ -36,19 +40,20 @@ public enum DistillationRun {
                 perTeacher.append(try teacherDistributions(t, texts: trainTexts, labels: labels, cacheFolder: cache, maxLength: recipe.training.maxLength))
                 perTeacherDev.append(try teacherDistributions(t, texts: dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"), maxLength: recipe.training.maxLength))
             }
-            let uniform = [Float](repeating: 1 / Float(labels.count), count: labels.count)
             var reliability: [[Float]]?
             if recipe.aggregation == .classReliability {
-                guard !dev.isEmpty else { throw RecipeError(file: recipe.file.path, line: 0, key: "aggregation", detail: "class-reliability needs a labelled dev set (data.dev)") }
-                reliability = classReliability(devDistributions: perTeacherDev.map { $0.map { $0 ?? uniform } }, devLabels: dev.map { $0.label! }, classes: labels.count)
+                reliability = classReliability(devDistributions: perTeacherDev, devLabels: dev.map { $0.label! }, classes: labels.count)
             }
-            // Examples no teacher covers keep no soft target.
+            // A teacher that has no distribution for an example does not take part in it; examples no teacher
+            // covers keep no soft target.
             let covered = (0..<trainTexts.count).map { i in perTeacher.contains { $0[i] != nil } }
-            let aggregate = aggregateTeachers(perTeacher.map { $0.map { $0 ?? uniform } }, weights: recipe.teachers.map(\.weight),
-                                              strategy: recipe.aggregation, reliability: reliability)
+            let aggregate = aggregateTeachers(perTeacher, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
             for i in 0..<trainTexts.count where covered[i] { trainTargets[i] = aggregate[i] }
-            let agreements = teacherAgreement(perTeacher.map { $0.map { $0 ?? uniform } }, aggregate: aggregate)
+            let agreements = teacherAgreement(perTeacher, aggregate: aggregate)
             for (t, a) in zip(recipe.teachers, agreements) { agreement[t.name] = a }
+            let devCovered = (0..<dev.count).map { i in perTeacherDev.contains { $0[i] != nil } }
+            let devAggregate = aggregateTeachers(perTeacherDev, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
+            devTargets = (0..<dev.count).map { devCovered[$0] ? devAggregate[$0] : nil }
             let summary: [String: Any] = ["aggregation": recipe.aggregation.rawValue, "agreement_with_aggregate": agreement]
             try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
                 .write(to: recipe.output.appendingPathComponent("teachers.json"), options: .atomic)
@@ -56,7 +61,7 @@ public enum DistillationRun {
         var train: [TrainingExample] = []
         for (i, r) in labelled.enumerated() { train.append(TrainingExample(text: r.text, label: r.label, teacher: trainTargets[i])) }
         for (j, r) in unlabelled.enumerated() { train.append(TrainingExample(text: r.text, teacher: trainTargets[labelled.count + j])) }
-        let devExamples = dev.map { TrainingExample(text: $0.text, label: $0.label) }
+        let devExamples = dev.enumerated().map { TrainingExample(text: $0.element.text, label: $0.element.label, teacher: devTargets[$0.offset]) }
 
         // Hidden/attention losses: every white-box teacher, each with its own projections; the student then reads
         // text with the (first) white-box teacher's tokenizer so that positions line up.
@@ -96,7 +101,7 @@ public enum DistillationRun {
                 log("teacher \(t.name): features recomputed per batch (a store would take \(bytes >> 20) MiB)")
                 continue
             }
-            let key = String(fingerprint(train.map(\.text) + [folder.path, "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)", "\(d.valueRelationLayer ?? -1)"]), radix: 16)
+            let key = String(fingerprint(train.map(\.text) + [folder.path, weightsIdentity(folder), "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)", "\(d.valueRelationLayer ?? -1)"]), radix: 16)
             let store = try TeacherFeatureStore.openOrBuild(
                 url: recipe.output.appendingPathComponent("teachers/\(t.name).features.safetensors"), key: key, teacher: teacherModel,
                 tokenizer: sharedTokenizer!, texts: train.map(\.text), hiddenLayers: d.hiddenLayers, attentionLayers: d.attentionLayers,
@@ -105,15 +110,17 @@ public enum DistillationRun {
             d.useStore(store)
         }
         var config = recipe.training
-        config.maxLength = recipe.training.maxLength
+        // Positions must line up with every white-box teacher: the student reads no more than they can.
+        config.maxLength = ([recipe.training.maxLength] + intermediates.map { $0.teacherConfig.maxPositionEmbeddings }).min()!
         let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,
                                               intermediates: intermediates)
         try trainer.run(resume: resume, progress: progress)
 
         var report: EvaluationReport?
+        let best = recipe.output.appendingPathComponent("best")
+        let chosen = FileManager.default.fileExists(atPath: best.path) ? best : recipe.output.appendingPathComponent("final")
         if !test.isEmpty {
-            let best = recipe.output.appendingPathComponent("best")
-            let final = FileManager.default.fileExists(atPath: best.path) ? try Student.load(from: best) : student
+            let final = try Student.load(from: chosen)
             let evaluator = try DistillationTrainer(student: final, config: config, train: train, output: recipe.output)
             var r = evaluator.evaluate(test.map { TrainingExample(text: $0.text, label: $0.label) })
             r.parameters = final.module.parameterCount
@@ -123,7 +130,7 @@ public enum DistillationRun {
             try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
             try Data(("# Test set\n\n```\n" + r.table() + "\n```\n").utf8).write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
         }
-        return Outcome(student: student, test: report, teacherAgreement: agreement)
+        return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen)
     }
 
     /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it

@@ -17,9 +17,17 @@ public enum TeacherAggregation: String, Sendable, Codable, CaseIterable {
 ///   - reliability: `[t][c]` for `.classReliability` (see ``classReliability(devDistributions:devLabels:classes:)``).
 public func aggregateTeachers(_ distributions: [[[Float]]], weights: [Float], strategy: TeacherAggregation,
                               reliability: [[Float]]? = nil) -> [[Float]] {
+    aggregateTeachers(distributions.map { $0.map { Optional($0) } }, weights: weights, strategy: strategy, reliability: reliability)
+}
+
+/// ``aggregateTeachers(_:weights:strategy:reliability:)`` where a teacher may have no distribution for some
+/// examples (nil): it then takes no part in them. An example no teacher covers gets the uniform distribution.
+public func aggregateTeachers(_ distributions: [[[Float]?]], weights: [Float], strategy: TeacherAggregation,
+                              reliability: [[Float]]? = nil) -> [[Float]] {
     precondition(!distributions.isEmpty && distributions.count == weights.count, "aggregateTeachers: one weight per teacher")
-    let examples = distributions[0].count, classes = distributions[0].first?.count ?? 0
-    precondition(distributions.allSatisfy { $0.count == examples && $0.allSatisfy { $0.count == classes } },
+    let examples = distributions[0].count
+    let classes = distributions.lazy.flatMap { $0 }.compactMap { $0?.count }.first ?? 0
+    precondition(distributions.allSatisfy { $0.count == examples && $0.allSatisfy { $0 == nil || $0!.count == classes } },
                  "aggregateTeachers: every teacher must give \(examples) distributions over \(classes) classes")
     if strategy == .classReliability {
         precondition(reliability?.count == distributions.count && reliability!.allSatisfy { $0.count == classes },
@@ -31,7 +39,7 @@ public func aggregateTeachers(_ distributions: [[[Float]]], weights: [Float], st
         var row = [Float](repeating: 0, count: classes)
         var totalWeight: Float = 0
         for (t, teacher) in distributions.enumerated() {
-            let p = teacher[i]
+            guard let p = teacher[i] else { continue }
             switch strategy {
             case .weightedMean:
                 for c in 0..<classes { row[c] += weights[t] * p[c] }
@@ -54,13 +62,18 @@ public func aggregateTeachers(_ distributions: [[[Float]]], weights: [Float], st
 }
 
 /// Per teacher and class, the F1 of the teacher's argmax on a labelled dev set (smoothed by +1 so that a class
-/// unseen in the dev set does not silence a teacher).
+/// unseen in the dev set does not silence a teacher). Examples a teacher has no distribution for are skipped.
 public func classReliability(devDistributions: [[[Float]]], devLabels: [Int], classes: Int) -> [[Float]] {
+    classReliability(devDistributions: devDistributions.map { $0.map { Optional($0) } }, devLabels: devLabels, classes: classes)
+}
+
+/// ``classReliability(devDistributions:devLabels:classes:)`` with possibly missing distributions.
+public func classReliability(devDistributions: [[[Float]?]], devLabels: [Int], classes: Int) -> [[Float]] {
     devDistributions.map { teacher in
-        let predictions = teacher.map(argmax)
+        let pairs = zip(teacher, devLabels).compactMap { p, y in p.map { (argmax($0), y) } }
         return (0..<classes).map { c in
             var tp: Float = 1, fp: Float = 0, fn: Float = 0
-            for (p, y) in zip(predictions, devLabels) {
+            for (p, y) in pairs {
                 if p == c && y == c { tp += 1 } else if p == c { fp += 1 } else if y == c { fn += 1 }
             }
             return 2 * tp / (2 * tp + fp + fn)
@@ -70,10 +83,16 @@ public func classReliability(devDistributions: [[[Float]]], devLabels: [Int], cl
 
 /// Fraction of examples where each teacher's argmax equals the aggregate's argmax.
 public func teacherAgreement(_ distributions: [[[Float]]], aggregate: [[Float]]) -> [Double] {
+    teacherAgreement(distributions.map { $0.map { Optional($0) } }, aggregate: aggregate)
+}
+
+/// ``teacherAgreement(_:aggregate:)`` over the examples each teacher covers.
+public func teacherAgreement(_ distributions: [[[Float]?]], aggregate: [[Float]]) -> [Double] {
     let reference = aggregate.map(argmax)
     return distributions.map { teacher in
-        guard !teacher.isEmpty else { return 0 }
-        return Double(zip(teacher.map(argmax), reference).filter { $0 == $1 }.count) / Double(teacher.count)
+        let pairs = zip(teacher, reference).compactMap { p, r in p.map { (argmax($0), r) } }
+        guard !pairs.isEmpty else { return 0 }
+        return Double(pairs.filter { $0 == $1 }.count) / Double(pairs.count)
     }
 }
 

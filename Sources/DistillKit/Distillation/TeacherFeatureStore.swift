@@ -20,8 +20,9 @@ public final class TeacherFeatureStore {
     public let sequenceLength: Int
     let lengths: [Int]
 
-    /// Default size limit for building a store (8 GiB); beyond it intermediate losses recompute on the fly.
-    public static let maximumBytes = 8 << 30
+    /// Default size limit for building a store (4 GiB; building holds the FP16 arrays in memory once, then streams
+    /// them to disk); beyond it intermediate losses recompute on the fly.
+    public static let maximumBytes = 4 << 30
 
     /// Bytes a store would take.
     public static func estimatedBytes(examples: Int, sequenceLength: Int, hidden: Int, heads: Int, hiddenLayers: Int, attentionLayers: Int) -> Int {

@@ -14,7 +14,7 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
     case let .bert(folder):
         try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
         let cache = cacheFolder.appendingPathComponent("\(teacher.name).safetensors")
-        let key = String(fingerprint(texts + [folder.path, labels.joined(separator: "\u{1}")]), radix: 16)
+        let key = String(fingerprint(texts + [folder.path, labels.joined(separator: "\u{1}"), "\(maxLength)", weightsIdentity(folder)]), radix: 16)
         if let file = try? SafetensorsFile(url: cache), file.metadata["key"] == key, let t = try? file.tensor("probabilities"),
            t.shape == [texts.count, labels.count] {
             let v = t.scalars
@@ -77,11 +77,21 @@ func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -
 }
 
 /// FNV-1a 64 over the UTF-8 of `parts`, separated; identifies a dataset for caches (not for security).
-func fingerprint(_ parts: [String]) -> UInt64 {
+func fingerprint(_ parts: [String]) -> UInt64 { fingerprintOf(parts) }
+
+func fingerprintOf(_ parts: [String]) -> UInt64 {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325
     for p in parts {
         for b in p.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3
     }
     return h
+}
+
+/// Size and modification time of a model folder's weights: a teacher retrained in place gets a new cache key.
+func weightsIdentity(_ folder: URL) -> String {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path)
+    let size = attributes?[.size] as? Int ?? -1
+    let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+    return "\(size)@\(modified)"
 }

@@ -121,7 +121,12 @@ public struct Recipe: Sendable {
             }
             let weight = try m.float("weight") ?? 1
             if weight < 0 { throw m.error("weight", nil, "must be >= 0") }
-            teachers.append(Teacher(name: try m.string("name") ?? "teacher\(i + 1)", kind: kind, weight: weight))
+            let name = try m.string("name") ?? "teacher\(i + 1)"
+            guard !teachers.contains(where: { $0.name == name }) else { throw m.error("name", nil, "teacher name '\(name)' is used twice") }
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw m.error("name", nil, "'\(name)' may hold only letters, digits, '-', '_' and '.' (it names cache files)")
+            }
+            teachers.append(Teacher(name: name, kind: kind, weight: weight))
             try m.finish()
         }
         if data.unlabelled != nil && teachers.isEmpty { throw top.error("teachers", nil, "unlabelled data needs at least one teacher") }
@@ -174,7 +179,11 @@ public struct Recipe: Sendable {
         }
         if var l = try top.map("losses") {
             training.alpha = try schedule(&l, "alpha") ?? training.alpha
+            if case let .linear(a, b, _) = training.alpha, !(0...1).contains(a) || !(0...1).contains(b) { throw l.error("alpha", nil, "must stay within [0, 1]") }
+            if case let .constant(a) = training.alpha, !(0...1).contains(a) { throw l.error("alpha", nil, "must be within [0, 1], got \(a)") }
             training.temperature = try schedule(&l, "temperature") ?? training.temperature
+            let temperatures: [Float] = { if case let .linear(a, b, _) = training.temperature { return [a, b] }; return [training.temperature.value(at: 0)] }()
+            if temperatures.contains(where: { $0 <= 0 }) { throw l.error("temperature", nil, "must be > 0") }
             training.labelSmoothing = try l.float("label_smoothing") ?? 0
             if let w = try l.list("class_weights") {
                 training.classWeights = try w.map { n in
@@ -224,8 +233,14 @@ public struct Recipe: Sendable {
             training.learningRate = try t.float("learning_rate") ?? training.learningRate
             training.warmupSteps = try t.int("warmup_steps") ?? training.warmupSteps
             training.weightDecay = try t.float("weight_decay") ?? training.weightDecay
-            training.clipNorm = try t.float("clip_norm") ?? training.clipNorm
+            if let n = t.mapping.first(where: { $0.key.string == "clip_norm" })?.value, n.null != nil {
+                _ = t.node("clip_norm")
+                training.clipNorm = nil  // `clip_norm: null` turns clipping off
+            } else if let c = try t.float("clip_norm") {
+                training.clipNorm = c > 0 ? c : nil
+            }
             training.evaluateEvery = try t.int("evaluate_every")
+            if let e = training.evaluateEvery, e < 1 { throw t.error("evaluate_every", nil, "must be at least 1") }
             training.checkpointEvery = try t.int("checkpoint_every") ?? training.checkpointEvery
             if var e = try t.map("early_stopping") {
                 training.earlyStoppingPatience = try e.int("patience")
@@ -237,11 +252,16 @@ public struct Recipe: Sendable {
                 try e.finish()
             }
             try t.finish()
-            for (key, value) in [("training.epochs", training.epochs), ("training.batch_size", training.batchSize), ("training.checkpoint_every", training.checkpointEvery)] where value < 1 {
-                throw RecipeError(file: file, line: 0, key: key, detail: "must be at least 1")
+            for (key, value) in [("epochs", training.epochs), ("batch_size", training.batchSize), ("checkpoint_every", training.checkpointEvery)] where value < 1 {
+                throw t.error(key, nil, "must be at least 1")
             }
         }
-        training.seed = UInt64(try top.int("seed") ?? 42)
+        let seed = try top.int("seed") ?? 42
+        guard seed >= 0 else { throw top.error("seed", nil, "must be >= 0") }
+        training.seed = UInt64(seed)
+        if aggregation == .classReliability && data.dev == nil {
+            throw top.error("aggregation", nil, "class-reliability needs a labelled dev set (data.dev)")
+        }
         let output = (try path(&top, "output", mustExist: false)) ?? base.appendingPathComponent("runs/distill")
         try top.finish()
         return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
@@ -252,6 +272,10 @@ public struct Recipe: Sendable {
 private func yamlErrorLine(_ error: YamlError) -> Int {
     switch error {
     case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
-    default: return 0
+    default:
+        // Other Yams errors (e.g. duplicate keys) carry their position in the description: "...line:column...".
+        let text = "\(error)"
+        if let r = text.range(of: #"(\d+):\d+"#, options: .regularExpression), let line = Int(text[r].split(separator: ":")[0]) { return line }
+        return 0
     }
 }

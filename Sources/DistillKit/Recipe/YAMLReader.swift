@@ -37,8 +37,11 @@ struct YAMLMap {
         return mapping.first { $0.key.string == key }?.value
     }
 
+    /// An error about `key`, located at `node`, else at the key's value, else at the mapping itself.
     func error(_ key: String, _ node: Node?, _ detail: String) -> RecipeError {
-        RecipeError(file: file, line: line(of: node ?? mapping.first?.key), key: keyPath(key), detail: detail)
+        let located = node ?? mapping.first { $0.key.string == key }?.value
+        let line = located?.mark?.line ?? mapping.mark?.line ?? mapping.first?.key.mark?.line ?? 0
+        return RecipeError(file: file, line: line, key: keyPath(key), detail: detail)
     }
 
     mutating func string(_ key: String) throws -> String? {

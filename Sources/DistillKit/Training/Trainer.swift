@@ -78,6 +78,16 @@ public final class DistillationTrainer {
     }
 
     var checkpointFolder: URL { output.appendingPathComponent("checkpoint") }
+
+    /// Identifies the run's configuration and data; a checkpoint of another run is refused on resume.
+    var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let configJSON = (try? encoder.encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let parts = [configJSON] + train.map { "\($0.text)\u{1}\($0.label ?? -1)\u{1}\($0.teacher?.description ?? "")" }
+            + trainable.namedParameters().map { "\($0.name)\($0.tensor.shape)" }
+        return String(fingerprintOf(parts), radix: 16)
+    }
     var logURL: URL { output.appendingPathComponent("train.jsonl") }
 
     /// Runs to the end (or early stop), resuming from `output/checkpoint` when `resume` is true and one exists.
@@ -85,11 +95,16 @@ public final class DistillationTrainer {
     @discardableResult
     public func run(resume: Bool = false, progress: ((TrainingProgress) -> Void)? = nil) throws -> EvaluationReport? {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        if resume, FileManager.default.fileExists(atPath: checkpointFolder.path) {
-            try loadCheckpoint()
+        if resume, let folder = completeCheckpoint() {
+            try loadCheckpoint(from: folder)
         } else {
-            try? FileManager.default.removeItem(at: logURL)
+            // A fresh run: nothing of an earlier run in this folder may leak into this one.
+            for name in ["train.jsonl", "checkpoint", "best", "final", "report.json", "report.md"] {
+                try? FileManager.default.removeItem(at: output.appendingPathComponent(name))
+            }
+            removeStaleCheckpointFolders()
         }
+        state.fingerprint = fingerprint
         try truncateLog(after: state.step)
         var log = try LogWriter(url: logURL)
         context.generator = RandomGenerator(state: state.dropoutGenerator)
@@ -98,7 +113,7 @@ public final class DistillationTrainer {
         var lastReport: EvaluationReport?
         let started = Date()
         let startStep = state.step
-        training: while state.step < totalSteps {
+        training: while state.step < totalSteps && !state.stoppedEarly {
             let order = epochBatches(epoch: state.epoch)
             while state.batch < order.count && state.step < totalSteps {
                 let indices = order[state.batch]

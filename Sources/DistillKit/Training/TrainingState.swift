@@ -12,6 +12,8 @@ struct TrainingState: Codable, Equatable {
     var bestMetric = -1.0  // every metric is >= 0
     var evaluationsWithoutImprovement = 0
     var stoppedEarly = false
+    /// The run's configuration and data (see `DistillationTrainer.fingerprint`).
+    var fingerprint: String?
 }
 
 extension DistillationTrainer {
@@ -19,6 +21,7 @@ extension DistillationTrainer {
     /// `checkpoint/`: a kill at any moment leaves the previous complete checkpoint or the new one.
     func saveCheckpoint() throws {
         let fm = FileManager.default
+        removeStaleCheckpointFolders()
         let staging = output.appendingPathComponent(".checkpoint.saving-\(getpid())")
         try? fm.removeItem(at: staging)
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -35,14 +38,41 @@ extension DistillationTrainer {
         try? fm.removeItem(at: old)
     }
 
-    /// Restores weights, optimizer state and position from `checkpoint/`.
-    func loadCheckpoint() throws {
-        let folder = checkpointFolder
+    /// The newest complete checkpoint: `checkpoint/`, or — when a kill fell between the two renames of a swap —
+    /// the complete staging folder or the previous checkpoint left beside it.
+    func completeCheckpoint() -> URL? {
+        let fm = FileManager.default
+        func complete(_ url: URL) -> Bool {
+            ["model.safetensors", "optimizer.safetensors", "state.json"].allSatisfy { fm.fileExists(atPath: url.appendingPathComponent($0).path) }
+        }
+        if complete(checkpointFolder) { return checkpointFolder }
+        let siblings = ((try? fm.contentsOfDirectory(atPath: output.path)) ?? []).filter { $0.hasPrefix(".checkpoint.") }
+            .map { output.appendingPathComponent($0) }.filter(complete)
+        func step(_ url: URL) -> Int {
+            ((try? JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: url.appendingPathComponent("state.json"))))?.step) ?? -1
+        }
+        return siblings.max { step($0) < step($1) }
+    }
+
+    /// Removes staging/old checkpoint folders of earlier processes, once a complete `checkpoint/` exists.
+    func removeStaleCheckpointFolders() {
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: checkpointFolder.path) || completeCheckpoint() == checkpointFolder else { return }
+        for name in (try? fm.contentsOfDirectory(atPath: output.path)) ?? [] where name.hasPrefix(".checkpoint.") {
+            try? fm.removeItem(at: output.appendingPathComponent(name))
+        }
+    }
+
+    /// Restores weights, optimizer state and position from a checkpoint folder.
+    func loadCheckpoint(from folder: URL) throws {
         let stateURL = folder.appendingPathComponent("state.json")
         do {
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: stateURL))
         } catch {
             throw DistillError.checkpoint(path: stateURL.path, detail: "cannot read training state: \(error.localizedDescription)")
+        }
+        if let saved = state.fingerprint, saved != fingerprint {
+            throw DistillError.checkpoint(path: stateURL.path, detail: "this checkpoint belongs to a run with another recipe or data; start without --resume (or use another output folder)")
         }
         try trainable.load(from: SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")))
         let optimizerFile = try SafetensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))

@@ -60,28 +60,40 @@ extension SafetensorsWriter {
         }
         var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
-        var file = Data(capacity: 8 + headerBytes.count + offset)
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(headerBytes)
-        for name in names {
-            tensors[name]!.bits.withUnsafeBufferPointer { bits in
-                for b in bits { withUnsafeBytes(of: b.littleEndian) { file.append(contentsOf: $0) } }
+        // Streamed in 4 MiB pieces: a store of several GB never exists twice in memory.
+        try atomicWrite(to: url) { handle in
+            var prefix = Data()
+            withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { prefix.append(contentsOf: $0) }
+            prefix.append(headerBytes)
+            try handle.write(contentsOf: prefix)
+            for name in names {
+                let bits = tensors[name]!.bits
+                for start in stride(from: 0, to: bits.count, by: 1 << 21) {
+                    let chunk = bits[start..<min(start + (1 << 21), bits.count)]
+                    var data = Data(capacity: chunk.count * 2)
+                    for b in chunk { withUnsafeBytes(of: b.littleEndian) { data.append(contentsOf: $0) } }
+                    try handle.write(contentsOf: data)
+                }
             }
         }
-        try atomicWrite(file, to: url)
     }
 }
 
 /// Writes `data` to a temporary file beside `url`, flushes it to disk, renames it over `url` and flushes
 /// the directory: after a crash or power loss the file is either the old one or the complete new one.
 func atomicWrite(_ data: Data, to url: URL) throws {
+    try atomicWrite(to: url) { try $0.write(contentsOf: data) }
+}
+
+/// ``atomicWrite(_:to:)`` with the content written by `body` into the temporary file.
+func atomicWrite(to url: URL, _ body: (FileHandle) throws -> Void) throws {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot create \(temporary.path)"])
         }
         let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
+        try body(handle)
         try handle.synchronize()
         try handle.close()
         guard rename(temporary.path, url.path) == 0 else {
