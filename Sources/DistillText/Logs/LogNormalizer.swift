@@ -1,0 +1,260 @@
+/// The envelope a log line came in.
+public enum LogFormat: String, Sendable, Codable, CaseIterable {
+    case json, syslog5424, syslog3164, klog, accessLog = "access-log", nginxError = "nginx-error"
+    case javaException = "java-exception", pythonException = "python-exception", plain
+}
+
+/// A log line split into its envelope fields and its masked message.
+public struct NormalizedLog: Sendable, Equatable {
+    public var format: LogFormat
+    /// Lowercased severity when the envelope carries one (`error`, `warning`, `info`, …).
+    public var level: String?
+    /// Program, logger or component when the envelope names one.
+    public var source: String?
+    /// The message without its envelope.
+    public var message: String
+    /// The message with variables replaced by typed placeholders.
+    public var masked: String
+}
+
+/// Parses common log envelopes — JSON (`msg`/`message`/`log` and `level`/`severity`), RFC 5424 and RFC 3164
+/// syslog, klog, nginx/Apache access and nginx error lines, Java and Python exception first lines — and masks
+/// the message's variables (``LogMasker``). Hand-written scanners; any line, including empty, huge, binary or
+/// non-UTF-8 input, yields a result.
+public struct LogNormalizer: Sendable {
+    public var masker: LogMasker
+
+    public init(masks: LogMasks = .all) { masker = LogMasker(masks: masks) }
+
+    /// Splits and masks `line`.
+    public func normalize(_ line: String) -> NormalizedLog {
+        var (format, level, source, message) = parseEnvelope(Substring(line))
+        if level == nil { level = leadingLevel(message) }
+        return NormalizedLog(format: format, level: level, source: source, message: String(message), masked: masker.mask(String(message)))
+    }
+
+    /// Normalizes raw bytes (invalid UTF-8 is repaired with U+FFFD first).
+    public func normalize(utf8 bytes: [UInt8]) -> NormalizedLog { normalize(String(decoding: bytes, as: UTF8.self)) }
+
+    func parseEnvelope(_ s: Substring) -> (LogFormat, String?, String?, Substring) {
+        let trimmed = s.drop { $0 == " " || $0 == "\t" }
+        guard let first = trimmed.utf8.first else { return (.plain, nil, nil, trimmed) }
+        if first == UInt8(ascii: "{"), let json = parseJSON(trimmed) { return json }
+        if first == UInt8(ascii: "<"), let syslog = parseSyslogPRI(trimmed) { return syslog }
+        if let k = parseKlog(trimmed) { return k }
+        if let n = parseNginxError(trimmed) { return n }
+        if let a = parseAccess(trimmed) { return a }
+        if let b = parseBSDSyslog(trimmed, severity: nil) { return b }
+        if let e = parseException(trimmed) { return e }
+        return (.plain, nil, nil, trimmed)
+    }
+
+    // MARK: JSON
+
+    /// The string values of `msg`/`message`/`log`, `level`/`severity`/`lvl` and `logger`/`source`/`service` from a
+    /// flat JSON object, read without building it.
+    func parseJSON(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        var message: String?, level: String?, source: String?
+        var fields = 0
+        var i = s.utf8.index(after: s.utf8.startIndex)
+        let u = s.utf8
+        func skipSpaces() { while i < u.endIndex, u[i] == 32 || u[i] == 9 { i = u.index(after: i) } }
+        func readString() -> String? {
+            guard i < u.endIndex, u[i] == 34 else { return nil }
+            i = u.index(after: i)
+            var bytes: [UInt8] = []
+            while i < u.endIndex, u[i] != 34 {
+                if u[i] == 92 {  // escape
+                    i = u.index(after: i)
+                    guard i < u.endIndex else { return nil }
+                    switch u[i] {
+                    case UInt8(ascii: "n"): bytes.append(10)
+                    case UInt8(ascii: "t"): bytes.append(9)
+                    case UInt8(ascii: "r"): bytes.append(13)
+                    case UInt8(ascii: "u"):
+                        var value: UInt32 = 0, k = 0
+                        while k < 4 { i = u.index(after: i); guard i < u.endIndex, let h = hexValue(u[i]) else { return nil }; value = value * 16 + h; k += 1 }
+                        bytes += Array(String(Unicode.Scalar(value).map(Character.init) ?? "\u{FFFD}").utf8)
+                    default: bytes.append(u[i])
+                    }
+                } else {
+                    bytes.append(u[i])
+                }
+                i = u.index(after: i)
+            }
+            guard i < u.endIndex else { return nil }
+            i = u.index(after: i)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        func skipValue() -> Bool {
+            guard i < u.endIndex else { return false }
+            if u[i] == 34 { return readString() != nil }
+            var depth = 0
+            while i < u.endIndex {
+                let c = u[i]
+                if c == 34 { if readString() == nil { return false }; continue }
+                if c == 123 || c == 91 { depth += 1 } else if c == 125 || c == 93 { if depth == 0 { return true }; depth -= 1 } else if c == 44 && depth == 0 { return true }
+                i = u.index(after: i)
+            }
+            return false
+        }
+        while true {
+            skipSpaces()
+            guard i < u.endIndex else { return nil }
+            if u[i] == 125 { break }
+            guard let key = readString() else { return nil }
+            skipSpaces()
+            guard i < u.endIndex, u[i] == 58 else { return nil }
+            i = u.index(after: i)
+            skipSpaces()
+            if i < u.endIndex, u[i] == 34 {
+                guard let value = readString() else { return nil }
+                switch key.lowercased() {
+                case "msg", "message", "log": message = message ?? value
+                case "level", "severity", "lvl", "loglevel": level = value.lowercased()
+                case "logger", "source", "service", "component", "caller": source = source ?? value
+                default: break
+                }
+            } else if !skipValue() { return nil }
+            fields += 1
+            skipSpaces()
+            guard i < u.endIndex else { return nil }
+            if u[i] == 44 { i = u.index(after: i); continue }
+            if u[i] == 125 { break }
+            return nil
+        }
+        guard let message, fields > 0 else { return nil }
+        return (.json, normalizedLevel(level), source, Substring(message))
+    }
+
+    // MARK: syslog
+
+    /// `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG` (RFC 5424) or `<PRI>` + RFC 3164.
+    func parseSyslogPRI(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        guard let close = s.firstIndex(of: ">"), s.distance(from: s.startIndex, to: close) <= 4,
+              let pri = Int(s[s.index(after: s.startIndex)..<close]), pri >= 0, pri < 192 else { return nil }
+        let severity = syslogSeverity[pri % 8]
+        let rest = s[s.index(after: close)...]
+        if rest.hasPrefix("1 ") {
+            var fields = rest.dropFirst(2).split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false)
+            guard fields.count == 6 else { return nil }
+            let app = fields[2] == "-" ? nil : String(fields[2])
+            var msg = fields[5]
+            if msg.hasPrefix("[") {  // structured data: [id k="v" ...]... up to the matching bracket(s)
+                var depth = 0, inQuote = false, end = msg.startIndex
+                for idx in msg.indices {
+                    let c = msg[idx]
+                    if c == "\"" { inQuote.toggle() }
+                    if !inQuote { if c == "[" { depth += 1 } else if c == "]" { depth -= 1 } }
+                    end = idx
+                    if depth == 0 && !inQuote && msg.index(after: idx) < msg.endIndex && msg[msg.index(after: idx)] == " " { break }
+                }
+                msg = msg[msg.index(after: end)...]
+            } else if msg.hasPrefix("- ") {
+                msg = msg.dropFirst(2)
+            } else if msg == "-" {
+                msg = ""
+            }
+            fields.removeAll()
+            return (.syslog5424, severity, app, msg.drop { $0 == " " })
+        }
+        return parseBSDSyslog(rest, severity: severity).map { ($0.0, $0.1, $0.2, $0.3) }
+    }
+
+    /// `Mmm dd hh:mm:ss host tag[pid]: message` (RFC 3164).
+    func parseBSDSyslog(_ s: Substring, severity: String?) -> (LogFormat, String?, String?, Substring)? {
+        let u = Array(s.utf8.prefix(16))
+        guard u.count == 16, months.contains(where: { $0.elementsEqual(u[0..<3]) }), u[3] == 32,
+              (u[4] == 32 || isDigitByte(u[4])), isDigitByte(u[5]), u[6] == 32, isDigitByte(u[7]), isDigitByte(u[8]), u[9] == 58,
+              isDigitByte(u[10]), isDigitByte(u[11]), u[12] == 58, isDigitByte(u[13]), isDigitByte(u[14]), u[15] == 32 else { return nil }
+        let afterTime = s.dropFirst(16)
+        guard let hostEnd = afterTime.firstIndex(of: " ") else { return nil }
+        let rest = afterTime[afterTime.index(after: hostEnd)...]
+        guard let colon = rest.range(of: ": ") else { return (.syslog3164, severity, nil, rest) }
+        var tag = rest[..<colon.lowerBound]
+        if let bracket = tag.firstIndex(of: "[") { tag = tag[..<bracket] }
+        guard !tag.contains(" ") else { return (.syslog3164, severity, nil, rest) }
+        return (.syslog3164, severity, String(tag), rest[colon.upperBound...])
+    }
+
+    // MARK: klog, nginx, access logs, exceptions
+
+    /// `I1129 01:02:03.456789   12345 file.go:123] message`.
+    func parseKlog(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        let u = Array(s.utf8.prefix(22))
+        guard u.count >= 22, [73, 87, 69, 70].contains(u[0]), (1...4).allSatisfy({ isDigitByte(u[$0]) }), u[5] == 32,
+              isDigitByte(u[6]), isDigitByte(u[7]), u[8] == 58, isDigitByte(u[9]), isDigitByte(u[10]), u[11] == 58,
+              let close = s.firstIndex(of: "]") else { return nil }
+        let header = s[..<close]
+        let source = header.split(separator: " ").last.map { String($0.split(separator: ":").first ?? $0) }
+        let level = ["I": "info", "W": "warning", "E": "error", "F": "fatal"][String(s.first!)]
+        return (.klog, level, source, s[s.index(after: close)...].drop { $0 == " " })
+    }
+
+    /// `2026/11/29 01:02:03 [error] 1234#0: *5 message`.
+    func parseNginxError(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        let u = Array(s.utf8.prefix(21))
+        guard u.count == 21, isDigitByte(u[0]), u[4] == 47, u[7] == 47, u[10] == 32, u[13] == 58, u[19] == 32, u[20] == 91,
+              let close = s.firstIndex(of: "]") else { return nil }
+        let level = String(s[s.index(s.startIndex, offsetBy: 21)..<close]).lowercased()
+        var rest = s[s.index(after: close)...].drop { $0 == " " }
+        if let colon = rest.range(of: ": "), rest[..<colon.lowerBound].allSatisfy({ $0.isNumber || $0 == "#" }) { rest = rest[colon.upperBound...] }
+        return (.nginxError, normalizedLevel(level), "nginx", rest)
+    }
+
+    /// `IP - user [date] "METHOD /path HTTP/1.1" status bytes "referer" "agent"` (combined/common log format).
+    func parseAccess(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        guard let open = s.firstIndex(of: "["), s.distance(from: s.startIndex, to: open) < 80,
+              s[..<open].split(separator: " ").count == 3, let close = s[open...].firstIndex(of: "]"),
+              s.index(after: close) < s.endIndex, s[s.index(after: close)...].hasPrefix(" \"") else { return nil }
+        let rest = s[s.index(close, offsetBy: 2)...]
+        return (.accessLog, nil, "http", rest)
+    }
+
+    /// `java.lang.NullPointerException: …`, `Exception in thread "main" …`, `Traceback (most recent call last):`,
+    /// `ValueError: …`.
+    func parseException(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        if s.hasPrefix("Traceback (most recent call last)") { return (.pythonException, "error", nil, s) }
+        var body = s
+        if body.hasPrefix("Exception in thread \""), let q = body.dropFirst(21).firstIndex(of: "\"") {
+            body = body[body.index(after: q)...].drop { $0 == " " }
+        }
+        let head = body.prefix { $0 != ":" && $0 != " " }
+        guard head.hasSuffix("Exception") || head.hasSuffix("Error"), let firstChar = head.first, firstChar.isLetter else { return nil }
+        let format: LogFormat = head.contains(".") ? .javaException : .pythonException
+        return (format, "error", String(head), s)
+    }
+
+    /// A level word opening a plain message: `ERROR …`, `[warn] …`, `level=info …`.
+    func leadingLevel(_ s: Substring) -> String? {
+        var word = s.prefix { $0 != " " && $0 != ":" }
+        if word.hasPrefix("[") && word.hasSuffix("]") { word = word.dropFirst().dropLast() }
+        if word.lowercased().hasPrefix("level=") { word = word.dropFirst(6) }
+        return normalizedLevel(String(word).lowercased()).flatMap { knownLevels.contains($0) ? $0 : nil }
+    }
+
+    func normalizedLevel(_ level: String?) -> String? {
+        guard let l = level?.lowercased() else { return nil }
+        switch l {
+        case "warn", "warning", "w": return "warning"
+        case "err", "error", "e", "crit", "critical", "alert", "emerg", "emergency", "severe": return "error"
+        case "fatal", "f", "panic": return "fatal"
+        case "info", "information", "notice", "i": return "info"
+        case "debug", "trace", "d", "fine", "finer": return "debug"
+        default: return l
+        }
+    }
+}
+
+private let knownLevels: Set<String> = ["warning", "error", "fatal", "info", "debug"]
+private let syslogSeverity = ["fatal", "error", "error", "error", "warning", "info", "info", "debug"]
+private let months: [[UInt8]] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
+@inline(__always) private func isDigitByte(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+private func hexValue(_ c: UInt8) -> UInt32? {
+    switch c {
+    case 48...57: return UInt32(c - 48)
+    case 97...102: return UInt32(c - 87)
+    case 65...70: return UInt32(c - 55)
+    default: return nil
+    }
+}
