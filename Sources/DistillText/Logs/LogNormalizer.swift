@@ -30,22 +30,38 @@ public struct LogNormalizer: Sendable {
     public func normalize(_ line: String) -> NormalizedLog {
         var (format, level, source, message) = parseEnvelope(Substring(line))
         if level == nil { level = leadingLevel(message) }
-        return NormalizedLog(format: format, level: level, source: source, message: String(message), masked: masker.mask(String(message)))
+        return NormalizedLog(format: format, level: level, source: source, message: String(message), masked: masker.mask(message))
     }
 
     /// Normalizes raw bytes (invalid UTF-8 is repaired with U+FFFD first).
     public func normalize(utf8 bytes: [UInt8]) -> NormalizedLog { normalize(String(decoding: bytes, as: UTF8.self)) }
 
     func parseEnvelope(_ s: Substring) -> (LogFormat, String?, String?, Substring) {
-        let trimmed = s.drop { $0 == " " || $0 == "\t" }
+        var start = s.utf8.startIndex
+        while start < s.utf8.endIndex, s.utf8[start] == 32 || s.utf8[start] == 9 { start = s.utf8.index(after: start) }
+        let trimmed = Substring(s.utf8[start...])
         guard let first = trimmed.utf8.first else { return (.plain, nil, nil, trimmed) }
-        if first == UInt8(ascii: "{"), let json = parseJSON(trimmed) { return json }
-        if first == UInt8(ascii: "<"), let syslog = parseSyslogPRI(trimmed) { return syslog }
-        if let k = parseKlog(trimmed) { return k }
-        if let n = parseNginxError(trimmed) { return n }
-        if let a = parseAccess(trimmed) { return a }
-        if let b = parseBSDSyslog(trimmed, severity: nil) { return b }
-        if let e = parseException(trimmed) { return e }
+        // Dispatch on the first byte so each line tries only the envelopes it can be.
+        switch first {
+        case UInt8(ascii: "{"):
+            if let json = parseJSON(trimmed) { return json }
+        case UInt8(ascii: "<"):
+            if let syslog = parseSyslogPRI(trimmed) { return syslog }
+        case UInt8(ascii: "I"), UInt8(ascii: "W"), UInt8(ascii: "E"), UInt8(ascii: "F"):
+            if let k = parseKlog(trimmed) { return k }
+            if let e = parseException(trimmed) { return e }
+        case 48...57:
+            if let n = parseNginxError(trimmed) { return n }
+            if let a = parseAccess(trimmed) { return a }
+        case 65...90:
+            if let b = parseBSDSyslog(trimmed, severity: nil) { return b }
+            if let e = parseException(trimmed) { return e }
+        case 97...122:
+            if let a = parseAccess(trimmed) { return a }
+            if let e = parseException(trimmed) { return e }
+        default:
+            break
+        }
         return (.plain, nil, nil, trimmed)
     }
 
@@ -167,14 +183,20 @@ public struct LogNormalizer: Sendable {
         guard u.count == 16, months.contains(where: { $0.elementsEqual(u[0..<3]) }), u[3] == 32,
               (u[4] == 32 || isDigitByte(u[4])), isDigitByte(u[5]), u[6] == 32, isDigitByte(u[7]), isDigitByte(u[8]), u[9] == 58,
               isDigitByte(u[10]), isDigitByte(u[11]), u[12] == 58, isDigitByte(u[13]), isDigitByte(u[14]), u[15] == 32 else { return nil }
-        let afterTime = s.dropFirst(16)
-        guard let hostEnd = afterTime.firstIndex(of: " ") else { return nil }
+        let afterTime = s.utf8.dropFirst(16)
+        guard let hostEnd = afterTime.firstIndex(of: 32) else { return nil }
         let rest = afterTime[afterTime.index(after: hostEnd)...]
-        guard let colon = rest.range(of: ": ") else { return (.syslog3164, severity, nil, rest) }
-        var tag = rest[..<colon.lowerBound]
-        if let bracket = tag.firstIndex(of: "[") { tag = tag[..<bracket] }
-        guard !tag.contains(" ") else { return (.syslog3164, severity, nil, rest) }
-        return (.syslog3164, severity, String(tag), rest[colon.upperBound...])
+        // The tag runs to the first ": " and holds no space.
+        var i = rest.startIndex
+        while i < rest.endIndex, rest[i] != 32 {
+            if rest[i] == 58, rest.index(after: i) < rest.endIndex, rest[rest.index(after: i)] == 32 {
+                var tagEnd = i
+                if let bracket = rest[rest.startIndex..<i].firstIndex(of: 91) { tagEnd = bracket }
+                return (.syslog3164, severity, String(Substring(rest[rest.startIndex..<tagEnd])), Substring(rest[rest.index(i, offsetBy: 2)...]))
+            }
+            i = rest.index(after: i)
+        }
+        return (.syslog3164, severity, nil, Substring(rest))
     }
 
     // MARK: klog, nginx, access logs, exceptions
@@ -204,11 +226,20 @@ public struct LogNormalizer: Sendable {
 
     /// `IP - user [date] "METHOD /path HTTP/1.1" status bytes "referer" "agent"` (combined/common log format).
     func parseAccess(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
-        guard let open = s.firstIndex(of: "["), s.distance(from: s.startIndex, to: open) < 80,
-              s[..<open].split(separator: " ").count == 3, let close = s[open...].firstIndex(of: "]"),
-              s.index(after: close) < s.endIndex, s[s.index(after: close)...].hasPrefix(" \"") else { return nil }
-        let rest = s[s.index(close, offsetBy: 2)...]
-        return (.accessLog, nil, "http", rest)
+        let u = s.utf8
+        var spaces = 0
+        var i = u.startIndex
+        var scanned = 0
+        while i < u.endIndex, u[i] != 91 {  // up to '['
+            if u[i] == 32 { spaces += 1 }
+            i = u.index(after: i)
+            scanned += 1
+            if scanned > 80 || spaces > 3 { return nil }
+        }
+        guard i < u.endIndex, spaces == 3, let close = u[i...].firstIndex(of: 93) else { return nil }
+        let afterClose = u.index(after: close)
+        guard afterClose < u.endIndex, u[afterClose] == 32, u.index(after: afterClose) < u.endIndex, u[u.index(after: afterClose)] == 34 else { return nil }
+        return (.accessLog, nil, "http", Substring(u[u.index(after: afterClose)...]))
     }
 
     /// `java.lang.NullPointerException: …`, `Exception in thread "main" …`, `Traceback (most recent call last):`,
@@ -227,10 +258,13 @@ public struct LogNormalizer: Sendable {
 
     /// A level word opening a plain message: `ERROR …`, `[warn] …`, `level=info …`.
     func leadingLevel(_ s: Substring) -> String? {
-        var word = s.prefix { $0 != " " && $0 != ":" }
-        if word.hasPrefix("[") && word.hasSuffix("]") { word = word.dropFirst().dropLast() }
-        if word.lowercased().hasPrefix("level=") { word = word.dropFirst(6) }
-        return normalizedLevel(String(word).lowercased()).flatMap { knownLevels.contains($0) ? $0 : nil }
+        var word = s.utf8.prefix { $0 != 32 && $0 != 58 }
+        guard word.count <= 16 else { return nil }
+        if word.first == 91 && word.last == 93 { word = word.dropFirst().dropLast() }
+        var lower = word.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        if lower.starts(with: Array("level=".utf8)) { lower.removeFirst(6) }
+        guard !lower.isEmpty, lower.allSatisfy({ $0 >= 97 && $0 <= 122 }) else { return nil }
+        return normalizedLevel(String(decoding: lower, as: UTF8.self)).flatMap { knownLevels.contains($0) ? $0 : nil }
     }
 
     func normalizedLevel(_ level: String?) -> String? {

@@ -41,10 +41,16 @@ struct EngineBenchmark {
             let secondsPerStep: Double
             enum CodingKeys: String, CodingKey { case version, threads, secondsPerStep = "seconds_per_step" }
         }
+        struct Drain3: Decodable {
+            let version: String
+            let linesPerSecond: Double
+            enum CodingKeys: String, CodingKey { case version, linesPerSecond = "lines_per_second" }
+        }
         var numpy: Numpy?
         var torch: Torch?
         var torchTrain: TorchTrain?
-        enum CodingKeys: String, CodingKey { case numpy, torch, torchTrain = "torch_train" }
+        var drain3: Drain3?
+        enum CodingKeys: String, CodingKey { case numpy, torch, torchTrain = "torch_train", drain3 }
     }
 
     var peers: Peers?
@@ -54,7 +60,9 @@ struct EngineBenchmark {
     var blockSteps = 5
 
     /// Sections to run (default all): "gemm", "block", "minilm". The sgemm peak comes from "gemm".
-    var sections: Set<String> = ["gemm", "block", "minilm", "train"]
+    var sections: Set<String> = ["gemm", "block", "minilm", "train", "logs"]
+    /// Log lines for the normalizer benchmark (the same file the Drain3 peer read).
+    var logLines: [String]?
 
     func run() -> String {
         var out = "Distill engine benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
@@ -68,6 +76,10 @@ struct EngineBenchmark {
         if sections.contains("block") {
             out += "Transformer block forward+backward (batch 32, seq 48, width 384, 12 heads, FFN 1536)\n"
             out += block(peak: peak)
+        }
+        if sections.contains("logs") {
+            out += "\n\nLog normalization, one core (envelope parsing + variable masking), \(logLines?.count ?? 0) mixed lines\n"
+            out += logNormalization()
         }
         if sections.contains("train") {
             out += "\n\nStudent training step (BERT 2x128, batch 64 x seq 48; soft + hidden + attention losses vs stored 6x384 teacher outputs; AdamW)\n"
@@ -253,6 +265,29 @@ extension EngineBenchmark {
                        fmt(Double(b) / torch.secondsPerStep), "1.00x"])
         }
         return table.render() + "\ngoal: Distill >= 1.5x PyTorch" + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
+    }
+}
+
+extension EngineBenchmark {
+    func logNormalization() -> String {
+        let lines = logLines ?? LogSample.lines(count: 200_000, seed: 7)
+        let bytes = lines.reduce(0) { $0 + $1.utf8.count }
+        let normalizer = LogNormalizer()
+        var sink = 0
+        func pass() -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for line in lines { sink &+= normalizer.normalize(line).masked.utf8.count }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        _ = pass()
+        let seconds = median((0..<max(3, trials)).map { _ in pass() })
+        let rate = Double(lines.count) / seconds
+        var table = TextTable(["engine", "lines/s", "MB/s", "vs Drain3"])
+        let drain = peers?.drain3
+        table.add(["Distill LogNormalizer", fmt(rate), fmt(Double(bytes) / seconds / 1e6), drain.map { String(format: "%.1fx", rate / $0.linesPerSecond) } ?? "n/a"])
+        if let drain { table.add(["Drain3 \(drain.version) LogMasker (README masks)", fmt(drain.linesPerSecond), "", "1.0x"]) }
+        return table.render() + String(format: "\nmean line %.0f bytes; goal >= 1,000,000 lines/s for 120-byte lines (checksum %d)", Double(bytes) / Double(lines.count), sink % 10)
+            + (drain == nil ? "\nDrain3: not measured (run through `make bench`)" : "")
     }
 }
 
