@@ -151,11 +151,26 @@ public struct Gradients {
         for e in entries { vScale(e.gradient.storage.pointer, factor, count: e.gradient.count) }
     }
 
-    /// The L2 norm of all gradients taken together (summed in insertion order, in Float64).
+    /// The L2 norm of all gradients taken together (Float64 partial sums over fixed 64K-element chunks, added
+    /// in order: the same bits with any number of threads).
     public var globalNorm: Float {
         var total = 0.0
+        let grain = 65_536
         for e in entries {
-            total += e.gradient.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) } }
+            let p = e.gradient.storage.pointer, n = e.gradient.count
+            let chunks = (n + grain - 1) / grain
+            var partial = [Double](repeating: 0, count: chunks)
+            partial.withUnsafeMutableBufferPointer { out in
+                let box = UnsafeSendable(out.baseAddress!)
+                parallelFor(chunks, grain: 1) { r in
+                    for c in r {
+                        var s = 0.0
+                        for i in (c * grain)..<min(n, (c + 1) * grain) { s += Double(p[i]) * Double(p[i]) }
+                        box.value[c] = s
+                    }
+                }
+            }
+            for s in partial { total += s }
         }
         return Float(total.squareRoot())
     }

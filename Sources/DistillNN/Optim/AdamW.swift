@@ -50,12 +50,29 @@ public final class AdamW {
             let stepSize = lr / c1, invC2 = 1 / c2
             // Element-wise and independent: parallel chunks give the same bits as one loop.
             parallelFor(p.tensor.count, grain: 65_536) { r in
-                for i in r {
+                var i = r.lowerBound
+                // Eight lanes at a time; the same arithmetic per element as the scalar tail.
+                while i + 8 <= r.upperBound {
+                    let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
+                    var w = UnsafeRawPointer(pw + i).loadUnaligned(as: SIMD8<Float>.self)
+                    var mi = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
+                    var vi = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Float>.self)
+                    w -= decay * w
+                    mi = b1 * mi + (1 - b1) * gi
+                    vi = b2 * vi + (1 - b2) * gi * gi
+                    w -= stepSize * mi / ((vi * invC2).squareRoot() + eps)
+                    UnsafeMutableRawPointer(pw + i).storeBytes(of: w, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < r.upperBound {
                     let gi = pg[i]
                     pw[i] -= decay * pw[i]
                     pm[i] = b1 * pm[i] + (1 - b1) * gi
                     pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
                     pw[i] -= stepSize * pm[i] / ((pv[i] * invC2).squareRoot() + eps)
+                    i += 1
                 }
             }
         }
