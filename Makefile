@@ -29,11 +29,12 @@ bench: assets
 	@mkdir -p $(CACHE)/bench
 	.build/release/distill bench --log-sample $(CACHE)/bench/logs.txt --write-log-sample
 	PYTHONPATH=$(CACHE)/pip/drain3 python3 bench/drain3_mask.py $(CACHE)/bench/logs.txt > $(CACHE)/bench/drain3.json
+	PYTHONPATH=$(CACHE)/pip/drain3:bench python3 bench/drain3_mine.py $(CACHE)/bench/logs.txt.miner.tsv > $(CACHE)/bench/drain3_miner.json
 	python3 bench/numpy_matmul.py $(BENCH_TRIALS) > $(CACHE)/bench/numpy.json
 	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference python3 bench/torch_minilm.py $(MINILM) 2 $(BENCH_TRIALS) > $(CACHE)/bench/torch.json
 	PYTHONPATH=$(CACHE)/pip/torch python3 bench/torch_train.py 2 $(BENCH_TRIALS) > $(CACHE)/bench/torch_train.json
 	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json \
-		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --minilm $(MINILM) \
+		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --peers $(CACHE)/bench/drain3_miner.json --minilm $(MINILM) \
 		--log-sample $(CACHE)/bench/logs.txt
 
 ## The end-to-end demo on built-in defaults.

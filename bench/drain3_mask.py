@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-import drain3
+import drain3  # noqa: F401
 from drain3.masking import LogMasker, MaskingInstruction
 
 INSTRUCTIONS = [
@@ -19,14 +19,16 @@ INSTRUCTIONS = [
     (r"((?<=[^A-Za-z0-9])|^)([\-\+]?\d+)((?=[^A-Za-z0-9])|$)", "NUM"),
     (r"(?<=executed cmd )(\".+?\")", "CMD"),
 ]
-masker = LogMasker([MaskingInstruction(p, m) for p, m in INSTRUCTIONS], "<", ">")
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-for line in lines[:1000]:
-    masker.mask(line)
-start = time.perf_counter()
-for line in lines:
-    masker.mask(line)
-seconds = time.perf_counter() - start
-version = getattr(drain3, "__version__", "0.9.11")
-print(json.dumps({"drain3": {"version": version, "lines": len(lines), "lines_per_second": len(lines) / seconds,
-                             "bytes": sum(len(l.encode()) for l in lines)}}))
+
+if __name__ == "__main__":
+    masker = LogMasker([MaskingInstruction(p, m) for p, m in INSTRUCTIONS], "<", ">")
+    lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+    for line in lines[:1000]:
+        masker.mask(line)
+    start = time.perf_counter()
+    for line in lines:
+        masker.mask(line)
+    seconds = time.perf_counter() - start
+    version = getattr(drain3, "__version__", "0.9.11")
+    print(json.dumps({"drain3": {"version": version, "lines": len(lines), "lines_per_second": len(lines) / seconds,
+                                 "bytes": sum(len(line.encode()) for line in lines)}}))

@@ -29,12 +29,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("write-log-sample"), help: "Only write the --log-sample file (for the Drain3 peer) and exit.")
     var writeLogSample = false
 
-    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train, logs (default: all).")
+    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train, logs, miner (default: all).")
     var only: String?
 
     func validate() throws {
-        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm", "train", "logs"]) {
-            throw ValidationError("--only takes gemm, block, minilm, train, logs (comma-separated), got \(only)")
+        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm", "train", "logs", "miner"]) {
+            throw ValidationError("--only takes gemm, block, minilm, train, logs, miner (comma-separated), got \(only)")
         }
         guard trials >= 1, blockSteps >= 1 else { throw ValidationError("--trials and --block-steps must be at least 1") }
     }
@@ -43,11 +43,19 @@ struct BenchCommand: ParsableCommand {
         compute.apply()
         if let logSample, !FileManager.default.fileExists(atPath: logSample) || writeLogSample {
             try Data((LogSample.lines(count: 200_000, seed: 7).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logSample))
+            let mining = SyntheticLogs.sampleWithTemplates(count: 50_000, seed: 9).map { "\($0.template)\t\($0.text)" }
+            try Data((mining.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logSample + ".miner.tsv"))
             if writeLogSample { return }
         }
         var bench = EngineBenchmark()
         if let logSample {
             bench.logLines = try String(contentsOfFile: logSample, encoding: .utf8).split(separator: "\n").map(String.init)
+            if let tsv = try? String(contentsOfFile: logSample + ".miner.tsv", encoding: .utf8) {
+                bench.minerSample = tsv.split(separator: "\n").compactMap { line in
+                    let parts = line.split(separator: "\t", maxSplits: 1)
+                    return parts.count == 2 ? (Int(parts[0]) ?? -1, String(parts[1])) : nil
+                }
+            }
         }
         bench.trials = trials
         bench.blockSteps = blockSteps
@@ -60,6 +68,7 @@ struct BenchCommand: ParsableCommand {
                 merged.torch = p.torch ?? merged.torch
                 merged.torchTrain = p.torchTrain ?? merged.torchTrain
                 merged.drain3 = p.drain3 ?? merged.drain3
+                merged.drain3Miner = p.drain3Miner ?? merged.drain3Miner
             } catch {
                 throw ValidationError("--peers \(path): cannot read peer results: \(error.localizedDescription)")
             }

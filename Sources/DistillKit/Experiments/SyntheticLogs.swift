@@ -34,6 +34,12 @@ public enum SyntheticLogs {
 
     /// `count` (text, label) pairs; `templatesPerClass` limits which templates appear (the first N of each class).
     public static func sample(count: Int, seed: UInt64, templatesPerClass: Int = 8, noise: Double = 0) -> [(String, Int)] {
+        sampleWithTemplates(count: count, seed: seed, templatesPerClass: templatesPerClass, noise: noise).map { ($0.text, $0.label) }
+    }
+
+    /// Like ``sample(count:seed:templatesPerClass:noise:)`` with each line's template id (class × 8 + template):
+    /// the ground truth for template mining.
+    public static func sampleWithTemplates(count: Int, seed: UInt64, templatesPerClass: Int = 8, noise: Double = 0) -> [(text: String, label: Int, template: Int)] {
         var g = RandomGenerator(seed: seed)
         func pick<T>(_ xs: [T]) -> T { xs[Int(g.next() % UInt64(xs.count))] }
         let words = ["orders", "payments", "users", "inventory", "billing", "search", "sessions", "events"]
@@ -42,7 +48,8 @@ public enum SyntheticLogs {
         let paths = ["/var/lib/postgresql", "/api/v1/orders", "/home/app", "/data", "/var/log/app.log", "/mnt/backup"]
         return (0..<count).map { _ in
             let label = Int(g.next() % UInt64(labels.count))
-            var text = pick(Array(templates[label].prefix(templatesPerClass)))
+            let choice = Int(g.next() % UInt64(min(templatesPerClass, templates[label].count)))
+            var text = templates[label][choice]
             for (key, value) in [("{ip}", { "10.\(g.next() % 256).\(g.next() % 256).\(g.next() % 256)" }),
                                  ("{port}", { "\(1024 + g.next() % 60000)" }), ("{n}", { "\(g.next() % 5000)" }),
                                  ("{hex}", { String(g.next() % 0xFFFFFF, radix: 16) }), ("{word}", { pick(words) }),
@@ -51,7 +58,7 @@ public enum SyntheticLogs {
                 while let r = text.range(of: key) { text.replaceSubrange(r, with: value()) }
             }
             let shown = noise > 0 && Double(g.nextUniform()) < noise ? Int(g.next() % UInt64(labels.count)) : label
-            return (text, shown)
+            return (text, shown, label * 8 + choice)
         }
     }
 }

@@ -50,7 +50,12 @@ struct EngineBenchmark {
         var torch: Torch?
         var torchTrain: TorchTrain?
         var drain3: Drain3?
-        enum CodingKeys: String, CodingKey { case numpy, torch, torchTrain = "torch_train", drain3 }
+        struct Drain3Miner: Decodable {
+            let messagesPerSecond: Double, groupingAccuracy: Double, templates: Int
+            enum CodingKeys: String, CodingKey { case messagesPerSecond = "messages_per_second", groupingAccuracy = "grouping_accuracy", templates }
+        }
+        var drain3Miner: Drain3Miner?
+        enum CodingKeys: String, CodingKey { case numpy, torch, torchTrain = "torch_train", drain3, drain3Miner = "drain3_miner" }
     }
 
     var peers: Peers?
@@ -60,7 +65,9 @@ struct EngineBenchmark {
     var blockSteps = 5
 
     /// Sections to run (default all): "gemm", "block", "minilm". The sgemm peak comes from "gemm".
-    var sections: Set<String> = ["gemm", "block", "minilm", "train", "logs"]
+    var sections: Set<String> = ["gemm", "block", "minilm", "train", "logs", "miner"]
+    /// (template id, message) pairs for the miner benchmark (the file the Drain3 peer mined).
+    var minerSample: [(Int, String)]?
     /// Log lines for the normalizer benchmark (the same file the Drain3 peer read).
     var logLines: [String]?
 
@@ -80,6 +87,10 @@ struct EngineBenchmark {
         if sections.contains("logs") {
             out += "\n\nLog normalization, one core (envelope parsing + variable masking), \(logLines?.count ?? 0) mixed lines\n"
             out += logNormalization()
+        }
+        if sections.contains("miner") {
+            out += "\n\nTemplate mining (Drain-style, one core), \(minerSample?.count ?? 0) generated messages with known templates\n"
+            out += templateMining()
         }
         if sections.contains("train") {
             out += "\n\nStudent training step (BERT 2x128, batch 64 x seq 48; soft + hidden + attention losses vs stored 6x384 teacher outputs; AdamW)\n"
@@ -269,6 +280,24 @@ extension EngineBenchmark {
 }
 
 extension EngineBenchmark {
+    func templateMining() -> String {
+        let sample = minerSample ?? SyntheticLogs.sampleWithTemplates(count: 50_000, seed: 9).map { ($0.template, $0.text) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let miner = TemplateMiner()
+        let predicted = sample.map { miner.add($0.1) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let accuracy = groupingAccuracy(predicted: predicted, truth: sample.map(\.0))
+        var table = TextTable(["engine", "grouping accuracy", "templates", "messages/s", "vs Drain3"])
+        let rate = Double(sample.count) / seconds
+        let drain = peers?.drain3Miner
+        table.add(["Distill TemplateMiner", String(format: "%.4f", accuracy), "\(miner.templates.count)", fmt(rate),
+                   drain.map { String(format: "%.1fx", rate / $0.messagesPerSecond) } ?? "n/a"])
+        if let drain {
+            table.add(["Drain3 TemplateMiner (README masks)", String(format: "%.4f", drain.groupingAccuracy), "\(drain.templates)", fmt(drain.messagesPerSecond), "1.0x"])
+        }
+        return table.render() + "\n\(Set(sample.map(\.0)).count) true templates" + (drain == nil ? "\nDrain3: not measured (run through `make bench`)" : "")
+    }
+
     func logNormalization() -> String {
         let lines = logLines ?? LogSample.lines(count: 200_000, seed: 7)
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
