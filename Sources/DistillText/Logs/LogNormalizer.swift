@@ -1,7 +1,11 @@
 /// The envelope a log line came in.
 public enum LogFormat: String, Sendable, Codable, CaseIterable {
     case json, syslog5424, syslog3164, klog, accessLog = "access-log", nginxError = "nginx-error"
-    case javaException = "java-exception", pythonException = "python-exception", plain
+    case javaException = "java-exception", pythonException = "python-exception"
+    /// A line that starts with a date-time (ISO 8601 or `YYYY-MM-DD hh:mm:ss`, optionally bracketed), then
+    /// optional `[..]` fields, numbers and a level word: PostgreSQL, MySQL, Kafka, Envoy, logback, Python logging.
+    case timestamped
+    case plain
 }
 
 /// A log line split into its envelope fields and its masked message.
@@ -53,6 +57,9 @@ public struct LogNormalizer: Sendable {
         case 48...57:
             if let n = parseNginxError(trimmed) { return n }
             if let a = parseAccess(trimmed) { return a }
+            if let t = parseTimestamped(trimmed) { return t }
+        case UInt8(ascii: "["):
+            if let t = parseTimestamped(trimmed) { return t }
         case 65...90:
             if let b = parseBSDSyslog(trimmed, severity: nil) { return b }
             if let e = parseException(trimmed) { return e }
@@ -199,6 +206,52 @@ public struct LogNormalizer: Sendable {
         return (.syslog3164, severity, nil, Substring(rest))
     }
 
+    // MARK: generic timestamp-prefixed lines
+
+    func parseTimestamped(_ s: Substring) -> (LogFormat, String?, String?, Substring)? {
+        let u = Array(s.utf8.prefix(40))
+        var k = u.first == 91 ? 1 : 0
+        func digits(_ n: Int) -> Bool {
+            guard k + n <= u.count, (k..<(k + n)).allSatisfy({ isDigitByte(u[$0]) }) else { return false }
+            k += n
+            return true
+        }
+        func byte(_ b: UInt8) -> Bool { guard k < u.count, u[k] == b else { return false }; k += 1; return true }
+        guard digits(4), byte(45), digits(2), byte(45), digits(2), k < u.count, u[k] == 84 || u[k] == 32 else { return nil }
+        k += 1
+        guard digits(2), byte(58), digits(2), byte(58), digits(2) else { return nil }
+        if k < u.count, u[k] == 46 || u[k] == 44 { k += 1; while k < u.count, isDigitByte(u[k]) { k += 1 } }
+        _ = byte(90)
+        _ = byte(93)
+        var rest = Substring(s.utf8.dropFirst(k))
+        var level: String?
+        // Up to six header fields: "UTC", [..] groups, numbers, "---", a level word.
+        for _ in 0..<6 {
+            rest = rest.drop { $0 == " " }
+            guard let word = rest.split(separator: " ", maxSplits: 1).first else { break }
+            if word.hasPrefix("[") {
+                // Bracket groups, possibly several glued together: [12][warning][upstream]
+                var groups = word
+                while groups.hasPrefix("["), let close = groups.firstIndex(of: "]") {
+                    let inner = groups[groups.index(after: groups.startIndex)..<close]
+                    if level == nil, let l = normalizedLevel(String(inner)), knownLevels.contains(l) { level = l }
+                    groups = groups[groups.index(after: close)...]
+                }
+                guard groups.isEmpty else { break }
+            } else if word == "UTC" || word == "---" || word.allSatisfy(\.isNumber) {
+                // skip
+            } else if level == nil, let l = normalizedLevel(String(word.hasSuffix(":") ? word.dropLast() : word)), knownLevels.contains(l) {
+                level = l
+            } else if word.hasSuffix(":") && word.dropLast().allSatisfy({ $0.isUppercase }) && !word.dropLast().isEmpty {
+                level = normalizedLevel(String(word.dropLast()))  // PostgreSQL's LOG:/FATAL:/PANIC:
+            } else {
+                break
+            }
+            rest = rest.dropFirst(word.count)
+        }
+        return (.timestamped, level, nil, rest.drop { $0 == " " })
+    }
+
     // MARK: klog, nginx, access logs, exceptions
 
     /// `I1129 01:02:03.456789   12345 file.go:123] message`.
@@ -273,7 +326,7 @@ public struct LogNormalizer: Sendable {
         case "warn", "warning", "w": return "warning"
         case "err", "error", "e", "crit", "critical", "alert", "emerg", "emergency", "severe": return "error"
         case "fatal", "f", "panic": return "fatal"
-        case "info", "information", "notice", "i": return "info"
+        case "info", "information", "notice", "i", "log", "note": return "info"
         case "debug", "trace", "d", "fine", "finer": return "debug"
         default: return l
         }
