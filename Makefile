@@ -37,10 +37,10 @@ bench: assets
 		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --peers $(CACHE)/bench/drain3_miner.json --minilm $(MINILM) \
 		--log-sample $(CACHE)/bench/logs.txt
 
-## The end-to-end demo on built-in defaults.
-demo: setup
+## The end-to-end demo on built-in defaults: corpus -> MiniLM teacher -> two distilled students -> report.
+demo: assets
 	$(SWIFT) build -c release --product distill
-	.build/release/distill demo
+	.build/release/distill demo --out runs/demo --teacher $(MINILM)
 
 ## The knowledge-distillation ablation (docs/experiment-kd.md): four configurations x 3 seeds, Markdown table.
 experiment-kd: setup

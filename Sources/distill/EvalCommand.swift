@@ -49,35 +49,12 @@ struct EvalCommand: ParsableCommand {
         report.sizeOnDiskBytes = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, name in
             total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[.size] as? Int) ?? 0)
         }
-        report.speed = measureSpeed(student, texts: records.map(\.text))
+        report.speed = EvaluationReport.Speed.measure(student, texts: records.map(\.text), maxLength: maxLength)
         print(report.table())
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
         }
-    }
-
-    /// Single-example latency percentiles over up to 200 texts, and batch-of-32 throughput.
-    func measureSpeed(_ student: Student, texts: [String]) -> EvaluationReport.Speed {
-        let sample = Array(texts.prefix(200))
-        var latencies: [Double] = []
-        for t in sample {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = withoutGradients { student.logits([t], maxLength: maxLength) }
-            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        latencies.sort()
-        let batch = Array(sample.prefix(32))
-        let start = DispatchTime.now().uptimeNanoseconds
-        var done = 0
-        while Double(DispatchTime.now().uptimeNanoseconds - start) < 5e8 {
-            _ = withoutGradients { student.logits(batch, maxLength: maxLength) }
-            done += batch.count
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        func percentile(_ q: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
-        return EvaluationReport.Speed(p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99),
-                                      batchThroughput: Double(done) / seconds, batchSize: batch.count)
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Classification quality of a model on a labelled set, plus agreement with a teacher, calibration and
@@ -113,5 +114,32 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
             lines.append("\(i) \(labels[i])".padding(toLength: width, withPad: " ", startingAt: 0) + row.map { String(format: "%\(cell)d", $0) }.joined())
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+import DistillCore
+
+extension EvaluationReport.Speed {
+    /// Single-example latency percentiles over up to 200 texts and the throughput of batches of 32 (for half a second).
+    public static func measure(_ student: Student, texts: [String], maxLength: Int) -> EvaluationReport.Speed {
+        let sample = Array(texts.prefix(200))
+        var latencies: [Double] = []
+        for t in sample {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = withoutGradients { student.logits([t], maxLength: maxLength) }
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        latencies.sort()
+        let batch = Array(sample.prefix(32))
+        let start = DispatchTime.now().uptimeNanoseconds
+        var done = 0
+        while done == 0 || Double(DispatchTime.now().uptimeNanoseconds - start) < 5e8 {
+            _ = withoutGradients { student.logits(batch, maxLength: maxLength) }
+            done += batch.count
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        func percentile(_ q: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
+        return EvaluationReport.Speed(p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99),
+                                      batchThroughput: Double(done) / seconds, batchSize: batch.count)
     }
 }

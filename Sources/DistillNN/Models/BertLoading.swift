@@ -25,9 +25,11 @@ extension BertForSequenceClassification {
     /// Loads a Hugging Face folder as a classifier. A plain `BertModel` checkpoint (no `bert.` prefix, no
     /// classifier) loads when `newHead` is true: the encoder comes from the file and the head is freshly
     /// initialized with `config.labels` (pass `labels` to set them).
-    public static func load(folder: URL, newHead: Bool = false, labels: [String]? = nil, seed: UInt64 = 0) throws -> BertForSequenceClassification {
+    public static func load(folder: URL, newHead: Bool = false, labels: [String]? = nil, pooling: String? = nil,
+                            seed: UInt64 = 0) throws -> BertForSequenceClassification {
         var config = try BertConfig.read(from: folder.appendingPathComponent("config.json"))
         if let labels { config.labels = labels }
+        if let pooling { config.distillPooling = pooling }  // e.g. "mean" for sentence-transformers checkpoints
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
         let prefixed = file.names.contains { $0.hasPrefix("bert.") }
         let rename: (String) -> String? = { name in
@@ -38,7 +40,12 @@ extension BertForSequenceClassification {
             config.distillPooling = "cls"
         }
         let model = BertForSequenceClassification(config: config, seed: newHead ? seed : nil)
-        try model.load(from: file, allowMissing: newHead ? ["classifier."] : [], rename: rename)
+        // A pooling without the pooler layer ignores the checkpoint's pooler weights.
+        let skipPooler: (String) -> String? = { name in
+            guard let mapped = rename(name) else { return nil }
+            return model.bert.pooler == nil && mapped.hasPrefix("bert.pooler.") ? nil : mapped
+        }
+        try model.load(from: file, allowMissing: newHead ? ["classifier."] : [], rename: skipPooler)
         return model
     }
 }

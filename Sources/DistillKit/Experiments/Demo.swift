@@ -1,0 +1,205 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+
+/// The end-to-end demo (`distill demo`): generate a log corpus with held-out templates, fine-tune the
+/// all-MiniLM-L6-v2 teacher on a small labelled part, let it label the unlabelled part, distil a tiny BERT
+/// student (KD + hidden + attention losses) and an n-gram bag student, train their hard-label-only twins, and
+/// compare everything on lines from templates no model saw in training.
+public struct Demo {
+    public var teacherFolder: URL
+    public var output: URL
+    /// Smaller sets and fewer steps (about a third of the time).
+    public var quick = false
+    public var seed: UInt64 = 1
+
+    public init(teacherFolder: URL, output: URL) {
+        self.teacherFolder = teacherFolder
+        self.output = output
+    }
+
+    /// One row of the result table.
+    public struct Row: Codable, Sendable {
+        public var model: String
+        public var accuracy: Double
+        public var macroF1: Double
+        public var agreementWithTeacher: Double
+        public var parameters: Int
+        public var sizeOnDiskBytes: Int
+        public var p50Milliseconds: Double
+        public var p99Milliseconds: Double
+        public var throughput: Double
+    }
+
+    public struct Result: Codable, Sendable {
+        public var date: String
+        public var machine: String
+        public var wallSeconds: Double
+        public var labelled: Int, unlabelled: Int, test: Int, heldOutTemplates: Int
+        public var rows: [Row]
+    }
+
+    /// The text every model reads: level, source and the masked message (envelope removed).
+    public static func modelText(_ line: String, normalizer: LogNormalizer) -> String {
+        let n = normalizer.normalize(line)
+        return [n.level, n.source, n.masked].compactMap { $0 }.joined(separator: " ")
+    }
+
+    public func run(log: (String) -> Void) throws -> Result {
+        let started = Date()
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let labels = LogTaxonomy.labels
+        let normalizer = LogNormalizer()
+        let sizes = quick ? (labelled: 300, unlabelled: 1200, dev: 200, test: 600) : (labelled: 600, unlabelled: 4000, dev: 300, test: 1500)
+        // 1. Corpus: train-split lines for training, held-out-template lines for the test.
+        var generator = LogCorpusGenerator(seed: seed)
+        generator.heldOutFraction = 0.25
+        let records = generator.generate(count: 3 * (sizes.labelled + sizes.unlabelled + sizes.dev + sizes.test))
+        let train = records.filter { $0.split == "train" }, heldOut = records.filter { $0.split == "test" }
+        func example(_ r: LogCorpusGenerator.Record) -> (String, Int) { (Demo.modelText(r.text, normalizer: normalizer), labels.firstIndex(of: r.label)!) }
+        let labelled = train.prefix(sizes.labelled).map(example)
+        let unlabelled = train.dropFirst(sizes.labelled).prefix(sizes.unlabelled).map { example($0).0 }
+        let dev = train.dropFirst(sizes.labelled + sizes.unlabelled).prefix(sizes.dev).map(example)
+        let test = heldOut.prefix(sizes.test).map(example)
+        try writeJSONL(records.prefix(sizes.labelled + sizes.unlabelled + sizes.dev + sizes.test * 3), to: output.appendingPathComponent("corpus.jsonl"))
+        log("corpus: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test lines from \(generator.heldOutTemplates().count) held-out templates")
+
+        // 2. Teacher: all-MiniLM-L6-v2 with a new classification head, fine-tuned on the labelled lines.
+        // Mean pooling, as sentence-transformers trained this checkpoint (its pooler layer was never trained).
+        let teacherModel = try BertForSequenceClassification.load(folder: teacherFolder, newHead: true, labels: labels, pooling: "mean", seed: seed)
+        let tokenizer = try WordPieceTokenizer.load(folder: teacherFolder)
+        let teacher = Student.bert(teacherModel, tokenizer)
+        var t = TrainingConfig()
+        t.epochs = quick ? 6 : 6
+        t.batchSize = 16
+        t.learningRate = 1e-4
+        t.warmupSteps = 10
+        t.maxLength = 48
+        t.seed = seed
+        let teacherStart = Date()
+        let teacherTrainer = try DistillationTrainer(student: teacher, config: t, train: labelled.map { TrainingExample(text: $0.0, label: $0.1) },
+                                                     dev: dev.map { TrainingExample(text: $0.0, label: $0.1) }, output: output.appendingPathComponent("teacher"))
+        try teacherTrainer.run()
+        log(String(format: "teacher fine-tuned in %.0f s", Date().timeIntervalSince(teacherStart)))
+
+        // 3. Teacher labels the training texts (stored once).
+        func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] {
+            var out: [[Float]] = []
+            for start in stride(from: 0, to: texts.count, by: 64) {
+                let p = withoutGradients { softmax(s.logits(Array(texts[start..<min(start + 64, texts.count)]), maxLength: 48)) }
+                let k = p.shape[1], v = p.scalars
+                for i in 0..<p.shape[0] { out.append(Array(v[(i * k)..<((i + 1) * k)])) }
+            }
+            return out
+        }
+        let trainTexts = labelled.map(\.0) + unlabelled
+        let soft = probabilities(teacher, trainTexts)
+        let teacherTest = probabilities(teacher, test.map(\.0)).map(argmax)
+        log("teacher labelled \(trainTexts.count) training lines")
+        let kdTrain = trainTexts.enumerated().map { i, text in
+            TrainingExample(text: text, label: i < labelled.count ? labelled[i].1 : nil, teacher: soft[i])
+        }
+        let hardTrain = labelled.map { TrainingExample(text: $0.0, label: $0.1) }
+        let devExamples = dev.map { TrainingExample(text: $0.0, label: $0.1) }
+
+        // 4. Students: ~1M parameters each (>= 20x fewer than the 22.7M teacher).
+        func tinyBert() -> Student {
+            var c = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
+                               intermediateSize: 128, maxPositionEmbeddings: 48, labels: labels)
+            c.distillPooling = "mean"
+            return .bert(BertForSequenceClassification(config: c, seed: seed &+ 7), tokenizer)
+        }
+        func bag() -> Student {
+            .ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 32_768), embeddingSize: 32, labels: labels), seed: seed &+ 8))
+        }
+        var s = TrainingConfig()
+        s.epochs = 1000
+        s.maxSteps = quick ? 400 : 800
+        s.batchSize = 32
+        s.learningRate = 3e-3
+        s.warmupSteps = 20
+        s.alpha = 0.5
+        s.temperature = .constant(1)
+        s.maxLength = 48
+        s.seed = seed
+        s.evaluateEvery = 100
+        var rows: [Row] = []
+        func evaluate(_ name: String, _ student: Student, folder: URL) throws {
+            try student.save(to: folder)
+            let p = probabilities(student, test.map(\.0))
+            let report = EvaluationReport.compute(probabilities: p, gold: test.map(\.1), labels: labels, teacherPredictions: teacherTest)
+            let speed = EvaluationReport.Speed.measure(student, texts: test.map(\.0), maxLength: 48)
+            let size = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, f in
+                total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(f).path))?[.size] as? Int) ?? 0)
+            }
+            rows.append(Row(model: name, accuracy: report.accuracy, macroF1: report.macroF1, agreementWithTeacher: report.agreementWithTeacher ?? 0,
+                            parameters: student.module.parameterCount, sizeOnDiskBytes: size, p50Milliseconds: speed.p50Milliseconds,
+                            p99Milliseconds: speed.p99Milliseconds, throughput: speed.batchThroughput))
+            log(String(format: "%@: accuracy %.4f, macro-F1 %.4f, agreement %.4f", name, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0))
+        }
+        try evaluate("teacher: all-MiniLM-L6-v2 fine-tuned", teacher, folder: output.appendingPathComponent("models/teacher"))
+
+        let kdBert = tinyBert()
+        guard case let .bert(studentModel, _) = kdBert else { fatalError("tiny BERT is a BERT") }
+        let intermediate = try IntermediateDistillation(name: "minilm", teacher: teacherModel.bert, student: studentModel.config, layerMap: nil,
+                                                        hiddenWeight: 0.1, attentionWeight: 0.1, seed: seed)
+        let storeStart = Date()
+        let store = try TeacherFeatureStore.openOrBuild(url: output.appendingPathComponent("teacher-features.safetensors"), key: "demo-\(seed)-\(quick)",
+                                                        teacher: teacherModel.bert, tokenizer: tokenizer, texts: kdTrain.map(\.text),
+                                                        hiddenLayers: intermediate.hiddenLayers, attentionLayers: intermediate.attentionLayers, maxLength: 48)
+        intermediate.useStore(store)
+        log(String(format: "teacher features stored (%d MiB FP16) in %.0f s", store.file.fileSize >> 20, Date().timeIntervalSince(storeStart)))
+        try DistillationTrainer(student: kdBert, config: s, train: kdTrain, dev: devExamples, output: output.appendingPathComponent("runs/tiny-bert-kd"),
+                                intermediates: [intermediate]).run()
+        try evaluate("tiny BERT 2x32, distilled (KD + hidden + attention)", kdBert, folder: output.appendingPathComponent("models/tiny-bert-kd"))
+        let kdBag = bag()
+        try DistillationTrainer(student: kdBag, config: s, train: kdTrain, dev: devExamples, output: output.appendingPathComponent("runs/bag-kd")).run()
+        try evaluate("n-gram bag, distilled (KD)", kdBag, folder: output.appendingPathComponent("models/bag-kd"))
+        let hardBert = tinyBert()
+        try DistillationTrainer(student: hardBert, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/tiny-bert-hard")).run()
+        try evaluate("tiny BERT 2x32, hard labels only", hardBert, folder: output.appendingPathComponent("models/tiny-bert-hard"))
+        let hardBag = bag()
+        try DistillationTrainer(student: hardBag, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/bag-hard")).run()
+        try evaluate("n-gram bag, hard labels only", hardBag, folder: output.appendingPathComponent("models/bag-hard"))
+
+        let formatter = ISO8601DateFormatter()
+        let result = Result(date: formatter.string(from: Date()), machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
+                            wallSeconds: Date().timeIntervalSince(started), labelled: labelled.count, unlabelled: unlabelled.count, test: test.count,
+                            heldOutTemplates: generator.heldOutTemplates().count, rows: rows)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(result).write(to: output.appendingPathComponent("report.json"), options: .atomic)
+        try Data(Demo.markdown(result).utf8).write(to: output.appendingPathComponent("report.md"), options: .atomic)
+        return result
+    }
+
+    /// The result table in Markdown.
+    public static func markdown(_ r: Result) -> String {
+        var lines = ["# Distill demo — \(r.date), \(r.machine)", "",
+                     "Held-out templates: \(r.test) test lines from \(r.heldOutTemplates) templates no model saw in training; \(r.labelled) labelled and \(r.unlabelled) unlabelled training lines.", "",
+                     "| model | accuracy | macro-F1 | agreement with teacher | parameters | size on disk | p50 latency | p99 latency | throughput |",
+                     "|---|---|---|---|---|---|---|---|---|"]
+        for row in r.rows {
+            lines.append(String(format: "| %@ | %.4f | %.4f | %.4f | %@ | %.2f MB | %.3f ms | %.3f ms | %.0f lines/s |", row.model, row.accuracy, row.macroF1,
+                                row.agreementWithTeacher, grouped(row.parameters), Double(row.sizeOnDiskBytes) / 1e6, row.p50Milliseconds, row.p99Milliseconds, row.throughput))
+        }
+        lines.append("")
+        lines.append(String(format: "Total wall time: %.0f s.", r.wallSeconds))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func grouped(_ n: Int) -> String {
+        var s = String(n), out = ""
+        while s.count > 3 { out = "," + s.suffix(3) + out; s = String(s.dropLast(3)) }
+        return s + out
+    }
+
+    func writeJSONL(_ records: ArraySlice<LogCorpusGenerator.Record>, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for r in records { data.append(try encoder.encode(r)); data.append(0x0A) }
+        try data.write(to: url, options: .atomic)
+    }
+}
