@@ -29,13 +29,7 @@ struct EvalCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: model)
         let student = try Student.load(from: folder)
         let records = try readDataset(URL(fileURLWithPath: data), labels: student.labels, requireLabel: true)
-        var probabilities: [[Float]] = []
-        for start in stride(from: 0, to: records.count, by: 64) {
-            let chunk = records[start..<min(start + 64, records.count)].map(\.text)
-            let p = withoutGradients { softmax(student.logits(chunk, maxLength: maxLength)) }
-            let k = p.shape[1], v = p.scalars
-            for i in 0..<chunk.count { probabilities.append(Array(v[(i * k)..<((i + 1) * k)])) }
-        }
+        let probabilities = student.probabilities(records.map(\.text), maxLength: maxLength)
         var teacher: [Int]?
         if let teacherLabels {
             let stored = try teacherDistributions(Recipe.Teacher(name: "teacher", kind: .softLabels(URL(fileURLWithPath: teacherLabels)), weight: 1),

@@ -84,15 +84,7 @@ public struct Demo {
         log(String(format: "teacher fine-tuned in %.0f s", Date().timeIntervalSince(teacherStart)))
 
         // 3. Teacher labels the training texts (stored once).
-        func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] {
-            var out: [[Float]] = []
-            for start in stride(from: 0, to: texts.count, by: 64) {
-                let p = withoutGradients { softmax(s.logits(Array(texts[start..<min(start + 64, texts.count)]), maxLength: 48)) }
-                let k = p.shape[1], v = p.scalars
-                for i in 0..<p.shape[0] { out.append(Array(v[(i * k)..<((i + 1) * k)])) }
-            }
-            return out
-        }
+        func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] { s.probabilities(texts, maxLength: 48) }
         let trainTexts = labelled.map(\.0) + unlabelled
         let soft = probabilities(teacher, trainTexts)
         let teacherTest = probabilities(teacher, test.map(\.0)).map(argmax)

@@ -57,15 +57,7 @@ public struct KDExperiment {
         }
         let (teacherA, encoderA) = try trainTeacher("A", layers: 4, hidden: 64, heads: 4, data: teacherData[0..<1600], seed: 11)
         let (teacherB, encoderB) = try trainTeacher("B", layers: 2, hidden: 48, heads: 4, data: teacherData[800..<2400], seed: 12)
-        func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] {
-            var out: [[Float]] = []
-            for start in stride(from: 0, to: texts.count, by: 64) {
-                let p = withoutGradients { softmax(s.logits(Array(texts[start..<min(start + 64, texts.count)]), maxLength: 48)) }
-                let k = p.shape[1], v = p.scalars
-                for i in 0..<(p.shape[0]) { out.append(Array(v[(i * k)..<((i + 1) * k)])) }
-            }
-            return out
-        }
+        func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] { s.probabilities(texts, maxLength: 48) }
         let testExamples = test.map { TrainingExample(text: $0.0, label: $0.1) }
         let teacherTest = probabilities(teacherA, test.map(\.0)).map(argmax)
 

@@ -214,13 +214,7 @@ public final class DistillationTrainer {
     /// Evaluates on `examples` (inference mode) against gold labels and, where present, the teacher's argmax.
     public func evaluate(_ examples: [TrainingExample]) -> EvaluationReport {
         let labelled = examples.filter { $0.label != nil }
-        var probabilities: [[Float]] = []
-        for start in stride(from: 0, to: labelled.count, by: 64) {
-            let chunk = Array(labelled[start..<min(start + 64, labelled.count)])
-            let p = withoutGradients { softmax(student.logits(chunk.map(\.text), maxLength: config.maxLength)) }
-            let k = p.shape[1], values = p.scalars
-            for i in 0..<chunk.count { probabilities.append(Array(values[(i * k)..<((i + 1) * k)])) }
-        }
+        let probabilities = student.probabilities(labelled.map(\.text), maxLength: config.maxLength)
         let teacher = labelled.allSatisfy { $0.teacher != nil } ? labelled.map { argmax($0.teacher!) } : nil
         return EvaluationReport.compute(probabilities: probabilities, gold: labelled.map { $0.label! }, labels: student.labels,
                                         teacherPredictions: teacher)
