@@ -68,6 +68,9 @@ func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointE
       learning_rate: 0.02
       warmup_steps: 5
       checkpoint_every: \(checkpointEvery)
+    augmentation:
+      copies: 1
+      teacher_filter: 0.3
     seed: 7
     output: run
     """
@@ -89,8 +92,12 @@ struct RecipeRunTests {
         }
         let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
         #expect(report.examples == 60 && report.accuracy > 0.7, "\(report.table())")
-        #expect(result.stdout.contains("macro-F1") && result.stderr.contains("teacher big-bert: labelling 300 texts"))
+        #expect(result.stdout.contains("macro-F1") && result.stderr.contains("teacher big-bert: labelling 360 texts"))
         #expect(result.stderr.contains("steps/s") && result.stderr.contains("ETA"))
+        #expect(result.stderr.contains("augmentation: 60 copies of 60 labelled lines") && result.stderr.contains("teacher filter kept"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("teachers.json"))) as! [String: Any]
+        let counts = try #require(summary["augmentation"] as? [String: Int])
+        #expect(counts["made"] == 60 && counts["kept"]! + counts["dropped"]! == 60)
         // eval and classify on the trained student
         let evaluation = try runDistill(["eval", "--model", run.appendingPathComponent("final").path,
                                          "--data", dir.appendingPathComponent("data/test.jsonl").path, "--json", run.appendingPathComponent("eval.json").path])
@@ -111,7 +118,7 @@ struct RecipeRunTests {
         let dir = try makeProject(studentKind: "bert", epochs: 2, intermediate: true)
         let result = try runDistill(["train", "--recipe", dir.appendingPathComponent("recipe.yaml").path])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("FP16 features stored for 300 examples"))
+        #expect(result.stderr.contains("FP16 features stored for"))
         let run = dir.appendingPathComponent("run")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("teachers/big-bert.features.safetensors").path))
         let first = try String(contentsOf: run.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n")[0]
@@ -214,6 +221,7 @@ struct RecipeRunTests {
         }
         let recipe = try Recipe.load(url)
         #expect(recipe.training.clipNorm == 1)
+        #expect(recipe.augmentation?.copies == 2 && recipe.augmentationTeacherFilter == 0.5)
         #expect(recipe.labelNames == ["database", "network", "auth", "normal"])
         #expect(recipe.training.earlyStoppingPatience == 3 && recipe.teachers.count == 1)
     }

@@ -19,7 +19,16 @@ public enum DistillationRun {
     public static func execute(_ recipe: Recipe, resume: Bool, log: (String) -> Void = { _ in },
                                progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
         let labels = recipe.labelNames
-        let labelled = try recipe.data.labelled.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        var labelled = try recipe.data.labelled.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        var augmentedRange = labelled.count..<labelled.count
+        if let options = recipe.augmentation, options.copies > 0 {
+            // Augmented copies keep their source line's label; they join the labelled set (and the teachers label them).
+            let augmenter = LogAugmenter(options: options, seed: recipe.training.seed)
+            let copies = labelled.enumerated().flatMap { i, r in augmenter.augment(r.text, index: i).map { DataRecord(text: $0, label: r.label, line: r.line) } }
+            augmentedRange = labelled.count..<(labelled.count + copies.count)
+            labelled += copies
+            log("augmentation: \(copies.count) copies of \(augmentedRange.lowerBound) labelled lines")
+        }
         let unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
         let dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         let test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
@@ -27,9 +36,10 @@ public enum DistillationRun {
         try FileManager.default.createDirectory(at: recipe.output, withIntermediateDirectories: true)
 
         // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
-        let trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
+        var trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
         var trainTargets = [[Float]?](repeating: nil, count: trainTexts.count)
         var devTargets = [[Float]?](repeating: nil, count: dev.count)
+        var augmentationCounts: [String: Int]?
         var agreement: [String: Double] = [:]
         if !recipe.teachers.isEmpty {
             let cache = recipe.output.appendingPathComponent("teachers")
@@ -49,15 +59,33 @@ public enum DistillationRun {
             let covered = (0..<trainTexts.count).map { i in perTeacher.contains { $0[i] != nil } }
             let aggregate = aggregateTeachers(perTeacher, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
             for i in 0..<trainTexts.count where covered[i] { trainTargets[i] = aggregate[i] }
+            if let threshold = recipe.augmentationTeacherFilter, !augmentedRange.isEmpty {
+                // Teacher-based filter: an augmented line stays only if the teachers still give its label.
+                let indices = Array(augmentedRange)
+                let (kept, dropped) = filterByTeacher(indices.map { aggregate[$0] }, labels: indices.map { labelled[$0].label! }, threshold: threshold)
+                let keep = Set(kept.map { indices[$0] })
+                var filteredLabelled: [DataRecord] = [], filteredTargets: [[Float]?] = []
+                for i in 0..<labelled.count where !augmentedRange.contains(i) || keep.contains(i) {
+                    filteredLabelled.append(labelled[i])
+                    filteredTargets.append(trainTargets[i])
+                }
+                filteredTargets += trainTargets[labelled.count...]
+                labelled = filteredLabelled
+                trainTargets = filteredTargets
+                augmentationCounts = ["made": indices.count, "kept": kept.count, "dropped": dropped]
+                log("augmentation: teacher filter kept \(kept.count), dropped \(dropped)")
+            }
             let agreements = teacherAgreement(perTeacher, aggregate: aggregate)
             for (t, a) in zip(recipe.teachers, agreements) { agreement[t.name] = a }
             let devCovered = (0..<dev.count).map { i in perTeacherDev.contains { $0[i] != nil } }
             let devAggregate = aggregateTeachers(perTeacherDev, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
             devTargets = (0..<dev.count).map { devCovered[$0] ? devAggregate[$0] : nil }
-            let summary: [String: Any] = ["aggregation": recipe.aggregation.rawValue, "agreement_with_aggregate": agreement]
+            var summary: [String: Any] = ["aggregation": recipe.aggregation.rawValue, "agreement_with_aggregate": agreement]
+            if let augmentationCounts { summary["augmentation"] = augmentationCounts }
             try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
                 .write(to: recipe.output.appendingPathComponent("teachers.json"), options: .atomic)
         }
+        trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
         var train: [TrainingExample] = []
         for (i, r) in labelled.enumerated() { train.append(TrainingExample(text: r.text, label: r.label, teacher: trainTargets[i])) }
         for (j, r) in unlabelled.enumerated() { train.append(TrainingExample(text: r.text, teacher: trainTargets[labelled.count + j])) }

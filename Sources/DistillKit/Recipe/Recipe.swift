@@ -57,6 +57,10 @@ public struct Recipe: Sendable {
     public var layerMap: LayerMap?
     public var training: TrainingConfig
     public var output: URL
+    /// Rule-based augmentation of the labelled lines (nil: none).
+    public var augmentation: LogAugmenter.Options?
+    /// With teachers: keep an augmented line only if the teachers give its source label at least this probability.
+    public var augmentationTeacherFilter: Float?
 
     public var labelNames: [String] { labels.map(\.name) }
 
@@ -223,7 +227,22 @@ public struct Recipe: Sendable {
             throw top.error("losses", nil, "hidden and attention losses need a BERT student")
         }
 
-        _ = top.node("augmentation")  // reserved for the log-domain issue
+        var augmentation: LogAugmenter.Options?
+        var augmentationTeacherFilter: Float?
+        if var a = try top.map("augmentation"), !a.mapping.isEmpty {
+            var o = LogAugmenter.Options()
+            o.copies = try a.int("copies") ?? o.copies
+            o.resampleVariables = try a.bool("resample_variables") ?? o.resampleVariables
+            o.tokenDropout = Double(try a.float("token_dropout") ?? Float(o.tokenDropout))
+            o.synonyms = try a.bool("synonyms") ?? o.synonyms
+            o.envelopes = try a.bool("envelopes") ?? o.envelopes
+            augmentationTeacherFilter = try a.float("teacher_filter")
+            guard (0...20).contains(o.copies) else { throw a.error("copies", nil, "must be within 0...20") }
+            guard (0..<1).contains(o.tokenDropout) else { throw a.error("token_dropout", nil, "must be within [0, 1)") }
+            if let f = augmentationTeacherFilter, !(0...1).contains(f) { throw a.error("teacher_filter", nil, "must be within [0, 1]") }
+            try a.finish()
+            augmentation = o
+        }
 
         // training
         if var t = try top.map("training") {
@@ -265,7 +284,8 @@ public struct Recipe: Sendable {
         let output = (try path(&top, "output", mustExist: false)) ?? base.appendingPathComponent("runs/distill")
         try top.finish()
         return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
-                      hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output)
+                      hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output,
+                      augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter)
     }
 }
 

@@ -57,7 +57,13 @@ losses:
   # value_relation: {weight: 1.0}             # MiniLM's last-layer value relation (KL)
   # layer_map: uniform                        # or [[1, 3], [2, 6]]: student layer <- teacher layer (0 = embeddings)
 
-augmentation: {}              # reserved: filled by the log-domain tools
+augmentation:                 # rule-based copies of the labelled lines (label kept); omit or {} for none
+  copies: 2
+  resample_variables: true    # new IPs, numbers, paths, durations, ... of the same type
+  token_dropout: 0.1
+  synonyms: true              # log-domain synonyms: refused/rejected, database/db, ...
+  envelopes: true             # re-wrap in another log format (JSON, syslog, klog, plain)
+  teacher_filter: 0.5         # with teachers: keep a copy only if they still give its label >= 0.5
 
 training:
   epochs: 5
