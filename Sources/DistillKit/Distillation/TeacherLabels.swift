@@ -32,15 +32,10 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
         }
         var out: [Float] = []
         out.reserveCapacity(texts.count * labels.count)
-        for start in stride(from: 0, to: texts.count, by: batchSize) {
-            let chunk = Array(texts[start..<min(start + batchSize, texts.count)])
-            let p = withoutGradients { softmax(model(tokenizer.encodeBatch(chunk, maxLength: min(maxLength, model.config.maxPositionEmbeddings))).logits) }
-            let k = p.shape[1], v = p.scalars
-            for i in 0..<chunk.count {
-                let row = mapping.map { v[i * k + $0] }
-                let total = row.reduce(0, +)
-                out += row.map { $0 / max(total, 1e-12) }
-            }
+        for row in Student.bert(model, tokenizer).probabilities(texts, maxLength: maxLength, batchSize: batchSize) {
+            let mapped = mapping.map { row[$0] }
+            let total = mapped.reduce(0, +)
+            out += mapped.map { $0 / max(total, 1e-12) }
         }
         try SafetensorsWriter.write(["probabilities": Tensor(shape: [texts.count, labels.count], scalars: out)], to: cache,
                                     metadata: ["key": key, "teacher": folder.path])
