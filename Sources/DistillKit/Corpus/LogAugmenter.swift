@@ -56,31 +56,25 @@ public struct LogAugmenter: Sendable {
 
     /// Replaces typed placeholders with new values of the same type.
     func fillPlaceholders(_ masked: String, _ g: inout RandomGenerator) -> String {
-        var out = ""
-        var rest = Substring(masked)
-        while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
-            out += rest[..<open]
-            let kind = rest[rest.index(after: open)..<close]
+        substitutePlaceholders(masked, open: "<", close: ">") { kind in
             func n(_ upper: UInt64) -> UInt64 { g.next() % upper }
             switch kind {
-            case "IP": out += "10.\(n(256)).\(n(256)).\(1 + n(254))"
-            case "PORT": out += "\(1024 + n(64000))"
-            case "NUM": out += "\(n(10_000))"
-            case "HEX": out += "0x" + String(g.next() & 0xFFFF_FFFF, radix: 16)
-            case "UUID": out += UUID(uuid: (UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), 0x40, UInt8(n(256)),
+            case "IP": return "10.\(n(256)).\(n(256)).\(1 + n(254))"
+            case "PORT": return "\(1024 + n(64000))"
+            case "NUM": return "\(n(10_000))"
+            case "HEX": return "0x" + String(g.next() & 0xFFFF_FFFF, radix: 16)
+            case "UUID": return UUID(uuid: (UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), 0x40, UInt8(n(256)),
                                             0x80, UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)), UInt8(n(256)))).uuidString.lowercased()
-            case "PATH": out += ["/var/lib/app/\(n(99))", "/data/\(n(9999)).log", "/api/v1/items/\(n(9999))", "/tmp/\(n(999))"][Int(n(4))]
-            case "URL": out += "https://svc-\(n(20)).internal/api/\(n(99))"
-            case "EMAIL": out += ["ops", "alice", "noreply"][Int(n(3))] + "@example.com"
-            case "TIME": out += "2026-11-\(10 + n(19))T\(10 + n(13)):\(10 + n(49)):\(10 + n(49))Z"
-            case "DURATION": out += ["\(n(900))ms", "\(1 + n(30))s", "\(1 + n(9))m"][Int(n(3))]
-            case "SIZE": out += ["\(1 + n(512))MiB", "\(1 + n(16))GB", "\(n(4096))kB"][Int(n(3))]
-            case "POD": out += String(n(0xFFFF_FFFF), radix: 36).prefix(9) + "-" + String(n(60_000_000), radix: 36).prefix(5)
-            default: out += rest[open...close]
+            case "PATH": return ["/var/lib/app/\(n(99))", "/data/\(n(9999)).log", "/api/v1/items/\(n(9999))", "/tmp/\(n(999))"][Int(n(4))]
+            case "URL": return "https://svc-\(n(20)).internal/api/\(n(99))"
+            case "EMAIL": return ["ops", "alice", "noreply"][Int(n(3))] + "@example.com"
+            case "TIME": return "2026-11-\(10 + n(19))T\(10 + n(13)):\(10 + n(49)):\(10 + n(49))Z"
+            case "DURATION": return ["\(n(900))ms", "\(1 + n(30))s", "\(1 + n(9))m"][Int(n(3))]
+            case "SIZE": return ["\(1 + n(512))MiB", "\(1 + n(16))GB", "\(n(4096))kB"][Int(n(3))]
+            case "POD": return String(n(0xFFFF_FFFF), radix: 36).prefix(9) + "-" + String(n(60_000_000), radix: 36).prefix(5)
+            default: return "<\(kind)>"
             }
-            rest = rest[rest.index(after: close)...]
         }
-        return out + rest
     }
 
     func wrap(_ message: String, level: String?, source: String?, _ g: inout RandomGenerator) -> String {

@@ -76,14 +76,7 @@ public struct LogCorpusGenerator: Sendable {
     // MARK: variables and envelopes
 
     func fill(_ template: String, _ g: inout RandomGenerator) -> String {
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            out += rest[..<open]
-            out += value(String(rest[rest.index(after: open)..<close]), &g)
-            rest = rest[rest.index(after: close)...]
-        }
-        return out + rest
+        substitutePlaceholders(template, open: "{", close: "}") { value(String($0), &g) }
     }
 
     func value(_ kind: String, _ g: inout RandomGenerator) -> String {
@@ -169,4 +162,17 @@ public struct LogCorpusGenerator: Sendable {
             return message
         }
     }
+}
+
+/// Replaces every `open…close` span of `text` (e.g. `{ip}` or `<IP>`) with `replacement` of its inner name;
+/// the template filler and the augmenter's resampling share it.
+func substitutePlaceholders(_ text: String, open: Character, close: Character, _ replacement: (Substring) -> String) -> String {
+    var out = ""
+    var rest = Substring(text)
+    while let start = rest.firstIndex(of: open), let end = rest[start...].firstIndex(of: close) {
+        out += rest[..<start]
+        out += replacement(rest[rest.index(after: start)..<end])
+        rest = rest[rest.index(after: end)...]
+    }
+    return out + rest
 }
