@@ -9,12 +9,15 @@ let package = Package(
         .library(name: "DistillText", targets: ["DistillText"]),
         .library(name: "DistillNN", targets: ["DistillNN"]),
         .library(name: "DistillKit", targets: ["DistillKit"]),
+        .library(name: "DistillTeachers", targets: ["DistillTeachers"]),
         .executable(name: "distill", targets: ["distill"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -31,10 +34,16 @@ let package = Package(
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
         .target(name: "DistillKit", dependencies: ["DistillCore", "DistillText", "DistillNN", .product(name: "Yams", package: "Yams")]),
+        // LLM teachers over HTTP (async-http-client) and the SQLite soft-label store (GRDB).
+        .target(name: "DistillTeachers", dependencies: [
+            "DistillCore", "DistillText", "DistillNN", "DistillKit",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillKit",
+                "DistillCore", "DistillText", "DistillNN", "DistillKit", "DistillTeachers",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -44,5 +53,9 @@ let package = Package(
         .testTarget(name: "DistillTextTests", dependencies: ["DistillText"], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText"]),
         .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText"]),
+        .testTarget(name: "DistillTeachersTests", dependencies: [
+            "DistillTeachers", "DistillKit", "DistillNN", "DistillCore", "DistillText",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )

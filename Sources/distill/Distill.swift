@@ -3,12 +3,12 @@ import DistillCore
 
 /// The `distill` command line: one file per subcommand.
 @main
-struct Distill: ParsableCommand {
+struct Distill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
         abstract: "Distill large teachers into tiny, fast log classifiers.",
         version: "0.1.0",
-        subcommands: [GenerateLogsCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, EncodeCommand.self, InspectCommand.self, VocabCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [GenerateLogsCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, EncodeCommand.self, InspectCommand.self, VocabCommand.self, LabelCommand.self, TeacherCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }
 

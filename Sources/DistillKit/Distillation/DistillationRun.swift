@@ -16,8 +16,10 @@ public enum DistillationRun {
         public var model: URL
     }
 
+    ///
+    /// - Parameter externalTeachers: labels `kind: openai` teachers (the command line passes DistillTeachers' labeller).
     public static func execute(_ recipe: Recipe, resume: Bool, log: (String) -> Void = { _ in },
-                               progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
+                               progress: ((TrainingProgress) -> Void)? = nil, externalTeachers: ExternalTeacherLabeler? = nil) throws -> Outcome {
         let labels = recipe.labelNames
         var labelled = try recipe.data.labelled.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         var augmentedRange = labelled.count..<labelled.count
@@ -47,8 +49,10 @@ public enum DistillationRun {
             var perTeacherDev: [[[Float]?]] = []
             for t in recipe.teachers {
                 log("teacher \(t.name): labelling \(trainTexts.count) texts")
-                perTeacher.append(try teacherDistributions(t, texts: trainTexts, labels: labels, cacheFolder: cache, maxLength: recipe.training.maxLength))
-                perTeacherDev.append(try teacherDistributions(t, texts: dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"), maxLength: recipe.training.maxLength))
+                perTeacher.append(try teacherDistributions(t, texts: trainTexts, labels: labels, cacheFolder: cache, maxLength: recipe.training.maxLength,
+                                                          external: externalTeachers))
+                perTeacherDev.append(try teacherDistributions(t, texts: dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"),
+                                                             maxLength: recipe.training.maxLength, external: externalTeachers))
             }
             var reliability: [[Float]]?
             if recipe.aggregation == .classReliability {

@@ -6,9 +6,16 @@ import Foundation
 /// Soft labels of one recipe teacher for a list of texts, computed once and cached in the run folder
 /// (`teachers/NAME.safetensors`, keyed by a hash of the texts and the teacher), so a resumed or repeated run
 /// never pays for labelling twice.
+///
+/// `external` labels the kinds this module cannot run itself (`openai`, from `DistillTeachers`).
 public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
-                                 maxLength: Int = 128, batchSize: Int = 32) throws -> [[Float]?] {
+                                 maxLength: Int = 128, batchSize: Int = 32, external: ExternalTeacherLabeler? = nil) throws -> [[Float]?] {
     switch teacher.kind {
+    case .openAI:
+        guard let external else {
+            throw DistillError.invalidData(file: "recipe", line: 0, detail: "teacher '\(teacher.name)' (kind: openai) needs the distill command line or DistillTeachers")
+        }
+        return try external(teacher, texts)
     case let .softLabels(url):
         return try storedDistributions(url, texts: texts, labels: labels)
     case let .bert(folder):
@@ -43,15 +50,20 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
     }
 }
 
-/// `{"text": …, "probabilities": {"label": p, …}}` lines, matched to `texts` by text (nil where absent).
+/// Labels `texts` with a teacher kind DistillKit cannot run by itself; nil where the teacher gave no distribution.
+public typealias ExternalTeacherLabeler = (Recipe.Teacher, [String]) throws -> [[Float]?]
+
+/// `{"text": …, "probabilities": {"label": p, …}}` lines, matched to `texts` by text (nil where absent). Lines
+/// with an `error` field (a text the teacher failed on, as `distill label` writes them) are skipped.
 func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -> [[Float]?] {
     let reader = try LineReader(path: url.path)
     var byText: [String: [Float]] = [:]
     while let line = try reader.next() {
         if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }
         guard let text = line.text, !text.allSatisfy(\.isWhitespace) else { continue }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-              let t = object["text"] as? String, let probabilities = object["probabilities"] as? [String: Any] else {
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+        if let parsed, parsed["error"] != nil, parsed["probabilities"] == nil { continue }
+        guard let object = parsed, let t = object["text"] as? String, let probabilities = object["probabilities"] as? [String: Any] else {
             throw DistillError.invalidData(file: url.path, line: line.number, detail: "expected {\"text\": …, \"probabilities\": {label: p}}")
         }
         var row = [Float](repeating: 0, count: labels.count)

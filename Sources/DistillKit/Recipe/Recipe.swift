@@ -8,7 +8,11 @@ import Yams
 /// Paths are relative to the recipe's folder. Unknown keys, wrong types and missing files are errors naming the
 /// key and its line.
 public struct Recipe: Sendable {
-    public struct Label: Sendable, Equatable { public var name: String; public var description: String }
+    public struct Label: Sendable, Equatable {
+        public var name: String
+        public var description: String
+        public init(name: String, description: String = "") { self.name = name; self.description = description }
+    }
 
     public struct Data: Sendable, Equatable {
         /// JSONL with `text` and `label` (a label name).
@@ -24,6 +28,8 @@ public struct Recipe: Sendable {
         case bert(URL)
         /// A JSONL file of stored distributions: `{"text": …, "probabilities": {"label": p, …}}`.
         case softLabels(URL)
+        /// An LLM behind an OpenAI-compatible API (black-box; run by the `DistillTeachers` module).
+        case openAI(LLMTeacherSpec)
     }
 
     public struct Teacher: Sendable, Equatable {
@@ -115,13 +121,14 @@ public struct Recipe: Sendable {
         for (i, n) in (try top.list("teachers") ?? []).enumerated() {
             var m = try YAMLMap(n, path: "teachers[\(i)]", file: file)
             let kindName = try m.requiredString("kind")
-            let location = try path(&m, "path")
-            guard let location else { throw m.error("path", nil, "is required") }
             let kind: TeacherKind
             switch kindName {
-            case "bert": kind = .bert(location)
-            case "soft-labels": kind = .softLabels(location)
-            default: throw m.error("kind", nil, "'\(kindName)' is not a teacher kind (bert, soft-labels)")
+            case "bert", "soft-labels":
+                guard let location = try path(&m, "path") else { throw m.error("path", nil, "is required") }
+                kind = kindName == "bert" ? .bert(location) : .softLabels(location)
+            case "openai":
+                kind = .openAI(try llmTeacherSpec(&m, labels: labels.map(\.name), file: file))
+            default: throw m.error("kind", nil, "'\(kindName)' is not a teacher kind (bert, soft-labels, openai)")
             }
             let weight = try m.float("weight") ?? 1
             if weight < 0 { throw m.error("weight", nil, "must be >= 0") }
@@ -287,6 +294,40 @@ public struct Recipe: Sendable {
                       hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output,
                       augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter)
     }
+}
+
+/// The `kind: openai` keys of a teacher entry.
+private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String) throws -> LLMTeacherSpec {
+    var spec = LLMTeacherSpec(baseURL: try m.requiredString("base_url"), model: try m.string("model") ?? "default")
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ current: T) throws -> T where T.RawValue == String {
+        guard let raw = try m.string(key) else { return current }
+        guard let v = T(rawValue: raw) else { throw m.error(key, nil, "'\(raw)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))") }
+        return v
+    }
+    spec.endpoint = try choice("endpoint", spec.endpoint)
+    spec.constraint = try choice("constrain", spec.constraint)
+    spec.verbalizer = try choice("verbalizer", spec.verbalizer)
+    spec.fallback = try choice("fallback", spec.fallback)
+    spec.apiKeyEnvironment = try m.string("api_key_env")
+    spec.topLogprobs = try m.int("top_logprobs") ?? spec.topLogprobs
+    spec.samples = try m.int("samples") ?? spec.samples
+    spec.smoothing = try m.float("smoothing") ?? spec.smoothing
+    spec.instructions = try m.string("instructions")
+    spec.maxConcurrency = try m.int("max_concurrency") ?? spec.maxConcurrency
+    spec.requestsPerSecond = (try m.float("requests_per_second")).map(Double.init)
+    spec.timeoutSeconds = Double(try m.float("timeout") ?? Float(spec.timeoutSeconds))
+    spec.maxRetries = try m.int("max_retries") ?? spec.maxRetries
+    spec.maxTextCharacters = try m.int("max_text_chars") ?? spec.maxTextCharacters
+    spec.seed = try m.int("seed") ?? spec.seed
+    for (i, n) in (try m.list("few_shot") ?? []).enumerated() {
+        var e = try YAMLMap(n, path: m.keyPath("few_shot") + "[\(i)]", file: file)
+        spec.fewShot.append(.init(text: try e.requiredString("text"), label: try e.requiredString("label")))
+        try e.finish()
+    }
+    do { try spec.validate(labels: labels) } catch let TeacherError.configuration(key, detail) {
+        throw m.error(key.components(separatedBy: "[").first ?? key, nil, detail)
+    }
+    return spec
 }
 
 private func yamlErrorLine(_ error: YamlError) -> Int {

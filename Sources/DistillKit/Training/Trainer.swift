@@ -42,6 +42,8 @@ public final class DistillationTrainer {
 
     /// Set by tests to stop after this step as if killed (no final checkpoint or model written).
     public var stopAfterStep: Int?
+    /// Called after each dev evaluation with the step, the epoch and the report.
+    public var onEvaluation: ((_ step: Int, _ epoch: Int, EvaluationReport) -> Void)?
     /// Hidden/attention distillation from white-box teachers (BERT students only), each with its projections.
     public let intermediates: [IntermediateDistillation]
     /// The student plus the projections: what is optimized and checkpointed.
@@ -142,6 +144,7 @@ public final class DistillationTrainer {
                 if evaluateNow && !dev.isEmpty {
                     let report = evaluate(dev)
                     lastReport = report
+                    onEvaluation?(state.step, state.epoch, report)
                     try log.append(["step": state.step, "eval": ["accuracy": report.accuracy, "macro_f1": report.macroF1,
                                                                   "agreement": report.agreementWithTeacher ?? -1]])
                     let value = metric(report)

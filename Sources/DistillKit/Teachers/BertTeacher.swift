@@ -1,0 +1,67 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+
+/// A local Hugging Face BERT-family classifier as a white-box teacher: distributions from its logits, and on
+/// request the hidden states and attention maps of chosen layers.
+///
+/// The folder's `id2label` must contain every label of the run (extra teacher labels are dropped and the
+/// distribution renormalized).
+public final class BertTeacher: Teacher, @unchecked Sendable {
+    public let model: BertForSequenceClassification
+    public let tokenizer: WordPieceTokenizer
+    public let labels: [String]
+    public let identity: String
+    public let maxLength: Int
+    public let preferredBatchSize = 32
+    public let maxConcurrency = 1
+    /// Teacher label index for each run label.
+    private let mapping: [Int]
+    /// One forward pass at a time (the model's buffers are shared); the engine parallelizes inside a pass.
+    private let lock = NSLock()
+
+    /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`.
+    public init(folder: URL, labels: [String], maxLength: Int = 128) throws {
+        model = try BertForSequenceClassification.load(folder: folder)
+        tokenizer = try WordPieceTokenizer.load(folder: folder)
+        let own = model.config.labels ?? []
+        mapping = try labels.map { name in
+            guard let i = own.firstIndex(of: name) else {
+                throw DistillError.invalidData(file: folder.appendingPathComponent("config.json").path, line: 0,
+                                               detail: "teacher has no label '\(name)' in id2label (it has: \(own.joined(separator: ", ")))")
+            }
+            return i
+        }
+        self.labels = labels
+        self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
+        identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)"
+    }
+
+    public func label(_ texts: [String]) async throws -> [TeacherAnswer] {
+        let started = Date()
+        let rows = lock.withLock { Student.bert(model, tokenizer).probabilities(texts, maxLength: maxLength, batchSize: preferredBatchSize) }
+        let seconds = Date().timeIntervalSince(started) / Double(max(texts.count, 1))
+        return rows.map { row in
+            let mapped = mapping.map { row[$0] }
+            let total = mapped.reduce(0, +)
+            return .labelled(TeacherLabel(probabilities: mapped.map { $0 / max(total, 1e-12) }, method: .logits,
+                                          outsideMass: max(0, 1 - total), latencySeconds: seconds))
+        }
+    }
+
+    /// Hidden states (`hiddenLayers`, 0 = embeddings) and attention probabilities (`attentionLayers`, 0-based)
+    /// of one batch, with the batch as encoded (for positions and padding).
+    public func features(_ texts: [String], hiddenLayers: [Int], attentionLayers: [Int]) -> (batch: EncodedBatch, hidden: [Int: Tensor], attentions: [Int: Tensor]) {
+        lock.withLock {
+            let batch = tokenizer.encodeBatch(texts, maxLength: maxLength)
+            let out = withoutGradients {
+                model.bert(batch, outputHiddenStates: !hiddenLayers.isEmpty, outputAttentions: !attentionLayers.isEmpty)
+            }
+            var hidden: [Int: Tensor] = [:], attentions: [Int: Tensor] = [:]
+            for l in hiddenLayers where out.hiddenStates.indices.contains(l) { hidden[l] = out.hiddenStates[l] }
+            for l in attentionLayers where out.attentions.indices.contains(l) { attentions[l] = out.attentions[l] }
+            return (batch, hidden, attentions)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// How to ask an LLM behind an OpenAI-compatible API (vLLM, llama.cpp server, Ollama, DeepSeek, OpenAI) for
+/// soft labels. Plain data: recipes (`kind: openai`) and `distill label --teacher openai:URL` fill it; the
+/// `DistillTeachers` module runs it.
+public struct LLMTeacherSpec: Sendable, Equatable, Codable {
+    public enum Endpoint: String, Sendable, Codable, CaseIterable { case chat, completions }
+    /// How the answer is constrained to the labels.
+    public enum Constraint: String, Sendable, Codable, CaseIterable {
+        /// llama.cpp's `grammar` when the server is llama.cpp (probed via `/props`), else none.
+        case auto
+        case none
+        /// llama.cpp GBNF grammar: the answer is exactly one label's word.
+        case grammar
+        /// `response_format: {type: json_schema}` with an enum of the label words.
+        case jsonSchema = "json-schema"
+    }
+    /// What the model answers with.
+    public enum VerbalizerMode: String, Sendable, Codable, CaseIterable {
+        /// Label names when their first tokens differ (checked with the server's `/tokenize` when it has one),
+        /// else short letter codes.
+        case auto
+        case names
+        case codes
+    }
+    /// What to do when the server returns no logprobs.
+    public enum Fallback: String, Sendable, Codable, CaseIterable {
+        /// `samples` answers at temperature 1; the empirical distribution.
+        case samples
+        /// The temperature-0 answer, smoothed by `smoothing`.
+        case hard
+    }
+
+    /// Up to and including `/v1`, e.g. `http://127.0.0.1:8080/v1`.
+    public var baseURL: String
+    public var model: String = "default"
+    public var endpoint: Endpoint = .chat
+    /// Name of the environment variable that holds the API key (the key itself is never stored or logged).
+    public var apiKeyEnvironment: String?
+    public var constraint: Constraint = .auto
+    public var verbalizer: VerbalizerMode = .auto
+    /// Alternatives requested per answer token (OpenAI allows up to 20).
+    public var topLogprobs: Int = 10
+    public var fallback: Fallback = .samples
+    public var samples: Int = 5
+    public var smoothing: Float = 0.1
+    /// Extra instructions placed before the label list.
+    public var instructions: String?
+    /// Example lines with their label names, shown to the model before each question.
+    public var fewShot: [FewShotExample] = []
+    public var maxConcurrency: Int = 4
+    /// Request starts per second (nil: no limit).
+    public var requestsPerSecond: Double?
+    public var timeoutSeconds: Double = 60
+    /// Retries after a timeout, 429 or 5xx (exponential backoff with jitter, Retry-After honored).
+    public var maxRetries: Int = 5
+    /// Longer texts are cut to this many characters before they are sent.
+    public var maxTextCharacters: Int = 2000
+    /// Sent as `seed` (servers that support it sample reproducibly).
+    public var seed: Int = 0
+
+    public struct FewShotExample: Sendable, Equatable, Codable {
+        public var text: String
+        public var label: String
+        public init(text: String, label: String) { self.text = text; self.label = label }
+    }
+
+    public init(baseURL: String, model: String = "default") {
+        self.baseURL = baseURL
+        self.model = model
+    }
+
+    /// Checks ranges and that few-shot labels exist; errors name the setting.
+    public func validate(labels: [String]) throws {
+        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw TeacherError.configuration(key: "base_url", detail: "'\(baseURL)' is not an http(s) URL such as http://127.0.0.1:8080/v1")
+        }
+        guard (0...20).contains(topLogprobs) else { throw TeacherError.configuration(key: "top_logprobs", detail: "must be within 0...20") }
+        guard (1...100).contains(samples) else { throw TeacherError.configuration(key: "samples", detail: "must be within 1...100") }
+        guard (0..<1).contains(smoothing) else { throw TeacherError.configuration(key: "smoothing", detail: "must be within [0, 1)") }
+        guard (1...256).contains(maxConcurrency) else { throw TeacherError.configuration(key: "max_concurrency", detail: "must be within 1...256") }
+        if let r = requestsPerSecond, !(r > 0) { throw TeacherError.configuration(key: "requests_per_second", detail: "must be > 0") }
+        guard timeoutSeconds > 0 else { throw TeacherError.configuration(key: "timeout", detail: "must be > 0 seconds") }
+        guard (0...20).contains(maxRetries) else { throw TeacherError.configuration(key: "max_retries", detail: "must be within 0...20") }
+        guard maxTextCharacters >= 16 else { throw TeacherError.configuration(key: "max_text_chars", detail: "must be at least 16") }
+        for (i, e) in fewShot.enumerated() where !labels.contains(e.label) {
+            throw TeacherError.configuration(key: "few_shot[\(i)].label", detail: "'\(e.label)' is not in the label set")
+        }
+    }
+}

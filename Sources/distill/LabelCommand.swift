@@ -1,0 +1,275 @@
+import ArgumentParser
+import DistillKit
+import DistillTeachers
+import Foundation
+
+/// `distill label`: label a dataset with teachers through the SQLite soft-label store.
+struct LabelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Label texts with teachers (LLM over an OpenAI-compatible API, local BERT, or several); resumable, never asks twice.",
+        discussion: """
+        Every answer is committed to a SQLite store as it arrives; texts already stored (by teacher, prompt version and \
+        normalized text) are not sent again, so a killed run started again continues and ends with the same output.
+
+        Recipe mode labels the recipe's data with each bert/openai teacher into <output>/labels/<teacher>.jsonl \
+        (store: <output>/labels.sqlite, which `distill train` then reuses):
+          distill label --recipe recipe.yaml
+        Direct mode:
+          distill label --teacher openai:http://127.0.0.1:8080/v1 --labels labels.txt --input logs.jsonl --out labelled.jsonl
+        Several --teacher options make an ensemble (weighted mean, --weights).
+        """
+    )
+
+    @Option(help: "Recipe file: label its data with its teachers.")
+    var recipe: String?
+
+    @Option(name: .customLong("teacher"), help: "openai:BASE_URL (…/v1) or bert:FOLDER; repeat for an ensemble.")
+    var teachers: [String] = []
+
+    @Option(help: "Comma-separated weights, one per --teacher (default: equal).")
+    var weights: String?
+
+    @Option(help: "Label file (one `name` or `name: description` per line; JSON list also accepted) or a comma-separated list.")
+    var labels: String?
+
+    @Option(help: "Input: JSONL (field --field) or plain text lines (.txt/.log).")
+    var input: String?
+
+    @Option(help: "Text field of JSONL input.")
+    var field = "text"
+
+    @Option(help: "Output JSONL, one line per input line.")
+    var out: String?
+
+    @Option(help: "SQLite store (default: labels.sqlite beside --out).")
+    var store: String?
+
+    @Option(help: "LLM: model name sent to the server.")
+    var model = "default"
+
+    @Option(name: .customLong("api-key-env"), help: "LLM: environment variable holding the API key.")
+    var apiKeyEnv: String?
+
+    @Option(help: "LLM: chat or completions.")
+    var endpoint = "chat"
+
+    @Option(help: "LLM: auto, none, grammar (llama.cpp) or json-schema.")
+    var constrain = "auto"
+
+    @Option(help: "LLM: auto, names or codes (what the model answers with).")
+    var verbalizer = "auto"
+
+    @Option(help: "LLM without logprobs: samples or hard.")
+    var fallback = "samples"
+
+    @Option(help: "LLM: samples per text for the samples fallback.")
+    var samples = 5
+
+    @Option(name: .customLong("top-logprobs"), help: "LLM: alternatives per answer token.")
+    var topLogprobs = 10
+
+    @Option(help: "LLM: requests in flight.")
+    var concurrency = 4
+
+    @Option(help: "LLM: request starts per second (default: unlimited).")
+    var rps: Double?
+
+    @Option(help: "LLM: seconds per request before it counts as timed out.")
+    var timeout: Double = 60
+
+    @Option(help: "LLM: retries after timeouts, 429 and 5xx.")
+    var retries = 5
+
+    @Option(name: .customLong("max-length"), help: "BERT: tokens per text.")
+    var maxLength = 128
+
+    @Flag(name: .customLong("no-dedup"), help: "Key texts exactly instead of by their normalized log template.")
+    var noDedup = false
+
+    @Flag(name: .customLong("retry-failed"), help: "Ask again for stored off-label, malformed and rejected answers.")
+    var retryFailed = false
+
+    func validate() throws {
+        if recipe == nil {
+            guard !teachers.isEmpty, labels != nil, input != nil, out != nil else {
+                throw ValidationError("give --recipe FILE, or --teacher SPEC --labels FILE --input FILE --out FILE")
+            }
+        } else if !teachers.isEmpty || input != nil {
+            throw ValidationError("--recipe labels the recipe's data with its teachers: leave out --teacher and --input")
+        }
+    }
+
+    func run() async throws {
+        if let recipe { try await runRecipe(URL(fileURLWithPath: recipe)); return }
+        let labelSet = try readLabelSet(labels!)
+        let inputURL = URL(fileURLWithPath: input!)
+        let texts = try readTexts(inputURL, field: field)
+        let outURL = URL(fileURLWithPath: out!)
+        let store = try LabelStore(url: self.store.map { URL(fileURLWithPath: $0) } ?? outURL.deletingLastPathComponent().appendingPathComponent("labels.sqlite"))
+        let weightValues = try weights.map { w in
+            try w.split(separator: ",").map { s -> Float in
+                guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v >= 0 else { throw ValidationError("--weights: '\(s)' is not a number >= 0") }
+                return v
+            }
+        } ?? [Float](repeating: 1, count: teachers.count)
+        guard weightValues.count == teachers.count else { throw ValidationError("--weights needs \(teachers.count) values, one per --teacher") }
+        var perTeacher: [[TeacherAnswer]] = []
+        var identities: [String] = []
+        for spec in teachers {
+            let teacher = try await makeTeacher(spec, labels: labelSet)
+            identities.append(teacher.identity)
+            perTeacher.append(try await label(texts, with: teacher, store: store, name: spec))
+        }
+        let answers: [TeacherAnswer]
+        if perTeacher.count == 1 {
+            answers = perTeacher[0]
+        } else {
+            let aggregate = aggregateTeachers(perTeacher.map { $0.map { $0.label?.probabilities } }, weights: weightValues, strategy: .weightedMean)
+            answers = texts.indices.map { i in
+                let members = perTeacher.map { $0[i] }
+                guard members.contains(where: { $0.label != nil }) else { return members[0] }
+                return .labelled(TeacherLabel(probabilities: aggregate[i], method: .ensemble,
+                                              outsideMass: members.compactMap { $0.label?.outsideMass }.max() ?? 0))
+            }
+        }
+        try LabelingJob.export(texts: texts, answers: answers, labels: labelSet.map(\.name), teacher: identities.joined(separator: " + "), to: outURL)
+        print("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)")
+    }
+
+    /// Labels the recipe's labelled, unlabelled and dev texts with each bert/openai teacher.
+    func runRecipe(_ url: URL) async throws {
+        let recipe = try Recipe.load(url)
+        let labels = recipe.labelNames
+        var texts: [String] = []
+        for file in [recipe.data.labelled, recipe.data.unlabelled, recipe.data.dev].compactMap({ $0 }) {
+            texts += try readDataset(file, labels: labels, requireLabel: false, readLabels: false).map(\.text)
+        }
+        let store = try LabelStore(url: RecipeTeachers.storeURL(recipe))
+        var ran = 0
+        for entry in recipe.teachers {
+            if case .softLabels = entry.kind { continue }
+            let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength)
+            let answers = try await label(texts, with: teacher, store: store, name: entry.name)
+            let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
+            try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
+            print("\(entry.name): wrote \(out.path)")
+            ran += 1
+        }
+        if ran == 0 { throw ValidationError("the recipe has no bert or openai teacher to run") }
+    }
+
+    func label(_ texts: [String], with teacher: any Teacher, store: LabelStore, name: String) async throws -> [TeacherAnswer] {
+        var job = LabelingJob(teacher: teacher, store: store)
+        job.deduplicate = !noDedup
+        job.retryFailed = retryFailed
+        FileHandle.standardError.write(Data("\(name): \(teacher.identity)\n".utf8))
+        let (answers, summary) = try await job.run(texts, progress: labelingProgressPrinter())
+        if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        let failures = summary.failures.isEmpty ? "none" : summary.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        FileHandle.standardError.write(Data(String(format: "%@: %d texts, %d distinct, %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s\n",
+                                                   name, summary.texts, summary.keys, summary.cacheHits, summary.requests, failures,
+                                                   summary.meanOutsideMass, summary.seconds).utf8))
+        // Machine-readable summary on stdout.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        return answers
+    }
+
+    func makeTeacher(_ spec: String, labels: [Recipe.Label]) async throws -> any Teacher {
+        if spec.hasPrefix("bert:") {
+            return try BertTeacher(folder: URL(fileURLWithPath: String(spec.dropFirst(5))), labels: labels.map(\.name), maxLength: maxLength)
+        }
+        guard spec.hasPrefix("openai:") else { throw ValidationError("--teacher '\(spec)': expected openai:BASE_URL or bert:FOLDER") }
+        var s = LLMTeacherSpec(baseURL: String(spec.dropFirst(7)), model: model)
+        func parse<T: RawRepresentable>(_ raw: String, _ option: String) throws -> T where T.RawValue == String {
+            guard let v = T(rawValue: raw) else { throw ValidationError("--\(option) '\(raw)' is not a valid choice") }
+            return v
+        }
+        s.endpoint = try parse(endpoint, "endpoint")
+        s.constraint = try parse(constrain, "constrain")
+        s.verbalizer = try parse(verbalizer, "verbalizer")
+        s.fallback = try parse(fallback, "fallback")
+        s.apiKeyEnvironment = apiKeyEnv
+        s.samples = samples
+        s.topLogprobs = topLogprobs
+        s.maxConcurrency = concurrency
+        s.requestsPerSecond = rps
+        s.timeoutSeconds = timeout
+        s.maxRetries = retries
+        return try await OpenAITeacher.connect(spec: s, labels: labels)
+    }
+}
+
+/// Label names (and descriptions) from a file or a comma-separated list.
+func readLabelSet(_ argument: String) throws -> [Recipe.Label] {
+    let url = URL(fileURLWithPath: argument)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        let names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard names.count >= 2, !argument.contains("/") else { throw ValidationError("--labels: no file '\(argument)', and not a list of at least 2 names") }
+        return names.map { Recipe.Label(name: $0) }
+    }
+    let text: String
+    do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw ValidationError("\(url.path): cannot read as UTF-8: \(error.localizedDescription)") }
+    var labels: [Recipe.Label] = []
+    if url.pathExtension == "json" {
+        guard let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Any] else {
+            throw ValidationError("\(url.path): expected a JSON list of names or {\"name\", \"description\"} objects")
+        }
+        for (i, item) in list.enumerated() {
+            if let name = item as? String { labels.append(Recipe.Label(name: name)) } else if let o = item as? [String: Any], let name = o["name"] as? String {
+                labels.append(Recipe.Label(name: name, description: o["description"] as? String ?? ""))
+            } else { throw ValidationError("\(url.path): item \(i) is neither a name nor an object with 'name'") }
+        }
+    } else {
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("- ") { line = String(line.dropFirst(2)) }
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first, !name.isEmpty, !name.contains(" ") else { throw ValidationError("\(url.path):\(n + 1): expected 'name' or 'name: description'") }
+            labels.append(Recipe.Label(name: name, description: parts.count > 1 ? parts[1] : ""))
+        }
+    }
+    guard labels.count >= 2 else { throw ValidationError("\(url.path): needs at least 2 labels") }
+    guard Set(labels.map(\.name)).count == labels.count else { throw ValidationError("\(url.path): label names must be unique") }
+    return labels
+}
+
+/// The texts of a JSONL (field) or plain-text file (.txt, .log: one per line, blank lines skipped); problems name file:line.
+func readTexts(_ url: URL, field: String) throws -> [String] {
+    if ["txt", "log"].contains(url.pathExtension) {
+        let reader: LineReader
+        do { reader = try LineReader(path: url.path) } catch { throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot open: \(error.localizedDescription)") }
+        var out: [String] = []
+        while let line = try reader.next() {
+            if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }
+            if let t = line.text, !t.allSatisfy(\.isWhitespace) { out.append(t) }
+        }
+        return out
+    }
+    return try readDataset(url, labels: [], field: field, requireLabel: false, readLabels: false).map(\.text)
+}
+
+/// Prints the labelling progress line to stderr at most twice a second (overwritten in place on a terminal).
+func labelingProgressPrinter() -> @Sendable (LabelingJob.Progress) -> Void {
+    let state = ProgressThrottle()
+    return { p in
+        guard state.shouldPrint(final: p.done == p.total) else { return }
+        FileHandle.standardError.write(Data(("  " + p.line + (isatty(2) != 0 ? "\r" : "\n")).utf8))
+    }
+}
+
+final class ProgressThrottle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+    func shouldPrint(final: Bool) -> Bool {
+        lock.withLock {
+            let now = Date()
+            guard final || now.timeIntervalSince(last) >= (isatty(2) != 0 ? 0.5 : 5) else { return false }
+            last = now
+            return true
+        }
+    }
+}
