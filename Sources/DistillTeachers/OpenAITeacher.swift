@@ -21,7 +21,8 @@ public final class OpenAITeacher: Teacher {
     public let promptVersion: String
     public var identity: String { "openai:\(modelName)/prompt-\(promptVersion)" }
     public var preferredBatchSize: Int { 1 }
-    public var maxConcurrency: Int { spec.maxConcurrency }
+    /// `spec.maxConcurrency`, or 1 for a llama.cpp server when `spec.reproducible`.
+    public var maxConcurrency: Int { spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency }
 
     let transport: any HTTPTransport
     let gate: RequestGate
@@ -39,7 +40,8 @@ public final class OpenAITeacher: Teacher {
         self.transport = transport
         self.retry = retry
         self.apiKey = apiKey
-        gate = RequestGate(maxConcurrent: spec.maxConcurrency, requestsPerSecond: spec.requestsPerSecond)
+        gate = RequestGate(maxConcurrent: spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency,
+                           requestsPerSecond: spec.requestsPerSecond)
         promptVersion = prompt.version(extra: [spec.endpoint.rawValue, constraint.rawValue, "\(spec.topLogprobs)", spec.fallback.rawValue,
                                                "\(spec.samples)", "\(spec.smoothing)", "\(spec.maxTextCharacters)", "\(spec.seed)"])
     }
@@ -62,7 +64,7 @@ public final class OpenAITeacher: Teacher {
         let base = spec.baseURL.hasSuffix("/") ? String(spec.baseURL.dropLast()) : spec.baseURL
         let root = base.hasSuffix("/v1") ? String(base.dropLast(3)) : base
         let headers = apiKey.map { [(name: "Authorization", value: "Bearer \($0)")] } ?? []
-        let probeTimeout = min(10, spec.timeoutSeconds)
+        let probeTimeout = min(3, spec.timeoutSeconds)
 
         // llama.cpp answers /props with its generation settings.
         var serverKind = "openai-compatible"
@@ -212,6 +214,7 @@ public final class OpenAITeacher: Teacher {
 
     func requestBody(_ text: String, temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
+        if spec.reproducible && serverKind == "llama.cpp" { body["cache_prompt"] = false }
         switch spec.endpoint {
         case .chat:
             body["messages"] = prompt.messages(for: text)

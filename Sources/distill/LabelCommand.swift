@@ -67,10 +67,13 @@ struct LabelCommand: AsyncParsableCommand {
     var samples = 5
 
     @Option(name: .customLong("top-logprobs"), help: "LLM: alternatives per answer token.")
-    var topLogprobs = 10
+    var topLogprobs = 20
 
     @Option(help: "LLM: requests in flight.")
     var concurrency = 4
+
+    @Flag(name: .customLong("allow-batching"), help: "LLM: let llama.cpp batch concurrent requests (faster on GPUs; logprobs then vary between runs).")
+    var allowBatching = false
 
     @Option(help: "LLM: request starts per second (default: unlimited).")
     var rps: Double?
@@ -195,6 +198,7 @@ struct LabelCommand: AsyncParsableCommand {
         s.samples = samples
         s.topLogprobs = topLogprobs
         s.maxConcurrency = concurrency
+        s.reproducible = !allowBatching
         s.requestsPerSecond = rps
         s.timeoutSeconds = timeout
         s.maxRetries = retries

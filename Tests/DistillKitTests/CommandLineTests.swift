@@ -2,9 +2,14 @@ import DistillKit
 import Foundation
 import Testing
 
-/// Runs the built `distill` binary (swift test builds it alongside the tests).
+/// The `distill` binary under test: `DISTILL_BINARY` (`make test` builds a release binary from the same sources
+/// just before the tests, for the compute-heavy command-line tests), else the debug build swift test makes.
+let distillBinary = ProcessInfo.processInfo.environment["DISTILL_BINARY"].map { URL(fileURLWithPath: $0) }
+    ?? projectRoot.appendingPathComponent(".build/debug/distill")
+
+/// Runs the built `distill` binary.
 func runDistill(_ arguments: [String], stdin: Data = Data()) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binary = projectRoot.appendingPathComponent(".build/debug/distill")
+    let binary = distillBinary
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments

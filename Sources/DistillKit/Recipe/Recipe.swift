@@ -314,6 +314,7 @@ private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String) 
     spec.smoothing = try m.float("smoothing") ?? spec.smoothing
     spec.instructions = try m.string("instructions")
     spec.maxConcurrency = try m.int("max_concurrency") ?? spec.maxConcurrency
+    spec.reproducible = try m.bool("reproducible") ?? spec.reproducible
     spec.requestsPerSecond = (try m.float("requests_per_second")).map(Double.init)
     spec.timeoutSeconds = Double(try m.float("timeout") ?? Float(spec.timeoutSeconds))
     spec.maxRetries = try m.int("max_retries") ?? spec.maxRetries

@@ -40,7 +40,7 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     public var constraint: Constraint = .auto
     public var verbalizer: VerbalizerMode = .auto
     /// Alternatives requested per answer token (OpenAI allows up to 20).
-    public var topLogprobs: Int = 10
+    public var topLogprobs: Int = 20
     public var fallback: Fallback = .samples
     public var samples: Int = 5
     public var smoothing: Float = 0.1
@@ -49,6 +49,12 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     /// Example lines with their label names, shown to the model before each question.
     public var fewShot: [FewShotExample] = []
     public var maxConcurrency: Int = 4
+    /// With a llama.cpp server: one request at a time and no prompt-cache reuse (`cache_prompt: false`), so that a
+    /// text gets the same logprobs whatever was asked before. Measured on llama.cpp b11434 (CPU): batching two
+    /// concurrent requests moved logprobs by up to 0.14, and reusing a cached prompt prefix of a different prompt
+    /// by up to 0.24; sequential uncached requests were identical in any order. Costs about 3x the server time
+    /// per text on CPU; set false when bit-identical repeats do not matter.
+    public var reproducible = true
     /// Request starts per second (nil: no limit).
     public var requestsPerSecond: Double?
     public var timeoutSeconds: Double = 60

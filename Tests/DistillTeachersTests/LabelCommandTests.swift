@@ -1,0 +1,191 @@
+import DistillKit
+import DistillTeachers
+import Foundation
+import Testing
+
+let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+/// `DISTILL_BINARY` (`make test`: a release build of the same sources), else the debug build.
+let distillBinary = ProcessInfo.processInfo.environment["DISTILL_BINARY"].map { URL(fileURLWithPath: $0) }
+    ?? projectRoot.appendingPathComponent(".build/debug/distill")
+
+/// Starts `distill ARGS`; stdout and stderr go to files (read them after it ends).
+func startDistill(_ arguments: [String], log: URL) throws -> Process {
+    let process = Process()
+    process.executableURL = distillBinary
+    process.arguments = arguments
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    return process
+}
+
+func runDistill(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let log = temporaryFile("distill.log")
+    let p = try startDistill(arguments, log: log)
+    p.waitUntilExit()
+    return (p.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+}
+
+/// The log lines inside chat requests a proxy saw.
+func requestedTexts(_ requests: [LoopbackServer.Request]) -> [String] {
+    requests.filter { $0.path.hasSuffix("/chat/completions") }.compactMap { r in
+        (r.json?["messages"] as? [[String: String]])?.last?["content"].map { String($0.dropFirst("Log line: ".count)) }
+    }
+}
+
+/// `count` generated log lines from the `keys` most frequent templates (as the label store keys them): a
+/// realistic repetitive stream whose distinct keys a small LLM labels in well under a minute.
+func repetitiveLines(count: Int, keys: Int, seed: UInt64) -> [String] {
+    let lines = LogCorpusGenerator(seed: seed).generate(count: count * 8).map(\.text)
+    var frequency: [String: Int] = [:]
+    for l in lines { frequency[LabelingJob.templateKey(l), default: 0] += 1 }
+    let common = Set(frequency.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(keys).map(\.key))
+    return Array(lines.filter { common.contains(LabelingJob.templateKey($0)) }.prefix(count))
+}
+
+extension LlamaIntegration {
+@Suite("distill label against llama.cpp through a counting proxy")
+struct LabelCommandTests {
+    @Test("a second run makes zero HTTP calls and writes the same file")
+    func secondRunIsFree() throws {
+        let proxy = try LoopbackServer { _, _ in .forward(port: llamaPort!) }
+        defer { proxy.stop() }
+        let folder = temporaryFile("label")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let input = folder.appendingPathComponent("logs.txt")
+        try (sampleLines + sampleLines.prefix(3)).joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
+        let labels = folder.appendingPathComponent("labels.txt")
+        try logLabels.map { "\($0.name): \($0.description)" }.joined(separator: "\n").write(to: labels, atomically: true, encoding: .utf8)
+        let args = ["label", "--teacher", "openai:\(proxy.baseURL)", "--labels", labels.path, "--input", input.path,
+                    "--out", folder.appendingPathComponent("out.jsonl").path]
+        let first = try runDistill(args)
+        #expect(first.status == 0, "\(first.output)")
+        let calls = requestedTexts(proxy.requests).count
+        #expect(calls == sampleLines.count, "11 lines, 8 distinct: 8 calls")
+        let out1 = try Data(contentsOf: folder.appendingPathComponent("out.jsonl"))
+        let before = proxy.requests.filter { $0.path.hasSuffix("/chat/completions") }.count
+        let second = try runDistill(args)
+        #expect(second.status == 0)
+        #expect(proxy.requests.filter { $0.path.hasSuffix("/chat/completions") }.count == before, "no completion request on the second run")
+        #expect(second.output.contains("\"requests\":0") && second.output.contains("\"cacheHits\":8"))
+        #expect(try Data(contentsOf: folder.appendingPathComponent("out.jsonl")) == out1)
+        let lines = String(decoding: out1, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 11)
+        let first0 = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let p = try #require(first0["probabilities"] as? [String: Double])
+        #expect(Set(p.keys) == Set(logLabels.map(\.name)) && abs(p.values.reduce(0, +) - 1) < 1e-4)
+        #expect(first0["outside_mass"] is Double && (first0["teacher"] as? String)?.hasPrefix("openai:") == true)
+    }
+
+    @Test("kill -9 during `distill label` on 2,000 lines, rerun: output identical to an uninterrupted run; nothing stored is asked again")
+    func killAndResume() throws {
+        let proxy = try LoopbackServer { _, _ in .forward(port: llamaPort!) }
+        defer { proxy.stop() }
+        let folder = temporaryFile("label-kill")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lines = repetitiveLines(count: 2000, keys: 60, seed: 11)
+        #expect(lines.count == 2000)
+        let input = folder.appendingPathComponent("logs.jsonl")
+        try lines.map { String(decoding: try JSONSerialization.data(withJSONObject: ["text": $0]), as: UTF8.self) }.joined(separator: "\n")
+            .write(to: input, atomically: true, encoding: .utf8)
+        func args(_ name: String) -> [String] {
+            ["label", "--teacher", "openai:\(proxy.baseURL)", "--labels", logLabels.map(\.name).joined(separator: ","), "--input", input.path,
+             "--out", folder.appendingPathComponent("\(name).jsonl").path, "--store", folder.appendingPathComponent("\(name).sqlite").path]
+        }
+        // Uninterrupted.
+        let clean = try runDistill(args("clean"))
+        #expect(clean.status == 0, "\(clean.output)")
+        let distinct = Set(lines.map(LabelingJob.templateKey)).count
+        #expect(requestedTexts(proxy.requests).count == distinct)
+
+        // Killed once some answers are stored.
+        let mark = proxy.requests.count
+        let process = try startDistill(args("killed"), log: folder.appendingPathComponent("killed.log"))
+        let store = folder.appendingPathComponent("killed.sqlite")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if let n = try? LabelStore(url: store).count(), n >= distinct / 3 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(process.isRunning, "the run finished before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        // The server finishes the killed client's request in flight; let it, so it is not batched with the next run's.
+        Thread.sleep(forTimeInterval: 1.5)
+        let stored = try LabelStore(url: store).keys()
+        #expect(stored.count >= distinct / 3 && stored.count < distinct)
+        let beforeResume = proxy.requests.count
+        let resumed = try runDistill(args("killed"))
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let askedAgain = requestedTexts(Array(proxy.requests[beforeResume...]))
+        #expect(askedAgain.count == distinct - stored.count, "each missing text asked once")
+        #expect(askedAgain.allSatisfy { !stored.contains(LabelingJob.templateKey($0)) }, "no stored text asked again")
+        #expect(proxy.requests.count > mark)
+        let a = try Data(contentsOf: folder.appendingPathComponent("clean.jsonl")), b = try Data(contentsOf: folder.appendingPathComponent("killed.jsonl"))
+        #expect(a == b, "resumed output differs from the uninterrupted one")
+        #expect(String(decoding: a, as: UTF8.self).split(separator: "\n").count == 2000)
+    }
+
+    @Test("recipe with an openai teacher: `distill label --recipe` pays for the labels, `distill train` reuses them with zero calls")
+    func recipeTeacher() throws {
+        let proxy = try LoopbackServer { _, _ in .forward(port: llamaPort!) }
+        defer { proxy.stop() }
+        let folder = temporaryFile("recipe-llm")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let records = LogCorpusGenerator(seed: 4).generate(count: 400)
+        let names = logLabels.map(\.name)
+        let usable = records.filter { names.contains($0.label) }
+        func write(_ name: String, _ rs: ArraySlice<LogCorpusGenerator.Record>, labelled: Bool) throws {
+            try rs.map { r in
+                String(decoding: try JSONSerialization.data(withJSONObject: labelled ? ["text": r.text, "label": r.label] : ["text": r.text], options: [.sortedKeys]), as: UTF8.self)
+            }.joined(separator: "\n").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try write("labelled.jsonl", usable.prefix(30), labelled: true)
+        try write("unlabelled.jsonl", usable.dropFirst(30).prefix(40), labelled: false)
+        try write("dev.jsonl", usable.dropFirst(70).prefix(20), labelled: true)
+        let recipe = """
+        labels:
+        \(logLabels.map { "  - name: \($0.name)\n    description: \($0.description)" }.joined(separator: "\n"))
+        data:
+          labelled: labelled.jsonl
+          unlabelled: unlabelled.jsonl
+          dev: dev.jsonl
+        teachers:
+          - name: smollm
+            kind: openai
+            base_url: \(proxy.baseURL)
+            verbalizer: codes
+            few_shot:
+              - text: "ERROR could not connect to database server"
+                label: database
+        student:
+          kind: ngram-bag
+          buckets: 4096
+          embedding_size: 16
+        training:
+          max_steps: 10
+          batch_size: 8
+        output: run
+        """
+        try recipe.write(to: folder.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
+        let labelled = try runDistill(["label", "--recipe", folder.appendingPathComponent("recipe.yaml").path])
+        #expect(labelled.status == 0, "\(labelled.output)")
+        let asked = requestedTexts(proxy.requests).count
+        #expect(asked > 0 && asked <= 90)
+        let out = try String(contentsOf: folder.appendingPathComponent("run/labels/smollm.jsonl"), encoding: .utf8)
+        #expect(out.split(separator: "\n").count == 90)
+        // The few-shot example reached the server as a user/assistant pair.
+        let body = try #require(proxy.requests.last { $0.path.hasSuffix("/chat/completions") }?.json)
+        let messages = try #require(body["messages"] as? [[String: String]])
+        #expect(messages.count == 4 && messages[2]["content"] == "B" && messages[0]["content"]!.contains("B = database: database errors"))
+
+        let trained = try runDistill(["train", "--recipe", folder.appendingPathComponent("recipe.yaml").path])
+        #expect(trained.status == 0, "\(trained.output)")
+        #expect(requestedTexts(proxy.requests).count == asked, "training asked the teacher nothing new")
+        #expect(trained.output.contains("from the store"))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/teachers.json").path))
+    }
+}
+}
