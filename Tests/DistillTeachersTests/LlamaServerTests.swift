@@ -115,6 +115,18 @@ struct LlamaServerTests {
         #expect(ensemble.identity.contains(names.identity) && ensemble.identity.contains(codes.identity))
     }
 
+    @Test("the /v1/completions endpoint: the same prompt as one text, logprobs read, distributions over the labels")
+    func completionsEndpoint() async throws {
+        var spec = LLMTeacherSpec(baseURL: llamaURL!)
+        spec.endpoint = .completions
+        spec.verbalizer = .codes
+        let teacher = try await OpenAITeacher.connect(spec: spec, labels: logLabels)
+        let labels = try await teacher.label(Array(sampleLines.prefix(3))).map { try #require($0.label, "\(String(describing: $0.failure))") }
+        #expect(labels.allSatisfy { abs($0.probabilities.reduce(0, +) - 1) < 1e-5 && [.logprobs, .hard].contains($0.method) })
+        #expect(labels.contains { $0.method == .logprobs })
+        #expect(teacher.prompt.completionPrompt(for: "x").hasSuffix("Log line: x\nCategory:"))
+    }
+
     @Test("paraphrases via generate: sampled texts come back")
     func generate() async throws {
         let teacher = try await OpenAITeacher.connect(spec: LLMTeacherSpec(baseURL: llamaURL!), labels: logLabels)

@@ -69,8 +69,11 @@ final class LoopbackServer: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
+    /// Stops accepting. Idempotent: the listening socket is closed exactly once (closing a number twice could
+    /// close a socket someone else opened meanwhile — async-http-client's, say).
     func stop() {
-        lock.withLock { stopped = true }
+        let first: Bool = lock.withLock { defer { stopped = true }; return !stopped }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }

@@ -18,6 +18,13 @@ public struct LogTemplate: Sendable {
 
 public enum LogTaxonomy {
     public static let labels = ["normal", "database", "network", "auth", "storage", "memory", "application", "configuration"]
+    /// One line per label, as the documentation above and as LLM teachers are told.
+    public static let descriptions: [String: String] = [
+        "normal": "routine operation", "database": "database errors (connections, queries, locks, replication)",
+        "network": "connectivity, DNS, TLS, timeouts between services", "auth": "authentication and authorization failures, security events",
+        "storage": "disks, filesystems, volumes, I/O errors", "memory": "memory and other resource exhaustion (OOM, CPU throttling, file descriptors)",
+        "application": "application errors and crashes (exceptions, panics, failed requests)", "configuration": "invalid or missing configuration",
+    ]
 }
 
 let logTemplates: [LogTemplate] = {

@@ -13,6 +13,11 @@ public struct Demo {
     /// Smaller sets and fewer steps (about a third of the time).
     public var quick = false
     public var seed: UInt64 = 1
+    /// A second teacher (the LLM of `--llm-teacher`): labels texts, nil where it gave no distribution.
+    public var secondTeacher: ((_ texts: [String]) throws -> [[Float]?])?
+    public var secondTeacherName = "LLM"
+    /// Its weight next to the fine-tuned MiniLM's 1 in the weighted mean.
+    public var secondTeacherWeight: Float = 0.5
 
     public init(teacherFolder: URL, output: URL) {
         self.teacherFolder = teacherFolder
@@ -38,6 +43,20 @@ public struct Demo {
         public var wallSeconds: Double
         public var labelled: Int, unlabelled: Int, test: Int, heldOutTemplates: Int
         public var rows: [Row]
+        /// With a second teacher: its own scores on the held-out lines and how many training lines it covered.
+        public var secondTeacher: SecondTeacher?
+    }
+
+    public struct SecondTeacher: Codable, Sendable {
+        public var name: String
+        public var weight: Float
+        public var accuracy: Double
+        public var macroF1: Double
+        /// Agreement with the fine-tuned MiniLM teacher on the held-out lines.
+        public var agreementWithTeacher: Double
+        /// Training and test lines it gave a distribution for.
+        public var covered: Int
+        public var asked: Int
     }
 
     /// The text every model reads: level, source and the masked message (envelope removed).
@@ -86,9 +105,23 @@ public struct Demo {
         // 3. Teacher labels the training texts (stored once).
         func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] { s.probabilities(texts, maxLength: 48) }
         let trainTexts = labelled.map(\.0) + unlabelled
-        let soft = probabilities(teacher, trainTexts)
+        var soft = probabilities(teacher, trainTexts)
         let teacherTest = probabilities(teacher, test.map(\.0)).map(argmax)
         log("teacher labelled \(trainTexts.count) training lines")
+        var second: SecondTeacher?
+        if let secondTeacher {
+            // The LLM joins as a second teacher: weighted mean where it answered, MiniLM alone elsewhere.
+            let llmTrain = try secondTeacher(trainTexts), llmTest = try secondTeacher(test.map(\.0))
+            soft = aggregateTeachers([soft.map { Optional($0) }, llmTrain], weights: [1, secondTeacherWeight], strategy: .weightedMean)
+            let answered = zip(llmTest, test).compactMap { p, t in p.map { ($0, t.1) } }
+            let report = EvaluationReport.compute(probabilities: answered.map(\.0), gold: answered.map(\.1), labels: labels,
+                                                  teacherPredictions: zip(llmTest, teacherTest).compactMap { p, t in p.map { _ in t } })
+            second = SecondTeacher(name: secondTeacherName, weight: secondTeacherWeight, accuracy: report.accuracy, macroF1: report.macroF1,
+                                   agreementWithTeacher: report.agreementWithTeacher ?? 0,
+                                   covered: (llmTrain + llmTest).compactMap { $0 }.count, asked: trainTexts.count + test.count)
+            log(String(format: "second teacher %@: held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines",
+                       secondTeacherName, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0, second!.covered, second!.asked))
+        }
         let kdTrain = trainTexts.enumerated().map { i, text in
             TrainingExample(text: text, label: i < labelled.count ? labelled[i].1 : nil, teacher: soft[i])
         }
@@ -158,7 +191,7 @@ public struct Demo {
         let formatter = ISO8601DateFormatter()
         let result = Result(date: formatter.string(from: Date()), machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
                             wallSeconds: Date().timeIntervalSince(started), labelled: labelled.count, unlabelled: unlabelled.count, test: test.count,
-                            heldOutTemplates: generator.heldOutTemplates().count, rows: rows)
+                            heldOutTemplates: generator.heldOutTemplates().count, rows: rows, secondTeacher: second)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: output.appendingPathComponent("report.json"), options: .atomic)
@@ -177,6 +210,11 @@ public struct Demo {
                                 row.agreementWithTeacher, grouped(row.parameters), Double(row.sizeOnDiskBytes) / 1e6, row.p50Milliseconds, row.p99Milliseconds, row.throughput))
         }
         lines.append("")
+        if let t = r.secondTeacher {
+            lines.append(String(format: "Second teacher %@ (weight %.2f next to MiniLM's 1): held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines. The distilled students learned from the weighted mean.",
+                                t.name, t.weight, t.accuracy, t.macroF1, t.agreementWithTeacher, t.covered, t.asked))
+            lines.append("")
+        }
         lines.append(String(format: "Total wall time: %.0f s.", r.wallSeconds))
         return lines.joined(separator: "\n") + "\n"
     }
