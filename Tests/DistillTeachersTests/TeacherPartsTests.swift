@@ -180,3 +180,36 @@ struct OpenAIRecipeTests {
         do { _ = try Recipe.load(missing) } catch { #expect(error.localizedDescription.contains("teachers[0].base_url") && error.localizedDescription.contains("is required")) }
     }
 }
+
+@Suite("distill label: bad input is refused before any call, naming file and line")
+struct LabelInputTests {
+    @Test("malformed JSONL, invalid UTF-8, a bad label file, a bad teacher spec")
+    func badInput() throws {
+        let folder = temporaryFile("bad-input")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let labels = folder.appendingPathComponent("labels.txt")
+        try "database: db errors\nnetwork\n".write(to: labels, atomically: true, encoding: .utf8)
+        // Nothing listens on port 9: a call would fail differently; these must fail on the input first.
+        func label(_ input: URL, labels: String = labels.path, teacher: String = "openai:http://127.0.0.1:9/v1") throws -> (Int32, String) {
+            try runDistill(["label", "--teacher", teacher, "--labels", labels, "--input", input.path, "--out", folder.appendingPathComponent("o.jsonl").path])
+        }
+        let jsonl = folder.appendingPathComponent("in.jsonl")
+        try "{\"text\": \"ok\"}\n{\"text\": broken\n".write(to: jsonl, atomically: true, encoding: .utf8)
+        let (s1, o1) = try label(jsonl)
+        #expect(s1 != 0 && o1.contains("\(jsonl.path):2: not a JSON object"), "\(o1)")
+        let text = folder.appendingPathComponent("in.txt")
+        try (Data("fine line\n".utf8) + Data([0xC3, 0x28, 0x0A])).write(to: text)
+        let (s2, o2) = try label(text)
+        #expect(s2 != 0 && o2.contains("\(text.path):2:") && o2.contains("UTF-8"), "\(o2)")
+        let badLabels = folder.appendingPathComponent("bad.txt")
+        try "database\ntwo words: x\n".write(to: badLabels, atomically: true, encoding: .utf8)
+        let (s3, o3) = try label(jsonl, labels: badLabels.path)
+        #expect(s3 != 0 && o3.contains("\(badLabels.path):2: expected 'name' or 'name: description'"), "\(o3)")
+        try "{\"text\": \"ok\"}\n".write(to: jsonl, atomically: true, encoding: .utf8)
+        let (s4, o4) = try label(jsonl, teacher: "gpt:whatever")
+        #expect(s4 != 0 && o4.contains("expected openai:BASE_URL or bert:FOLDER"), "\(o4)")
+        let (s5, o5) = try label(jsonl)
+        #expect(s5 != 0 && o5.contains("unreachable"), "\(o5)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("o.jsonl").path))
+    }
+}
