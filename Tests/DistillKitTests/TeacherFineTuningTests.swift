@@ -60,6 +60,26 @@ struct TeacherFineTuningTests {
         let features = teacher.features(texts, hiddenLayers: [0, 6], attentionLayers: [5])
         #expect(features.hidden[6]?.shape == [5, features.batch.sequenceLength, 384] && features.attentions[5]?.shape[1] == 12)
 
+        // `distill label --teacher bert:FOLDER` writes the same distributions, through the store.
+        let input = folder.appendingPathComponent("texts.jsonl")
+        try texts.map { String(decoding: try JSONSerialization.data(withJSONObject: ["text": $0]), as: UTF8.self) }.joined(separator: "\n")
+            .write(to: input, atomically: true, encoding: .utf8)
+        let labelled = folder.appendingPathComponent("labelled.jsonl")
+        let args = ["label", "--teacher", "bert:\(out.path)", "--labels", labels.joined(separator: ","), "--input", input.path,
+                    "--out", labelled.path, "--max-length", "32", "--no-dedup"]
+        let cli = try runDistill(args)
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let rows = try String(contentsOf: labelled, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        for (row, answer) in zip(rows, answers) {
+            let p = try #require(row["probabilities"] as? [String: Double])
+            for (i, name) in labels.enumerated() { #expect(abs(p[name]! - Double(answer.label!.probabilities[i])) < 2e-6) }
+            #expect(row["method"] as? String == "logits")
+        }
+        let again = try runDistill(args)
+        #expect(again.stdout.contains("\"cacheHits\":5") && again.stdout.contains("\"labelledNow\":0"))
+
         // A teacher whose head lacks a run label is refused with the file named.
         #expect(throws: DistillError.self) { _ = try BertTeacher(folder: out, labels: labels + ["cosmic-rays"]) }
     }

@@ -16,7 +16,7 @@ public struct Demo {
     /// A second teacher (the LLM of `--llm-teacher`): labels texts, nil where it gave no distribution.
     public var secondTeacher: ((_ texts: [String]) throws -> [[Float]?])?
     public var secondTeacherName = "LLM"
-    /// Its weight next to the fine-tuned MiniLM's 1 in the weighted mean.
+    /// Its weight next to the fine-tuned MiniLM's 1 (each also scaled per class by its dev F1).
     public var secondTeacherWeight: Float = 0.5
 
     public init(teacherFolder: URL, output: URL) {
@@ -57,6 +57,11 @@ public struct Demo {
         /// Training and test lines it gave a distribution for.
         public var covered: Int
         public var asked: Int
+        /// Per label, the dev F1 that scaled each teacher's vote: `[MiniLM, LLM]`.
+        public var reliability: [[Float]]
+        public var devAccuracy: Double
+        /// False when its dev accuracy was not above the majority-class rate: the students then learned from MiniLM alone.
+        public var used: Bool
     }
 
     /// The text every model reads: level, source and the masked message (envelope removed).
@@ -110,15 +115,32 @@ public struct Demo {
         log("teacher labelled \(trainTexts.count) training lines")
         var second: SecondTeacher?
         if let secondTeacher {
-            // The LLM joins as a second teacher: weighted mean where it answered, MiniLM alone elsewhere.
-            let llmTrain = try secondTeacher(trainTexts), llmTest = try secondTeacher(test.map(\.0))
-            soft = aggregateTeachers([soft.map { Optional($0) }, llmTrain], weights: [1, secondTeacherWeight], strategy: .weightedMean)
+            // The LLM joins as a second teacher. Per class, each teacher counts with its weight times its F1 on the
+            // labelled dev lines (class reliability), so a teacher that is wrong about a class barely speaks for it;
+            // where the LLM gave no answer, MiniLM alone.
+            let llmTrain = try secondTeacher(trainTexts), llmTest = try secondTeacher(test.map(\.0)), llmDev = try secondTeacher(dev.map(\.0))
+            let minilmDev = probabilities(teacher, dev.map(\.0)).map { Optional($0) }
+            let reliability = classReliability(devDistributions: [minilmDev, llmDev], devLabels: dev.map(\.1), classes: labels.count)
+            // A teacher less accurate on dev than always answering the most frequent label has nothing to teach.
+            let devAnswered = zip(llmDev, dev).compactMap { p, d in p.map { (argmax($0), d.1) } }
+            let devAccuracy = devAnswered.isEmpty ? 0 : Double(devAnswered.filter { $0.0 == $0.1 }.count) / Double(devAnswered.count)
+            let majority = Double(Dictionary(grouping: dev.map(\.1), by: { $0 }).values.map(\.count).max() ?? 0) / Double(max(dev.count, 1))
+            let used = devAccuracy > majority
+            if used {
+                soft = aggregateTeachers([soft.map { Optional($0) }, llmTrain], weights: [1, secondTeacherWeight], strategy: .classReliability,
+                                         reliability: reliability)
+            } else {
+                log(String(format: "second teacher dropped: its dev accuracy %.4f is not above the majority-class rate %.4f", devAccuracy, majority))
+            }
+            log("class reliability (dev F1) per label, MiniLM: " + reliability[0].map { String(format: "%.2f", $0) }.joined(separator: " ")
+                + "; LLM: " + reliability[1].map { String(format: "%.2f", $0) }.joined(separator: " "))
             let answered = zip(llmTest, test).compactMap { p, t in p.map { ($0, t.1) } }
             let report = EvaluationReport.compute(probabilities: answered.map(\.0), gold: answered.map(\.1), labels: labels,
                                                   teacherPredictions: zip(llmTest, teacherTest).compactMap { p, t in p.map { _ in t } })
             second = SecondTeacher(name: secondTeacherName, weight: secondTeacherWeight, accuracy: report.accuracy, macroF1: report.macroF1,
                                    agreementWithTeacher: report.agreementWithTeacher ?? 0,
-                                   covered: (llmTrain + llmTest).compactMap { $0 }.count, asked: trainTexts.count + test.count)
+                                   covered: (llmTrain + llmTest).compactMap { $0 }.count, asked: trainTexts.count + test.count, reliability: reliability,
+                                   devAccuracy: devAccuracy, used: used)
             log(String(format: "second teacher %@: held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines",
                        secondTeacherName, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0, second!.covered, second!.asked))
         }
@@ -211,8 +233,10 @@ public struct Demo {
         }
         lines.append("")
         if let t = r.secondTeacher {
-            lines.append(String(format: "Second teacher %@ (weight %.2f next to MiniLM's 1): held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines. The distilled students learned from the weighted mean.",
-                                t.name, t.weight, t.accuracy, t.macroF1, t.agreementWithTeacher, t.covered, t.asked))
+            lines.append(String(format: "Second teacher %@ (weight %.2f next to MiniLM's 1): held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines. ",
+                                t.name, t.weight, t.accuracy, t.macroF1, t.agreementWithTeacher, t.covered, t.asked)
+                         + (t.used ? "The students learned from both teachers, each label's vote scaled by the teacher's dev F1 on it (class reliability)."
+                                   : String(format: "Dropped: its dev accuracy %.4f was not above the majority-class rate, so the students learned from MiniLM alone.", t.devAccuracy)))
             lines.append("")
         }
         lines.append(String(format: "Total wall time: %.0f s.", r.wallSeconds))
