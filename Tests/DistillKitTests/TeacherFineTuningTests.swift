@@ -57,7 +57,8 @@ struct TeacherFineTuningTests {
             let m = logits.max()!, e = logits.map { exp($0 - m) }, z = e.reduce(0, +)
             for (a, b) in zip(p.probabilities, e.map { $0 / z }) { #expect(abs(Double(a) - b) < 1e-4) }
         }
-        let features = teacher.features(texts, hiddenLayers: [0, 6], attentionLayers: [5])
+        let whiteBox: any WhiteBoxTeacher = teacher
+        let features = whiteBox.features(texts, hiddenLayers: [0, 6], attentionLayers: [5])
         #expect(features.hidden[6]?.shape == [5, features.batch.sequenceLength, 384] && features.attentions[5]?.shape[1] == 12)
 
         // `distill label --teacher bert:FOLDER` writes the same distributions, through the store.

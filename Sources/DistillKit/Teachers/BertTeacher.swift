@@ -8,7 +8,7 @@ import Foundation
 ///
 /// The folder's `id2label` must contain every label of the run (extra teacher labels are dropped and the
 /// distribution renormalized).
-public final class BertTeacher: Teacher, @unchecked Sendable {
+public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     public let model: BertForSequenceClassification
     public let tokenizer: WordPieceTokenizer
     public let labels: [String]
@@ -50,8 +50,6 @@ public final class BertTeacher: Teacher, @unchecked Sendable {
         }
     }
 
-    /// Hidden states (`hiddenLayers`, 0 = embeddings) and attention probabilities (`attentionLayers`, 0-based)
-    /// of one batch, with the batch as encoded (for positions and padding).
     public func features(_ texts: [String], hiddenLayers: [Int], attentionLayers: [Int]) -> (batch: EncodedBatch, hidden: [Int: Tensor], attentions: [Int: Tensor]) {
         lock.withLock {
             let batch = tokenizer.encodeBatch(texts, maxLength: maxLength)

@@ -1,4 +1,5 @@
 import DistillCore
+import DistillText
 import Foundation
 
 /// A model that labels texts with a probability distribution over a label set: a local BERT classifier
@@ -19,6 +20,14 @@ public protocol Teacher: AnyObject, Sendable {
     var maxConcurrency: Int { get }
     /// One answer per text, in order.
     func label(_ texts: [String]) async throws -> [TeacherAnswer]
+}
+
+/// A teacher whose insides can be read: hidden states and attention maps of chosen layers, for intermediate-layer
+/// and attention distillation.
+public protocol WhiteBoxTeacher: Teacher {
+    /// Hidden states (`hiddenLayers`, 0 = embeddings) and attention probabilities (`attentionLayers`, 0-based) of
+    /// one batch, with the batch as encoded (positions and padding).
+    func features(_ texts: [String], hiddenLayers: [Int], attentionLayers: [Int]) -> (batch: EncodedBatch, hidden: [Int: Tensor], attentions: [Int: Tensor])
 }
 
 /// How a distribution was obtained.
