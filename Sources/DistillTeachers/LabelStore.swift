@@ -38,6 +38,16 @@ public final class LabelStore: Sendable {
                     t.primaryKey(["teacher", "key"])
                 }
             }
+            migrator.registerMigration("v2-generations") { db in
+                try db.create(table: "generation", options: [.withoutRowID]) { t in
+                    t.column("teacher", .text).notNull()
+                    t.column("key", .text).notNull()
+                    t.column("texts", .text).notNull()  // JSON array
+                    t.column("failed", .integer).notNull()
+                    t.column("created_at", .double).notNull()
+                    t.primaryKey(["teacher", "key"])
+                }
+            }
             try migrator.migrate(pool)
         } catch let error as DatabaseError {
             throw StoreError(path: url.path, detail: error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
@@ -88,6 +98,27 @@ public final class LabelStore: Sendable {
             try pool.read { db in
                 guard let teacher else { return Set(try String.fetchAll(db, sql: "SELECT key FROM label")) }
                 return Set(try String.fetchAll(db, sql: "SELECT key FROM label WHERE teacher = ?", arguments: [teacher]))
+            }
+        }
+    }
+
+    /// Texts an LLM generated for `key` (paraphrases), if stored.
+    public func generation(teacher: String, key: String) throws -> [String]? {
+        try wrap {
+            try pool.read { db in
+                guard let json = try String.fetchOne(db, sql: "SELECT texts FROM generation WHERE teacher = ? AND key = ?", arguments: [teacher, key]) else { return nil }
+                return (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String] ?? []
+            }
+        }
+    }
+
+    /// Stores generated texts for `key`, committed before returning.
+    public func saveGeneration(teacher: String, key: String, texts: [String], failed: Int) throws {
+        let json = String(decoding: (try? JSONSerialization.data(withJSONObject: texts)) ?? Data("[]".utf8), as: UTF8.self)
+        try wrap {
+            try pool.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO generation (teacher, key, texts, failed, created_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [teacher, key, json, failed, Date().timeIntervalSince1970])
             }
         }
     }

@@ -34,6 +34,55 @@ public enum RecipeTeachers {
     }
 }
 
+extension RecipeTeachers {
+    /// The paraphraser ``DistillationRun/execute(_:resume:log:progress:externalTeachers:paraphraser:)`` calls for
+    /// `augmentation.paraphrases`: `count` rewrites of each line by an `openai` teacher, stored in the recipe's
+    /// label store (a rerun asks nothing again).
+    public static func paraphraser(recipe: Recipe, log: @escaping @Sendable (String) -> Void) -> ExternalParaphraser {
+        { entry, texts, count in
+            try blocking {
+                guard case let .openAI(spec) = entry.kind else {
+                    throw TeacherError.configuration(key: "paraphrase_teacher", detail: "'\(entry.name)' is not an openai teacher")
+                }
+                let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels)
+                let store = try LabelStore(url: storeURL(recipe))
+                return try await paraphrase(texts, count: count, teacher: teacher, store: store, log: log)
+            }
+        }
+    }
+
+    /// The instruction sent for one line.
+    public static func paraphraseInstruction(_ text: String) -> String {
+        "Rewrite the following log line so that it says the same thing in different words. Keep its format, its severity and its "
+            + "variables (addresses, numbers, paths, names). Reply with the rewritten line only.\n\n" + text
+    }
+
+    /// `count` paraphrases per text (distinct from the text, first line of each answer, quotes removed), through the store.
+    public static func paraphrase(_ texts: [String], count: Int, teacher: OpenAITeacher, store: LabelStore,
+                                  log: @Sendable (String) -> Void = { _ in }) async throws -> [[String]] {
+        let storeTeacher = teacher.modelName + "|paraphrase-v1|seed=\(teacher.spec.seed)"
+        var out: [[String]] = []
+        var asked = 0, failed = 0
+        for (i, text) in texts.enumerated() {
+            let key = "n=\(count)|" + text
+            if let stored = try store.generation(teacher: storeTeacher, key: key) { out.append(stored); continue }
+            let (raw, failures) = try await teacher.generate(paraphraseInstruction(text), count: count, maxTokens: 96)
+            asked += count
+            failed += failures
+            let cleaned = raw.compactMap { answer -> String? in
+                let line = answer.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
+                let unquoted = line.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`"))
+                return unquoted.isEmpty || unquoted == text ? nil : unquoted
+            }
+            try store.saveGeneration(teacher: storeTeacher, key: key, texts: cleaned, failed: failures)
+            out.append(cleaned)
+            if (i + 1) % 25 == 0 { log("paraphrases: \(i + 1)/\(texts.count) lines") }
+        }
+        log("paraphrases: \(out.reduce(0) { $0 + $1.count }) written for \(texts.count) lines (\(asked) asked now, \(failed) failed)")
+        return out
+    }
+}
+
 /// Runs async work from synchronous code: the calling thread (not one of the concurrency pool's) waits.
 public func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
     let box = ResultBox<T>()

@@ -28,7 +28,8 @@ struct TrainCommand: ParsableCommand {
             guard Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
             lastPrint = Date()
             err.write(Data((p.line + (isatty(2) != 0 ? "\r" : "\n")).utf8))
-        }, externalTeachers: RecipeTeachers.labeler(recipe: recipe, log: { err.write(Data(($0 + "\n").utf8)) }, progress: labelingProgressPrinter()))
+        }, externalTeachers: RecipeTeachers.labeler(recipe: recipe, log: { err.write(Data(($0 + "\n").utf8)) }, progress: labelingProgressPrinter()),
+           paraphraser: RecipeTeachers.paraphraser(recipe: recipe, log: { err.write(Data(($0 + "\n").utf8)) }))
         if isatty(2) != 0 { err.write(Data("\n".utf8)) }
         if let test = outcome.test { print(test.table()) }
         print("model: \(outcome.model.path)\(outcome.test == nil ? "" : "   (the test report above is this model's)")")

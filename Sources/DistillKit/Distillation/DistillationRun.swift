@@ -19,7 +19,8 @@ public enum DistillationRun {
     ///
     /// - Parameter externalTeachers: labels `kind: openai` teachers (the command line passes DistillTeachers' labeller).
     public static func execute(_ recipe: Recipe, resume: Bool, log: (String) -> Void = { _ in },
-                               progress: ((TrainingProgress) -> Void)? = nil, externalTeachers: ExternalTeacherLabeler? = nil) throws -> Outcome {
+                               progress: ((TrainingProgress) -> Void)? = nil, externalTeachers: ExternalTeacherLabeler? = nil,
+                               paraphraser: ExternalParaphraser? = nil) throws -> Outcome {
         let labels = recipe.labelNames
         var labelled = try recipe.data.labelled.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         var augmentedRange = labelled.count..<labelled.count
@@ -30,6 +31,19 @@ public enum DistillationRun {
             augmentedRange = labelled.count..<(labelled.count + copies.count)
             labelled += copies
             log("augmentation: \(copies.count) copies of \(augmentedRange.lowerBound) labelled lines")
+        }
+        var paraphraseCount = 0
+        if recipe.paraphrases > 0, let name = recipe.paraphraseTeacher, let teacher = recipe.teachers.first(where: { $0.name == name }) {
+            guard let paraphraser else {
+                throw RecipeError(file: recipe.file.path, line: 0, key: "augmentation.paraphrases", detail: "LLM paraphrases need the distill command line or DistillTeachers")
+            }
+            let sources = Array(labelled[0..<augmentedRange.lowerBound])
+            let written = try paraphraser(teacher, sources.map(\.text), recipe.paraphrases)
+            let copies = zip(sources, written).flatMap { r, ps in ps.map { DataRecord(text: $0, label: r.label, line: r.line) } }
+            labelled += copies
+            augmentedRange = augmentedRange.lowerBound..<labelled.count
+            paraphraseCount = copies.count
+            log("augmentation: \(copies.count) LLM paraphrases of \(sources.count) labelled lines by \(name)")
         }
         let unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
         let dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
@@ -63,7 +77,7 @@ public enum DistillationRun {
             let covered = (0..<trainTexts.count).map { i in perTeacher.contains { $0[i] != nil } }
             let aggregate = aggregateTeachers(perTeacher, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
             for i in 0..<trainTexts.count where covered[i] { trainTargets[i] = aggregate[i] }
-            if let threshold = recipe.augmentationTeacherFilter, !augmentedRange.isEmpty {
+            if let threshold = recipe.augmentationTeacherFilter ?? (paraphraseCount > 0 ? 0.5 : nil), !augmentedRange.isEmpty {
                 // Teacher-based filter: an augmented line stays only if the teachers still give its label.
                 let indices = Array(augmentedRange)
                 let (kept, dropped) = filterByTeacher(indices.map { aggregate[$0] }, labels: indices.map { labelled[$0].label! }, threshold: threshold)
@@ -76,7 +90,7 @@ public enum DistillationRun {
                 filteredTargets += trainTargets[labelled.count...]
                 labelled = filteredLabelled
                 trainTargets = filteredTargets
-                augmentationCounts = ["made": indices.count, "kept": kept.count, "dropped": dropped]
+                augmentationCounts = ["made": indices.count, "kept": kept.count, "dropped": dropped, "paraphrases": paraphraseCount]
                 log("augmentation: teacher filter kept \(kept.count), dropped \(dropped)")
             }
             let agreements = teacherAgreement(perTeacher, aggregate: aggregate)

@@ -53,6 +53,9 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
 /// Labels `texts` with a teacher kind DistillKit cannot run by itself; nil where the teacher gave no distribution.
 public typealias ExternalTeacherLabeler = (Recipe.Teacher, [String]) throws -> [[Float]?]
 
+/// Writes `count` paraphrases of each text with an LLM teacher (fewer where the teacher failed).
+public typealias ExternalParaphraser = (Recipe.Teacher, [String], Int) throws -> [[String]]
+
 /// `{"text": …, "probabilities": {"label": p, …}}` lines, matched to `texts` by text (nil where absent). Lines
 /// with an `error` field (a text the teacher failed on, as `distill label` writes them) are skipped.
 func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -> [[Float]?] {

@@ -67,6 +67,9 @@ public struct Recipe: Sendable {
     public var augmentation: LogAugmenter.Options?
     /// With teachers: keep an augmented line only if the teachers give its source label at least this probability.
     public var augmentationTeacherFilter: Float?
+    /// LLM paraphrases per labelled line (0: none), written by the teacher named `paraphraseTeacher` (kind openai).
+    public var paraphrases = 0
+    public var paraphraseTeacher: String?
 
     public var labelNames: [String] { labels.map(\.name) }
 
@@ -236,9 +239,23 @@ public struct Recipe: Sendable {
 
         var augmentation: LogAugmenter.Options?
         var augmentationTeacherFilter: Float?
+        var paraphrases = 0
+        var paraphraseTeacher: String?
         if var a = try top.map("augmentation"), !a.mapping.isEmpty {
+            paraphrases = try a.int("paraphrases") ?? 0
+            paraphraseTeacher = try a.string("paraphrase_teacher")
+            guard (0...10).contains(paraphrases) else { throw a.error("paraphrases", nil, "must be within 0...10") }
+            if paraphrases > 0 {
+                guard let name = paraphraseTeacher ?? teachers.first(where: { if case .openAI = $0.kind { return true }; return false })?.name else {
+                    throw a.error("paraphrases", nil, "needs an openai teacher to write them (name it with paraphrase_teacher)")
+                }
+                guard let t = teachers.first(where: { $0.name == name }), case .openAI = t.kind else {
+                    throw a.error("paraphrase_teacher", nil, "'\(name)' is not an openai teacher of this recipe")
+                }
+                paraphraseTeacher = name
+            }
             var o = LogAugmenter.Options()
-            o.copies = try a.int("copies") ?? o.copies
+            o.copies = try a.int("copies") ?? (paraphrases > 0 ? 0 : o.copies)
             o.resampleVariables = try a.bool("resample_variables") ?? o.resampleVariables
             o.tokenDropout = Double(try a.float("token_dropout") ?? Float(o.tokenDropout))
             o.synonyms = try a.bool("synonyms") ?? o.synonyms
@@ -292,7 +309,8 @@ public struct Recipe: Sendable {
         try top.finish()
         return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
                       hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output,
-                      augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter)
+                      augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter,
+                      paraphrases: paraphrases, paraphraseTeacher: paraphraseTeacher)
     }
 }
 

@@ -64,6 +64,8 @@ augmentation:                 # rule-based copies of the labelled lines (label k
   synonyms: true              # log-domain synonyms: refused/rejected, database/db, ...
   envelopes: true             # re-wrap in another log format (JSON, syslog, klog, plain)
   teacher_filter: 0.5         # with teachers: keep a copy only if they still give its label >= 0.5
+  # paraphrases: 2            # LLM rewrites per labelled line by an openai teacher (paraphrase_teacher: NAME),
+                              # stored in the label store; filtered like the copies (teacher_filter, default 0.5)
 
 training:
   epochs: 5
