@@ -77,12 +77,6 @@ public struct ClassificationPrompt: Sendable, Equatable {
     public func version(extra: [String]) -> String {
         var parts = [ClassificationPrompt.formatVersion, system, question("\u{1}"), completionPrompt(for: "\u{1}")]
         for e in fewShot { parts += [e.text, e.label] }
-        parts += extra
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for p in parts {
-            for b in p.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-            h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3
-        }
-        return String(h, radix: 16)
+        return String(fingerprintOf(parts + extra), radix: 16)
     }
 }

@@ -61,8 +61,7 @@ public final class OpenAITeacher: Teacher {
             }
             apiKey = value
         }
-        let base = spec.baseURL.hasSuffix("/") ? String(spec.baseURL.dropLast()) : spec.baseURL
-        let root = base.hasSuffix("/v1") ? String(base.dropLast(3)) : base
+        let base = spec.apiBase, root = spec.serverRoot
         let headers = apiKey.map { [(name: "Authorization", value: "Bearer \($0)")] } ?? []
         let probeTimeout = min(3, spec.timeoutSeconds)
 
@@ -207,10 +206,7 @@ public final class OpenAITeacher: Teacher {
 
     private func quoted(_ s: String) -> String { "'" + (s.count > 80 ? String(s.prefix(80)) + "…" : s) + "'" }
 
-    var endpointURL: String {
-        let base = spec.baseURL.hasSuffix("/") ? String(spec.baseURL.dropLast()) : spec.baseURL
-        return base + (spec.endpoint == .chat ? "/chat/completions" : "/completions")
-    }
+    var endpointURL: String { spec.apiBase + (spec.endpoint == .chat ? "/chat/completions" : "/completions") }
 
     func requestBody(_ text: String, temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
@@ -249,7 +245,7 @@ public final class OpenAITeacher: Teacher {
                 let reply = try await gate.withSlot { [transport, spec] in
                     try await transport.send(method: "POST", url: url, headers: headers, body: body, timeout: spec.timeoutSeconds)
                 }
-                let message = serverMessage(reply.body)
+                lazy var message = serverMessage(reply.body)  // error replies only: a 200 body is parsed once, below
                 switch reply.status {
                 case 200..<300:
                     do { return (.success(try CompletionResponse.parse(reply.body)), requests) } catch let error as CompletionResponse.ParseError {

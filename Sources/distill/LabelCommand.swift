@@ -117,25 +117,16 @@ struct LabelCommand: AsyncParsableCommand {
             }
         } ?? [Float](repeating: 1, count: teachers.count)
         guard weightValues.count == teachers.count else { throw ValidationError("--weights needs \(teachers.count) values, one per --teacher") }
+        // Each member through the store on its own (changing a weight asks nothing again), then combined.
         var perTeacher: [[TeacherAnswer]] = []
-        var identities: [String] = []
+        var members: [any Teacher] = []
         for spec in teachers {
             let teacher = try await makeTeacher(spec, labels: labelSet)
-            identities.append(teacher.identity)
+            members.append(teacher)
             perTeacher.append(try await label(texts, with: teacher, store: store, name: spec))
         }
-        let answers: [TeacherAnswer]
-        if perTeacher.count == 1 {
-            answers = perTeacher[0]
-        } else {
-            let aggregate = aggregateTeachers(perTeacher.map { $0.map { $0.label?.probabilities } }, weights: weightValues, strategy: .weightedMean)
-            answers = texts.indices.map { i in
-                let members = perTeacher.map { $0[i] }
-                guard members.contains(where: { $0.label != nil }) else { return members[0] }
-                return .labelled(TeacherLabel(probabilities: aggregate[i], method: .ensemble,
-                                              outsideMass: members.compactMap { $0.label?.outsideMass }.max() ?? 0))
-            }
-        }
+        let identities = members.map(\.identity)
+        let answers = members.count == 1 ? perTeacher[0] : try EnsembleTeacher(members: members, weights: weightValues).combine(perTeacher)
         try LabelingJob.export(texts: texts, answers: answers, labels: labelSet.map(\.name), teacher: identities.joined(separator: " + "), to: outURL)
         print("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)")
     }

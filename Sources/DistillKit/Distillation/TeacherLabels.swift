@@ -27,26 +27,10 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
             let v = t.scalars
             return (0..<texts.count).map { Array(v[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
         }
-        let model = try BertForSequenceClassification.load(folder: folder)
-        let tokenizer = try WordPieceTokenizer.load(folder: folder)
-        let teacherLabels = model.config.labels ?? []
-        let mapping = try labels.map { name -> Int in
-            guard let i = teacherLabels.firstIndex(of: name) else {
-                throw DistillError.invalidData(file: folder.appendingPathComponent("config.json").path, line: 0,
-                                               detail: "teacher '\(teacher.name)' has no label '\(name)' in id2label (\(teacherLabels.joined(separator: ", ")))")
-            }
-            return i
-        }
-        var out: [Float] = []
-        out.reserveCapacity(texts.count * labels.count)
-        for row in Student.bert(model, tokenizer).probabilities(texts, maxLength: maxLength, batchSize: batchSize) {
-            let mapped = mapping.map { row[$0] }
-            let total = mapped.reduce(0, +)
-            out += mapped.map { $0 / max(total, 1e-12) }
-        }
-        try SafetensorsWriter.write(["probabilities": Tensor(shape: [texts.count, labels.count], scalars: out)], to: cache,
+        let rows = try BertTeacher(folder: folder, labels: labels, maxLength: maxLength, name: teacher.name).distributions(texts, batchSize: batchSize)
+        try SafetensorsWriter.write(["probabilities": Tensor(shape: [texts.count, labels.count], scalars: rows.flatMap(\.probabilities))], to: cache,
                                     metadata: ["key": key, "teacher": folder.path])
-        return (0..<texts.count).map { Array(out[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
+        return rows.map(\.probabilities)
     }
 }
 
@@ -89,7 +73,9 @@ func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -
 /// FNV-1a 64 over the UTF-8 of `parts`, separated; identifies a dataset for caches (not for security).
 func fingerprint(_ parts: [String]) -> UInt64 { fingerprintOf(parts) }
 
-func fingerprintOf(_ parts: [String]) -> UInt64 {
+/// FNV-1a 64 over the UTF-8 of `parts`, each followed by a 0xFF separator: a stable identity for cache keys and
+/// prompt versions (not for security).
+public func fingerprintOf(_ parts: [String]) -> UInt64 {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325
     for p in parts {
         for b in p.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }

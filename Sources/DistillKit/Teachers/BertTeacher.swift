@@ -21,15 +21,16 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// One forward pass at a time (the model's buffers are shared); the engine parallelizes inside a pass.
     private let lock = NSLock()
 
-    /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`.
-    public init(folder: URL, labels: [String], maxLength: Int = 128) throws {
+    /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`; `name`
+    /// (the recipe's teacher name) goes into errors.
+    public init(folder: URL, labels: [String], maxLength: Int = 128, name: String? = nil) throws {
         model = try BertForSequenceClassification.load(folder: folder)
         tokenizer = try WordPieceTokenizer.load(folder: folder)
         let own = model.config.labels ?? []
-        mapping = try labels.map { name in
-            guard let i = own.firstIndex(of: name) else {
+        mapping = try labels.map { label in
+            guard let i = own.firstIndex(of: label) else {
                 throw DistillError.invalidData(file: folder.appendingPathComponent("config.json").path, line: 0,
-                                               detail: "teacher has no label '\(name)' in id2label (it has: \(own.joined(separator: ", ")))")
+                                               detail: "teacher\(name.map { " '\($0)'" } ?? "") has no label '\(label)' in id2label (it has: \(own.joined(separator: ", ")))")
             }
             return i
         }
@@ -40,13 +41,19 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
 
     public func label(_ texts: [String]) async throws -> [TeacherAnswer] {
         let started = Date()
-        let rows = lock.withLock { Student.bert(model, tokenizer).probabilities(texts, maxLength: maxLength, batchSize: preferredBatchSize) }
+        let rows = distributions(texts)
         let seconds = Date().timeIntervalSince(started) / Double(max(texts.count, 1))
+        return rows.map { .labelled(TeacherLabel(probabilities: $0.probabilities, method: .logits, outsideMass: $0.outsideMass, latencySeconds: seconds)) }
+    }
+
+    /// Per text, the softmax over the run's labels (renormalized after dropping the teacher's other labels) and
+    /// the mass those other labels had.
+    public func distributions(_ texts: [String], batchSize: Int? = nil) -> [(probabilities: [Float], outsideMass: Float)] {
+        let rows = lock.withLock { Student.bert(model, tokenizer).probabilities(texts, maxLength: maxLength, batchSize: batchSize ?? preferredBatchSize) }
         return rows.map { row in
             let mapped = mapping.map { row[$0] }
             let total = mapped.reduce(0, +)
-            return .labelled(TeacherLabel(probabilities: mapped.map { $0 / max(total, 1e-12) }, method: .logits,
-                                          outsideMass: max(0, 1 - total), latencySeconds: seconds))
+            return (mapped.map { $0 / max(total, 1e-12) }, max(0, 1 - total))
         }
     }
 

@@ -35,9 +35,17 @@ public final class EnsembleTeacher: Teacher, @unchecked Sendable {
     public func label(_ texts: [String]) async throws -> [TeacherAnswer] {
         var perMember: [[TeacherAnswer]] = []
         for m in members { perMember.append(try await m.label(texts)) }
+        return combine(perMember)
+    }
+
+    /// The ensemble's answers from its members' answers `perMember[member][text]` (obtained elsewhere, e.g. each
+    /// member through the label store).
+    public func combine(_ perMember: [[TeacherAnswer]]) -> [TeacherAnswer] {
+        precondition(perMember.count == members.count && perMember.allSatisfy { $0.count == perMember[0].count },
+                     "EnsembleTeacher.combine: one answer list per member, all of one length")
         let aggregate = aggregateTeachers(perMember.map { $0.map { $0.label?.probabilities } }, weights: weights, strategy: strategy,
                                           reliability: reliability)
-        return texts.indices.map { i in
+        return perMember[0].indices.map { i in
             let answers = perMember.map { $0[i] }
             let labelled = answers.compactMap(\.label)
             guard !labelled.isEmpty else { return answers[0] }

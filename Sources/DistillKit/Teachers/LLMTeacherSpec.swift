@@ -76,6 +76,12 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
         self.model = model
     }
 
+    /// `baseURL` without a trailing slash (`…/v1`).
+    public var apiBase: String { baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL }
+
+    /// The server root: `apiBase` without its `/v1` (llama.cpp's `/props`, `/tokenize` live there).
+    public var serverRoot: String { apiBase.hasSuffix("/v1") ? String(apiBase.dropLast(3)) : apiBase }
+
     /// Checks ranges and that few-shot labels exist; errors name the setting.
     public func validate(labels: [String]) throws {
         guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
