@@ -50,10 +50,10 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     public var fewShot: [FewShotExample] = []
     public var maxConcurrency: Int = 4
     /// With a llama.cpp server: one request at a time and no prompt-cache reuse (`cache_prompt: false`), so that a
-    /// text gets the same logprobs whatever was asked before. Measured on llama.cpp b11434 (CPU): batching two
-    /// concurrent requests moved logprobs by up to 0.14, and reusing a cached prompt prefix of a different prompt
-    /// by up to 0.24; sequential uncached requests were identical in any order. Costs about 3x the server time
-    /// per text on CPU; set false when bit-identical repeats do not matter.
+    /// text gets the same logprobs whatever was asked before. Measured on llama.cpp b11434 (CPU,
+    /// `bench/llama_determinism.py`): batched or cache-reusing requests moved logprobs by up to 0.27; sequential
+    /// uncached requests were identical in any order. Costs about 3.5x the server time per text on CPU; set false
+    /// when bit-identical repeats do not matter.
     public var reproducible = true
     /// Request starts per second (nil: no limit).
     public var requestsPerSecond: Double?
