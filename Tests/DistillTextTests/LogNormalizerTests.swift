@@ -89,3 +89,41 @@ struct LogEnvelopeTests {
         #expect(n.normalize("<999>garbage").format == .plain)
     }
 }
+
+@Suite("Log envelopes under mutation")
+struct LogEnvelopeMutationTests {
+    let n = LogNormalizer()
+    static let samples = [
+        #"{"ts":"2026-11-29T01:02:03Z","level":"ERROR","logger":"db.pool","msg":"connection to 10.0.0.5:5432 refused","attempt":3}"#,
+        #"<11>1 2026-11-29T01:02:03.003Z host-7 payments 4242 ID47 [exampleSDID@32473 iut="3"] charge 123 failed"#,
+        "Nov 29 01:02:03 host-7 sshd[4242]: Failed password for root from 10.1.2.3 port 22 ssh2",
+        "E1129 01:02:03.456789   12345 kubelet.go:2345] Liveness probe failed for pod payments-7f9c8d6b5-x2k4q",
+        "2026/11/29 01:02:03 [error] 1234#0: *5 upstream timed out (110: Connection timed out)",
+        #"10.0.0.1 - - [29/Nov/2026:01:02:03 +0000] "GET /api/v1/orders?id=7 HTTP/1.1" 500 512 "-" "curl/8.0""#,
+        #"Exception in thread "main" java.lang.OutOfMemoryError: Java heap space"#,
+        "2026-11-29 01:02:03.123 UTC [12] LOG:  checkpoint starting: time",
+        "[2026-11-29 07:54:55.797][61][warning][conn_handler] [main] all clusters initialized",
+    ]
+
+    /// Every prefix, every suffix and every one-byte insertion of a delimiter: the scanners never read past the line,
+    /// the message of a non-JSON line is a part of it, and the masked text is the masker's output for that message.
+    @Test("prefixes, suffixes and inserted delimiters of every envelope")
+    func mutations() {
+        var checked = 0
+        for sample in Self.samples {
+            let bytes = Array(sample.utf8)
+            var variants: [[UInt8]] = []
+            for k in 0...bytes.count { variants.append(Array(bytes[..<k])); variants.append(Array(bytes[k...])) }
+            for k in 0...bytes.count { for d in Array(#" :[]"<>{}-#\"#.utf8) { variants.append(Array(bytes[..<k]) + [d] + Array(bytes[k...])) } }
+            for variant in variants {
+                let line = String(decoding: variant, as: UTF8.self)
+                let r = n.normalize(line)
+                if r.format != .json { #expect(r.message.isEmpty || line.contains(r.message), "\(line)") }
+                #expect(r.masked == n.masker.mask(r.message), "\(line)")
+                if let level = r.level { #expect(level == level.lowercased(), "\(line)") }
+                checked += 1
+            }
+        }
+        #expect(checked > 10_000)
+    }
+}

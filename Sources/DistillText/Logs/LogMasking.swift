@@ -61,6 +61,14 @@ public struct LogMasker: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The masked text of UTF-8 bytes.
+    public func mask(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count + 16)
+        mask(bytes, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Masks `bytes`, appending to `out`.
     public func mask(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         let n = bytes.count
