@@ -45,6 +45,18 @@ public struct Demo {
         public var rows: [Row]
         /// With a second teacher: its own scores on the held-out lines and how many training lines it covered.
         public var secondTeacher: SecondTeacher?
+        /// Rule-based augmented copies of training lines and what the teacher filter did with them.
+        public var augmentation: Augmentation?
+    }
+
+    /// Counts of the rule-based augmentation step.
+    public struct Augmentation: Codable, Sendable {
+        /// Copies made (distinct model texts, different from their source), from labelled and from unlabelled lines.
+        public var madeFromLabelled: Int, madeFromUnlabelled: Int
+        /// Copies the teacher relabelled with their source's label at probability >= `threshold` (kept for distillation).
+        public var kept: Int
+        public var dropped: Int
+        public var threshold: Float
     }
 
     public struct SecondTeacher: Codable, Sendable {
@@ -65,17 +77,15 @@ public struct Demo {
     }
 
     /// The text every model reads: level, source and the masked message (envelope removed).
-    public static func modelText(_ line: String, normalizer: LogNormalizer) -> String {
-        let n = normalizer.normalize(line)
-        return [n.level, n.source, n.masked].compactMap { $0 }.joined(separator: " ")
-    }
+    public static func modelText(_ line: String, normalizer: LogNormalizer) -> String { TextInput.modelText(normalizer.normalize(line)) }
 
     public func run(log: (String) -> Void) throws -> Result {
         let started = Date()
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let labels = LogTaxonomy.labels
         let normalizer = LogNormalizer()
-        let sizes = quick ? (labelled: 300, unlabelled: 1200, dev: 200, test: 600) : (labelled: 600, unlabelled: 4000, dev: 300, test: 1500)
+        let sizes = quick ? (labelled: 300, unlabelled: 1200, dev: 200, test: 600, augmentedUnlabelled: 400)
+                          : (labelled: 600, unlabelled: 4000, dev: 300, test: 1500, augmentedUnlabelled: 1000)
         // 1. Corpus: train-split lines for training, held-out-template lines for the test.
         var generator = LogCorpusGenerator(seed: seed)
         generator.heldOutFraction = 0.25
@@ -93,6 +103,7 @@ public struct Demo {
         // Mean pooling, as sentence-transformers trained this checkpoint (its pooler layer was never trained).
         let teacherModel = try BertForSequenceClassification.load(folder: teacherFolder, newHead: true, labels: labels, pooling: "mean", seed: seed)
         let tokenizer = try WordPieceTokenizer.load(folder: teacherFolder)
+        teacherModel.input = .logs
         let teacher = Student.bert(teacherModel, tokenizer)
         var t = TrainingConfig()
         t.epochs = quick ? 6 : 6
@@ -144,10 +155,44 @@ public struct Demo {
             log(String(format: "second teacher %@: held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines",
                        secondTeacherName, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0, second!.covered, second!.asked))
         }
-        let kdTrain = trainTexts.enumerated().map { i, text in
+        var kdTrain = trainTexts.enumerated().map { i, text in
             TrainingExample(text: text, label: i < labelled.count ? labelled[i].1 : nil, teacher: soft[i])
         }
-        let hardTrain = labelled.map { TrainingExample(text: $0.0, label: $0.1) }
+        var hardTrain = labelled.map { TrainingExample(text: $0.0, label: $0.1) }
+
+        // 3b. Rule-based augmentation (new variable values, synonym swaps, token dropout, other envelopes): two
+        // copies of every labelled line, one of the first unlabelled ones. The teacher labels each copy, which is
+        // kept for distillation only when the teacher gives it its source's label (the gold label, or the teacher's
+        // own for unlabelled lines) at probability >= 0.5. The hard-label twins get the labelled lines' copies with
+        // their gold labels, unfiltered (they have no teacher).
+        var augmenter = LogAugmenter(seed: seed &+ 11)
+        var copies: [(text: String, source: Int)] = []
+        var seen = Set(trainTexts)
+        func addCopies(of raw: String, index: Int, source: Int) {
+            for copy in augmenter.augment(raw, index: index) {
+                let text = Demo.modelText(copy, normalizer: normalizer)
+                if seen.insert(text).inserted { copies.append((text, source)) }
+            }
+        }
+        augmenter.options.copies = 2
+        for (i, r) in train.prefix(sizes.labelled).enumerated() { addCopies(of: r.text, index: i, source: i) }
+        let fromLabelled = copies.count
+        augmenter.options.copies = 1
+        for (j, r) in train.dropFirst(sizes.labelled).prefix(sizes.augmentedUnlabelled).enumerated() {
+            addCopies(of: r.text, index: sizes.labelled + j, source: labelled.count + j)
+        }
+        let copySoft = probabilities(teacher, copies.map(\.text))
+        let sourceLabels = copies.map { $0.source < labelled.count ? labelled[$0.source].1 : argmax(soft[$0.source]) }
+        let threshold: Float = 0.5
+        let (kept, dropped) = filterByTeacher(copySoft, labels: sourceLabels, threshold: threshold)
+        for k in kept {
+            let source = copies[k].source
+            kdTrain.append(TrainingExample(text: copies[k].text, label: source < labelled.count ? labelled[source].1 : nil, teacher: copySoft[k]))
+        }
+        for (text, source) in copies.prefix(fromLabelled) { hardTrain.append(TrainingExample(text: text, label: labelled[source].1)) }
+        let augmentation = Augmentation(madeFromLabelled: fromLabelled, madeFromUnlabelled: copies.count - fromLabelled, kept: kept.count,
+                                        dropped: dropped, threshold: threshold)
+        log("augmentation: \(copies.count) copies (\(fromLabelled) of labelled lines), teacher kept \(kept.count), dropped \(dropped)")
         let devExamples = dev.map { TrainingExample(text: $0.0, label: $0.1) }
 
         // 4. Students: ~1M parameters each (>= 20x fewer than the 22.7M teacher).
@@ -155,10 +200,13 @@ public struct Demo {
             var c = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
                                intermediateSize: 128, maxPositionEmbeddings: 48, labels: labels)
             c.distillPooling = "mean"
+            c.distillInput = .logs
             return .bert(BertForSequenceClassification(config: c, seed: seed &+ 7), tokenizer)
         }
         func bag() -> Student {
-            .ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 32_768), embeddingSize: 32, labels: labels), seed: seed &+ 8))
+            var c = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 32_768), embeddingSize: 32, labels: labels)
+            c.input = .logs
+            return .ngramBag(NGramBag(config: c, seed: seed &+ 8))
         }
         var s = TrainingConfig()
         s.epochs = 1000
@@ -192,7 +240,7 @@ public struct Demo {
         let intermediate = try IntermediateDistillation(name: "minilm", teacher: teacherModel.bert, student: studentModel.config, layerMap: nil,
                                                         hiddenWeight: 0.1, attentionWeight: 0.1, seed: seed)
         let storeStart = Date()
-        let store = try TeacherFeatureStore.openOrBuild(url: output.appendingPathComponent("teacher-features.safetensors"), key: "demo-\(seed)-\(quick)",
+        let store = try TeacherFeatureStore.openOrBuild(url: output.appendingPathComponent("teacher-features.safetensors"), key: "demo-\(seed)-\(quick)-aug\(kdTrain.count)",
                                                         teacher: teacherModel.bert, tokenizer: tokenizer, texts: kdTrain.map(\.text),
                                                         hiddenLayers: intermediate.hiddenLayers, attentionLayers: intermediate.attentionLayers, maxLength: 48)
         intermediate.useStore(store)
@@ -213,7 +261,7 @@ public struct Demo {
         let formatter = ISO8601DateFormatter()
         let result = Result(date: formatter.string(from: Date()), machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
                             wallSeconds: Date().timeIntervalSince(started), labelled: labelled.count, unlabelled: unlabelled.count, test: test.count,
-                            heldOutTemplates: generator.heldOutTemplates().count, rows: rows, secondTeacher: second)
+                            heldOutTemplates: generator.heldOutTemplates().count, rows: rows, secondTeacher: second, augmentation: augmentation)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: output.appendingPathComponent("report.json"), options: .atomic)
@@ -232,6 +280,11 @@ public struct Demo {
                                 row.agreementWithTeacher, grouped(row.parameters), Double(row.sizeOnDiskBytes) / 1e6, row.p50Milliseconds, row.p99Milliseconds, row.throughput))
         }
         lines.append("")
+        if let a = r.augmentation {
+            lines.append(String(format: "Rule-based augmentation: %d copies of labelled and %d of unlabelled lines; the teacher kept %d (same label as the source at p >= %.2f) and dropped %d. The hard-label twins trained on the labelled lines and their %d copies.",
+                                a.madeFromLabelled, a.madeFromUnlabelled, a.kept, a.threshold, a.dropped, a.madeFromLabelled))
+            lines.append("")
+        }
         if let t = r.secondTeacher {
             lines.append(String(format: "Second teacher %@ (weight %.2f next to MiniLM's 1): held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines. ",
                                 t.name, t.weight, t.accuracy, t.macroF1, t.agreementWithTeacher, t.covered, t.asked)

@@ -1,3 +1,4 @@
+import DistillText
 import Foundation
 
 /// The fields of a Hugging Face `BertConfig` (`config.json`) that define the architecture and labels.
@@ -25,6 +26,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public var modelType: String = "bert"
     /// Distill's pooling for the classification head: "pooler" (HF: tanh(dense([CLS]))), "cls" or "mean".
     public var distillPooling: String?
+    /// How raw lines become model text (`distill_input`); nil = as they are.
+    public var distillInput: TextInput?
     /// Only "absolute" position embeddings are implemented.
     public var positionEmbeddingType: String = "absolute"
 
@@ -35,6 +38,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
         case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
         case layerNormEps = "layer_norm_eps", initializerRange = "initializer_range", padTokenId = "pad_token_id"
         case id2label, label2id, architectures, modelType = "model_type", distillPooling = "distill_pooling"
+        case distillInput = "distill_input"
         case positionEmbeddingType = "position_embedding_type"
     }
 
@@ -69,6 +73,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
         modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "bert"
         distillPooling = try c.decodeIfPresent(String.self, forKey: .distillPooling)
+        distillInput = try c.decodeIfPresent(TextInput.self, forKey: .distillInput)
         positionEmbeddingType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? "absolute"
     }
 

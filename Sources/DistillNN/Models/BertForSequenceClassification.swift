@@ -4,7 +4,12 @@ import DistillText
 /// A BERT encoder with a classification head (HF `BertForSequenceClassification`): pooled vector →
 /// dropout → `classifier` linear layer. Parameter names: `bert.…` and `classifier.weight`/`classifier.bias`.
 public final class BertForSequenceClassification: Module {
-    public let config: BertConfig
+    public private(set) var config: BertConfig
+    /// How raw lines become model text (saved as `distill_input`).
+    public var input: TextInput? {
+        get { config.distillInput }
+        set { config.distillInput = newValue }
+    }
     public let bert: BertModel
     public let classifier: Linear
     /// "pooler" uses HF's `tanh(dense([CLS]))`; "cls" and "mean" skip the pooler layer.

@@ -10,9 +10,12 @@ public struct NGramBagConfig: Codable, Equatable, Sendable {
     /// 0: no hidden layer (embedding bag straight into the classifier, as fastText).
     public var hiddenSize: Int
     public var id2label: [String: String]
+    /// How raw lines become model text (`distill_input`); nil = as they are.
+    public var input: TextInput?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", featurizer, embeddingSize = "embedding_size", hiddenSize = "hidden_size", id2label
+        case input = "distill_input"
     }
 
     public init(featurizer: NGramFeaturizer = NGramFeaturizer(), embeddingSize: Int = 64, hiddenSize: Int = 0, labels: [String]) {
@@ -51,7 +54,12 @@ public struct NGramBagConfig: Codable, Equatable, Sendable {
 /// The fastText-like student: hashed word/char n-gram buckets → mean embedding bag → optional ReLU hidden
 /// layer → classifier. Parameters: `embeddings.weight`, `hidden.weight`/`hidden.bias`, `classifier.weight`/`classifier.bias`.
 public final class NGramBag: Module {
-    public let config: NGramBagConfig
+    public private(set) var config: NGramBagConfig
+    /// How raw lines become model text (saved as `distill_input`).
+    public var input: TextInput? {
+        get { config.input }
+        set { config.input = newValue }
+    }
     public let embeddings: Embedding
     public let hidden: Linear?
     public let classifier: Linear
