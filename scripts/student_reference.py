@@ -20,6 +20,10 @@ from bert_numpy import classifier_logits  # noqa: E402
 folder = sys.argv[1]
 cfg = json.load(open(os.path.join(folder, "config.json")))
 w = load_file(os.path.join(folder, "model.safetensors"))
+# int8 students (`distill quantize`): weight = int8 values x the per-row F32 scale stored beside them.
+for name in [k for k in w if k.endswith(".int8_scale")]:
+    base = name[: -len(".int8_scale")]
+    w[base] = w[base].astype(np.float32) * w.pop(name)[:, None]
 request = json.load(sys.stdin)
 if cfg["model_type"] == "bert":
     logits = [classifier_logits(w, cfg, ids).tolist() for ids in request["ids"]]

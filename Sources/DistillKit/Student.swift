@@ -30,6 +30,14 @@ public enum Student {
         }
     }
 
+    /// How raw lines become this model's text (`distill_input` in its config; `raw` when absent).
+    public var input: TextInput {
+        switch self {
+        case let .bert(m, _): return m.input ?? .raw
+        case let .ngramBag(m): return m.input ?? .raw
+        }
+    }
+
     /// Class logits `[texts, labels]` (inference mode), truncating BERT inputs to `maxLength` tokens.
     public func logits(_ texts: [String], maxLength: Int = 128) -> Tensor {
         switch self {
@@ -102,6 +110,27 @@ public enum Student {
             try encoder.encode(m.config).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
             try SafetensorsWriter.write(m.stateDict(), to: weights, as: storage, metadata: ["format": "distill"])
         }
+        if storage == .int8 { try recordQuantization(in: folder.appendingPathComponent("config.json")) }
+    }
+
+    /// Adds the `quantization` entry to a written `config.json`.
+    private func recordQuantization(in config: URL) throws {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: config))) as? [String: Any] else {
+            throw ModelError.io(path: config.path, detail: "cannot reread the config just written")
+        }
+        object["quantization"] = [
+            "method": Int8Quantization.method, "bits": 8,
+            "weights": "matrices of >= 1024 elements as I8 + an F32 scale per row (<name>\(Int8Quantization.scaleSuffix)); the rest F32",
+            "compute": "dequantized to F32 at load; F32 accumulation",
+        ] as [String: Any]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: config, options: .atomic)
+    }
+
+    /// The `quantization.method` of a student folder's `config.json`, or nil for a full-precision model.
+    public static func quantization(of folder: URL) -> String? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json")))) as? [String: Any]
+        return (object?["quantization"] as? [String: Any])?["method"] as? String
     }
 
     /// Loads a student folder, choosing the architecture from `config.json`'s `model_type`. If `folder` is missing

@@ -112,7 +112,7 @@ extension Module {
     public func load(from file: SafetensorsFile, strict: Bool = true, allowMissing: [String] = [],
                      rename: (String) -> String? = { $0 }) throws -> LoadReport {
         var byName: [String: SafetensorsFile.Entry] = [:]
-        for e in file.entries where [.f32, .f16, .bf16, .f64].contains(e.dtype) {
+        for e in file.weightEntries {
             if let name = rename(e.name) { byName[name] = e }
         }
         return try load(shapes: byName.mapValues(\.shape), strict: strict, allowMissing: allowMissing, source: file.path) { p in

@@ -34,7 +34,7 @@ struct InspectCommand: ParsableCommand {
         } else {
             lines.append("config.json: missing or not JSON")
         }
-        let parameters = weights.entries.filter { [.f32, .f16, .bf16, .f64].contains($0.dtype) }.reduce(0) { $0 + $1.elementCount }
+        let parameters = weights.weightEntries.reduce(0) { $0 + $1.elementCount }
         lines.append("parameters: \(grouped(parameters)) in \(weights.entries.count) tensors (\(weights.metadata.isEmpty ? "no metadata" : "metadata \(weights.metadata)"))")
         var total = 0
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.sorted() ?? [] {

@@ -103,6 +103,30 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Tensor names in file order.
     public var names: [String] { entries.map(\.name) }
 
+    /// The tensors a model loads as Float32, in file order: floating-point ones and int8 ones with their
+    /// ``Int8Quantization`` scale (the scale tensors themselves are not listed).
+    public var weightEntries: [Entry] {
+        entries.filter { e in
+            if [.f32, .f16, .bf16, .f64].contains(e.dtype) {
+                return !(e.name.hasSuffix(Int8Quantization.scaleSuffix) && entry(String(e.name.dropLast(Int8Quantization.scaleSuffix.count)))?.dtype == .i8)
+            }
+            return e.dtype == .i8 && entry(e.name + Int8Quantization.scaleSuffix) != nil
+        }
+    }
+
+    /// The per-row scales of an int8 tensor.
+    private func int8Scales(_ e: Entry) throws -> [Float] {
+        let scaleName = e.name + Int8Quantization.scaleSuffix
+        guard let s = entry(scaleName) else {
+            throw SafetensorsError.invalidTensor(path: path, tensor: e.name, detail: "is I8 but has no scale tensor '\(scaleName)' (not a Distill int8 file?)")
+        }
+        guard e.shape.count == 2, s.dtype == .f32, s.shape == [e.shape[0]] else {
+            throw SafetensorsError.invalidTensor(path: path, tensor: scaleName, detail: "must be F32 of shape [\(e.shape.first ?? 0)] for the \(e.shape) int8 matrix, found \(s.dtype.rawValue) \(s.shape)")
+        }
+        let src = UnsafeRawPointer(base!) + dataStart + s.range.lowerBound
+        return (0..<s.elementCount).map { Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+    }
+
     /// Reads `name` as Float32 (F32 copied, F16/BF16/F64 converted).
     public func tensor(_ name: String) throws -> Tensor {
         guard let e = entry(name) else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
@@ -121,6 +145,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         let src = UnsafeRawPointer(base!) + dataStart + e.range.lowerBound
         let out = destination
         let n = e.elementCount
+        let scales = e.dtype == .i8 ? try int8Scales(e) : []
         try out.withUnsafeMutableBufferPointer { dst in
             switch e.dtype {
             case .f32:
@@ -138,6 +163,8 @@ public final class SafetensorsFile: @unchecked Sendable {
                 for i in 0..<n {
                     dst[i] = Float(Double(bitPattern: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian))
                 }
+            case .i8:
+                Int8Quantization.dequantize(src, scales: scales, columns: e.shape[1], into: dst)
             default:
                 throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
             }
@@ -181,10 +208,10 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
     }
 
-    /// Every floating-point tensor, by name.
+    /// Every floating-point tensor (int8 ones dequantized), by name.
     public func floatTensors() throws -> [String: Tensor] {
         var out: [String: Tensor] = [:]
-        for e in entries where [.f32, .f16, .bf16, .f64].contains(e.dtype) { out[e.name] = try tensor(e.name) }
+        for e in weightEntries { out[e.name] = try tensor(e.name) }
         return out
     }
 

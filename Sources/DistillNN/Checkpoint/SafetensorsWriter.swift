@@ -6,22 +6,47 @@ import Glibc
 
 /// Writes tensors in the safetensors format, atomically (a temporary file renamed into place).
 public enum SafetensorsWriter {
-    /// Element type to store.
-    public enum StorageType: String, Sendable { case f32 = "F32", f16 = "F16" }
+    /// Element type to store. `int8`: matrices ``Int8Quantization`` selects become `I8` + an F32 scale per row,
+    /// everything else F32.
+    public enum StorageType: String, Sendable { case f32 = "F32", f16 = "F16", int8 = "I8" }
 
     /// Writes `tensors` (name → tensor) to `url` in name order, with optional string `metadata`.
     public static func write(_ tensors: [String: Tensor], to url: URL, as type: StorageType = .f32,
                              metadata: [String: String] = [:]) throws {
-        let names = tensors.keys.sorted()
+        // Each stored tensor: its dtype and its little-endian bytes, produced when written.
+        var stored: [(name: String, dtype: String, shape: [Int], bytes: Int, write: (inout Data) -> Void)] = []
+        var metadata = metadata
+        for name in tensors.keys.sorted() {
+            let t = tensors[name]!
+            switch type {
+            case .f32:
+                stored.append((name, "F32", t.shape, 4 * t.count, { file in
+                    t.withUnsafeBufferPointer { for v in $0 { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } } }
+                }))
+            case .f16:
+                stored.append((name, "F16", t.shape, 2 * t.count, { file in
+                    t.withUnsafeBufferPointer { for v in $0 { withUnsafeBytes(of: v.float16Bits.littleEndian) { file.append(contentsOf: $0) } } }
+                }))
+            case .int8 where Int8Quantization.quantizes(t):
+                let (values, scales) = Int8Quantization.quantize(t)
+                stored.append((name, "I8", t.shape, values.count, { file in values.withUnsafeBytes { file.append(contentsOf: $0) } }))
+                stored.append((name + Int8Quantization.scaleSuffix, "F32", [scales.count], 4 * scales.count, { file in
+                    for v in scales { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
+                }))
+            case .int8:
+                stored.append((name, "F32", t.shape, 4 * t.count, { file in
+                    t.withUnsafeBufferPointer { for v in $0 { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } } }
+                }))
+            }
+        }
+        if type == .int8 { metadata["quantization"] = Int8Quantization.method }
+        stored.sort { $0.name < $1.name }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        let elementSize = type == .f32 ? 4 : 2
-        for name in names {
-            let t = tensors[name]!
-            let bytes = t.count * elementSize
-            header[name] = ["dtype": type.rawValue, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
-            offset += bytes
+        for t in stored {
+            header[t.name] = ["dtype": t.dtype, "shape": t.shape, "data_offsets": [offset, offset + t.bytes]] as [String: Any]
+            offset += t.bytes
         }
         var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
@@ -29,17 +54,7 @@ public enum SafetensorsWriter {
         var file = Data(capacity: 8 + headerBytes.count + offset)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(headerBytes)
-        for name in names {
-            let t = tensors[name]!
-            t.withUnsafeBufferPointer { values in
-                switch type {
-                case .f32:
-                    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
-                case .f16:
-                    for v in values { withUnsafeBytes(of: v.float16Bits.littleEndian) { file.append(contentsOf: $0) } }
-                }
-            }
-        }
+        for t in stored { t.write(&file) }
         try atomicWrite(file, to: url)
     }
 }
