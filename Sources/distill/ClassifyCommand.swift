@@ -3,15 +3,21 @@ import DistillCore
 import DistillKit
 import Foundation
 
-/// `distill classify`: stream lines in, JSON lines with label, probability and top-k out.
+/// `distill classify`: stream lines in, JSON lines with label, probability, top-k and template out.
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Classify lines (plain text, or JSONL with a text field) with a student; writes JSON lines.",
-        discussion: "Streams: reads and writes batch by batch, never holding the whole input. Bad lines yield {\"line\": N, \"error\": ...} and exit status 2 at the end."
+        discussion: """
+            Streams: reads a batch, classifies it, writes it, reads the next — memory stays bounded and a slow reader slows the \
+            classifier (no unbounded buffering). Each line is prepared as the model was trained (its config's distill_input), \
+            repeated lines are answered from an LRU cache keyed by that text, and every answer names the line's template (a hash \
+            of its masked message). Output per line: {"line", "label", "probability", "top": [{"label", "probability"}], "template"} \
+            (+ "text" with --echo). Bad lines yield {"line": N, "error": ...} and exit status 2 at the end.
+            """
     )
 
-    @Option(help: "Student folder.")
+    @Option(help: "Student folder (F32 or int8).")
     var model: String
 
     @Option(help: "Input file, or - for standard input.")
@@ -23,49 +29,61 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Read JSONL and take the text from this field (default: plain lines).")
     var field: String?
 
-    @Option(help: "Lines per forward pass.")
-    var batch: Int = 32
+    @Option(help: "Lines per batch (read, classified and written together).")
+    var batch: Int = 256
 
     @Option(name: .customLong("max-length"), help: "Tokens per line for BERT students.")
     var maxLength: Int = 128
 
+    @Option(name: .customLong("cache-size"), help: "Distinct lines the prediction cache holds (0: no cache).")
+    var cacheSize: Int = 100_000
+
+    @Flag(help: "Copy each input text into its output line.")
+    var echo = false
+
+    @Flag(help: "Print the cache hit rate and lines/s to standard error at the end.")
+    var stats = false
+
     @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+        guard cacheSize >= 0 else { throw ValidationError("--cache-size must be 0 or more") }
+    }
 
     func run() throws {
         compute.apply()
-        let student = try Student.load(from: URL(fileURLWithPath: model))
-        let labels = student.labels
+        let started = Date()
+        let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength)
+        let labels = classifier.labels
         let reader = try LineReader(path: input)
         let out = FileHandle.standardOutput
         var pending: [(line: Int, text: String?, error: String?)] = []
-        var failures = 0
+        pending.reserveCapacity(batch)
+        var failures = 0, classified = 0
+        var writer = JSONLineWriter()
         func flush() throws {
             let texts = pending.compactMap(\.text)
-            var rows: [[Float]] = []
-            if !texts.isEmpty {
-                let p = withoutGradients { softmax(student.logits(texts, maxLength: maxLength)) }
-                let k = p.shape[1], v = p.scalars
-                rows = (0..<texts.count).map { Array(v[($0 * k)..<(($0 + 1) * k)]) }
-            }
+            let predictions = classifier.classify(texts)
+            classified += texts.count
             var next = 0
-            var data = Data()
+            writer.bytes.removeAll(keepingCapacity: true)
             for item in pending {
-                var object: [String: Any] = ["line": item.line]
+                writer.raw("{\"line\":")
+                writer.int(item.line)
                 if let error = item.error {
-                    object["error"] = error
+                    writer.raw(",\"error\":")
+                    writer.string(error)
                 } else {
-                    let row = rows[next]
+                    writer.bytes.append(44)
+                    writer.predictionFields(predictions[next], labels: labels, topK: topK)
+                    if echo { writer.raw(",\"text\":"); writer.string(item.text!) }
                     next += 1
-                    let ranked = row.indices.sorted { row[$0] > row[$1] }
-                    object["text"] = item.text!
-                    object["label"] = labels[ranked[0]]
-                    object["probability"] = Double(row[ranked[0]])
-                    object["top"] = ranked.prefix(max(1, topK)).map { ["label": labels[$0], "probability": Double(row[$0])] }
                 }
-                data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-                data.append(0x0A)
+                writer.raw("}\n")
             }
-            try out.write(contentsOf: data)
+            try out.write(contentsOf: Data(writer.bytes))
             pending.removeAll(keepingCapacity: true)
         }
         while let line = try reader.next() {
@@ -86,6 +104,12 @@ struct ClassifyCommand: ParsableCommand {
             if pending.count >= batch { try flush() }
         }
         try flush()
+        if stats {
+            let seconds = Date().timeIntervalSince(started)
+            let cache = classifier.cache?.statistics
+            FileHandle.standardError.write(Data(String(format: "classified %d lines in %.3f s (%.0f lines/s); cache hit rate %.4f (%d entries)\n",
+                                                       classified, seconds, Double(classified) / max(seconds, 1e-9), cache?.hitRate ?? 0, cache?.entries ?? 0).utf8))
+        }
         if failures > 0 { throw ExitCode(2) }
     }
 }

@@ -111,6 +111,20 @@ struct RecipeRunTests {
         #expect(lines[0]["label"] as? String == "database" && lines[1]["label"] as? String == "disk")
         #expect((lines[0]["top"] as? [[String: Any]])?.count == 2)
         #expect(lines[3]["error"] as? String == "not valid UTF-8" && classified.status == 2)
+        #expect((lines[0]["template"] as? String)?.count == 16)
+        // int8: a quarter of the weight bytes, the accuracy change measured on the test lines, the same answers here.
+        let int8 = dir.appendingPathComponent("int8")
+        let quantized = try runDistill(["quantize", "--model", run.appendingPathComponent("final").path, "--out", int8.path,
+                                        "--calibration", dir.appendingPathComponent("data/test.jsonl").path])
+        #expect(quantized.status == 0, "\(quantized.stderr)")
+        let q = try JSONDecoder().decode(StudentQuantization.Report.self, from: Data(contentsOf: int8.appendingPathComponent("quantization.json")))
+        #expect(Double(q.int8WeightBytes) < 0.3 * Double(q.fp32WeightBytes) && q.lines > 0)
+        #expect(abs(q.int8Accuracy! - q.fp32Accuracy!) <= 0.05 && q.agreement! >= 0.9 && q.maxProbabilityChange! < 0.1)
+        #expect(quantized.stdout.contains("accuracy F32"))
+        let int8Classified = try runDistill(["classify", "--model", int8.path, "--top-k", "2"],
+                                            stdin: Data("connection refused by postgres database query\ndisk full inode filesystem mount\n".utf8))
+        let int8Lines = int8Classified.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(int8Lines.map { $0["label"] as? String } == lines.prefix(2).map { $0["label"] as? String })
     }
 
     @Test("a BERT student with hidden and attention losses: teacher features stored once, losses logged")

@@ -1,0 +1,112 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+import Synchronization
+
+/// The runtime of a trained student: raw lines in, labels out. Prepares each line the way the model was trained
+/// (``TextInput``, from its `config.json`), answers repeated model texts from a ``PredictionCache``, runs one
+/// batched forward pass (no autodiff tape) over the distinct lines it has not seen, and names each line's
+/// template. Used by `distill classify` and `distill serve`; safe to call from several threads.
+public final class Classifier: @unchecked Sendable {
+    public let student: Student
+    public let labels: [String]
+    public let input: TextInput
+    /// The folder the model was loaded from.
+    public let folder: URL
+    /// Tokens per line for BERT students.
+    public let maxLength: Int
+    public let cache: PredictionCache?
+    private let preparer: TextInput.Preparer
+    private let templateNormalizer = LogNormalizer()
+    /// Forward passes run one at a time (each already uses every compute thread).
+    private let forwardLock = Mutex(())
+
+    /// One line's answer.
+    public struct Prediction: Sendable, Equatable {
+        public var labelIndex: Int
+        public var probability: Float
+        /// Every label's probability, in label order.
+        public var probabilities: [Float]
+        /// 16 hex digits naming the line's template: a hash of its masked message (variables replaced by
+        /// placeholders), stable across runs, machines and models.
+        public var template: String
+        /// Whether the probabilities came from the cache.
+        public var cached: Bool
+
+        public init(labelIndex: Int, probability: Float, probabilities: [Float], template: String, cached: Bool) {
+            (self.labelIndex, self.probability, self.probabilities, self.template, self.cached) = (labelIndex, probability, probabilities, template, cached)
+        }
+
+        /// The `k` most probable label indices, best first.
+        public func top(_ k: Int) -> [Int] {
+            Array(probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }.prefix(max(1, k)))
+        }
+    }
+
+    /// Wraps a loaded student. `cacheCapacity` 0 turns the cache off.
+    public init(student: Student, folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128) {
+        self.student = student
+        self.folder = folder
+        labels = student.labels
+        input = student.input
+        preparer = student.input.preparer()
+        self.maxLength = maxLength
+        cache = cacheCapacity > 0 ? PredictionCache(capacity: cacheCapacity) : nil
+    }
+
+    /// Loads the student folder (F32 or int8, see ``Quantization``).
+    public static func load(from folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128) throws -> Classifier {
+        Classifier(student: try Student.load(from: folder), folder: folder, cacheCapacity: cacheCapacity, maxLength: maxLength)
+    }
+
+    /// The model text and template id of a raw line.
+    public func prepare(_ line: String) -> (text: String, template: String) {
+        switch input.kind {
+        case .logs:
+            let n = preparer.normalizer.normalize(line)
+            return (TextInput.modelText(n), templateID(n.masked))
+        case .raw:
+            return (line, templateID(templateNormalizer.normalize(line).masked))
+        }
+    }
+
+    /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts).
+    public func classify(_ lines: [String], batchSize: Int = 64) -> [Prediction] {
+        let prepared = lines.map(prepare)
+        var results = [Prediction?](repeating: nil, count: lines.count)
+        // Distinct texts the cache does not hold, with the lines waiting for each.
+        var pending: [String: [Int]] = [:]
+        var order: [String] = []
+        for (i, p) in prepared.enumerated() {
+            if pending[p.text] != nil { pending[p.text]!.append(i); continue }
+            if let hit = cache?.value(for: p.text) {
+                results[i] = prediction(hit, template: p.template, cached: true)
+            } else {
+                pending[p.text] = [i]
+                order.append(p.text)
+            }
+        }
+        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+            let chunk = Array(order[start..<min(start + max(1, batchSize), order.count)])
+            let rows = forwardLock.withLock { _ in student.probabilities(chunk, maxLength: maxLength, batchSize: chunk.count) }
+            for (text, row) in zip(chunk, rows) {
+                cache?.insert(row, for: text)
+                for i in pending[text]! { results[i] = prediction(row, template: prepared[i].template, cached: false) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    private func prediction(_ p: [Float], template: String, cached: Bool) -> Prediction {
+        var best = 0
+        for k in 1..<max(1, p.count) where p[k] > p[best] { best = k }
+        return Prediction(labelIndex: best, probability: p[best], probabilities: p, template: template, cached: cached)
+    }
+
+    private func templateID(_ masked: String) -> String {
+        let h = fingerprintOf([masked])
+        let digits = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,156 @@
+import DistillCore
+import DistillKit
+import DistillNN
+import DistillText
+import Foundation
+import Testing
+
+@Suite("int8 students")
+struct Int8StudentTests {
+    @Test("row-wise symmetric quantization: every value within half a step, zero rows stay zero")
+    func quantizeValues() {
+        var g = RandomGenerator(seed: 4)
+        var values = (0..<1200).map { _ in g.nextNormal() }
+        for i in 400..<800 { values[i] = 0 }
+        values[1000] = 40  // an outlier sets its row's step
+        let t = Tensor(shape: [3, 400], scalars: values)
+        let (q, scales) = Int8Quantization.quantize(t)
+        #expect(scales[1] == 1 && q[400..<800].allSatisfy { $0 == 0 })
+        for r in [0, 2] {
+            let largest = values[(r * 400)..<((r + 1) * 400)].map(abs).max()!
+            #expect(abs(scales[r] - largest / 127) < 1e-7)
+            #expect(q[(r * 400)..<((r + 1) * 400)].map { abs(Int($0)) }.max() == 127)
+        }
+        for i in 0..<1200 {
+            let r = i / 400
+            #expect(abs(scales[r] * Float(q[i]) - values[i]) <= scales[r] / 2 + 1e-6, "element \(i)")
+        }
+        #expect(scales[2] > 10 * scales[0])
+    }
+
+    func bert() throws -> (Student, [String]) {
+        let words = ["connection", "refused", "to", "db", "primary", "disk", "full", "user", "alice", "logged", "in", "timeout", "memory", "killed"]
+        let tokenizer = try WordPieceTokenizer(vocabulary: Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
+        let config = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+                                intermediateSize: 64, maxPositionEmbeddings: 32, labels: ["database", "disk", "auth"])
+        let model = BertForSequenceClassification(config: config, seed: 5)
+        for p in model.namedParameters() where p.tensor.rank == 2 {
+            p.tensor.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= 10 } }
+        }
+        let texts = ["connection refused to db primary", "disk full", "user alice logged in", "timeout memory killed", "db timeout"]
+        return (.bert(model, tokenizer), texts)
+    }
+
+    @Test("an int8 BERT student: about a quarter of the bytes, Python reads the same logits, close to F32")
+    func bertInt8() throws {
+        let (student, texts) = try bert()
+        let f32 = temporaryFolder(), int8 = temporaryFolder()
+        try student.save(to: f32)
+        try student.save(to: int8, storage: .int8)
+        let size = { (folder: URL) in try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path)[.size] as! Int }
+        let (full, small) = (try size(f32), try size(int8))
+        #expect(Double(small) < 0.4 * Double(full), "\(small) vs \(full)")
+        #expect(Student.quantization(of: int8) == Int8Quantization.method && Student.quantization(of: f32) == nil)
+        let file = try SafetensorsFile(url: int8.appendingPathComponent("model.safetensors"))
+        #expect(file.entry("bert.encoder.layer.0.intermediate.dense.weight")?.dtype == .i8)
+        #expect(file.entry("bert.encoder.layer.0.intermediate.dense.bias")?.dtype == .f32)
+        #expect(file.metadata["quantization"] == Int8Quantization.method)
+        let loaded = try Student.load(from: int8)
+        let logits = loaded.logits(texts), reference = student.logits(texts)
+        let largest = reference.scalars.map(abs).max()!
+        let drift = zip(logits.scalars, reference.scalars).map { abs($0 - $1) }.max()!
+        #expect(drift > 0 && drift < 0.05 * largest, "largest logit change \(drift) of \(largest)")
+        guard case let .bert(_, tokenizer) = loaded else { Issue.record("not BERT"); return }
+        let python = try pythonLogits(folder: int8, request: ["ids": texts.map { tokenizer.encode($0) }])
+        for (i, row) in python.enumerated() {
+            for (j, want) in row.enumerated() { #expect(abs(Double(logits.scalars[i * 3 + j]) - want) < 1e-4, "text \(i) class \(j)") }
+        }
+        // Saving the loaded int8 model again at int8 gives the same values (quantization is idempotent on its grid).
+        let again = temporaryFolder()
+        try loaded.save(to: again, storage: .int8)
+        #expect(try Student.load(from: again).logits(texts).scalars.elementsEqual(logits.scalars) { abs($0 - $1) < 1e-5 })
+    }
+
+    @Test("an I8 tensor without its scale tensor is refused, naming both")
+    func missingScale() throws {
+        let folder = temporaryFolder()
+        let url = folder.appendingPathComponent("w.safetensors")
+        var header = Data(#"{"w":{"dtype":"I8","shape":[2,2],"data_offsets":[0,4]}}"#.utf8)
+        while (8 + header.count) % 8 != 0 { header.append(0x20) }
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(header)
+        data.append(contentsOf: [1, 2, 3, 4])
+        try data.write(to: url)
+        let file = try SafetensorsFile(url: url)
+        #expect(file.weightEntries.isEmpty)
+        do { _ = try file.tensor("w"); Issue.record("read an I8 tensor without scale") } catch let error as SafetensorsError {
+            #expect(error.errorDescription!.contains("'w'") && error.errorDescription!.contains("w.int8_scale"))
+        }
+    }
+}
+
+@Suite("Prediction cache, classifier, JSON lines")
+struct ClassifierTests {
+    @Test("LRU: the least recently used entry goes first; hits, misses and evictions are counted")
+    func lru() {
+        let cache = PredictionCache(capacity: 2)
+        cache.insert([1], for: "a")
+        cache.insert([2], for: "b")
+        #expect(cache.value(for: "a") == [1])  // a is now the most recent
+        cache.insert([3], for: "c")             // evicts b
+        #expect(cache.value(for: "b") == nil)
+        #expect(cache.value(for: "c") == [3] && cache.value(for: "a") == [1])
+        cache.insert([4], for: "a")             // update in place
+        #expect(cache.value(for: "a") == [4])
+        let s = cache.statistics
+        #expect(s.hits == 4 && s.misses == 1 && s.evictions == 1 && s.entries == 2 && abs(s.hitRate - 0.8) < 1e-12)
+        cache.clear()
+        #expect(cache.value(for: "a") == nil && cache.statistics.entries == 0 && cache.statistics.misses == 1)
+    }
+
+    @Test("a log student's input survives saving; templates ignore variables; repeats come from the cache with the same values")
+    func classifier() throws {
+        var config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 2048), embeddingSize: 8, labels: ["normal", "disk", "database"])
+        config.input = .logs
+        let folder = temporaryFolder()
+        try Student.ngramBag(NGramBag(config: config, seed: 2)).save(to: folder)
+        let classifier = try Classifier.load(from: folder, cacheCapacity: 16)
+        #expect(classifier.input == .logs)
+        let lines = ["E1129 01:02:03.456789   12 kubelet.go:1] disk /dev/sda1 97% full",
+                     "E1129 07:08:09.000001   99 kubelet.go:7] disk /dev/sdb3 12% full",
+                     #"{"level":"info","msg":"user alice logged in"}"#]
+        let first = classifier.classify(lines)
+        #expect(first[0].template == first[1].template && first[0].template != first[2].template && first[0].template.count == 16)
+        #expect(first.allSatisfy { !$0.cached })
+        #expect(classifier.prepare(lines[0]).text == "error kubelet.go disk <PATH> <NUM>% full")
+        let direct = classifier.student.probabilities(["error kubelet.go disk <PATH> <NUM>% full"])[0]
+        #expect(first[0].probabilities == direct && first[1].probabilities == direct)
+        let second = classifier.classify(lines)
+        #expect(second.allSatisfy(\.cached) && zip(first, second).allSatisfy { $0.probabilities == $1.probabilities })
+        let s = classifier.cache!.statistics
+        #expect(s.entries == 2 && s.hits == 3 && s.misses == 2)
+        #expect(first[0].top(2).count == 2 && first[0].top(2)[0] == first[0].labelIndex)
+    }
+
+    @Test("JSON lines: escapes, probabilities, prediction fields parse back")
+    func writer() throws {
+        var w = JSONLineWriter()
+        w.raw("[")
+        w.string("a\"b\\c\n\u{1}é")
+        for p: Float in [0.5, 1, 0, 0.1234567, 0.9999999, 2e-6] { w.raw(","); w.probability(p) }
+        w.raw("]")
+        #expect(String(decoding: w.bytes, as: UTF8.self) == #"["a\"b\\c\n\u0001é",0.5,1,0,0.123457,1,2e-06]"#)
+        let parsed = try JSONSerialization.jsonObject(with: Data(w.bytes)) as! [Any]
+        #expect(parsed[0] as? String == "a\"b\\c\n\u{1}é")
+        var line = JSONLineWriter()
+        line.raw("{")
+        line.predictionFields(Classifier.Prediction(labelIndex: 1, probability: 0.7, probabilities: [0.2, 0.7, 0.1], template: "00ff", cached: false),
+                              labels: ["x", "y\"", "z"], topK: 2)
+        line.raw("}")
+        let object = try JSONSerialization.jsonObject(with: Data(line.bytes)) as! [String: Any]
+        #expect(object["label"] as? String == "y\"" && object["template"] as? String == "00ff")
+        let top = object["top"] as! [[String: Any]]
+        #expect(top.count == 2 && top[1]["label"] as? String == "x" && (top[1]["probability"] as? Double).map { abs($0 - 0.2) < 1e-6 } == true)
+    }
+}
