@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "DistillNN", targets: ["DistillNN"]),
         .library(name: "DistillKit", targets: ["DistillKit"]),
         .library(name: "DistillTeachers", targets: ["DistillTeachers"]),
+        .library(name: "DistillServe", targets: ["DistillServe"]),
         .executable(name: "distill", targets: ["distill"]),
     ],
     dependencies: [
@@ -18,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -40,10 +44,17 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The HTTP service: Hummingbird 2 (on SwiftNIO) and Prometheus metrics.
+        .target(name: "DistillServe", dependencies: [
+            "DistillKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillKit", "DistillTeachers",
+                "DistillCore", "DistillText", "DistillNN", "DistillKit", "DistillTeachers", "DistillServe",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +67,13 @@ let package = Package(
         .testTarget(name: "DistillTeachersTests", dependencies: [
             "DistillTeachers", "DistillKit", "DistillNN", "DistillCore", "DistillText",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "DistillServeTests", dependencies: [
+            "DistillServe", "DistillKit", "DistillNN", "DistillText",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
         ]),
     ]
 )

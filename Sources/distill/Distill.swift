@@ -8,7 +8,7 @@ struct Distill: AsyncParsableCommand {
         commandName: "distill",
         abstract: "Distill large teachers into tiny, fast log classifiers.",
         version: "0.1.0",
-        subcommands: [GenerateLogsCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, EncodeCommand.self, InspectCommand.self, VocabCommand.self, LabelCommand.self, TeacherCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [GenerateLogsCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, QuantizeCommand.self, ServeCommand.self, EncodeCommand.self, InspectCommand.self, VocabCommand.self, LabelCommand.self, TeacherCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }
 

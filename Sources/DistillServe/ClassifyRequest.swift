@@ -1,0 +1,48 @@
+import Foundation
+
+/// `POST /v1/classify` body: `{"texts": ["…", …], "top_k": 3}` (`top_k` optional). Unknown fields are refused
+/// so that a typo (`"text"`) fails loudly instead of classifying nothing.
+struct ClassifyRequest {
+    var texts: [String]
+    var topK: Int?
+
+    static let fields: Set<String> = ["texts", "top_k"]
+
+    static func parse(_ body: [UInt8], options: ServeOptions) throws -> ClassifyRequest {
+        let object = try jsonObject(body)
+        guard let dictionary = object as? [String: Any] else { throw ServeError.badRequest("the body must be a JSON object {\"texts\": [...]}") }
+        if let unknown = dictionary.keys.sorted().first(where: { !fields.contains($0) }) {
+            throw ServeError.badRequest("unknown field '\(unknown)'; the fields are texts, top_k")
+        }
+        guard let raw = dictionary["texts"] else { throw ServeError.badRequest("missing field 'texts' (an array of strings)") }
+        guard let items = raw as? [Any] else { throw ServeError.badRequest("'texts' must be an array of strings") }
+        guard !items.isEmpty else { throw ServeError.badRequest("'texts' is empty; send 1 to \(options.maxBatch) texts") }
+        guard items.count <= options.maxBatch else {
+            throw ServeError.tooLarge("\(items.count) texts in one request; the limit is \(options.maxBatch) (--max-batch)")
+        }
+        var texts: [String] = []
+        texts.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            guard let text = item as? String else { throw ServeError.badRequest("texts[\(i)] is not a string") }
+            guard text.utf8.count <= options.maxTextBytes else {
+                throw ServeError.tooLarge("texts[\(i)] has \(text.utf8.count) bytes; the limit is \(options.maxTextBytes) (--max-text-bytes)")
+            }
+            texts.append(text)
+        }
+        var topK: Int?
+        if let k = dictionary["top_k"] {
+            guard let n = k as? Int, n >= 1 else { throw ServeError.badRequest("'top_k' must be a positive integer") }
+            topK = n
+        }
+        return ClassifyRequest(texts: texts, topK: topK)
+    }
+}
+
+/// Parses JSON after checking the bytes are UTF-8 (JSONSerialization would also accept UTF-16/32).
+func jsonObject(_ body: [UInt8]) throws -> Any {
+    guard !body.isEmpty else { throw ServeError.badRequest("the body is empty") }
+    guard String(validating: body, as: UTF8.self) != nil else { throw ServeError.badRequest("the body is not valid UTF-8") }
+    do { return try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) } catch {
+        throw ServeError.badRequest("the body is not valid JSON: \(error.localizedDescription)")
+    }
+}

@@ -1,0 +1,203 @@
+import DistillKit
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// `distill serve`: the student behind HTTP (Hummingbird 2).
+///
+/// Routes: `POST /v1/classify`, `POST /v1/logs` (Vector / Fluent Bit HTTP outputs), `GET /healthz`,
+/// `GET /readyz`, `GET /metrics` (Prometheus), `POST /admin/reload`. SIGTERM/SIGINT stop accepting
+/// connections and let requests in flight finish; SIGHUP reloads the model like `/admin/reload`.
+/// See `docs/openapi.yaml`.
+public final class DistillServer: Sendable {
+    public let options: ServeOptions
+    public let slot: ModelSlot
+    public let metrics = ServerMetrics()
+    private let draining = Atomic<Bool>(false)
+    /// Classification runs here, one request at a time, off the server's threads: CPU-bound work does not stall
+    /// the event loops, and a burst queues instead of multiplying threads.
+    private let work = DispatchQueue(label: "distill.serve.classify")
+
+    public init(options: ServeOptions) throws {
+        self.options = options
+        slot = try ModelSlot(options: options)
+        metrics.modelLoaded(slot.classifier, reload: false)
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains. `onListening` receives the bound port.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let router = Router()
+        router.post("/v1/classify") { request, _ in try await self.handle("/v1/classify", request) { try await self.classify($0) } }
+        router.post("/v1/logs") { request, _ in try await self.handle("/v1/logs", request) { try await self.logs($0) } }
+        router.post("/admin/reload") { request, _ in try await self.handle("/admin/reload", request) { _ in try self.reloadResponse() } }
+        router.get("/healthz") { request, _ in try await self.handle("/healthz", request, authorize: false) { _ in jsonResponse(200, #"{"status":"ok"}"#) } }
+        router.get("/readyz") { request, _ in
+            try await self.handle("/readyz", request, authorize: false) { _ in
+                self.draining.load(ordering: .relaxed) ? jsonResponse(503, #"{"status":"draining"}"#) : jsonResponse(200, #"{"status":"ready"}"#)
+            }
+        }
+        router.get("/metrics") { request, _ in
+            try await self.handle("/metrics", request, authorize: false) { _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: self.metrics.render(cache: self.slot.classifier.cache))))
+            }
+        }
+        let signals = installSignalHandlers()
+        defer { signals.forEach { $0.cancel() } }
+        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill"),
+                              onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// SIGHUP reloads; SIGTERM/SIGINT mark the service as draining (readyz answers 503) while Hummingbird drains.
+    private func installSignalHandlers() -> [DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "distill.serve.signals")
+        var sources: [DispatchSourceSignal] = []
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+        hup.setEventHandler { [self] in
+            do { try self.reload() } catch {
+                FileHandle.standardError.write(Data("reload failed, still serving the previous model: \(error.localizedDescription)\n".utf8))
+            }
+        }
+        hup.resume()
+        sources.append(hup)
+        for s in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: s, queue: queue)
+            source.setEventHandler { [self] in self.draining.store(true, ordering: .relaxed) }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+
+    /// Loads the model folder again and swaps it in (the cache starts empty: its probabilities were the old model's).
+    @discardableResult
+    public func reload() throws -> Classifier {
+        do {
+            let classifier = try slot.reload()
+            metrics.modelLoaded(classifier, reload: true)
+            FileHandle.standardError.write(Data("reloaded \(options.model.path)\n".utf8))
+            return classifier
+        } catch {
+            metrics.reloadFailed()
+            throw error
+        }
+    }
+
+    // MARK: handlers
+
+    /// Authorization, error answers and metrics around every route.
+    private func handle(_ route: String, _ request: Request, authorize: Bool = true,
+                        _ body: (Request) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        metrics.started()
+        var response: Response
+        do {
+            if authorize, let token = options.bearerToken { try checkBearer(request, token: token) }
+            response = try await body(request)
+        } catch let error as ServeError {
+            response = errorResponse(error.status, error.message)
+        } catch {
+            response = errorResponse(500, "internal error: \(error.localizedDescription)")
+        }
+        metrics.finished()
+        metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - start)
+        return response
+    }
+
+    private func checkBearer(_ request: Request, token: String) throws {
+        let given = request.headers[.authorization] ?? ""
+        let expected = "Bearer " + token
+        // Constant-time comparison: the answer's timing does not tell how much of the token was right.
+        var difference = given.utf8.count ^ expected.utf8.count
+        for (a, b) in zip(given.utf8, expected.utf8) { difference |= Int(a ^ b) }
+        guard difference == 0 else { throw ServeError(401, "missing or wrong bearer token (Authorization: Bearer <token>)") }
+    }
+
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        let type = (request.headers[.contentType] ?? "").lowercased()
+        let accepted = ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonlines", "application/json-lines"]
+        guard accepted.contains(where: { type.hasPrefix($0) }) else {
+            throw ServeError(415, "Content-Type must be application/json (or application/x-ndjson for /v1/logs), got '\(type)'")
+        }
+        do {
+            let buffer = try await request.body.collect(upTo: options.maxBodyBytes)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw ServeError.tooLarge("the body is larger than \(options.maxBodyBytes) bytes (--max-body-bytes)")
+        }
+    }
+
+    /// Classifies on the work queue.
+    private func predict(_ texts: [String]) async throws -> (Classifier, [Classifier.Prediction]) {
+        if options.handlerDelay > .zero { try await Task.sleep(for: options.handlerDelay) }
+        let classifier = slot.classifier
+        let predictions = await withCheckedContinuation { continuation in
+            work.async { continuation.resume(returning: classifier.classify(texts)) }
+        }
+        metrics.classified(predictions, labels: classifier.labels)
+        return (classifier, predictions)
+    }
+
+    private func classify(_ request: Request) async throws -> Response {
+        let parsed = try ClassifyRequest.parse(try await readBody(request), options: options)
+        let (classifier, predictions) = try await predict(parsed.texts)
+        var w = JSONLineWriter(capacity: 160 * predictions.count + 32)
+        w.raw("{\"results\":[")
+        for (i, p) in predictions.enumerated() {
+            w.raw(i == 0 ? "{" : ",{")
+            w.predictionFields(p, labels: classifier.labels, topK: parsed.topK ?? options.topK)
+            w.raw("}")
+        }
+        w.raw("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+    }
+
+    private func logs(_ request: Request) async throws -> Response {
+        let parsed = try LogRecords.parse(try await readBody(request), options: options)
+        let (classifier, predictions) = try await predict(parsed.texts)
+        var out = Data()
+        if parsed.framing == .array { out.append(UInt8(ascii: "[")) }
+        for (i, (record, p)) in zip(parsed.records, predictions).enumerated() {
+            var enriched = record
+            enriched["distill"] = ["label": classifier.labels[p.labelIndex], "probability": Double(p.probability), "template": p.template] as [String: Any]
+            if i > 0, parsed.framing == .array { out.append(UInt8(ascii: ",")) }
+            out.append(try JSONSerialization.data(withJSONObject: enriched, options: [.sortedKeys, .withoutEscapingSlashes]))
+            if parsed.framing == .lines { out.append(10) }
+        }
+        if parsed.framing == .array { out.append(UInt8(ascii: "]")) }
+        let type = parsed.framing == .array ? "application/json" : "application/x-ndjson"
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    private func reloadResponse() throws -> Response {
+        do {
+            let classifier = try reload()
+            var w = JSONLineWriter()
+            w.raw("{\"status\":\"reloaded\",\"model\":")
+            w.string(classifier.folder.path)
+            w.raw(",\"labels\":[")
+            for (i, l) in classifier.labels.enumerated() { if i > 0 { w.raw(",") }; w.string(l) }
+            w.raw("]}")
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        } catch {
+            throw ServeError(500, "reload failed, still serving the previous model: \(error.localizedDescription)")
+        }
+    }
+}
+
+func jsonResponse(_ status: Int, _ body: String) -> Response {
+    Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+}
+
+func errorResponse(_ status: Int, _ message: String) -> Response {
+    var w = JSONLineWriter()
+    w.raw("{\"error\":")
+    w.string(message)
+    w.raw(",\"status\":")
+    w.int(status)
+    w.raw("}")
+    return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+}

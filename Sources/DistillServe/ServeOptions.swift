@@ -1,0 +1,30 @@
+import Foundation
+
+/// What `distill serve` serves and the limits it enforces.
+public struct ServeOptions: Sendable {
+    /// The student folder (reloaded from the same path on SIGHUP or `POST /admin/reload`).
+    public var model: URL
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed on start).
+    public var port = 8080
+    /// Largest request body; larger ones get 413.
+    public var maxBodyBytes = 1 << 20
+    /// Most texts or records per request; more get 413.
+    public var maxBatch = 1000
+    /// Longest single text in bytes; longer ones get 413.
+    public var maxTextBytes = 64 << 10
+    /// Labels listed per answer in `top`.
+    public var topK = 3
+    /// Distinct model texts the prediction cache holds (0: none).
+    public var cacheCapacity = 100_000
+    /// Tokens per text for BERT students.
+    public var maxLength = 128
+    /// When set, `/v1/*` and `/admin/*` require `Authorization: Bearer <token>`.
+    public var bearerToken: String?
+    /// Record fields `/v1/logs` reads the log line from, first present wins.
+    public var logFields = ["message", "log", "msg"]
+    /// Fault injection for drain tests: each classification request waits this long first.
+    public var handlerDelay: Duration = .zero
+
+    public init(model: URL) { self.model = model }
+}

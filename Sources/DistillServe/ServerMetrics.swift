@@ -1,0 +1,93 @@
+import DistillKit
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The service's Prometheus metrics (`GET /metrics`, text exposition format 0.0.4).
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let inflight: Gauge
+    private let reloads: Counter
+    private let reloadFailures: Counter
+    private let cacheHitRatio: Gauge, cacheEntries: Gauge, cacheLookups: Gauge
+    private let residentBytes: Gauge
+    /// The `distill_model_info` series of the model served now (replaced on reload).
+    private let modelInfo = Mutex<Gauge?>(nil)
+
+    static let latencyBuckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                                             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                             .milliseconds(500), .seconds(1), .seconds(2.5)]
+
+    public init() {
+        inflight = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "inflight_requests", unitName: "", helpText: "Requests being handled now."))
+        reloads = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "model_reloads", unitName: "total", helpText: "Successful model reloads."))
+        reloadFailures = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "model_reload_failures", unitName: "total",
+                                                                helpText: "Reloads that failed (the previous model kept serving)."))
+        cacheHitRatio = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "cache_hit", unitName: "ratio",
+                                                             helpText: "Prediction cache hits / lookups since the model was loaded."))
+        cacheEntries = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "cache_entries", unitName: "", helpText: "Distinct texts in the prediction cache."))
+        cacheLookups = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "cache_lookups", unitName: "", helpText: "Cache lookups since the model was loaded."))
+        residentBytes = registry.makeGauge(descriptor: .init(namespace: "process", metricName: "resident_memory", unitName: "bytes", helpText: "Resident set size."))
+    }
+
+    /// Counts one finished request and its latency.
+    public func request(route: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route and status."),
+                             labels: [("route", route), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: .init(namespace: "distill", metricName: "http_request_duration", unitName: "seconds",
+                                                         helpText: "Time from request to response, by route."),
+                                       labels: [("route", route)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    public func started() { inflight.increment() }
+    public func finished() { inflight.decrement() }
+
+    /// Counts classified lines per label.
+    public func classified(_ predictions: [Classifier.Prediction], labels: [String]) {
+        var counts = [Int](repeating: 0, count: labels.count)
+        for p in predictions { counts[p.labelIndex] += 1 }
+        for (k, n) in counts.enumerated() where n > 0 {
+            registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "lines_classified", unitName: "total", helpText: "Lines classified, by predicted label."),
+                                 labels: [("label", labels[k])]).increment(by: Int64(n))
+        }
+    }
+
+    /// Publishes which model is served.
+    public func modelLoaded(_ classifier: Classifier, reload: Bool) {
+        let kind: String
+        switch classifier.student {
+        case .bert: kind = "bert"
+        case .ngramBag: kind = "ngram-bag"
+        }
+        let gauge = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "model_info", unitName: "", helpText: "The model served (value 1)."),
+                                       labels: [("model", classifier.folder.path), ("kind", kind),
+                                                ("quantization", Student.quantization(of: classifier.folder) ?? "none"),
+                                                ("parameters", String(classifier.student.module.parameterCount)), ("input", classifier.input.kind.rawValue)])
+        modelInfo.withLock { old in
+            if let old, old !== gauge { registry.unregisterGauge(old) }
+            old = gauge
+        }
+        gauge.set(Double(1))
+        if reload { reloads.increment() }
+    }
+
+    public func reloadFailed() { reloadFailures.increment() }
+
+    /// The exposition text, with the cache and memory gauges refreshed.
+    public func render(cache: PredictionCache?) -> String {
+        let s = cache?.statistics
+        cacheHitRatio.set(s?.hitRate ?? 0)
+        cacheEntries.set(Double(s?.entries ?? 0))
+        cacheLookups.set(Double((s?.hits ?? 0) + (s?.misses ?? 0)))
+        residentBytes.set(Double(residentSetBytes()))
+        return registry.emitToString()
+    }
+}
+
+/// The process's resident set size from /proc/self/statm (0 where unavailable).
+public func residentSetBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import DistillKit
+import DistillServe
+import Foundation
+
+/// `distill serve`: the student behind an HTTP API with Prometheus metrics.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a student over HTTP: /v1/classify, /v1/logs (Vector, Fluent Bit), /healthz, /readyz, /metrics, /admin/reload.",
+        discussion: """
+            API: docs/openapi.yaml. SIGTERM or SIGINT: stop accepting connections, finish the requests in flight, exit 0. \
+            SIGHUP or POST /admin/reload: load the model folder again and swap it in without failing a request (a folder that \
+            does not load leaves the old model serving). Prints "listening on http://HOST:PORT" once ready.
+            """
+    )
+
+    @Option(help: "Student folder (F32 or int8).")
+    var model: String
+
+    @Option(help: "Address to bind; 0.0.0.0 to accept connections from other hosts.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "TCP port (0: any free port).")
+    var port: Int = 8080
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body (413 above).")
+    var maxBodyBytes: Int = 1 << 20
+
+    @Option(name: .customLong("max-batch"), help: "Most texts or records per request (413 above).")
+    var maxBatch: Int = 1000
+
+    @Option(name: .customLong("max-text-bytes"), help: "Longest single text (413 above).")
+    var maxTextBytes: Int = 64 << 10
+
+    @Option(name: .customLong("top-k"), help: "Labels listed per answer unless the request sets top_k.")
+    var topK: Int = 3
+
+    @Option(name: .customLong("cache-size"), help: "Distinct lines the prediction cache holds (0: no cache).")
+    var cacheSize: Int = 100_000
+
+    @Option(name: .customLong("max-length"), help: "Tokens per text for BERT students.")
+    var maxLength: Int = 128
+
+    @Option(name: .customLong("token-env"), help: "Environment variable holding a bearer token that /v1/* and /admin/* then require.")
+    var tokenEnvironment: String?
+
+    @Option(name: .customLong("log-field"), help: "Record field /v1/logs reads the line from (repeatable; default: message, log, msg).")
+    var logFields: [String] = []
+
+    @Option(name: .customLong("handler-delay-ms"), help: .hidden)
+    var handlerDelayMilliseconds: Int = 0
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        for (name, value) in [("--max-body-bytes", maxBodyBytes), ("--max-batch", maxBatch), ("--max-text-bytes", maxTextBytes), ("--top-k", topK)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+    }
+
+    func run() async throws {
+        compute.apply()
+        var options = ServeOptions(model: URL(fileURLWithPath: model))
+        options.host = host
+        options.port = port
+        options.maxBodyBytes = maxBodyBytes
+        options.maxBatch = maxBatch
+        options.maxTextBytes = maxTextBytes
+        options.topK = topK
+        options.cacheCapacity = cacheSize
+        options.maxLength = maxLength
+        if !logFields.isEmpty { options.logFields = logFields }
+        options.handlerDelay = .milliseconds(handlerDelayMilliseconds)
+        if let name = tokenEnvironment {
+            guard let token = ProcessInfo.processInfo.environment[name], !token.isEmpty else {
+                throw ValidationError("--token-env \(name): the environment variable \(name) is not set or empty")
+            }
+            options.bearerToken = token
+        }
+        let server = try DistillServer(options: options)
+        let host = self.host
+        try await server.run { port in
+            // Written straight to the descriptor: scripts and tests wait for this line.
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+        }
+        FileHandle.standardError.write(Data("stopped: requests in flight finished\n".utf8))
+    }
+}

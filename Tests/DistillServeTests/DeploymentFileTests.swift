@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import Yams
+
+/// No cluster, Vector or Fluent Bit runs here: the files are checked for the fields the tools and Kubernetes
+/// require and for agreement with what `distill serve` actually offers (flags, routes, port, user).
+@Suite("Deployment files")
+struct DeploymentFileTests {
+    let deploy = projectRoot.appendingPathComponent("deploy")
+
+    func yaml(_ path: String) throws -> [[String: Any]] {
+        let text = try String(contentsOf: deploy.appendingPathComponent(path), encoding: .utf8)
+        return try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
+    }
+
+    @Test("Kubernetes: Namespace, ConfigMap, DaemonSet sized for a 1 GiB / 2-core node with probes, Service on the container port")
+    func kubernetes() throws {
+        let documents = try yaml("kubernetes/distill.yaml")
+        for d in documents {
+            #expect(d["apiVersion"] is String && d["kind"] is String)
+            #expect(((d["metadata"] as? [String: Any])?["name"] as? String)?.isEmpty == false)
+        }
+        let kinds = documents.compactMap { $0["kind"] as? String }
+        #expect(kinds == ["Namespace", "ConfigMap", "DaemonSet", "Service"])
+        let configMap = documents[1]
+        let config = configMap["data"] as! [String: Any]
+        #expect(config.values.allSatisfy { $0 is String }, "ConfigMap values must be strings")
+        let daemonSet = documents[2]
+        let spec = daemonSet["spec"] as! [String: Any]
+        let selector = (spec["selector"] as! [String: Any])["matchLabels"] as! [String: String]
+        let template = spec["template"] as! [String: Any]
+        let podLabels = (template["metadata"] as! [String: Any])["labels"] as! [String: String]
+        #expect(selector.allSatisfy { podLabels[$0.key] == $0.value }, "selector must match the pod labels")
+        let pod = template["spec"] as! [String: Any]
+        #expect((pod["securityContext"] as! [String: Any])["runAsNonRoot"] as? Bool == true)
+        let container = (pod["containers"] as! [[String: Any]])[0]
+        let limits = (container["resources"] as! [String: Any])["limits"] as! [String: Any]
+        #expect(limits["memory"] as? String == "1Gi" && limits["cpu"] as? String == "2")
+        let probes = ["livenessProbe": "/healthz", "readinessProbe": "/readyz"]
+        for (probe, path) in probes {
+            #expect(((container[probe] as? [String: Any])?["httpGet"] as? [String: Any])?["path"] as? String == path, "\(probe)")
+        }
+        let args = container["args"] as! [String]
+        #expect(args.first == "serve")
+        // Every flag the manifest passes exists on `distill serve`; every $(VAR) comes from the ConfigMap.
+        let help = try serveHelp()
+        for flag in args where flag.hasPrefix("--") { #expect(help.contains(flag), "distill serve has no \(flag)") }
+        for arg in args where arg.hasPrefix("$(") { #expect(config[String(arg.dropFirst(2).dropLast())] != nil, "\(arg) is not in the ConfigMap") }
+        let envFrom = (container["envFrom"] as! [[String: Any]])[0]["configMapRef"] as! [String: Any]
+        #expect(envFrom["name"] as? String == (configMap["metadata"] as! [String: Any])["name"] as? String)
+        let port = (container["ports"] as! [[String: Any]])[0]
+        #expect(port["containerPort"] as? Int == Int(args[args.firstIndex(of: "--port")! + 1]))
+        let service = documents[3]["spec"] as! [String: Any]
+        #expect((service["selector"] as! [String: String]) == selector)
+        #expect(((service["ports"] as! [[String: Any]])[0]["targetPort"] as? String) == port["name"] as? String)
+    }
+
+    @Test("Vector and Fluent Bit send JSON to /v1/logs on the service's port")
+    func shippers() throws {
+        let vector = try yaml("vector/vector.yaml")[0]
+        let sink = (vector["sinks"] as! [String: Any])["distill"] as! [String: Any]
+        #expect(sink["type"] as? String == "http" && (sink["uri"] as? String)?.hasSuffix(":8080/v1/logs") == true)
+        #expect((sink["encoding"] as? [String: Any])?["codec"] as? String == "json")
+        let inputs = sink["inputs"] as! [String]
+        #expect(inputs.allSatisfy { (vector["sources"] as! [String: Any])[$0] != nil })
+        let fluent = try yaml("fluent-bit/fluent-bit.yaml")[0]
+        let output = ((fluent["pipeline"] as! [String: Any])["outputs"] as! [[String: Any]])[0]
+        #expect(output["name"] as? String == "http" && output["uri"] as? String == "/v1/logs" && output["port"] as? Int == 8080)
+        #expect(["json", "json_lines"].contains(output["format"] as? String ?? ""))
+    }
+
+    @Test("Dockerfile: multi-stage, static Swift stdlib, non-root user, serves on the port the manifest probes")
+    func dockerfile() throws {
+        let text = try String(contentsOf: deploy.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") }
+        #expect(lines.filter { $0.hasPrefix("FROM ") }.count == 2)
+        #expect(text.contains("--static-swift-stdlib"))
+        let user = lines.first { $0.hasPrefix("USER ") }
+        #expect(user != nil && user != "USER root" && user != "USER 0")
+        let entry = lines.first { $0.hasPrefix("ENTRYPOINT ") }!
+        #expect(entry.contains("\"serve\"") && entry.contains("\"8080\"") && entry.contains("\"0.0.0.0\""))
+    }
+
+    @Test("OpenAPI: every route the server has, with the request and answer fields it uses")
+    func openAPI() throws {
+        let text = try String(contentsOf: projectRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        let api = try Yams.load(yaml: text) as! [String: Any]
+        #expect((api["openapi"] as? String)?.hasPrefix("3.") == true)
+        let paths = api["paths"] as! [String: Any]
+        #expect(Set(paths.keys) == ["/v1/classify", "/v1/logs", "/healthz", "/readyz", "/metrics", "/admin/reload"])
+        let schemas = (api["components"] as! [String: Any])["schemas"] as! [String: Any]
+        let prediction = (schemas["Prediction"] as! [String: Any])["required"] as! [String]
+        #expect(Set(prediction) == ["label", "probability", "top", "template"])
+        let request = (schemas["ClassifyRequest"] as! [String: Any])["properties"] as! [String: Any]
+        #expect(Set(request.keys) == ["texts", "top_k"])
+    }
+
+    func serveHelp() throws -> String {
+        let process = Process()
+        process.executableURL = distillBinary
+        process.arguments = ["serve", "--help"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,152 @@
+import AsyncHTTPClient
+import DistillKit
+import Foundation
+import Testing
+
+/// `distill serve` as users run it: the binary, a real loopback socket, async-http-client as the client.
+@Suite("distill serve", .serialized)
+struct ServeTests {
+    let lines = ["E1129 01:02:03.456789   12 kubelet.go:1] disk /dev/sda1 97% full",
+                 #"{"level":"error","msg":"connection to 10.0.0.5:5432 refused"}"#, "user alice logged in"]
+
+    @Test("classify, logs as JSON array and NDJSON, health, readiness, metrics")
+    func routes() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model)
+        let answer = try await call(port: server.port, path: "/v1/classify", json: ["texts": lines, "top_k": 2])
+        #expect(answer.status == 200 && answer.contentType == "application/json")
+        let results = (answer.json as! [String: Any])["results"] as! [[String: Any]]
+        #expect(results.count == 3 && results.allSatisfy { $0["label"] as? String == "disk" })
+        #expect((results[0]["top"] as! [[String: Any]]).count == 2 && (results[0]["probability"] as! Double) > 0.99)
+        #expect((results[0]["template"] as? String)?.count == 16)
+        // Vector / Fluent Bit `json`: an array of records; other fields kept, the classification added.
+        let vector: [[String: Any]] = [["message": lines[0], "host": "node-1", "timestamp": "2026-11-29T01:02:03Z"], ["log": lines[1], "stream": "stderr"]]
+        let logs = try await call(port: server.port, path: "/v1/logs", json: vector)
+        #expect(logs.status == 200 && logs.contentType == "application/json")
+        let records = logs.json as! [[String: Any]]
+        #expect(records.count == 2 && records[0]["host"] as? String == "node-1" && records[1]["stream"] as? String == "stderr")
+        #expect((records[0]["distill"] as? [String: Any])?["label"] as? String == "disk")
+        // Fluent Bit `json_lines` / Vector newline-delimited framing: NDJSON in, NDJSON out.
+        let ndjson = Array("{\"log\":\"disk full on /data\"}\n\n{\"message\":\"db timeout\",\"k\":1}\n".utf8)
+        let lined = try await call(port: server.port, path: "/v1/logs", body: ndjson, contentType: "application/x-ndjson")
+        #expect(lined.status == 200 && lined.contentType == "application/x-ndjson")
+        let out = lined.body.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(out.count == 2 && out[1]["k"] as? Int == 1 && (out[1]["distill"] as? [String: Any])?["template"] != nil)
+        #expect(try await call(.GET, port: server.port, path: "/healthz").status == 200)
+        #expect(try await call(.GET, port: server.port, path: "/readyz").body.contains("ready"))
+        let metrics = try await call(.GET, port: server.port, path: "/metrics")
+        #expect(metrics.status == 200 && metrics.contentType?.hasPrefix("text/plain") == true)
+        #expect(metrics.body.contains(#"distill_http_requests_total{route="/v1/classify",status="200"} 1"#))
+        #expect(metrics.body.contains(#"distill_lines_classified_total{label="disk"} 7"#))
+        #expect(metrics.body.contains("distill_http_request_duration_seconds_bucket{route=\"/v1/logs\""))
+        #expect(metrics.body.contains("distill_model_info{") && metrics.body.contains("kind=\"ngram-bag\""))
+        #expect(metrics.body.contains("distill_cache_hit_ratio") && metrics.body.contains("process_resident_memory_bytes"))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("malformed, oversized, mistyped, empty, unknown-field and non-UTF-8 requests get the right 4xx; the server stays up")
+    func badRequests() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model, arguments: ["--max-body-bytes", "4000", "--max-batch", "5", "--max-text-bytes", "300"])
+        let p = server.port
+        func check(_ answer: HTTPAnswer, _ status: Int, _ mention: String) {
+            #expect(answer.status == status, "\(answer.body)")
+            #expect(answer.body.contains(mention), "\(answer.body) should mention \(mention)")
+            #expect((answer.json as? [String: Any])?["status"] as? Int == status)
+        }
+        check(try await call(port: p, path: "/v1/classify", body: Array(#"{"texts": ["a", }"#.utf8)), 400, "not valid JSON")
+        check(try await call(port: p, path: "/v1/classify", json: ["texts": [String(repeating: "x", count: 5000)]]), 413, "--max-body-bytes")
+        check(try await call(port: p, path: "/v1/classify", body: Array(#"{"texts": ["a"]}"#.utf8), contentType: "text/plain"), 415, "Content-Type")
+        check(try await call(port: p, path: "/v1/classify", json: ["texts": [String]()]), 400, "empty")
+        check(try await call(port: p, path: "/v1/classify", json: ["text": ["a"]]), 400, "unknown field 'text'")
+        check(try await call(port: p, path: "/v1/classify", body: [0x7B, 0x22, 0x74, 0xFF, 0xFE, 0x22, 0x7D]), 400, "UTF-8")
+        check(try await call(port: p, path: "/v1/classify", json: ["texts": ["a", "b", "c", "d", "e", "f"]]), 413, "--max-batch")
+        check(try await call(port: p, path: "/v1/classify", json: ["texts": [String(repeating: "y", count: 400)]]), 413, "--max-text-bytes")
+        check(try await call(port: p, path: "/v1/classify", json: ["texts": [1, 2]]), 400, "texts[0] is not a string")
+        check(try await call(port: p, path: "/v1/classify", body: []), 400, "empty")
+        check(try await call(port: p, path: "/v1/logs", body: Array("{\"log\":\"a\"}\n{broken\n".utf8), contentType: "application/x-ndjson"), 400, "line 2")
+        check(try await call(port: p, path: "/v1/logs", json: [["level": "info"]]), 400, "no string field")
+        #expect(try await call(.GET, port: p, path: "/healthz").status == 200)
+        let fine = try await call(port: p, path: "/v1/classify", json: ["texts": lines])
+        #expect(fine.status == 200)
+        let metrics = try await call(.GET, port: p, path: "/metrics").body
+        #expect(metrics.contains(#"distill_http_requests_total{route="/v1/classify",status="413"} 3"#))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a bearer token guards /v1 and /admin but not health or metrics")
+    func bearer() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model, arguments: ["--token-env", "DISTILL_TEST_TOKEN"], environment: ["DISTILL_TEST_TOKEN": "s3cret"])
+        let body: [String: Any] = ["texts": ["disk full"]]
+        #expect(try await call(port: server.port, path: "/v1/classify", json: body).status == 401)
+        #expect(try await call(port: server.port, path: "/v1/classify", json: body, headers: [("Authorization", "Bearer s3cre")]).status == 401)
+        #expect(try await call(port: server.port, path: "/v1/classify", json: body, headers: [("Authorization", "Bearer s3cret")]).status == 200)
+        #expect(try await call(port: server.port, path: "/admin/reload", body: nil, contentType: nil).status == 401)
+        #expect(try await call(.GET, port: server.port, path: "/healthz").status == 200)
+        #expect(try await call(.GET, port: server.port, path: "/metrics").status == 200)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("SIGTERM: the request in flight is answered, then the process exits 0 and stops accepting")
+    func drain() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "1500"])
+        let port = server.port
+        let inFlight = Task { try await call(port: port, path: "/v1/classify", json: ["texts": ["disk full"]]) }
+        try await Task.sleep(for: .milliseconds(500))
+        server.signal(SIGTERM)
+        let answer = try await inFlight.value
+        #expect(answer.status == 200 && answer.body.contains("disk"))
+        #expect(server.stop() == 0)
+        // (async-http-client retries a refused connection until the deadline: keep it short.)
+        await #expect(throws: (any Error).self) { try await call(.GET, port: port, path: "/healthz", timeout: .seconds(2)) }
+    }
+
+    @Test("reload (POST /admin/reload and SIGHUP) swaps models without failing a request; a broken folder keeps the old model")
+    func reload() async throws {
+        let root = temporaryFolder()
+        let model = root.appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model)
+        let port = server.port
+        let traffic = Task { () -> [Int: Int] in
+            var labels: [String: Int] = [:], statuses: [Int: Int] = [:]
+            for i in 0..<1000 {
+                let a = try await call(port: port, path: "/v1/classify", json: ["texts": ["line \(i) disk full", "user alice logged in"]])
+                statuses[a.status, default: 0] += 1
+                if let r = (a.json as? [String: Any])?["results"] as? [[String: Any]], let l = r.first?["label"] as? String { labels[l, default: 0] += 1 }
+            }
+            return statuses.merging([-1: labels.count]) { a, _ in a }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try saveBiasedStudent(to: model, label: "database")
+        let reloaded = try await call(port: port, path: "/admin/reload", body: nil, contentType: nil)
+        #expect(reloaded.status == 200 && reloaded.body.contains("reloaded"))
+        try await Task.sleep(for: .milliseconds(300))
+        try saveBiasedStudent(to: model, label: "auth")
+        server.signal(SIGHUP)
+        let outcome = try await traffic.value
+        #expect(outcome[200] == 1000 && outcome.keys.filter { $0 >= 300 }.isEmpty, "\(outcome)")
+        #expect(outcome[-1]! >= 2, "labels seen: \(outcome[-1]!)")
+        // SIGHUP is handled asynchronously: wait (up to 10 s) for the third model to answer.
+        var now = try await call(port: port, path: "/v1/classify", json: ["texts": ["anything"]])
+        for _ in 0..<100 where !now.body.contains("\"label\":\"auth\"") {
+            try await Task.sleep(for: .milliseconds(100))
+            now = try await call(port: port, path: "/v1/classify", json: ["texts": ["anything"]])
+        }
+        #expect(now.body.contains("\"label\":\"auth\""))
+        // A folder that does not load: 500 naming the problem, the previous model keeps answering.
+        try Data("{not json".utf8).write(to: model.appendingPathComponent("config.json"))
+        let failed = try await call(port: port, path: "/admin/reload", body: nil, contentType: nil)
+        #expect(failed.status == 500 && failed.body.contains("config.json"))
+        #expect(try await call(port: port, path: "/v1/classify", json: ["texts": ["anything"]]).body.contains("\"label\":\"auth\""))
+        let metrics = try await call(.GET, port: port, path: "/metrics").body
+        #expect(metrics.contains("distill_model_reloads_total 2") && metrics.contains("distill_model_reload_failures_total 1"))
+        #expect(server.stop() == 0)
+    }
+}
