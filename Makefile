@@ -32,11 +32,19 @@ test: assets llm
 	@DISTILL_BINARY=$(CURDIR)/.build/release/distill DISTILL_LLM_URL=http://127.0.0.1:$(LLM_TEST_PORT)/v1 $(SWIFT) test; \
 		status=$$?; scripts/llm-server stop $(LLM_TEST_PORT); exit $$status
 
-## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch.
+## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch;
+## log normalization and mining vs Drain3; the edge runtime (the demo's students; runs the demo first if needed) vs
+## fastText and ONNX Runtime, with a wrk load test of `distill serve`.
+EDGE := runs/demo
 bench: assets
-	@bash scripts/fetch_assets.sh torch drain3
+	@bash scripts/fetch_assets.sh torch drain3 edge-peers
 	$(SWIFT) build -c release --product distill
 	@mkdir -p $(CACHE)/bench
+	@test -f $(EDGE)/data/heldout.jsonl -a -d $(EDGE)/models/bag-kd-int8 || .build/release/distill demo --out $(EDGE) --teacher $(MINILM)
+	.build/release/distill bench --edge $(EDGE) --write-streams
+	PYTHONPATH=$(CACHE)/pip/edge-peers python3 bench/fasttext_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/fasttext.json
+	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference:$(CACHE)/pip/edge-peers python3 bench/onnx_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/onnx.json
+	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load.json 20 8
 	.build/release/distill bench --log-sample $(CACHE)/bench/logs.txt --write-log-sample
 	PYTHONPATH=$(CACHE)/pip/drain3 python3 bench/drain3_mask.py $(CACHE)/bench/logs.txt > $(CACHE)/bench/drain3.json
 	PYTHONPATH=$(CACHE)/pip/drain3:bench python3 bench/drain3_mine.py $(CACHE)/bench/logs.txt.miner.tsv > $(CACHE)/bench/drain3_miner.json
@@ -45,7 +53,8 @@ bench: assets
 	PYTHONPATH=$(CACHE)/pip/torch python3 bench/torch_train.py 2 $(BENCH_TRIALS) > $(CACHE)/bench/torch_train.json
 	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json \
 		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --peers $(CACHE)/bench/drain3_miner.json --minilm $(MINILM) \
-		--log-sample $(CACHE)/bench/logs.txt
+		--log-sample $(CACHE)/bench/logs.txt --edge $(EDGE) --edge-peers $(CACHE)/bench/fasttext.json --edge-peers $(CACHE)/bench/onnx.json \
+		--edge-peers $(CACHE)/bench/load.json
 
 ## The end-to-end demo on built-in defaults: corpus -> MiniLM teacher -> two distilled students -> report.
 demo: assets

@@ -5,6 +5,7 @@
 #           and the MiniLM reference outputs (scripts/minilm_reference.py)
 #   torch:  PyTorch CPU for the benchmark peer
 #   drain3: Drain3 for the log-masking benchmark peer
+#   edge-peers: fastText and ONNX Runtime (+ onnx) for the edge-runtime benchmark peers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CACHE:-.cache}
@@ -39,6 +40,11 @@ for what in "${@:-models}"; do
         "${PIP[@]}" --target "$CACHE/pip/torch" torch==2.13.0+cpu
       fi
       ;;
-    *) echo "fetch_assets.sh: unknown asset '$what' (models, torch, drain3)" >&2; exit 2 ;;
+    edge-peers)
+      if ! PYTHONPATH="$CACHE/pip/edge-peers" python3 -c "import fasttext, onnxruntime, onnx, numpy; assert numpy.__version__ < \"2\"" 2>/dev/null; then
+        echo "fetch: fastText and ONNX Runtime -> $CACHE/pip/edge-peers (benchmark peers only)"
+        "${PIP[@]}" --target "$CACHE/pip/edge-peers" fasttext-wheel onnxruntime onnx "numpy<2"  # fasttext-wheel 0.9.2 breaks on numpy 2
+      fi ;;
+    *) echo "fetch_assets.sh: unknown asset '$what' (models, torch, drain3, edge-peers)" >&2; exit 2 ;;
   esac
 done

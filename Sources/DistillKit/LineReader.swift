@@ -33,6 +33,8 @@ public final class LineReader {
 
     private let handle: FileHandle
     private var buffer: [UInt8] = []
+    /// The first byte of `buffer` not yet returned.
+    private var start = 0
     private var scanned = 0           // bytes of `buffer` already known to hold no newline
     private var skipping = false      // inside an over-long line, discarding until its newline
     private var skippedBytes = 0
@@ -63,9 +65,12 @@ public final class LineReader {
     /// The next line, or nil at end of input.
     public func next() throws -> Line? {
         while true {
-            if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
-                let bytes = buffer[0..<newline]
-                defer { buffer.removeSubrange(0...newline); scanned = 0 }
+            // Lines are cut from `buffer[start...]`; consumed bytes are dropped only before the next read, so a
+            // 64 KiB chunk of short lines costs one move, not one per line.
+            if let newline = buffer[max(scanned, start)...].firstIndex(of: UInt8(ascii: "\n")) {
+                let bytes = buffer[start..<newline]
+                start = newline + 1
+                scanned = start
                 if skipping {
                     skipping = false
                     let total = skippedBytes + bytes.count
@@ -75,26 +80,32 @@ public final class LineReader {
                 return line(bytes)
             }
             scanned = buffer.count
-            if buffer.count > maximumLineBytes {
+            if buffer.count - start > maximumLineBytes {
                 skipping = true
-                skippedBytes += buffer.count
+                skippedBytes += buffer.count - start
                 buffer.removeAll(keepingCapacity: true)
+                start = 0
                 scanned = 0
             }
             if atEnd {
                 if skipping {
                     skipping = false
-                    let total = skippedBytes + buffer.count
+                    let total = skippedBytes + buffer.count - start
                     skippedBytes = 0
                     buffer.removeAll()
+                    start = 0
                     scanned = 0
                     return finish(problem: .tooLong(bytes: total))
                 }
-                guard !buffer.isEmpty else { return nil }
-                let rest = buffer
-                buffer.removeAll()
-                scanned = 0
-                return line(rest[...])
+                guard start < buffer.count else { return nil }
+                let rest = buffer[start...]
+                defer { buffer.removeAll(); start = 0; scanned = 0 }
+                return line(rest)
+            }
+            if start > 0 {
+                buffer.removeSubrange(0..<start)
+                scanned -= start
+                start = 0
             }
             let chunk: Data?
             do { chunk = try readRetryingInterrupts(handle, upToCount: 1 << 16) } catch {

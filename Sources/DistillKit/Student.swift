@@ -120,7 +120,7 @@ public enum Student {
         }
         object["quantization"] = [
             "method": Int8Quantization.method, "bits": 8,
-            "weights": "matrices of >= 1024 elements as I8 + an F32 scale per row (<name>\(Int8Quantization.scaleSuffix)); the rest F32",
+            "weights": "matrices of >= \(Int8Quantization.minimumElements) elements as I8 + an F32 scale per row (<name>\(Int8Quantization.scaleSuffix)); the rest F32",
             "compute": "dequantized to F32 at load; F32 accumulation",
         ] as [String: Any]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -29,18 +29,52 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("write-log-sample"), help: "Only write the --log-sample file (for the Drain3 peer) and exit.")
     var writeLogSample = false
 
-    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train, logs, miner (default: all).")
+    @Option(help: "Comma-separated sections to run: gemm, block, minilm, train, logs, miner, edge (default: all; edge needs --edge).")
     var only: String?
 
+    @Option(help: "The demo's output folder (runs/demo): adds the edge-runtime table for its students.")
+    var edge: String?
+
+    @Option(name: .customLong("edge-peers"), help: "JSON with peer results for the edge table (load test, fastText, ONNX Runtime); repeatable.")
+    var edgePeers: [String] = []
+
+    @Flag(name: .customLong("write-streams"), help: "Only write the edge stream files into --edge's bench/ folder (for the peers) and exit.")
+    var writeStreams = false
+
     func validate() throws {
-        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: ["gemm", "block", "minilm", "train", "logs", "miner"]) {
-            throw ValidationError("--only takes gemm, block, minilm, train, logs, miner (comma-separated), got \(only)")
+        let sections: Set<String> = ["gemm", "block", "minilm", "train", "logs", "miner", "edge"]
+        if let only, !Set(only.split(separator: ",").map(String.init)).isSubset(of: sections) {
+            throw ValidationError("--only takes gemm, block, minilm, train, logs, miner, edge (comma-separated), got \(only)")
         }
+        if writeStreams && edge == nil { throw ValidationError("--write-streams needs --edge") }
         guard trials >= 1, blockSteps >= 1 else { throw ValidationError("--trials and --block-steps must be at least 1") }
     }
 
     func run() throws {
         compute.apply()
+        if let edge {
+            let folder = URL(fileURLWithPath: edge)
+            let streamFolder = folder.appendingPathComponent("bench")
+            let realistic = streamFolder.appendingPathComponent("stream-realistic.txt"), unique = streamFolder.appendingPathComponent("stream-unique.txt")
+            var streams = (realistic: realistic, unique: unique)
+            if writeStreams || !FileManager.default.fileExists(atPath: realistic.path) || !FileManager.default.fileExists(atPath: unique.path) {
+                streams = try EdgeBenchmark.writeStreams(to: streamFolder, lines: 100_000)
+            }
+            if writeStreams { return }
+            if only.map({ $0.split(separator: ",").contains("edge") }) ?? true {
+                var bench = EdgeBenchmark(demo: folder, binary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
+                var peers = EdgeBenchmark.Peers()
+                for path in edgePeers {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                    if let serve = try? JSONDecoder().decode(EdgeBenchmark.Peers.Serve.self, from: data) { peers.serve = serve }
+                    else if let stream = try? JSONDecoder().decode(EdgeBenchmark.Peers.Stream.self, from: data) { peers.streams.append(stream) }
+                    else { throw ValidationError("--edge-peers \(path): neither a load-test nor a stream peer result") }
+                }
+                bench.peers = peers
+                print("Edge runtime: the demo's students in distill classify / serve\n" + (try bench.run(streams: streams)) + "\n")
+            }
+            if only == "edge" { return }
+        }
         if let logSample, !FileManager.default.fileExists(atPath: logSample) || writeLogSample {
             try Data((LogSample.lines(count: 200_000, seed: 7).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logSample))
             let mining = SyntheticLogs.sampleWithTemplates(count: 50_000, seed: 9).map { "\($0.template)\t\($0.text)" }

@@ -44,6 +44,9 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(help: "Print the cache hit rate and lines/s to standard error at the end.")
     var stats = false
 
+    @Option(name: .customLong("pool-mb"), help: "MiB of idle tensor buffers kept for reuse.")
+    var poolMegabytes: Int = 16
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -54,6 +57,8 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        // Inference sees many batch shapes; idle buffers kept for reuse stay small (training keeps up to 256 MiB).
+        BufferPool.shared.capacityBytes = poolMegabytes << 20
         let started = Date()
         let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength)
         let labels = classifier.labels

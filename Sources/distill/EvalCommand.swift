@@ -29,7 +29,9 @@ struct EvalCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: model)
         let student = try Student.load(from: folder)
         let records = try readDataset(URL(fileURLWithPath: data), labels: student.labels, requireLabel: true)
-        let probabilities = student.probabilities(records.map(\.text), maxLength: maxLength)
+        // Lines are prepared as the model was trained (its distill_input).
+        let preparer = student.input.preparer()
+        let probabilities = student.probabilities(records.map { preparer.prepare($0.text) }, maxLength: maxLength)
         var teacher: [Int]?
         if let teacherLabels {
             let stored = try teacherDistributions(Recipe.Teacher(name: "teacher", kind: .softLabels(URL(fileURLWithPath: teacherLabels)), weight: 1),

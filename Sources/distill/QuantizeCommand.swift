@@ -8,7 +8,7 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Quantize a student's weights to int8 (per-channel symmetric) into a new folder.",
         discussion: """
-            Matrices of >= 1024 elements (Linear weights, embeddings) are stored as int8 with an F32 scale per row; the rest stays F32. \
+            Matrices of >= 16,384 elements (embedding tables, wide Linear layers) are stored as int8 with an F32 scale per row; the rest stays F32. \
             The folder loads everywhere an F32 one does (dequantized once at load). With --calibration (JSONL with 'text' and optional \
             'label', raw lines) both models classify the lines and the change in accuracy, agreement and probabilities is printed and \
             written to OUT/quantization.json.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DistillCore
 import DistillKit
 import DistillServe
 import Foundation
@@ -51,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("handler-delay-ms"), help: .hidden)
     var handlerDelayMilliseconds: Int = 0
 
+    @Option(name: .customLong("pool-mb"), help: "MiB of idle tensor buffers kept for reuse.")
+    var poolMegabytes: Int = 16
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -62,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
+        // Inference sees many batch shapes; idle buffers kept for reuse stay small (training keeps up to 256 MiB).
+        BufferPool.shared.capacityBytes = poolMegabytes << 20
         var options = ServeOptions(model: URL(fileURLWithPath: model))
         options.host = host
         options.port = port

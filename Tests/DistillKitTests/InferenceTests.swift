@@ -14,6 +14,7 @@ struct Int8StudentTests {
         for i in 400..<800 { values[i] = 0 }
         values[1000] = 40  // an outlier sets its row's step
         let t = Tensor(shape: [3, 400], scalars: values)
+        #expect(!Int8Quantization.quantizes(t) && Int8Quantization.quantizes(Tensor(zeros: [128, 128])))
         let (q, scales) = Int8Quantization.quantize(t)
         #expect(scales[1] == 1 && q[400..<800].allSatisfy { $0 == 0 })
         for r in [0, 2] {
@@ -32,7 +33,7 @@ struct Int8StudentTests {
         let words = ["connection", "refused", "to", "db", "primary", "disk", "full", "user", "alice", "logged", "in", "timeout", "memory", "killed"]
         let tokenizer = try WordPieceTokenizer(vocabulary: Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
         let config = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
-                                intermediateSize: 64, maxPositionEmbeddings: 32, labels: ["database", "disk", "auth"])
+                                intermediateSize: 512, maxPositionEmbeddings: 32, labels: ["database", "disk", "auth"])
         let model = BertForSequenceClassification(config: config, seed: 5)
         for p in model.namedParameters() where p.tensor.rank == 2 {
             p.tensor.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= 10 } }
@@ -52,7 +53,8 @@ struct Int8StudentTests {
         #expect(Double(small) < 0.4 * Double(full), "\(small) vs \(full)")
         #expect(Student.quantization(of: int8) == Int8Quantization.method && Student.quantization(of: f32) == nil)
         let file = try SafetensorsFile(url: int8.appendingPathComponent("model.safetensors"))
-        #expect(file.entry("bert.encoder.layer.0.intermediate.dense.weight")?.dtype == .i8)
+        #expect(file.entry("bert.encoder.layer.0.intermediate.dense.weight")?.dtype == .i8)  // 512x32: quantized
+        #expect(file.entry("bert.encoder.layer.0.attention.self.query.weight")?.dtype == .f32)  // 32x32: kept
         #expect(file.entry("bert.encoder.layer.0.intermediate.dense.bias")?.dtype == .f32)
         #expect(file.metadata["quantization"] == Int8Quantization.method)
         let loaded = try Student.load(from: int8)

@@ -192,6 +192,8 @@ struct RecipeRunTests {
         ("not YAML", "labels: [a\n", "not valid YAML"),
         ("alpha out of range", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  alpha: 1.5\n", "7: key 'losses.alpha': must be within [0, 1]"),
         ("evaluate_every 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  evaluate_every: 0\n", "7: key 'training.evaluate_every': must be at least 1"),
+        ("bad input kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput: words\n", "6: key 'input': 'words' is not raw or logs"),
+        ("bad mask", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput:\n  kind: logs\n  masks: [ip, ipv9]\n", "key 'input.masks': 'ipv9' is not a mask"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {
@@ -206,6 +208,22 @@ struct RecipeRunTests {
             #expect(error.localizedDescription.contains(c.2), "\(c.0): \(error.localizedDescription)")
             #expect(error.localizedDescription.hasPrefix(url.path))
         }
+    }
+
+    @Test("input: logs prepares every line with the chosen masks, and the student keeps that preparation")
+    func logInput() throws {
+        let dir = temporaryFolder()
+        let lines = [("E1129 01:02:03.000001 1 db.go:1] connection to 10.0.0.1:5432 refused after 30s", "a"), ("I1129 01:02:03.000001 1 web.go:1] served /index.html", "b")]
+        let data = lines.map { #"{"text": "\#($0.0)", "label": "\#($0.1)"}"# }.joined(separator: "\n") + "\n"
+        try Data(data.utf8).write(to: dir.appendingPathComponent("x.jsonl"))
+        let url = dir.appendingPathComponent("recipe.yaml")
+        try Data("labels: [a, b]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 512\ninput:\n  kind: logs\n  masks: [ip, duration]\ntraining:\n  epochs: 1\noutput: run\n".utf8).write(to: url)
+        let recipe = try Recipe.load(url)
+        #expect(recipe.input.kind == .logs && recipe.input.masks == ["ip", "duration"])
+        #expect(recipe.input.preparer().prepare(lines[0].0) == "error db.go connection to <IP>:<PORT> refused after <DURATION>")
+        let outcome = try DistillationRun.execute(recipe, resume: false)
+        let saved = try Student.load(from: outcome.model)
+        #expect(saved.input == recipe.input)
     }
 
     @Test("bad data lines name file:line: unknown label, not JSON, missing text")

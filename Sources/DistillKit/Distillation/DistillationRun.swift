@@ -45,9 +45,16 @@ public enum DistillationRun {
             paraphraseCount = copies.count
             log("augmentation: \(copies.count) LLM paraphrases of \(sources.count) labelled lines by \(name)")
         }
-        let unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
-        let dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
-        let test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        var unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
+        var dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        var test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        if recipe.input.kind != .raw {
+            // Teachers and student read prepared lines (after augmentation, which works on raw lines).
+            let preparer = recipe.input.preparer()
+            func prepare(_ records: inout [DataRecord]) { for i in records.indices { records[i].text = preparer.prepare(records[i].text) } }
+            prepare(&labelled); prepare(&unlabelled); prepare(&dev); prepare(&test)
+            log("input: \(recipe.input.kind.rawValue) (masks: \(recipe.input.masks.joined(separator: ", ")))")
+        }
         log("data: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test")
         try FileManager.default.createDirectory(at: recipe.output, withIntermediateDirectories: true)
 
@@ -191,9 +198,11 @@ public enum DistillationRun {
             try config.validate(path: recipe.file.path)
             var tokenizer = try shared ?? WordPieceTokenizer(vocabulary: vocabulary, source: "student vocabulary")
             tokenizer.modelMaxLength = recipe.training.maxLength
+            if recipe.input.kind != .raw { config.distillInput = recipe.input }
             return .bert(BertForSequenceClassification(config: config, seed: recipe.training.seed), tokenizer)
         case let .ngramBag(featurizer, embeddingSize, hiddenSize):
-            let config = NGramBagConfig(featurizer: featurizer, embeddingSize: embeddingSize, hiddenSize: hiddenSize, labels: recipe.labelNames)
+            var config = NGramBagConfig(featurizer: featurizer, embeddingSize: embeddingSize, hiddenSize: hiddenSize, labels: recipe.labelNames)
+            if recipe.input.kind != .raw { config.input = recipe.input }
             try config.validate(path: recipe.file.path)
             return .ngramBag(NGramBag(config: config, seed: recipe.training.seed))
         }

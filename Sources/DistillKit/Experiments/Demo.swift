@@ -195,6 +195,13 @@ public struct Demo {
         log("augmentation: \(copies.count) copies (\(fromLabelled) of labelled lines), teacher kept \(kept.count), dropped \(dropped)")
         let devExamples = dev.map { TrainingExample(text: $0.0, label: $0.1) }
 
+        // The students' data for outside tools (the peers of `make bench`): model text, raw line, label (gold, or the
+        // teacher's for unlabelled lines and kept augmentations); the held-out lines with their gold labels.
+        let trainRaw = train.prefix(sizes.labelled).map(\.text) + train.dropFirst(sizes.labelled).prefix(sizes.unlabelled).map(\.text)
+        try writeExamples(kdTrain.enumerated().map { i, e in (e.text, i < trainRaw.count ? trainRaw[i] : nil, labels[e.label ?? argmax(e.teacher!)]) },
+                          to: output.appendingPathComponent("data/train.jsonl"))
+        try writeExamples(zip(test, heldOut.prefix(sizes.test)).map { ($0.0, $1.text, labels[$0.1]) }, to: output.appendingPathComponent("data/heldout.jsonl"))
+
         // 4. Students: ~1M parameters each (>= 20x fewer than the 22.7M teacher).
         func tinyBert() -> Student {
             var c = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
@@ -220,8 +227,8 @@ public struct Demo {
         s.seed = seed
         s.evaluateEvery = 100
         var rows: [Row] = []
-        func evaluate(_ name: String, _ student: Student, folder: URL) throws {
-            try student.save(to: folder)
+        func evaluate(_ name: String, _ student: Student, folder: URL, save: Bool = true) throws {
+            if save { try student.save(to: folder) }
             let p = probabilities(student, test.map(\.0))
             let report = EvaluationReport.compute(probabilities: p, gold: test.map(\.1), labels: labels, teacherPredictions: teacherTest)
             let speed = EvaluationReport.Speed.measure(student, texts: test.map(\.0), maxLength: 48)
@@ -251,6 +258,12 @@ public struct Demo {
         let kdBag = bag()
         try DistillationTrainer(student: kdBag, config: s, train: kdTrain, dev: devExamples, output: output.appendingPathComponent("runs/bag-kd")).run()
         try evaluate("n-gram bag, distilled (KD)", kdBag, folder: output.appendingPathComponent("models/bag-kd"))
+        // The edge versions: int8 weights (per-row scales), loaded back from their folders.
+        for (name, folder) in [("tiny BERT 2x32, distilled, int8", "tiny-bert-kd"), ("n-gram bag, distilled, int8", "bag-kd")] {
+            let int8Folder = output.appendingPathComponent("models/\(folder)-int8")
+            try Student.load(from: output.appendingPathComponent("models/\(folder)")).save(to: int8Folder, storage: .int8)
+            try evaluate(name, try Student.load(from: int8Folder), folder: int8Folder, save: false)
+        }
         let hardBert = tinyBert()
         try DistillationTrainer(student: hardBert, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/tiny-bert-hard")).run()
         try evaluate("tiny BERT 2x32, hard labels only", hardBert, folder: output.appendingPathComponent("models/tiny-bert-hard"))
@@ -300,6 +313,18 @@ public struct Demo {
         var s = String(n), out = ""
         while s.count > 3 { out = "," + s.suffix(3) + out; s = String(s.dropLast(3)) }
         return s + out
+    }
+
+    func writeExamples(_ examples: [(text: String, raw: String?, label: String)], to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var data = Data()
+        for e in examples {
+            var object: [String: Any] = ["text": e.text, "label": e.label]
+            if let raw = e.raw { object["raw"] = raw }
+            data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            data.append(0x0A)
+        }
+        try data.write(to: url, options: .atomic)
     }
 
     func writeJSONL(_ records: ArraySlice<LogCorpusGenerator.Record>, to url: URL) throws {

@@ -70,6 +70,9 @@ public struct Recipe: Sendable {
     /// LLM paraphrases per labelled line (0: none), written by the teacher named `paraphraseTeacher` (kind openai).
     public var paraphrases = 0
     public var paraphraseTeacher: String?
+    /// How every line is prepared before teachers and student read it, saved with the student
+    /// (`input: logs` or `input: {kind: logs, masks: [ip, number, ...]}`; default raw).
+    public var input: TextInput = .raw
 
     public var labelNames: [String] { labels.map(\.name) }
 
@@ -268,6 +271,29 @@ public struct Recipe: Sendable {
             augmentation = o
         }
 
+        var input = TextInput.raw
+        if let node = top.node("input") {
+            if let kind = node.string {
+                guard let k = TextInput.Kind(rawValue: kind) else { throw top.error("input", node, "'\(kind)' is not raw or logs") }
+                input = TextInput(kind: k)
+            } else if var m = try top.map("input") {
+                let kind = try m.string("kind") ?? "logs"
+                guard let k = TextInput.Kind(rawValue: kind) else { throw m.error("kind", nil, "'\(kind)' is not raw or logs") }
+                input = TextInput(kind: k)
+                if let masks = try m.list("masks") {
+                    input.masks = try masks.map { node in
+                        guard let name = node.string, LogMasks.names.contains(where: { $0.0 == name }) else {
+                            throw m.error("masks", node, "'\(node.string ?? "?")' is not a mask (\(LogMasks.names.map(\.0).joined(separator: ", ")))")
+                        }
+                        return name
+                    }
+                }
+                try m.finish()
+            } else {
+                throw top.error("input", node, "expected raw, logs or {kind: logs, masks: [...]}")
+            }
+        }
+
         // training
         if var t = try top.map("training") {
             training.epochs = try t.int("epochs") ?? training.epochs
@@ -310,7 +336,7 @@ public struct Recipe: Sendable {
         return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
                       hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output,
                       augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter,
-                      paraphrases: paraphrases, paraphraseTeacher: paraphraseTeacher)
+                      paraphrases: paraphrases, paraphraseTeacher: paraphraseTeacher, input: input)
     }
 }
 

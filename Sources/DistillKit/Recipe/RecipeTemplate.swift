@@ -67,6 +67,10 @@ augmentation:                 # rule-based copies of the labelled lines (label k
   # paraphrases: 2            # LLM rewrites per labelled line by an openai teacher (paraphrase_teacher: NAME),
                               # stored in the label store; filtered like the copies (teacher_filter, default 0.5)
 
+# input: logs                # read lines as logs: envelope parsed, variables masked (level source masked-message);
+                              # or {kind: logs, masks: [ip, number, hex, uuid, path, url, email, timestamp, duration, size, pod]}.
+                              # Saved with the student, so classify and serve prepare lines the same way. Default: raw.
+
 training:
   epochs: 5
   batch_size: 32

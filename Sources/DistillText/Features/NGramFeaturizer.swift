@@ -31,6 +31,71 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
 
     /// Bucket ids of every feature of `text` (possibly repeated; empty for empty text).
     public func features(_ text: String) -> [Int] {
+        // Log lines are nearly always ASCII: then the same features come from a byte scan (no Unicode
+        // normalization, no per-word strings). The result is identical to the general path (tested).
+        if let ascii = text.utf8.withContiguousStorageIfAvailable({ bytes in bytes.allSatisfy { $0 < 0x80 } ? asciiFeatures(bytes) : nil }), let ascii {
+            return ascii
+        }
+        return unicodeFeatures(text)
+    }
+
+    /// ``features(_:)`` for ASCII text: BERT's clean-up (controls dropped, whitespace splits), lowercasing and
+    /// punctuation splitting done on bytes.
+    func asciiFeatures(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
+        var normalized = [UInt8]()
+        normalized.reserveCapacity(bytes.count)
+        var words: [Range<Int>] = []
+        var wordStart = 0
+        func close() { if wordStart < normalized.count && words.count < Self.maximumWords { words.append(wordStart..<normalized.count) }; wordStart = normalized.count }
+        for b in bytes {
+            switch b {
+            case 9, 10, 13, 32: close()
+            case 0..<32, 127: continue
+            case 33...47, 58...64, 91...96, 123...126:
+                close()
+                normalized.append(b)
+                close()
+            case 65...90: normalized.append(lowercase ? b + 32 : b)
+            default: normalized.append(b)
+            }
+        }
+        close()
+        var out: [Int] = []
+        out.reserveCapacity(words.count * 16)
+        let m = UInt64(buckets)
+        for n in 1...maxWordNGram where words.count >= n {
+            for start in 0...(words.count - n) {
+                var h = fnvOffset
+                h = fnv(h, UInt8(ascii: "w")); h = fnv(h, UInt8(n))
+                for k in start..<(start + n) {
+                    if k > start { h = fnv(h, 0x20) }
+                    for i in words[k] { h = fnv(h, normalized[i]) }
+                }
+                out.append(Int(h % m))
+            }
+        }
+        if minCharNGram > 0 {
+            var chars = [UInt8]()
+            for word in words {
+                chars.removeAll(keepingCapacity: true)
+                chars.append(60)
+                chars.append(contentsOf: normalized[word])
+                chars.append(62)
+                guard chars.count >= minCharNGram else { continue }
+                for n in minCharNGram...maxCharNGram where n <= chars.count {
+                    for start in 0...(chars.count - n) {
+                        var h = fnv(fnvOffset, UInt8(ascii: "c"))
+                        for k in start..<(start + n) { h = fnv(h, chars[k]) }
+                        out.append(Int(h % m))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// ``features(_:)`` for any text (the reference the ASCII path is tested against).
+    public func unicodeFeatures(_ text: String) -> [Int] {
         let normalizer = BertNormalizer(lowercase: lowercase)
         let words = normalizer.preTokenize(normalizer.normalize(text)).prefix(Self.maximumWords).map { Array(String($0).utf8) }
         var out: [Int] = []

@@ -1,0 +1,155 @@
+import DistillCore
+import DistillKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The edge-runtime table of `make bench`: the demo's distilled students (F32 and int8) as `distill classify`
+/// and `distill serve` run them — single-line latency, 100,000-line streams with and without the prediction
+/// cache, an all-unique stream, peak RSS, model size, held-out accuracy — next to the peers measured in the
+/// same run (results passed in as JSON).
+struct EdgeBenchmark {
+    /// The demo's output folder (`runs/demo`): `models/…` and `report.json`.
+    var demo: URL
+    /// The `distill` binary (for the RSS of a separate `distill classify` process).
+    var binary: URL
+    var peers: Peers?
+    var streamLines = 100_000
+
+    struct Peers: Decodable {
+        /// `bench/load_test.sh`: wrk against `distill serve`.
+        struct Serve: Decodable {
+            let model: String, requests: Int, errors: Int, linesPerRequest: Int, seconds: Double
+            let p50Milliseconds: Double, p99Milliseconds: Double, peakRSSBytes: Int, rssStartBytes: Int, rssEndBytes: Int
+            enum CodingKeys: String, CodingKey {
+                case model, requests, errors, seconds, linesPerRequest = "lines_per_request", p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms"
+                case peakRSSBytes = "peak_rss_bytes", rssStartBytes = "rss_start_bytes", rssEndBytes = "rss_end_bytes"
+            }
+        }
+        /// A peer classifier timed on the same stream files (`bench/fasttext_peer.py`, `bench/onnx_peer.py`).
+        struct Stream: Decodable {
+            let name: String, version: String
+            let singleP50Milliseconds: Double, singleP99Milliseconds: Double
+            let realisticSeconds: Double, uniqueSeconds: Double
+            let accuracy: Double?, sizeBytes: Int?
+            enum CodingKeys: String, CodingKey {
+                case name, version, accuracy, singleP50Milliseconds = "single_p50_ms", singleP99Milliseconds = "single_p99_ms"
+                case realisticSeconds = "realistic_seconds", uniqueSeconds = "unique_seconds", sizeBytes = "size_bytes"
+            }
+        }
+        var serve: Serve?
+        var streams: [Stream] = []
+    }
+
+    /// The two stream files the peers read too: repeated templates (a generated corpus) and lines made unique.
+    static func writeStreams(to folder: URL, lines: Int) throws -> (realistic: URL, unique: URL) {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var generator = LogCorpusGenerator(seed: 4242)
+        generator.heldOutFraction = 0
+        let realistic = generator.generate(count: lines).map(\.text)
+        // A letters-only word per line survives masking, so every line is a distinct model text.
+        let unique = realistic.enumerated().map { i, line in line + " req" + lettersOf(i) }
+        let r = folder.appendingPathComponent("stream-realistic.txt"), u = folder.appendingPathComponent("stream-unique.txt")
+        try Data((realistic.joined(separator: "\n") + "\n").utf8).write(to: r)
+        try Data((unique.joined(separator: "\n") + "\n").utf8).write(to: u)
+        return (r, u)
+    }
+
+    static func lettersOf(_ n: Int) -> String {
+        var n = n, s = ""
+        repeat { s.append(Character(Unicode.Scalar(UInt8(97 + n % 26)))); n /= 26 } while n > 0
+        return s
+    }
+
+    struct Row {
+        var model: String
+        var sizeBytes: Int
+        var accuracy: Double?
+        var p50: Double, p99: Double
+        var realisticCached: Double, realisticUncached: Double, unique: Double
+        var hitRate: Double
+        var classifyRSS: Int
+    }
+
+    func run(streams: (realistic: URL, unique: URL)) throws -> String {
+        let realistic = try String(contentsOf: streams.realistic, encoding: .utf8).split(separator: "\n").map(String.init)
+        let unique = try String(contentsOf: streams.unique, encoding: .utf8).split(separator: "\n").map(String.init)
+        let report = try? JSONSerialization.jsonObject(with: Data(contentsOf: demo.appendingPathComponent("report.json"))) as? [String: Any]
+        let accuracies = Dictionary(((report?["rows"] as? [[String: Any]]) ?? []).compactMap { r in
+            (r["model"] as? String).map { ($0, r["accuracy"] as? Double ?? 0) } }, uniquingKeysWith: { a, _ in a })
+        let models = [("n-gram bag, KD, F32", "bag-kd", "n-gram bag, distilled (KD)"), ("n-gram bag, KD, int8", "bag-kd-int8", "n-gram bag, distilled, int8"),
+                      ("tiny BERT, KD, F32", "tiny-bert-kd", "tiny BERT 2x32, distilled (KD + hidden + attention)"),
+                      ("tiny BERT, KD, int8", "tiny-bert-kd-int8", "tiny BERT 2x32, distilled, int8")]
+        var rows: [Row] = []
+        for (name, folderName, reportName) in models {
+            let folder = demo.appendingPathComponent("models/\(folderName)")
+            guard FileManager.default.fileExists(atPath: folder.path) else { continue }
+            let size = ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path))?[.size] as? Int) ?? 0
+            // Single line, cache off: every call prepares, tokenizes and runs the model.
+            let single = try Classifier.load(from: folder, cacheCapacity: 0)
+            var latencies: [Double] = []
+            for line in unique.prefix(2000) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = single.classify([line])
+                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            latencies.sort()
+            func stream(_ lines: [String], cache: Int) throws -> (Double, Double) {
+                let classifier = try Classifier.load(from: folder, cacheCapacity: cache)
+                let start = DispatchTime.now().uptimeNanoseconds
+                for s in stride(from: 0, to: lines.count, by: 256) { _ = classifier.classify(Array(lines[s..<min(s + 256, lines.count)])) }
+                return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, classifier.cache?.statistics.hitRate ?? 0)
+            }
+            let (cached, hitRate) = try stream(realistic, cache: 100_000)
+            let (uncached, _) = try stream(realistic, cache: 0)
+            let (uniqueSeconds, _) = try stream(unique, cache: 100_000)
+            rows.append(Row(model: name, sizeBytes: size, accuracy: accuracies[reportName], p50: latencies[latencies.count / 2],
+                            p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)], realisticCached: cached, realisticUncached: uncached,
+                            unique: uniqueSeconds, hitRate: hitRate, classifyRSS: try classifyPeakRSS(model: folder, input: streams.realistic)))
+        }
+        var table = TextTable(["model", "size", "held-out acc.", "1 line p50", "p99", "100k realistic", "no cache", "100k unique", "hit rate", "classify RSS"])
+        func mb(_ b: Int) -> String { String(format: "%.2f MB", Double(b) / 1e6) }
+        func ms(_ v: Double) -> String { String(format: "%.3f ms", v) }
+        func sec(_ v: Double) -> String { String(format: "%.3f s", v) }
+        for r in rows {
+            table.add([r.model, mb(r.sizeBytes), r.accuracy.map { String(format: "%.4f", $0) } ?? "n/a", ms(r.p50), ms(r.p99), sec(r.realisticCached),
+                       sec(r.realisticUncached), sec(r.unique), String(format: "%.3f", r.hitRate), mb(r.classifyRSS)])
+        }
+        for p in peers?.streams ?? [] {
+            table.add(["\(p.name) \(p.version)", p.sizeBytes.map(mb) ?? "", p.accuracy.map { String(format: "%.4f", $0) } ?? "n/a", ms(p.singleP50Milliseconds),
+                       ms(p.singleP99Milliseconds), "", sec(p.realisticSeconds), sec(p.uniqueSeconds), "", ""])
+        }
+        var out = table.render()
+        out += "\n\(realistic.count) lines per stream; realistic = generated corpus (\(Set(realistic.map { $0.count }).count > 0 ? "repeated templates" : "")), unique = each line made distinct after masking; one process, \(ComputeThreads.count) compute threads."
+        out += "\nGoals: 100k realistic < 0.25 s; p99 < 2 ms; RSS < 64 MB; int8 < 2 MB with <= 0.5 pt accuracy loss."
+        // Ratios against the peers on the matching student.
+        for p in peers?.streams ?? [] {
+            let mine = rows.first { $0.model.hasPrefix(p.name.lowercased().contains("fasttext") ? "n-gram bag, KD, F32" : "tiny BERT, KD, F32") }
+            if let mine {
+                out += String(format: "\n%@ vs %@: single line p50 %.2fx, 100k realistic (no cache) %.2fx, 100k unique %.2fx (>1: Distill faster)",
+                              mine.model, p.name, p.singleP50Milliseconds / mine.p50, p.realisticSeconds / mine.realisticUncached, p.uniqueSeconds / mine.unique)
+            }
+        }
+        if let s = peers?.serve {
+            out += String(format: "\ndistill serve under wrk (%@): %d requests of %d lines in %.1f s, %d errors, p50 %.2f ms, p99 %.2f ms per request, RSS %@ at start, %@ at end, peak %@",
+                          s.model, s.requests, s.linesPerRequest, s.seconds, s.errors, s.p50Milliseconds, s.p99Milliseconds, mb(s.rssStartBytes), mb(s.rssEndBytes), mb(s.peakRSSBytes))
+        } else {
+            out += "\ndistill serve: not measured (run through `make bench`, which runs bench/load_test.sh)"
+        }
+        return out
+    }
+
+    /// Peak resident set of `distill classify` over a stream file, from the kernel's rusage of the child.
+    func classifyPeakRSS(model: URL, input: URL) throws -> Int {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["classify", "--model", model.path, "--input", input.path]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var status: Int32 = 0
+        var usage = rusage()
+        _ = wait4(process.processIdentifier, &status, 0, &usage)
+        return Int(usage.ru_maxrss) * 1024
+    }
+}

@@ -1,0 +1,59 @@
+"""fastText peer for the edge table of `make bench`: trained on the demo's training set (the same texts and
+labels the n-gram bag student learned from: gold labels, and the teacher's for unlabelled lines and kept
+augmentations; hard labels, as fastText takes), scored on the demo's held-out lines, timed on the same stream
+files as `distill classify`. fastText reads the raw stream lines (it does no log normalization: less work than
+Distill does per line). Prints and writes one JSON object.
+
+Usage: python3 bench/fasttext_peer.py DEMO_DIR STREAM_REALISTIC STREAM_UNIQUE OUT_JSON
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+
+import fasttext
+
+demo, realistic_path, unique_path, out_path = sys.argv[1:5]
+train = [json.loads(l) for l in open(os.path.join(demo, "data/train.jsonl"), encoding="utf-8")]
+heldout = [json.loads(l) for l in open(os.path.join(demo, "data/heldout.jsonl"), encoding="utf-8")]
+clean = lambda s: s.replace("\n", " ")
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "train.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        for e in train:
+            f.write(f"__label__{e['label']} {clean(e['text'])}\n")
+    # The bag student's shape: 32-dim embeddings, 32,768 hash buckets, word bigrams, character 3-5-grams.
+    model = fasttext.train_supervised(input=path, dim=32, bucket=32768, wordNgrams=2, minn=3, maxn=5, epoch=25, lr=0.5,
+                                      thread=2, verbose=0, seed=1)
+    model_path = os.path.join(tmp, "model.bin")
+    model.save_model(model_path)
+    size = os.path.getsize(model_path)
+
+predicted = model.predict([clean(e["text"]) for e in heldout], k=1)[0]
+accuracy = sum(p[0] == "__label__" + e["label"] for p, e in zip(predicted, heldout)) / len(heldout)
+realistic = open(realistic_path, encoding="utf-8").read().split("\n")[:-1]
+unique = open(unique_path, encoding="utf-8").read().split("\n")[:-1]
+latencies = []
+for line in unique[:2000]:
+    t = time.perf_counter()
+    model.predict(line, k=1)
+    latencies.append((time.perf_counter() - t) * 1e3)
+latencies.sort()
+
+
+def stream(lines):
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for s in range(0, len(lines), 256):
+            model.predict(lines[s:s + 256], k=3)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+result = {"name": "fastText", "version": "fasttext-wheel 0.9.2", "accuracy": accuracy, "size_bytes": size,
+          "single_p50_ms": latencies[len(latencies) // 2], "single_p99_ms": latencies[len(latencies) * 99 // 100],
+          "realistic_seconds": stream(realistic), "unique_seconds": stream(unique)}
+json.dump(result, open(out_path, "w"), indent=1)
+print(json.dumps(result))
