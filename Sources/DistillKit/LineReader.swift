@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads a file or standard input line by line as raw bytes, so that invalid UTF-8 or an over-long line can
 /// be reported with its line number instead of being silently replaced or exhausting memory. Lines end at
@@ -33,6 +36,8 @@ public final class LineReader {
 
     private let handle: FileHandle
     private var buffer: [UInt8] = []
+    /// Bytes asked of each read(2).
+    static let chunkBytes = 1 << 20
     /// The first byte of `buffer` not yet returned.
     private var start = 0
     private var scanned = 0           // bytes of `buffer` already known to hold no newline
@@ -60,6 +65,13 @@ public final class LineReader {
             handle = h
             name = path
         }
+    }
+
+    /// Whether ``next()`` can return a line without reading more input (a complete line is buffered, or the
+    /// input has ended). A streaming consumer flushes its batch when this is false, so a slow producer
+    /// (`tail -f | distill classify`) gets answers at its own pace instead of waiting for a full batch.
+    public var hasBufferedLine: Bool {
+        atEnd || buffer[max(scanned, start)...].contains(UInt8(ascii: "\n"))
     }
 
     /// The next line, or nil at end of input.
@@ -107,11 +119,19 @@ public final class LineReader {
                 scanned -= start
                 start = 0
             }
-            let chunk: Data?
-            do { chunk = try readRetryingInterrupts(handle, upToCount: 1 << 16) } catch {
-                throw ReadError(name: name, line: number, reason: error.localizedDescription)
+            // One read(2): it returns what is available (a pipe's few lines, a file's next MiB) instead of waiting
+            // for a full chunk as FileHandle.read(upToCount:) does, so lines from a slow producer flow at once.
+            let old = buffer.count
+            buffer.reserveCapacity(old + Self.chunkBytes)
+            var got = 0
+            buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes))
+            while true {
+                got = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress! + old, Self.chunkBytes) }
+                if got >= 0 || errno != EINTR { break }
             }
-            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
+            buffer.removeSubrange((old + max(got, 0))...)
+            if got < 0 { throw ReadError(name: name, line: number, reason: String(cString: strerror(errno))) }
+            if got == 0 { atEnd = true }
         }
     }
 

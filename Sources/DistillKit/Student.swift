@@ -157,7 +157,7 @@ public enum Student {
                 throw ModelError.invalidConfig(path: configURL.path, key: error.keyPath, detail: error.summary)
             }
             try config.validate(path: configURL.path)
-            let model = NGramBag(config: config)
+            let model = NGramBag(config: config, seed: nil)
             let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
             try model.load(from: file)
             return .ngramBag(model)

@@ -29,8 +29,8 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Read JSONL and take the text from this field (default: plain lines).")
     var field: String?
 
-    @Option(help: "Lines per batch (read, classified and written together).")
-    var batch: Int = 256
+    @Option(help: "Most lines per batch (read, classified and written together); a batch also ends when the input has no complete line waiting.")
+    var batch: Int = 4096
 
     @Option(name: .customLong("max-length"), help: "Tokens per line for BERT students.")
     var maxLength: Int = 128
@@ -106,7 +106,7 @@ struct ClassifyCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\(reader.name):\(line.number): \(error)\n".utf8))
             }
             pending.append((line.number, error == nil ? text : nil, error))
-            if pending.count >= batch { try flush() }
+            if pending.count >= batch || !reader.hasBufferedLine { try flush() }
         }
         try flush()
         if stats {

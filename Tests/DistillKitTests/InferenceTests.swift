@@ -156,3 +156,41 @@ struct ClassifierTests {
         #expect(top.count == 2 && top[1]["label"] as? String == "x" && (top[1]["probability"] as? Double).map { abs($0 - 0.2) < 1e-6 } == true)
     }
 }
+
+@Suite("distill classify streaming")
+struct ClassifyStreamingTests {
+    /// Each answer must come out before the next line goes in: a slow producer (`tail -f | distill classify`)
+    /// is answered line by line, not when a batch fills.
+    @Test("each line is answered before the next one is written")
+    func lineRate() throws {
+        var config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1024), embeddingSize: 4, labels: ["normal", "disk"])
+        config.input = .logs
+        let folder = temporaryFolder()
+        try Student.ngramBag(NGramBag(config: config, seed: 1)).save(to: folder)
+        let process = Process()
+        process.executableURL = distillBinary
+        process.arguments = ["classify", "--model", folder.path, "--batch", "4096"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var received = Data()
+        for i in 1...3 {
+            input.fileHandleForWriting.write(Data("disk full on /dev/sda\(i)\n".utf8))
+            let deadline = Date().addingTimeInterval(20)
+            while received.filter({ $0 == 10 }).count < i, Date() < deadline {
+                received.append(output.fileHandleForReading.availableData)
+            }
+            let lines = received.split(separator: 10)
+            #expect(lines.count == i, "answer \(i) did not arrive before line \(i + 1) was written")
+            if lines.count == i {
+                let object = try JSONSerialization.jsonObject(with: Data(lines[i - 1])) as? [String: Any]
+                #expect(object?["line"] as? Int == i)
+            }
+        }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

@@ -73,7 +73,14 @@ public final class Classifier: @unchecked Sendable {
 
     /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts).
     public func classify(_ lines: [String], batchSize: Int = 64) -> [Prediction] {
-        let prepared = lines.map(prepare)
+        // Envelope parsing, masking and template hashing dominate a cached stream: split across the compute threads.
+        var prepared = [(text: String, template: String)](repeating: ("", ""), count: lines.count)
+        prepared.withUnsafeMutableBufferPointer { out in
+            let target = SendableBuffer(out)
+            parallelFor(lines.count, grain: 128) { range in
+                for i in range { target.buffer[i] = prepare(lines[i]) }
+            }
+        }
         var results = [Prediction?](repeating: nil, count: lines.count)
         // Distinct texts the cache does not hold, with the lines waiting for each.
         var pending: [String: [Int]] = [:]
@@ -109,4 +116,10 @@ public final class Classifier: @unchecked Sendable {
         let digits = String(h, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
+}
+
+/// Disjoint writes from `parallelFor` workers into one buffer.
+private struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }

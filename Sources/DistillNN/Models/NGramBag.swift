@@ -64,14 +64,17 @@ public final class NGramBag: Module {
     public let hidden: Linear?
     public let classifier: Linear
 
-    public init(config: NGramBagConfig, seed: UInt64 = 0) {
-        var g = RandomGenerator(seed: seed)
+    /// A randomly initialized model; `seed: nil` fills it with zeros instead (for loading weights right after:
+    /// no random draws for a million-row table).
+    public init(config: NGramBagConfig, seed: UInt64? = 0) {
+        var g = RandomGenerator(seed: seed ?? 0)
         self.config = config
         let e = config.embeddingSize
-        embeddings = Embedding(count: config.featurizer.buckets, width: e, std: 1 / Float(e), generator: &g)
-        hidden = config.hiddenSize > 0 ? Linear(inputSize: e, outputSize: config.hiddenSize, std: (2 / Float(e)).squareRoot(), generator: &g) : nil
+        let scale: Float = seed == nil ? 0 : 1
+        embeddings = Embedding(count: config.featurizer.buckets, width: e, std: scale / Float(e), generator: &g)
+        hidden = config.hiddenSize > 0 ? Linear(inputSize: e, outputSize: config.hiddenSize, std: scale * (2 / Float(e)).squareRoot(), generator: &g) : nil
         let width = config.hiddenSize > 0 ? config.hiddenSize : e
-        classifier = Linear(inputSize: width, outputSize: config.id2label.count, std: (1 / Float(width)).squareRoot(), generator: &g)
+        classifier = Linear(inputSize: width, outputSize: config.id2label.count, std: scale * (1 / Float(width)).squareRoot(), generator: &g)
     }
 
     public var children: [(String, ModuleChild)] {

@@ -98,7 +98,7 @@ struct EdgeBenchmark {
             func stream(_ lines: [String], cache: Int) throws -> (Double, Double) {
                 let classifier = try Classifier.load(from: folder, cacheCapacity: cache)
                 let start = DispatchTime.now().uptimeNanoseconds
-                for s in stride(from: 0, to: lines.count, by: 256) { _ = classifier.classify(Array(lines[s..<min(s + 256, lines.count)])) }
+                for s in stride(from: 0, to: lines.count, by: 4096) { _ = classifier.classify(Array(lines[s..<min(s + 4096, lines.count)])) }
                 return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, classifier.cache?.statistics.hitRate ?? 0)
             }
             let (cached, hitRate) = try stream(realistic, cache: 100_000)
@@ -140,16 +140,22 @@ struct EdgeBenchmark {
         return out
     }
 
-    /// Peak resident set of `distill classify` over a stream file, from the kernel's rusage of the child.
+    /// Peak resident set of `distill classify` over a stream file, from the kernel's rusage of the child
+    /// (spawned and reaped here: Foundation's `Process` would reap it first and leave no usage to read).
     func classifyPeakRSS(model: URL, input: URL) throws -> Int {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["classify", "--model", model.path, "--input", input.path]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        let arguments = [binary.path, "classify", "--model", model.path, "--input", input.path]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, binary.path, &actions, nil, &argv, environ)
+        guard spawned == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot start \(binary.path): \(spawned)"]) }
         var status: Int32 = 0
         var usage = rusage()
-        _ = wait4(process.processIdentifier, &status, 0, &usage)
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         return Int(usage.ru_maxrss) * 1024
     }
 }
