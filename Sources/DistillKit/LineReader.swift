@@ -89,6 +89,7 @@ public final class LineReader {
                     skippedBytes = 0
                     return finish(problem: .tooLong(bytes: total))
                 }
+                if bytes.count > maximumLineBytes { return finish(problem: .tooLong(bytes: bytes.count)) }
                 return line(bytes)
             }
             scanned = buffer.count
@@ -112,6 +113,7 @@ public final class LineReader {
                 guard start < buffer.count else { return nil }
                 let rest = buffer[start...]
                 defer { buffer.removeAll(); start = 0; scanned = 0 }
+                if rest.count > maximumLineBytes { return finish(problem: .tooLong(bytes: rest.count)) }
                 return line(rest)
             }
             if start > 0 {
