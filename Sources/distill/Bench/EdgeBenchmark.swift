@@ -140,22 +140,21 @@ struct EdgeBenchmark {
         return out
     }
 
-    /// Peak resident set of `distill classify` over a stream file, from the kernel's rusage of the child
-    /// (spawned and reaped here: Foundation's `Process` would reap it first and leave no usage to read).
+    /// Peak resident set of `distill classify` over a stream file, as GNU time reports it for its child (the
+    /// kernel keeps a spawning process's own high-water mark across exec, so this process cannot read it
+    /// directly); 0 when /usr/bin/time is missing.
     func classifyPeakRSS(model: URL, input: URL) throws -> Int {
-        let arguments = [binary.path, "classify", "--model", model.path, "--input", input.path]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary.path, &actions, nil, &argv, environ)
-        guard spawned == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot start \(binary.path): \(spawned)"]) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        return Int(usage.ru_maxrss) * 1024
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else { return 0 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "maxrss %M", binary.path, "classify", "--model", model.path, "--input", input.path]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: try readToEndRetryingInterrupts(errors.fileHandleForReading), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("maxrss ") }), let kb = Int(line.dropFirst(7)) else { return 0 }
+        return kb * 1024
     }
 }
