@@ -57,8 +57,7 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        // Inference sees many batch shapes; idle buffers kept for reuse stay small (training keeps up to 256 MiB).
-        BufferPool.shared.capacityBytes = poolMegabytes << 20
+        configureInferenceMemory(poolMegabytes: poolMegabytes)
         let started = Date()
         let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength)
         let labels = classifier.labels

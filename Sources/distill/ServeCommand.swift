@@ -66,8 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
-        // Inference sees many batch shapes; idle buffers kept for reuse stay small (training keeps up to 256 MiB).
-        BufferPool.shared.capacityBytes = poolMegabytes << 20
+        configureInferenceMemory(poolMegabytes: poolMegabytes)
         var options = ServeOptions(model: URL(fileURLWithPath: model))
         options.host = host
         options.port = port

@@ -124,6 +124,10 @@ struct ClassifierTests {
                      #"{"level":"info","msg":"user alice logged in"}"#]
         let first = classifier.classify(lines)
         #expect(first[0].template == first[1].template && first[0].template != first[2].template && first[0].template.count == 16)
+        // The id is FNV-1a 64 of the masked message (DistillKit's fingerprintOf), as 16 hex digits.
+        let masked = LogNormalizer().normalize(lines[0]).masked
+        let hex = String(fingerprintOf([masked]), radix: 16)
+        #expect(first[0].template == String(repeating: "0", count: 16 - hex.count) + hex)
         #expect(first.allSatisfy { !$0.cached })
         #expect(classifier.prepare(lines[0]).text == "error kubelet.go disk <PATH> <NUM>% full")
         let direct = classifier.student.probabilities(["error kubelet.go disk <PATH> <NUM>% full"])[0]
@@ -147,11 +151,11 @@ struct ClassifierTests {
         #expect(parsed[0] as? String == "a\"b\\c\n\u{1}é")
         var line = JSONLineWriter()
         line.raw("{")
-        line.predictionFields(Classifier.Prediction(labelIndex: 1, probability: 0.7, probabilities: [0.2, 0.7, 0.1], template: "00ff", cached: false),
+        line.predictionFields(Classifier.Prediction(labelIndex: 1, probability: 0.7, probabilities: [0.2, 0.7, 0.1], templateHash: 0xff, cached: false),
                               labels: ["x", "y\"", "z"], topK: 2)
         line.raw("}")
         let object = try JSONSerialization.jsonObject(with: Data(line.bytes)) as! [String: Any]
-        #expect(object["label"] as? String == "y\"" && object["template"] as? String == "00ff")
+        #expect(object["label"] as? String == "y\"" && object["template"] as? String == "00000000000000ff")
         let top = object["top"] as! [[String: Any]]
         #expect(top.count == 2 && top[1]["label"] as? String == "x" && (top[1]["probability"] as? Double).map { abs($0 - 0.2) < 1e-6 } == true)
     }

@@ -110,6 +110,7 @@ struct LogEnvelopeMutationTests {
     @Test("prefixes, suffixes and inserted delimiters of every envelope")
     func mutations() {
         var checked = 0
+        var scratch: [UInt8] = []
         for sample in Self.samples {
             let bytes = Array(sample.utf8)
             var variants: [[UInt8]] = []
@@ -121,6 +122,10 @@ struct LogEnvelopeMutationTests {
                 if r.format != .json { #expect(r.message.isEmpty || line.contains(r.message), "\(line)") }
                 #expect(r.masked == n.masker.mask(r.message), "\(line)")
                 if let level = r.level { #expect(level == level.lowercased(), "\(line)") }
+                // The classification hot path writes the same model text without the intermediate strings.
+                let masked = n.writeModelText(line, into: &scratch)
+                #expect(String(decoding: scratch, as: UTF8.self) == TextInput.modelText(r), "\(line)")
+                #expect(String(decoding: scratch[masked], as: UTF8.self) == r.masked, "\(line)")
                 checked += 1
             }
         }

@@ -28,14 +28,16 @@ public final class Classifier: @unchecked Sendable {
         public var probability: Float
         /// Every label's probability, in label order.
         public var probabilities: [Float]
-        /// 16 hex digits naming the line's template: a hash of its masked message (variables replaced by
-        /// placeholders), stable across runs, machines and models.
-        public var template: String
+        /// The line's template: FNV-1a 64 of its masked message (variables replaced by placeholders), stable
+        /// across runs, machines and models.
+        public var templateHash: UInt64
+        /// ``templateHash`` as 16 hex digits.
+        public var template: String { Classifier.templateString(templateHash) }
         /// Whether the probabilities came from the cache.
         public var cached: Bool
 
-        public init(labelIndex: Int, probability: Float, probabilities: [Float], template: String, cached: Bool) {
-            (self.labelIndex, self.probability, self.probabilities, self.template, self.cached) = (labelIndex, probability, probabilities, template, cached)
+        public init(labelIndex: Int, probability: Float, probabilities: [Float], templateHash: UInt64, cached: Bool) {
+            (self.labelIndex, self.probability, self.probabilities, self.templateHash, self.cached) = (labelIndex, probability, probabilities, templateHash, cached)
         }
 
         /// The `k` most probable label indices, best first.
@@ -62,23 +64,45 @@ public final class Classifier: @unchecked Sendable {
 
     /// The model text and template id of a raw line.
     public func prepare(_ line: String) -> (text: String, template: String) {
+        var scratch: [UInt8] = []
+        let p = prepare(line, scratch: &scratch)
+        return (p.text, Classifier.templateString(p.template))
+    }
+
+    /// ``prepare(_:)`` with a reusable byte buffer and the template as its hash.
+    func prepare(_ line: String, scratch: inout [UInt8]) -> (text: String, template: UInt64) {
         switch input.kind {
         case .logs:
-            let n = preparer.normalizer.normalize(line)
-            return (TextInput.modelText(n), templateID(n.masked))
+            let masked = preparer.normalizer.writeModelText(line, into: &scratch)
+            return (String(decoding: scratch, as: UTF8.self), Classifier.templateHash(scratch[masked]))
         case .raw:
-            return (line, templateID(templateNormalizer.normalize(line).masked))
+            let masked = templateNormalizer.writeModelText(line, into: &scratch)
+            return (line, Classifier.templateHash(scratch[masked]))
         }
+    }
+
+    /// FNV-1a 64 over the masked message plus a 0xFF terminator (the values ``fingerprintOf(_:)`` gives).
+    static func templateHash(_ masked: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in masked { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return (h ^ 0xFF) &* 0x0000_0100_0000_01B3
+    }
+
+    /// 16 lowercase hex digits.
+    public static func templateString(_ hash: UInt64) -> String {
+        String(decoding: (0..<16).map { k in hexDigits[Int((hash >> (60 - 4 * UInt64(k))) & 15)] }, as: UTF8.self)
     }
 
     /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts).
     public func classify(_ lines: [String], batchSize: Int = 64) -> [Prediction] {
         // Envelope parsing, masking and template hashing dominate a cached stream: split across the compute threads.
-        var prepared = [(text: String, template: String)](repeating: ("", ""), count: lines.count)
+        var prepared = [(text: String, template: UInt64)](repeating: ("", 0), count: lines.count)
         prepared.withUnsafeMutableBufferPointer { out in
             let target = SendableBuffer(out)
             parallelFor(lines.count, grain: 128) { range in
-                for i in range { target.buffer[i] = prepare(lines[i]) }
+                var scratch: [UInt8] = []
+                scratch.reserveCapacity(256)
+                for i in range { target.buffer[i] = prepare(lines[i], scratch: &scratch) }
             }
         }
         var results = [Prediction?](repeating: nil, count: lines.count)
@@ -105,16 +129,10 @@ public final class Classifier: @unchecked Sendable {
         return results.map { $0! }
     }
 
-    private func prediction(_ p: [Float], template: String, cached: Bool) -> Prediction {
+    private func prediction(_ p: [Float], template: UInt64, cached: Bool) -> Prediction {
         var best = 0
         for k in 1..<max(1, p.count) where p[k] > p[best] { best = k }
-        return Prediction(labelIndex: best, probability: p[best], probabilities: p, template: template, cached: cached)
-    }
-
-    private func templateID(_ masked: String) -> String {
-        let h = fingerprintOf([masked])
-        let digits = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        return Prediction(labelIndex: best, probability: p[best], probabilities: p, templateHash: template, cached: cached)
     }
 }
 
@@ -123,3 +141,5 @@ private struct SendableBuffer<T>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<T>
     init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -57,6 +57,10 @@ public struct JSONLineWriter {
             if n > 0 { bytes.append(44) }
             raw("{\"label\":"); string(labels[k]); raw(",\"probability\":"); probability(p.probabilities[k]); bytes.append(125)
         }
-        raw("],\"template\":"); string(p.template)
+        raw("],\"template\":\"")
+        for k in 0..<16 { bytes.append(hexDigits[Int((p.templateHash >> (60 - 4 * UInt64(k))) & 15)]) }
+        bytes.append(34)
     }
 }
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -37,6 +37,31 @@ public struct LogNormalizer: Sendable {
         return Array(line.utf8).withUnsafeBufferPointer { normalize(validUTF8: $0) }
     }
 
+    /// Writes the model text of `line` — `level source masked` as ``TextInput/modelText(_:)`` builds it — into
+    /// `out` (replacing its contents) and returns where the masked message is in it. The hot path of
+    /// classification: no ``NormalizedLog``, no intermediate strings.
+    public func writeModelText(_ line: String, into out: inout [UInt8]) -> Range<Int> {
+        out.removeAll(keepingCapacity: true)
+        if let range = line.utf8.withContiguousStorageIfAvailable({ writeModelText(validUTF8: $0, into: &out) }) { return range }
+        return Array(line.utf8).withUnsafeBufferPointer { writeModelText(validUTF8: $0, into: &out) }
+    }
+
+    private func writeModelText(validUTF8 b: Bytes, into out: inout [UInt8]) -> Range<Int> {
+        var envelope = parseEnvelope(b)
+        func write(_ message: Bytes) -> Range<Int> {
+            if envelope.level == nil { envelope.level = leadingLevel(message) }
+            if let level = envelope.level { out.append(contentsOf: level.utf8); out.append(32) }
+            if let source = envelope.source { out.append(contentsOf: source.utf8); out.append(32) }
+            let start = out.count
+            masker.mask(message, into: &out)
+            return start..<out.count
+        }
+        switch envelope.message {
+        case .range(let range): return write(Bytes(rebasing: b[range]))
+        case .decoded(let bytes): return bytes.withUnsafeBufferPointer { write($0) }
+        }
+    }
+
     /// Normalizes raw bytes (invalid UTF-8 is repaired with U+FFFD first).
     public func normalize(utf8 bytes: [UInt8]) -> NormalizedLog { normalize(String(decoding: bytes, as: UTF8.self)) }
 
