@@ -18,6 +18,8 @@ public final class DistillServer: Sendable {
     /// Classification runs here, one request at a time, off the server's threads: CPU-bound work does not stall
     /// the event loops, and a burst queues instead of multiplying threads.
     private let work = DispatchQueue(label: "distill.serve.classify")
+    /// One reload at a time (SIGHUP and /admin/reload may race): load, swap and metrics together.
+    private let reloading = Mutex(())
 
     public init(options: ServeOptions) throws {
         self.options = options
@@ -30,7 +32,14 @@ public final class DistillServer: Sendable {
         let router = Router()
         router.post("/v1/classify") { request, _ in try await self.handle("/v1/classify", request) { try await self.classify($0) } }
         router.post("/v1/logs") { request, _ in try await self.handle("/v1/logs", request) { try await self.logs($0) } }
-        router.post("/admin/reload") { request, _ in try await self.handle("/admin/reload", request) { _ in try self.reloadResponse() } }
+        router.post("/admin/reload") { request, _ in
+            try await self.handle("/admin/reload", request) { _ in
+                // Loading reads and converts the weights: off the server's threads.
+                try await withCheckedThrowingContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(with: Result { try self.reloadResponse() }) }
+                }
+            }
+        }
         router.get("/healthz") { request, _ in try await self.handle("/healthz", request, authorize: false) { _ in jsonResponse(200, #"{"status":"ok"}"#) } }
         router.get("/readyz") { request, _ in
             try await self.handle("/readyz", request, authorize: false) { _ in
@@ -75,14 +84,16 @@ public final class DistillServer: Sendable {
     /// Loads the model folder again and swaps it in (the cache starts empty: its probabilities were the old model's).
     @discardableResult
     public func reload() throws -> Classifier {
-        do {
-            let classifier = try slot.reload()
-            metrics.modelLoaded(classifier, reload: true)
-            FileHandle.standardError.write(Data("reloaded \(options.model.path)\n".utf8))
-            return classifier
-        } catch {
-            metrics.reloadFailed()
-            throw error
+        try reloading.withLock { _ in
+            do {
+                let classifier = try slot.reload()
+                metrics.modelLoaded(classifier, reload: true)
+                FileHandle.standardError.write(Data("reloaded \(options.model.path)\n".utf8))
+                return classifier
+            } catch {
+                metrics.reloadFailed()
+                throw error
+            }
         }
     }
 
@@ -99,6 +110,7 @@ public final class DistillServer: Sendable {
             response = try await body(request)
         } catch let error as ServeError {
             response = errorResponse(error.status, error.message)
+            if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
         } catch {
             response = errorResponse(500, "internal error: \(error.localizedDescription)")
         }

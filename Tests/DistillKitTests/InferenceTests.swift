@@ -73,6 +73,15 @@ struct Int8StudentTests {
         #expect(try Student.load(from: again).logits(texts).scalars.elementsEqual(logits.scalars) { abs($0 - $1) < 1e-5 })
     }
 
+    @Test("quantize refuses to write over its own input")
+    func sameFolder() throws {
+        let (student, _) = try bert()
+        let folder = temporaryFolder()
+        try student.save(to: folder)
+        #expect(throws: DistillError.self) { try StudentQuantization.run(model: folder, output: folder) }
+        #expect(Student.quantization(of: folder) == nil)
+    }
+
     @Test("an I8 tensor without its scale tensor is refused, naming both")
     func missingScale() throws {
         let folder = temporaryFolder()
@@ -111,6 +120,18 @@ struct ClassifierTests {
         #expect(cache.value(for: "a") == nil && cache.statistics.entries == 0 && cache.statistics.misses == 1)
     }
 
+    @Test("the byte bound evicts the oldest entries; keys over the key limit are not stored")
+    func byteBound() {
+        // Each entry: 10-byte key + 2 floats + 96 = 114 bytes; 300 bytes hold two.
+        let cache = PredictionCache(capacity: 100, maximumBytes: 300, maximumKeyBytes: 64)
+        for k in 0..<5 { cache.insert([0, 1], for: String(format: "key-%06d", k)) }
+        let s = cache.statistics
+        #expect(s.entries == 2 && s.evictions == 3 && s.bytes == 228 && s.bytes <= 300)
+        #expect(cache.value(for: "key-000004") == [0, 1] && cache.value(for: "key-000000") == nil)
+        cache.insert([1], for: String(repeating: "x", count: 65))
+        #expect(cache.statistics.entries == 2 && cache.value(for: String(repeating: "x", count: 65)) == nil)
+    }
+
     @Test("a log student's input survives saving; templates ignore variables; repeats come from the cache with the same values")
     func classifier() throws {
         var config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 2048), embeddingSize: 8, labels: ["normal", "disk", "database"])
@@ -135,7 +156,8 @@ struct ClassifierTests {
         let second = classifier.classify(lines)
         #expect(second.allSatisfy(\.cached) && zip(first, second).allSatisfy { $0.probabilities == $1.probabilities })
         let s = classifier.cache!.statistics
-        #expect(s.entries == 2 && s.hits == 3 && s.misses == 2)
+        // First call: two misses and one repeat within the batch (a hit); second call: three hits.
+        #expect(s.entries == 2 && s.hits == 4 && s.misses == 2)
         #expect(first[0].top(2).count == 2 && first[0].top(2)[0] == first[0].labelIndex)
     }
 

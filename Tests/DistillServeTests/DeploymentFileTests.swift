@@ -75,6 +75,8 @@ struct DeploymentFileTests {
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") }
         #expect(lines.filter { $0.hasPrefix("FROM ") }.count == 2)
         #expect(text.contains("--static-swift-stdlib"))
+        // Every folder Package.swift's targets live in is copied into the build stage.
+        for folder in ["Package.swift", "Sources", "Tests"] { #expect(lines.contains { $0.hasPrefix("COPY \(folder)") }, "\(folder) is not copied") }
         let user = lines.first { $0.hasPrefix("USER ") }
         #expect(user != nil && user != "USER root" && user != "USER 0")
         let entry = lines.first { $0.hasPrefix("ENTRYPOINT ") }!

@@ -19,6 +19,8 @@ public final class Classifier: @unchecked Sendable {
     public let cache: PredictionCache?
     private let preparer: TextInput.Preparer
     private let templateNormalizer = LogNormalizer()
+    /// Whether the model's own masks are all of them (then its masked text gives the template id directly).
+    private var templateUsesModelMasks: Bool { input.logMasks == .all }
     /// Forward passes run one at a time (each already uses every compute thread).
     private let forwardLock = Mutex(())
 
@@ -72,9 +74,15 @@ public final class Classifier: @unchecked Sendable {
     /// ``prepare(_:)`` with a reusable byte buffer and the template as its hash.
     func prepare(_ line: String, scratch: inout [UInt8]) -> (text: String, template: UInt64) {
         switch input.kind {
-        case .logs:
+        case .logs where templateUsesModelMasks:
             let masked = preparer.normalizer.writeModelText(line, into: &scratch)
             return (String(decoding: scratch, as: UTF8.self), Classifier.templateHash(scratch[masked]))
+        case .logs:
+            // Template ids always come from every mask, so they agree across models with other mask sets.
+            _ = preparer.normalizer.writeModelText(line, into: &scratch)
+            let text = String(decoding: scratch, as: UTF8.self)
+            let masked = templateNormalizer.writeModelText(line, into: &scratch)
+            return (text, Classifier.templateHash(scratch[masked]))
         case .raw:
             let masked = templateNormalizer.writeModelText(line, into: &scratch)
             return (line, Classifier.templateHash(scratch[masked]))
@@ -110,7 +118,12 @@ public final class Classifier: @unchecked Sendable {
         var pending: [String: [Int]] = [:]
         var order: [String] = []
         for (i, p) in prepared.enumerated() {
-            if pending[p.text] != nil { pending[p.text]!.append(i); continue }
+            if pending[p.text] != nil {
+                // A repeat within the batch: answered by the same forward pass, counted as a hit.
+                pending[p.text]!.append(i)
+                cache?.recordHit()
+                continue
+            }
             if let hit = cache?.value(for: p.text) {
                 results[i] = prediction(hit, template: p.template, cached: true)
             } else {

@@ -32,6 +32,7 @@ public struct JSONLineWriter {
 
     /// A probability with 6 significant decimals (`0.912345`, `1`, `3.1e-07`).
     public mutating func probability(_ v: Float) {
+        guard v.isFinite else { raw("null"); return }  // a broken model's NaN must not break the JSON
         if v >= 1 { bytes.append(49); return }
         if v <= 0 { bytes.append(48); return }
         if v >= 1e-4 {

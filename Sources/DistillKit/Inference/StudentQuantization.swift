@@ -21,6 +21,9 @@ public enum StudentQuantization {
     /// Quantizes the student in `model` into `output` and compares both on `calibration` (raw lines, prepared as
     /// the model's `distill_input` says). Writes `output/quantization.json` too.
     public static func run(model: URL, output: URL, calibration: [DataRecord] = []) throws -> Report {
+        guard model.standardizedFileURL.resolvingSymlinksInPath() != output.standardizedFileURL.resolvingSymlinksInPath() else {
+            throw DistillError.invalidData(file: output.path, line: 0, detail: "--out must differ from --model (the F32 model would be replaced)")
+        }
         let student = try Student.load(from: model)
         try student.save(to: output, storage: .int8)
         let fp32 = Classifier(student: student, folder: model, cacheCapacity: 0)

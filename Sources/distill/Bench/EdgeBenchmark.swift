@@ -121,7 +121,7 @@ struct EdgeBenchmark {
                        ms(p.singleP99Milliseconds), "", sec(p.realisticSeconds), sec(p.uniqueSeconds), "", ""])
         }
         var out = table.render()
-        out += "\n\(realistic.count) lines per stream; realistic = generated corpus (\(Set(realistic.map { $0.count }).count > 0 ? "repeated templates" : "")), unique = each line made distinct after masking; one process, \(ComputeThreads.count) compute threads."
+        out += "\n\(realistic.count) lines per stream; realistic = generated corpus (repeated templates), unique = each line made distinct after masking; one process, \(ComputeThreads.count) compute threads."
         out += "\nGoals: 100k realistic < 0.25 s; p99 < 2 ms; RSS < 64 MB; int8 < 2 MB with <= 0.5 pt accuracy loss."
         // Ratios against the peers on the matching student.
         for p in peers?.streams ?? [] {
