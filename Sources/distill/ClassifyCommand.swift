@@ -45,7 +45,7 @@ struct ClassifyCommand: ParsableCommand {
     var stats = false
 
     @Option(name: .customLong("pool-mb"), help: "MiB of idle tensor buffers kept for reuse.")
-    var poolMegabytes: Int = 16
+    var poolMegabytes: Int = 4
 
     @OptionGroup var compute: ComputeOptions
 

@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
     var handlerDelayMilliseconds: Int = 0
 
     @Option(name: .customLong("pool-mb"), help: "MiB of idle tensor buffers kept for reuse.")
-    var poolMegabytes: Int = 16
+    var poolMegabytes: Int = 4
 
     @OptionGroup var compute: ComputeOptions
 
