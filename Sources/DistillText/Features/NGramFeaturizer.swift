@@ -63,17 +63,7 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
         var out: [Int] = []
         out.reserveCapacity(words.count * 16)
         let m = UInt64(buckets)
-        for n in 1...maxWordNGram where words.count >= n {
-            for start in 0...(words.count - n) {
-                var h = fnvOffset
-                h = fnv(h, UInt8(ascii: "w")); h = fnv(h, UInt8(n))
-                for k in start..<(start + n) {
-                    if k > start { h = fnv(h, 0x20) }
-                    for i in words[k] { h = fnv(h, normalized[i]) }
-                }
-                out.append(Int(h % m))
-            }
-        }
+        appendWordNGrams(normalized, words, to: &out)
         if minCharNGram > 0 {
             var chars = [UInt8]()
             for word in words {
@@ -94,23 +84,31 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
         return out
     }
 
-    /// ``features(_:)`` for any text (the reference the ASCII path is tested against).
-    public func unicodeFeatures(_ text: String) -> [Int] {
-        let normalizer = BertNormalizer(lowercase: lowercase)
-        let words = normalizer.preTokenize(normalizer.normalize(text)).prefix(Self.maximumWords).map { Array(String($0).utf8) }
-        var out: [Int] = []
-        out.reserveCapacity(words.count * 8)
+    /// Word n-grams (n = 1...`maxWordNGram`) of the normalized words `bytes[words[i]]`: FNV-1a over "w", n and
+    /// the words joined by spaces.
+    private func appendWordNGrams(_ bytes: [UInt8], _ words: [Range<Int>], to out: inout [Int]) {
         for n in 1...maxWordNGram where words.count >= n {
             for start in 0...(words.count - n) {
                 var h = fnvOffset
                 h = fnv(h, UInt8(ascii: "w")); h = fnv(h, UInt8(n))
                 for k in start..<(start + n) {
                     if k > start { h = fnv(h, 0x20) }
-                    for byte in words[k] { h = fnv(h, byte) }
+                    for i in words[k] { h = fnv(h, bytes[i]) }
                 }
                 out.append(Int(h % UInt64(buckets)))
             }
         }
+    }
+
+    /// ``features(_:)`` for any text (the reference the ASCII path is tested against).
+    public func unicodeFeatures(_ text: String) -> [Int] {
+        let normalizer = BertNormalizer(lowercase: lowercase)
+        let words = normalizer.preTokenize(normalizer.normalize(text)).prefix(Self.maximumWords).map { Array(String($0).utf8) }
+        var out: [Int] = []
+        out.reserveCapacity(words.count * 8)
+        var joined: [UInt8] = [], ranges: [Range<Int>] = []
+        for w in words { ranges.append(joined.count..<(joined.count + w.count)); joined += w }
+        appendWordNGrams(joined, ranges, to: &out)
         if minCharNGram > 0 {
             for word in words {
                 let chars = ["<"] + String(decoding: word, as: UTF8.self).unicodeScalars.map { String($0) } + [">"]
