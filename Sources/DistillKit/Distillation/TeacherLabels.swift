@@ -76,12 +76,17 @@ func fingerprint(_ parts: [String]) -> UInt64 { fingerprintOf(parts) }
 /// FNV-1a 64 over the UTF-8 of `parts`, each followed by a 0xFF separator: a stable identity for cache keys and
 /// prompt versions (not for security).
 public func fingerprintOf(_ parts: [String]) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for p in parts {
-        for b in p.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3
-    }
-    return h
+    parts.reduce(fingerprintBasis) { fingerprint($0, adding: $1.utf8) }
+}
+
+/// The FNV-1a 64 offset basis ``fingerprintOf(_:)`` starts from.
+let fingerprintBasis: UInt64 = 0xCBF2_9CE4_8422_2325
+
+/// One part of ``fingerprintOf(_:)``: `bytes`, then the 0xFF separator, folded into `h`.
+func fingerprint<Bytes: Sequence<UInt8>>(_ h: UInt64, adding bytes: Bytes) -> UInt64 {
+    var h = h
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    return (h ^ 0xFF) &* 0x0000_0100_0000_01B3
 }
 
 /// Size and modification time of a model folder's weights: a teacher retrained in place gets a new cache key.

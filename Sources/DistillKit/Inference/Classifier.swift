@@ -89,16 +89,19 @@ public final class Classifier: @unchecked Sendable {
         }
     }
 
-    /// FNV-1a 64 over the masked message plus a 0xFF terminator (the values ``fingerprintOf(_:)`` gives).
-    static func templateHash(_ masked: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in masked { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return (h ^ 0xFF) &* 0x0000_0100_0000_01B3
-    }
+    /// ``fingerprintOf(_:)`` of the masked message, from its bytes.
+    static func templateHash(_ masked: ArraySlice<UInt8>) -> UInt64 { fingerprint(fingerprintBasis, adding: masked) }
 
     /// 16 lowercase hex digits.
     public static func templateString(_ hash: UInt64) -> String {
-        String(decoding: (0..<16).map { k in hexDigits[Int((hash >> (60 - 4 * UInt64(k))) & 15)] }, as: UTF8.self)
+        var bytes: [UInt8] = []
+        appendHex(hash, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `hash` as 16 lowercase hex digits.
+    static func appendHex(_ hash: UInt64, to bytes: inout [UInt8]) {
+        for k in 0..<16 { bytes.append(hexDigits[Int((hash >> (60 - 4 * UInt64(k))) & 15)]) }
     }
 
     /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts).

@@ -59,9 +59,7 @@ public struct JSONLineWriter {
             raw("{\"label\":"); string(labels[k]); raw(",\"probability\":"); probability(p.probabilities[k]); bytes.append(125)
         }
         raw("],\"template\":\"")
-        for k in 0..<16 { bytes.append(hexDigits[Int((p.templateHash >> (60 - 4 * UInt64(k))) & 15)]) }
+        Classifier.appendHex(p.templateHash, to: &bytes)
         bytes.append(34)
     }
 }
-
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
