@@ -9,6 +9,7 @@ struct ClassifyRequest {
     static let fields: Set<String> = ["texts", "top_k"]
 
     static func parse(_ body: [UInt8], options: ServeOptions) throws -> ClassifyRequest {
+        try checkBody(body)
         let object = try jsonObject(body)
         guard let dictionary = object as? [String: Any] else { throw ServeError.badRequest("the body must be a JSON object {\"texts\": [...]}") }
         if let unknown = dictionary.keys.sorted().first(where: { !fields.contains($0) }) {
@@ -38,10 +39,14 @@ struct ClassifyRequest {
     }
 }
 
-/// Parses JSON after checking the bytes are UTF-8 (JSONSerialization would also accept UTF-16/32).
-func jsonObject(_ body: [UInt8]) throws -> Any {
+/// A body is non-empty UTF-8 (JSONSerialization alone would also accept UTF-16/32).
+func checkBody(_ body: [UInt8]) throws {
     guard !body.isEmpty else { throw ServeError.badRequest("the body is empty") }
     guard String(validating: body, as: UTF8.self) != nil else { throw ServeError.badRequest("the body is not valid UTF-8") }
+}
+
+/// Parses a body ``checkBody(_:)`` accepted.
+func jsonObject(_ body: [UInt8]) throws -> Any {
     do { return try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) } catch {
         throw ServeError.badRequest("the body is not valid JSON: \(error.localizedDescription)")
     }

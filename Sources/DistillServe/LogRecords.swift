@@ -13,8 +13,7 @@ struct LogRecords {
     var texts: [String]
 
     static func parse(_ body: [UInt8], options: ServeOptions) throws -> LogRecords {
-        guard !body.isEmpty else { throw ServeError.badRequest("the body is empty") }
-        guard String(validating: body, as: UTF8.self) != nil else { throw ServeError.badRequest("the body is not valid UTF-8") }
+        try checkBody(body)
         let firstByte = body.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
         var items: [Any] = []
         let framing: Framing
