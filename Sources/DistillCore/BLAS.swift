@@ -51,6 +51,20 @@ public enum BLAS {
                      a: a, lda: lda, strideA: 0, b: b, ldb: ldb, strideB: 0, beta: beta, c: c, ldc: ldc, strideC: 0)
     }
 
+    /// ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` on the calling thread only, for
+    /// callers that already run one task per core (the inference engines) and must not fan out again.
+    /// Not counted in ``gemmSeconds``.
+    public static func sgemmOnCurrentThread(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        _ = singleThreaded
+        gemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
     /// `count` GEMMs whose operands start `strideA`/`strideB`/`strideC` elements apart (a stride of 0
     /// shares the operand, e.g. one weight matrix for every batch entry; a shared C accumulates in order).
     public static func sgemmBatched(

@@ -59,6 +59,19 @@ public func parallelFor(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) 
     }
 }
 
+/// Runs `body(worker)` for `worker` in `0..<workers` concurrently (inline when `workers` is 1): one task per
+/// compute thread, for callers that split work themselves (the inference engines, one workspace each).
+public func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
+    if workers <= 1 {
+        if workers == 1 { body(0) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let box = UnsafeSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in box.value(w) }
+    }
+}
+
 /// Wraps a value that is safe to share across the workers of one `parallelFor` (disjoint writes).
 struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T

@@ -47,16 +47,9 @@ public enum Student {
         }
     }
 
-    /// Class probabilities per text (inference mode), computed in batches of `batchSize`.
-    public func probabilities(_ texts: [String], maxLength: Int = 128, batchSize: Int = 64) -> [[Float]] {
-        var out: [[Float]] = []
-        out.reserveCapacity(texts.count)
-        for start in stride(from: 0, to: texts.count, by: batchSize) {
-            let p = withoutGradients { softmax(logits(Array(texts[start..<min(start + batchSize, texts.count)]), maxLength: maxLength)) }
-            let k = p.shape[1], v = p.scalars
-            for i in 0..<p.shape[0] { out.append(Array(v[(i * k)..<((i + 1) * k)])) }
-        }
-        return out
+    /// Class probabilities per text, on the tape-free inference engine (``StudentInference``).
+    public func probabilities(_ texts: [String], maxLength: Int = 128) -> [[Float]] {
+        StudentInference(self, maxLength: maxLength).probabilities(texts)
     }
 
     /// Writes the folder. Everything is written into a sibling temporary folder first, which then replaces

@@ -80,4 +80,30 @@ struct MiniLMParityTests {
         print("MiniLM parity: max |Distill - reference| = \(worst)")
         #expect(worst <= 1e-4, "max |Distill - reference| over all layers and tokens: \(worst)")
     }
+
+    @Test("the inference engine on the real checkpoint: last layer within 1e-4, mean-pooled cosine >= 0.99999")
+    func engineParity() throws {
+        let (model, _) = try Self.loadModel()
+        let json = try Data(contentsOf: try TestPaths.requireFile(TestPaths.fixtures.appendingPathComponent("minilm_reference.json")))
+        let reference = try JSONDecoder().decode(Reference.self, from: json)
+        let states = try SafetensorsFile(url: TestPaths.fixtures.appendingPathComponent("minilm_reference.safetensors"))
+        let engine = BertInference(encoder: model, pooling: "mean", tileTokens: 64)  // several tiles
+        let ids = reference.cases.map(\.ids)
+        var hidden = [[Float]](repeating: [], count: ids.count), pooled = hidden
+        let lock = NSLock()
+        engine.run(count: ids.count, output: .lastHiddenState, sequence: { ids[$0] }, write: { i, v in lock.lock(); hidden[i] = Array(v); lock.unlock() })
+        engine.run(count: ids.count, output: .pooled, sequence: { ids[$0] }, write: { i, v in lock.lock(); pooled[i] = Array(v); lock.unlock() })
+        var worst = 0.0
+        for (i, c) in reference.cases.enumerated() {
+            let want = try states.tensor("s\(i).layer\(reference.layers - 1)").scalars
+            #expect(hidden[i].count == c.ids.count * 384)
+            for (a, b) in zip(hidden[i], want) { worst = max(worst, abs(Double(a) - Double(b))) }
+            let p = pooled[i].map(Double.init)
+            let dot = zip(p, c.pooled).reduce(0) { $0 + $1.0 * $1.1 }
+            let cosine = dot / (sqrt(p.reduce(0) { $0 + $1 * $1 }) * sqrt(c.pooled.reduce(0) { $0 + $1 * $1 }))
+            #expect(cosine >= 0.99999, "sentence \(i): cosine \(cosine)")
+        }
+        print("MiniLM engine parity: max |engine - reference| = \(worst)")
+        #expect(worst <= 1e-4, "max |engine - reference| on the last layer: \(worst)")
+    }
 }

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// `external` labels the kinds this module cannot run itself (`openai`, from `DistillTeachers`).
 public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
-                                 maxLength: Int = 128, batchSize: Int = 32, external: ExternalTeacherLabeler? = nil) throws -> [[Float]?] {
+                                 maxLength: Int = 128, external: ExternalTeacherLabeler? = nil) throws -> [[Float]?] {
     switch teacher.kind {
     case .openAI:
         guard let external else {
@@ -27,7 +27,7 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
             let v = t.scalars
             return (0..<texts.count).map { Array(v[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
         }
-        let rows = try BertTeacher(folder: folder, labels: labels, maxLength: maxLength, name: teacher.name).distributions(texts, batchSize: batchSize)
+        let rows = try BertTeacher(folder: folder, labels: labels, maxLength: maxLength, name: teacher.name).distributions(texts)
         try SafetensorsWriter.write(["probabilities": Tensor(shape: [texts.count, labels.count], scalars: rows.flatMap(\.probabilities))], to: cache,
                                     metadata: ["key": key, "teacher": folder.path])
         return rows.map(\.probabilities)

@@ -6,7 +6,7 @@ import Synchronization
 
 /// The runtime of a trained student: raw lines in, labels out. Prepares each line the way the model was trained
 /// (``TextInput``, from its `config.json`), answers repeated model texts from a ``PredictionCache``, runs one
-/// batched forward pass (no autodiff tape) over the distinct lines it has not seen, and names each line's
+/// batched forward pass (``StudentInference``: no autodiff tape, no per-call allocation) over the distinct lines it has not seen, and names each line's
 /// template. Used by `distill classify` and `distill serve`; safe to call from several threads.
 public final class Classifier: @unchecked Sendable {
     public let student: Student
@@ -21,8 +21,8 @@ public final class Classifier: @unchecked Sendable {
     private let templateNormalizer = LogNormalizer()
     /// Whether the model's own masks are all of them (then its masked text gives the template id directly).
     private var templateUsesModelMasks: Bool { input.logMasks == .all }
-    /// Forward passes run one at a time (each already uses every compute thread).
-    private let forwardLock = Mutex(())
+    /// The tape-free engine the forward passes run on (it serializes calls; each uses every compute thread).
+    public let engine: StudentInference
 
     /// One line's answer.
     public struct Prediction: Sendable, Equatable {
@@ -57,6 +57,7 @@ public final class Classifier: @unchecked Sendable {
         preparer = student.input.preparer()
         self.maxLength = maxLength
         cache = cacheCapacity > 0 ? PredictionCache(capacity: cacheCapacity) : nil
+        engine = StudentInference(student, maxLength: maxLength)
     }
 
     /// Loads the student folder (F32 or int8, see ``Quantization``).
@@ -136,7 +137,7 @@ public final class Classifier: @unchecked Sendable {
         }
         for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
             let chunk = Array(order[start..<min(start + max(1, batchSize), order.count)])
-            let rows = forwardLock.withLock { _ in student.probabilities(chunk, maxLength: maxLength, batchSize: chunk.count) }
+            let rows = engine.probabilities(chunk)
             for (text, row) in zip(chunk, rows) {
                 cache?.insert(row, for: text)
                 for i in pending[text]! { results[i] = prediction(row, template: prepared[i].template, cached: false) }
@@ -153,7 +154,7 @@ public final class Classifier: @unchecked Sendable {
 }
 
 /// Disjoint writes from `parallelFor` workers into one buffer.
-private struct SendableBuffer<T>: @unchecked Sendable {
+struct SendableBuffer<T>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<T>
     init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }

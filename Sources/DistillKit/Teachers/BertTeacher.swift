@@ -20,6 +20,8 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     private let mapping: [Int]
     /// One forward pass at a time (the model's buffers are shared); the engine parallelizes inside a pass.
     private let lock = NSLock()
+    /// The tape-free engine that answers ``label(_:)`` (built once; features use the module).
+    private let engine: StudentInference
 
     /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`; `name`
     /// (the recipe's teacher name) goes into errors.
@@ -36,6 +38,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
         }
         self.labels = labels
         self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
+        engine = StudentInference(.bert(model, tokenizer), maxLength: self.maxLength)
         identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)"
     }
 
@@ -48,8 +51,8 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
 
     /// Per text, the softmax over the run's labels (renormalized after dropping the teacher's other labels) and
     /// the mass those other labels had.
-    public func distributions(_ texts: [String], batchSize: Int? = nil) -> [(probabilities: [Float], outsideMass: Float)] {
-        let rows = lock.withLock { Student.bert(model, tokenizer).probabilities(texts, maxLength: maxLength, batchSize: batchSize ?? preferredBatchSize) }
+    public func distributions(_ texts: [String]) -> [(probabilities: [Float], outsideMass: Float)] {
+        let rows = engine.probabilities(texts)
         return rows.map { row in
             let mapped = mapping.map { row[$0] }
             let total = mapped.reduce(0, +)

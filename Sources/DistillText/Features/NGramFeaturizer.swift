@@ -31,62 +31,92 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
 
     /// Bucket ids of every feature of `text` (possibly repeated; empty for empty text).
     public func features(_ text: String) -> [Int] {
+        var out: [Int] = []
+        var scratch = Scratch()
+        forEachFeature(text, scratch: &scratch) { out.append($0) }
+        return out
+    }
+
+    /// Reusable buffers of ``forEachFeature(_:scratch:_:)``: one per thread, kept between calls.
+    public struct Scratch {
+        var normalized: [UInt8] = []
+        var words: [Range<Int>] = []
+        var chars: [UInt8] = []
+        public init() {}
+    }
+
+    /// Calls `body` with the bucket id of every feature of `text`, in ``features(_:)``'s order, without
+    /// building the list (the inference path sums embedding rows as they come).
+    @inline(__always)
+    public func forEachFeature(_ text: String, scratch: inout Scratch, _ body: (Int) -> Void) {
         // Log lines are nearly always ASCII: then the same features come from a byte scan (no Unicode
         // normalization, no per-word strings). The result is identical to the general path (tested).
-        if let ascii = text.utf8.withContiguousStorageIfAvailable({ bytes in bytes.allSatisfy { $0 < 0x80 } ? asciiFeatures(bytes) : nil }), let ascii {
-            return ascii
+        var text = text
+        let done = text.withUTF8 { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
+            asciiFeatures(bytes, scratch: &scratch, body)
+            return true
         }
-        return unicodeFeatures(text)
+        if !done { for id in unicodeFeatures(text) { body(id) } }
     }
 
     /// ``features(_:)`` for ASCII text: BERT's clean-up (controls dropped, whitespace splits), lowercasing and
     /// punctuation splitting done on bytes.
     func asciiFeatures(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
-        var normalized = [UInt8]()
-        normalized.reserveCapacity(bytes.count)
-        var words: [Range<Int>] = []
+        var out: [Int] = []
+        var scratch = Scratch()
+        asciiFeatures(bytes, scratch: &scratch) { out.append($0) }
+        return out
+    }
+
+    @inline(__always)
+    private func asciiFeatures(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, _ body: (Int) -> Void) {
+        scratch.normalized.removeAll(keepingCapacity: true)
+        scratch.words.removeAll(keepingCapacity: true)
         var wordStart = 0
-        func close() { if wordStart < normalized.count && words.count < Self.maximumWords { words.append(wordStart..<normalized.count) }; wordStart = normalized.count }
+        func close(_ s: inout Scratch) {
+            if wordStart < s.normalized.count && s.words.count < Self.maximumWords { s.words.append(wordStart..<s.normalized.count) }
+            wordStart = s.normalized.count
+        }
         for b in bytes {
             switch b {
-            case 9, 10, 13, 32: close()
+            case 9, 10, 13, 32: close(&scratch)
             case 0..<32, 127: continue
             case 33...47, 58...64, 91...96, 123...126:
-                close()
-                normalized.append(b)
-                close()
-            case 65...90: normalized.append(lowercase ? b + 32 : b)
-            default: normalized.append(b)
+                close(&scratch)
+                scratch.normalized.append(b)
+                close(&scratch)
+            case 65...90: scratch.normalized.append(lowercase ? b + 32 : b)
+            default: scratch.normalized.append(b)
             }
         }
-        close()
-        var out: [Int] = []
-        out.reserveCapacity(words.count * 16)
+        close(&scratch)
         let m = UInt64(buckets)
-        appendWordNGrams(normalized, words, to: &out)
-        if minCharNGram > 0 {
-            var chars = [UInt8]()
-            for word in words {
-                chars.removeAll(keepingCapacity: true)
-                chars.append(60)
-                chars.append(contentsOf: normalized[word])
-                chars.append(62)
-                guard chars.count >= minCharNGram else { continue }
-                for n in minCharNGram...maxCharNGram where n <= chars.count {
-                    for start in 0...(chars.count - n) {
+        wordNGrams(scratch.normalized, scratch.words, body)
+        guard minCharNGram > 0 else { return }
+        for word in scratch.words {
+            scratch.chars.removeAll(keepingCapacity: true)
+            scratch.chars.append(60)
+            scratch.chars.append(contentsOf: scratch.normalized[word])
+            scratch.chars.append(62)
+            let count = scratch.chars.count
+            guard count >= minCharNGram else { continue }
+            scratch.chars.withUnsafeBufferPointer { chars in
+                for n in minCharNGram...maxCharNGram where n <= count {
+                    for start in 0...(count - n) {
                         var h = fnv(fnvOffset, UInt8(ascii: "c"))
                         for k in start..<(start + n) { h = fnv(h, chars[k]) }
-                        out.append(Int(h % m))
+                        body(Int(h % m))
                     }
                 }
             }
         }
-        return out
     }
 
     /// Word n-grams (n = 1...`maxWordNGram`) of the normalized words `bytes[words[i]]`: FNV-1a over "w", n and
     /// the words joined by spaces.
-    private func appendWordNGrams(_ bytes: [UInt8], _ words: [Range<Int>], to out: inout [Int]) {
+    @inline(__always)
+    private func wordNGrams(_ bytes: [UInt8], _ words: [Range<Int>], _ body: (Int) -> Void) {
         for n in 1...maxWordNGram where words.count >= n {
             for start in 0...(words.count - n) {
                 var h = fnvOffset
@@ -95,7 +125,7 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
                     if k > start { h = fnv(h, 0x20) }
                     for i in words[k] { h = fnv(h, bytes[i]) }
                 }
-                out.append(Int(h % UInt64(buckets)))
+                body(Int(h % UInt64(buckets)))
             }
         }
     }
@@ -108,7 +138,7 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
         out.reserveCapacity(words.count * 8)
         var joined: [UInt8] = [], ranges: [Range<Int>] = []
         for w in words { ranges.append(joined.count..<(joined.count + w.count)); joined += w }
-        appendWordNGrams(joined, ranges, to: &out)
+        wordNGrams(joined, ranges) { out.append($0) }
         if minCharNGram > 0 {
             for word in words {
                 let chars = ["<"] + String(decoding: word, as: UTF8.self).unicodeScalars.map { String($0) } + [">"]
