@@ -44,7 +44,8 @@ bench: assets
 	.build/release/distill bench --edge $(EDGE) --write-streams
 	PYTHONPATH=$(CACHE)/pip/edge-peers python3 bench/fasttext_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/fasttext.json
 	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference:$(CACHE)/pip/edge-peers python3 bench/onnx_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/onnx.json
-	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load.json 20 8
+	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load.json 20 8 100
+	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load-single.json 10 8 1
 	.build/release/distill bench --log-sample $(CACHE)/bench/logs.txt --write-log-sample
 	PYTHONPATH=$(CACHE)/pip/drain3 python3 bench/drain3_mask.py $(CACHE)/bench/logs.txt > $(CACHE)/bench/drain3.json
 	PYTHONPATH=$(CACHE)/pip/drain3:bench python3 bench/drain3_mine.py $(CACHE)/bench/logs.txt.miner.tsv > $(CACHE)/bench/drain3_miner.json
@@ -54,7 +55,7 @@ bench: assets
 	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json \
 		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --peers $(CACHE)/bench/drain3_miner.json --minilm $(MINILM) \
 		--log-sample $(CACHE)/bench/logs.txt --edge $(EDGE) --edge-peers $(CACHE)/bench/fasttext.json --edge-peers $(CACHE)/bench/onnx.json \
-		--edge-peers $(CACHE)/bench/load.json
+		--edge-peers $(CACHE)/bench/load.json --edge-peers $(CACHE)/bench/load-single.json
 
 ## The end-to-end demo on built-in defaults: corpus -> MiniLM teacher -> two distilled students -> report.
 demo: assets

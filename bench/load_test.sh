@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Load test of `distill serve` with wrk on loopback: bounded duration and connections; writes a JSON result
 # (requests, errors, latency percentiles, RSS at start/end/peak) for `distill bench --edge-peers`.
-# Usage: bench/load_test.sh DISTILL_BINARY MODEL_DIR STREAM_FILE OUT_JSON [SECONDS] [CONNECTIONS]
+# Usage: bench/load_test.sh DISTILL_BINARY MODEL_DIR STREAM_FILE OUT_JSON [SECONDS] [CONNECTIONS] [LINES_PER_REQUEST]
 set -euo pipefail
 BIN=$1 MODEL=$2 STREAM=$3 OUT=$4 SECONDS_=${5:-20} CONNECTIONS=${6:-8}
-LINES_PER_REQUEST=100
+LINES_PER_REQUEST=${7:-100}
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
   else echo "wrk is missing: sudo apt-get install wrk" >&2; exit 1; fi

@@ -66,7 +66,7 @@ struct BenchCommand: ParsableCommand {
                 var peers = EdgeBenchmark.Peers()
                 for path in edgePeers {
                     let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                    if let serve = try? JSONDecoder().decode(EdgeBenchmark.Peers.Serve.self, from: data) { peers.serve = serve }
+                    if let serve = try? JSONDecoder().decode(EdgeBenchmark.Peers.Serve.self, from: data) { peers.serve.append(serve) }
                     else if let stream = try? JSONDecoder().decode(EdgeBenchmark.Peers.Stream.self, from: data) { peers.streams.append(stream) }
                     else { throw ValidationError("--edge-peers \(path): neither a load-test nor a stream peer result") }
                 }

@@ -38,7 +38,8 @@ struct EdgeBenchmark {
                 case realisticSeconds = "realistic_seconds", uniqueSeconds = "unique_seconds", sizeBytes = "size_bytes"
             }
         }
-        var serve: Serve?
+        /// One per load-test run (e.g. 100-line and single-line requests).
+        var serve: [Serve] = []
         var streams: [Stream] = []
     }
 
@@ -131,10 +132,12 @@ struct EdgeBenchmark {
                               mine.model, p.name, p.singleP50Milliseconds / mine.p50, p.realisticSeconds / mine.realisticUncached, p.uniqueSeconds / mine.unique)
             }
         }
-        if let s = peers?.serve {
-            out += String(format: "\ndistill serve under wrk (%@): %d requests of %d lines in %.1f s, %d errors, p50 %.2f ms, p99 %.2f ms per request, RSS %@ at start, %@ at end, peak %@",
-                          s.model, s.requests, s.linesPerRequest, s.seconds, s.errors, s.p50Milliseconds, s.p99Milliseconds, mb(s.rssStartBytes), mb(s.rssEndBytes), mb(s.peakRSSBytes))
-        } else {
+        for s in peers?.serve ?? [] {
+            out += String(format: "\ndistill serve under wrk (%@): %d requests of %d line%@ in %.1f s (%.0f lines/s), %d errors, p50 %.2f ms, p99 %.2f ms per request, RSS %@ at start, %@ at end, peak %@",
+                          s.model, s.requests, s.linesPerRequest, s.linesPerRequest == 1 ? "" : "s", s.seconds, Double(s.requests * s.linesPerRequest) / max(s.seconds, 1e-9),
+                          s.errors, s.p50Milliseconds, s.p99Milliseconds, mb(s.rssStartBytes), mb(s.rssEndBytes), mb(s.peakRSSBytes))
+        }
+        if peers?.serve.isEmpty ?? true {
             out += "\ndistill serve: not measured (run through `make bench`, which runs bench/load_test.sh)"
         }
         return out
