@@ -45,11 +45,11 @@ struct InferenceKernelTests {
         #expect(close(y, softmax(Tensor(shape: [rows, d], scalars: x)).scalars, 1e-6))
     }
 
-    @Test("fused attention = scaledDotProductAttention on one sequence", arguments: [(1, 8, 1), (2, 16, 9), (4, 12, 33), (3, 5, 2)])
+    @Test("attention, fused (short) and per-head GEMMs (from 32 tokens), = scaledDotProductAttention on one sequence", arguments: [(1, 8, 1), (2, 16, 9), (4, 12, 33), (3, 5, 2), (2, 16, 31), (2, 16, 32), (12, 32, 70)])
     func fusedAttention(heads: Int, headWidth d: Int, length s: Int) {
         let h = heads * d
         let qkv = random(s * 3 * h, seed: UInt64(s * 31 + d), scale: 2)
-        var out = [Float](repeating: .nan, count: s * h), scores = [Float](repeating: 0, count: s)
+        var out = [Float](repeating: .nan, count: s * h), scores = [Float](repeating: 0, count: s * s)
         qkv.withUnsafeBufferPointer { q in
             fusedSelfAttention(qkv: q.baseAddress!, length: s, heads: heads, headWidth: d, scores: &scores, out: &out)
         }

@@ -42,6 +42,27 @@ struct Int8StudentTests {
         return (.bert(model, tokenizer), texts)
     }
 
+    @Test("the inference engine a student runs on gives the tape forward pass's probabilities, truncation included")
+    func engineMatchesTape() throws {
+        let (student, texts) = try bert()
+        let long = Array(repeating: "connection refused to db primary disk full", count: 20).joined(separator: " ")  // > 32 tokens
+        let all = texts + [long, ""]
+        for maxLength in [128, 9] {
+            let engine = StudentInference(student, maxLength: maxLength).probabilities(all)
+            let tape = withoutGradients { softmax(student.logits(all, maxLength: maxLength)) }
+            let k = student.labels.count
+            for i in all.indices {
+                for j in 0..<k { #expect(abs(engine[i][j] - tape.scalars[i * k + j]) < 1e-5, "maxLength \(maxLength) text \(i) class \(j)") }
+            }
+        }
+        var config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 4096), embeddingSize: 16, hiddenSize: 8, labels: ["a", "b", "c"])
+        config.input = .logs
+        let bag = Student.ngramBag(NGramBag(config: config, seed: 3))
+        let engine = StudentInference(bag).probabilities(all)
+        let tape = withoutGradients { softmax(bag.logits(all)) }
+        for i in all.indices { for j in 0..<3 { #expect(abs(engine[i][j] - tape.scalars[i * 3 + j]) < 1e-5) } }
+    }
+
     @Test("an int8 BERT student: about a quarter of the bytes, Python reads the same logits, close to F32")
     func bertInt8() throws {
         let (student, texts) = try bert()

@@ -20,7 +20,7 @@ public final class Classifier: @unchecked Sendable {
     private let preparer: TextInput.Preparer
     private let templateNormalizer = LogNormalizer()
     /// Whether the model's own masks are all of them (then its masked text gives the template id directly).
-    private var templateUsesModelMasks: Bool { input.logMasks == .all }
+    private let templateUsesModelMasks: Bool
     /// The tape-free engine the forward passes run on (it serializes calls; each uses every compute thread).
     public let engine: StudentInference
 
@@ -55,6 +55,7 @@ public final class Classifier: @unchecked Sendable {
         labels = student.labels
         input = student.input
         preparer = student.input.preparer()
+        templateUsesModelMasks = student.input.logMasks == .all
         self.maxLength = maxLength
         cache = cacheCapacity > 0 ? PredictionCache(capacity: cacheCapacity) : nil
         engine = StudentInference(student, maxLength: maxLength)
@@ -108,31 +109,35 @@ public final class Classifier: @unchecked Sendable {
     /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts).
     public func classify(_ lines: [String], batchSize: Int = 64) -> [Prediction] {
         // Envelope parsing, masking and template hashing dominate a cached stream: split across the compute threads.
-        var prepared = [(text: String, template: UInt64)](repeating: ("", 0), count: lines.count)
+        var prepared = [PreparedLine](repeating: PreparedLine(text: "", template: 0), count: lines.count)
         prepared.withUnsafeMutableBufferPointer { out in
             let target = SendableBuffer(out)
             parallelFor(lines.count, grain: 128) { range in
                 var scratch: [UInt8] = []
                 scratch.reserveCapacity(256)
-                for i in range { target.buffer[i] = prepare(lines[i], scratch: &scratch) }
+                for i in range {
+                    let p = prepare(lines[i], scratch: &scratch)
+                    target.buffer[i] = PreparedLine(text: p.text, template: p.template)
+                }
             }
         }
         var results = [Prediction?](repeating: nil, count: lines.count)
         // Distinct texts the cache does not hold, with the lines waiting for each.
         var pending: [String: [Int]] = [:]
         var order: [String] = []
-        for (i, p) in prepared.enumerated() {
-            if pending[p.text] != nil {
+        for i in prepared.indices {
+            let text = prepared[i].text
+            if let slot = pending.index(forKey: text) {
                 // A repeat within the batch: answered by the same forward pass, counted as a hit.
-                pending[p.text]!.append(i)
+                pending.values[slot].append(i)
                 cache?.recordHit()
                 continue
             }
-            if let hit = cache?.value(for: p.text) {
-                results[i] = prediction(hit, template: p.template, cached: true)
+            if let hit = cache?.value(for: text) {
+                results[i] = prediction(hit, template: prepared[i].template, cached: true)
             } else {
-                pending[p.text] = [i]
-                order.append(p.text)
+                pending[text] = [i]
+                order.append(text)
             }
         }
         for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
@@ -151,6 +156,12 @@ public final class Classifier: @unchecked Sendable {
         for k in 1..<max(1, p.count) where p[k] > p[best] { best = k }
         return Prediction(labelIndex: best, probability: p[best], probabilities: p, templateHash: template, cached: cached)
     }
+}
+
+/// A line's model text and template hash.
+private struct PreparedLine {
+    var text: String
+    var template: UInt64
 }
 
 /// Disjoint writes from `parallelFor` workers into one buffer.

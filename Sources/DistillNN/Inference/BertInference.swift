@@ -121,7 +121,7 @@ public final class BertInference: @unchecked Sendable {
         func length(_ s: Int) -> Int { (s + 1 < n ? ws.starts[s + 1] : t) - ws.starts[s] }
         var longest = 0
         for s in 0..<n { longest = max(longest, length(s)) }
-        let scores = ws.floats(Slot.scores.rawValue, count: longest)
+        let scores = ws.floats(Slot.scores.rawValue, count: longest * longest)
 
         // Embeddings: word + position + token type 0, then LayerNorm.
         let word = embeddings.wordEmbeddings.weight.storage.pointer, position = embeddings.positionEmbeddings.weight.storage.pointer
