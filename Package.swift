@@ -60,16 +60,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
+        .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DistillTextTests", dependencies: ["DistillText"], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText"]),
-        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText"]),
+        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillTeachersTests", dependencies: [
-            "DistillTeachers", "DistillKit", "DistillNN", "DistillCore", "DistillText",
+            "DistillTeachers", "DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "DistillServeTests", dependencies: [
-            "DistillServe", "DistillKit", "DistillNN", "DistillText",
+            "DistillServe", "DistillKit", "DistillNN", "DistillText", "DistillTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

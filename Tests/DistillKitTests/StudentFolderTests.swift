@@ -2,10 +2,9 @@ import DistillCore
 import DistillKit
 import DistillNN
 import DistillText
+import DistillTestSupport
 import Foundation
 import Testing
-
-let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Runs scripts/student_reference.py (numpy + the `safetensors` package from .cache/pip/reference).
 func pythonLogits(folder: URL, request: [String: Any]) throws -> [[Double]] {
@@ -32,11 +31,6 @@ func pythonLogits(folder: URL, request: [String: Any]) throws -> [[Double]] {
     return (object["logits"] as! [[Any]]).map { $0.map { ($0 as! NSNumber).doubleValue } }
 }
 
-func temporaryFolder() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("student-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 @Suite("Student folders")
 struct StudentFolderTests {

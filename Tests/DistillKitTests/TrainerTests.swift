@@ -2,6 +2,7 @@ import DistillCore
 import DistillKit
 import DistillNN
 import DistillText
+import DistillTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import DistillTestSupport
 import Foundation
 import Testing
 import Yams

@@ -1,23 +1,12 @@
 import AsyncHTTPClient
 import DistillKit
 import DistillNN
+import DistillTestSupport
 import DistillText
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
-
-let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The `distill` binary under test (`DISTILL_BINARY`, else the debug build).
-let distillBinary = ProcessInfo.processInfo.environment["DISTILL_BINARY"].map { URL(fileURLWithPath: $0) }
-    ?? projectRoot.appendingPathComponent(".build/debug/distill")
-
-func temporaryFolder() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 let serveLabels = ["normal", "disk", "database", "auth"]
 

@@ -1,5 +1,6 @@
 import DistillKit
 import DistillTeachers
+import DistillTestSupport
 import Foundation
 import Testing
 
@@ -260,6 +261,3 @@ struct FaultInjectionTests {
     }
 }
 
-func temporaryFile(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("distill-\(UUID().uuidString)-\(name)")
-}

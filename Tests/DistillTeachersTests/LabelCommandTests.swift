@@ -1,32 +1,8 @@
 import DistillKit
 import DistillTeachers
+import DistillTestSupport
 import Foundation
 import Testing
-
-let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-/// `DISTILL_BINARY` (`make test`: a release build of the same sources), else the debug build.
-let distillBinary = ProcessInfo.processInfo.environment["DISTILL_BINARY"].map { URL(fileURLWithPath: $0) }
-    ?? projectRoot.appendingPathComponent(".build/debug/distill")
-
-/// Starts `distill ARGS`; stdout and stderr go to files (read them after it ends).
-func startDistill(_ arguments: [String], log: URL) throws -> Process {
-    let process = Process()
-    process.executableURL = distillBinary
-    process.arguments = arguments
-    FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: log)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    return process
-}
-
-func runDistill(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let log = temporaryFile("distill.log")
-    let p = try startDistill(arguments, log: log)
-    p.waitUntilExit()
-    return (p.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
-}
 
 /// The log lines inside chat requests a proxy saw.
 func requestedTexts(_ requests: [LoopbackServer.Request]) -> [String] {

@@ -1,5 +1,6 @@
 import DistillKit
 @testable import DistillTeachers
+import DistillTestSupport
 import Foundation
 import Testing
 

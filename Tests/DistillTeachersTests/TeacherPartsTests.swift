@@ -1,5 +1,6 @@
 import DistillKit
 @testable import DistillTeachers
+import DistillTestSupport
 import Foundation
 import Testing
 
@@ -191,7 +192,8 @@ struct LabelInputTests {
         try "database: db errors\nnetwork\n".write(to: labels, atomically: true, encoding: .utf8)
         // Nothing listens on port 9: a call would fail differently; these must fail on the input first.
         func label(_ input: URL, labels: String = labels.path, teacher: String = "openai:http://127.0.0.1:9/v1") throws -> (Int32, String) {
-            try runDistill(["label", "--teacher", teacher, "--labels", labels, "--input", input.path, "--out", folder.appendingPathComponent("o.jsonl").path])
+            let run = try runDistill(["label", "--teacher", teacher, "--labels", labels, "--input", input.path, "--out", folder.appendingPathComponent("o.jsonl").path])
+            return (run.status, run.output)
         }
         let jsonl = folder.appendingPathComponent("in.jsonl")
         try "{\"text\": \"ok\"}\n{\"text\": broken\n".write(to: jsonl, atomically: true, encoding: .utf8)
