@@ -2,6 +2,7 @@ import ArgumentParser
 import DistillCore
 import DistillKit
 import Foundation
+import Synchronization
 
 /// `distill classify`: stream lines in, JSON lines with label, probability, top-k and template out.
 struct ClassifyCommand: ParsableCommand {
@@ -9,8 +10,8 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify lines (plain text, or JSONL with a text field) with a student; writes JSON lines.",
         discussion: """
-            Streams: reads a batch, classifies it, writes it, reads the next — memory stays bounded and a slow reader slows the \
-            classifier (no unbounded buffering). Each line is prepared as the model was trained (its config's distill_input), \
+            Streams: reads a batch and classifies it while the previous one is written (at most two batches in flight) — memory \
+            stays bounded and a slow reader slows the classifier (no unbounded buffering). Each line is prepared as the model was trained (its config's distill_input), \
             repeated lines are answered from an LRU cache keyed by that text, and every answer names the line's template (a hash \
             of its masked message). Output per line: {"line", "label", "probability", "top": [{"label", "probability"}], "template"} \
             (+ "text" with --echo). Bad lines yield {"line": N, "error": ...} and exit status 2 at the end.
@@ -62,33 +63,46 @@ struct ClassifyCommand: ParsableCommand {
         let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength)
         let labels = classifier.labels
         let reader = try LineReader(path: input)
-        let out = FileHandle.standardOutput
-        var pending: [(line: Int, text: String?, error: String?)] = []
+        var pending: [PendingLine] = []
         pending.reserveCapacity(batch)
         var failures = 0, classified = 0
-        var writer = JSONLineWriter()
+        // Writing overlaps the next batch's reading and classification: batches go to one serial writer, at most
+        // two in flight (a slow reader of the output still slows the classifier; memory stays bounded).
+        let writer = DispatchQueue(label: "distill.classify.writer")
+        let inFlight = DispatchSemaphore(value: 2)
+        let writeFailure = Mutex<String?>(nil)
+        let (topK, echo) = (self.topK, self.echo)
         func flush() throws {
-            let texts = pending.compactMap(\.text)
+            if let message = writeFailure.withLock({ $0 }) { throw ValidationError("cannot write the output: \(message)") }
+            guard !pending.isEmpty else { return }
+            let lines = pending
+            pending.removeAll(keepingCapacity: true)
+            let texts = lines.compactMap(\.text)
             let predictions = classifier.classify(texts)
             classified += texts.count
-            var next = 0
-            writer.bytes.removeAll(keepingCapacity: true)
-            for item in pending {
-                writer.raw("{\"line\":")
-                writer.int(item.line)
-                if let error = item.error {
-                    writer.raw(",\"error\":")
-                    writer.string(error)
-                } else {
-                    writer.bytes.append(44)
-                    writer.predictionFields(predictions[next], labels: labels, topK: topK)
-                    if echo { writer.raw(",\"text\":"); writer.string(item.text!) }
-                    next += 1
+            inFlight.wait()
+            writer.async {
+                defer { inFlight.signal() }
+                var json = JSONLineWriter(capacity: lines.count * 256)
+                var next = 0
+                for item in lines {
+                    json.raw("{\"line\":")
+                    json.int(item.line)
+                    if let error = item.error {
+                        json.raw(",\"error\":")
+                        json.string(error)
+                    } else {
+                        json.bytes.append(44)
+                        json.predictionFields(predictions[next], labels: labels, topK: topK)
+                        if echo { json.raw(",\"text\":"); json.string(item.text!) }
+                        next += 1
+                    }
+                    json.raw("}\n")
                 }
-                writer.raw("}\n")
+                do { try FileHandle.standardOutput.write(contentsOf: Data(json.bytes)) } catch {
+                    writeFailure.withLock { $0 = $0 ?? error.localizedDescription }
+                }
             }
-            try out.write(contentsOf: Data(writer.bytes))
-            pending.removeAll(keepingCapacity: true)
         }
         while let line = try reader.next() {
             var text = line.text, error = line.problem?.message
@@ -104,10 +118,12 @@ struct ClassifyCommand: ParsableCommand {
                 failures += 1
                 FileHandle.standardError.write(Data("\(reader.name):\(line.number): \(error)\n".utf8))
             }
-            pending.append((line.number, error == nil ? text : nil, error))
+            pending.append(PendingLine(line: line.number, text: error == nil ? text : nil, error: error))
             if pending.count >= batch || !reader.hasBufferedLine { try flush() }
         }
         try flush()
+        writer.sync {}
+        if let message = writeFailure.withLock({ $0 }) { throw ValidationError("cannot write the output: \(message)") }
         if stats {
             let seconds = Date().timeIntervalSince(started)
             let cache = classifier.cache?.statistics
@@ -116,4 +132,11 @@ struct ClassifyCommand: ParsableCommand {
         }
         if failures > 0 { throw ExitCode(2) }
     }
+}
+
+/// A read line waiting for its batch: its text, or why it could not be read.
+private struct PendingLine: Sendable {
+    let line: Int
+    let text: String?
+    let error: String?
 }
