@@ -45,7 +45,7 @@ bench: assets
 	PYTHONPATH=$(CACHE)/pip/edge-peers python3 bench/fasttext_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/fasttext.json
 	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference:$(CACHE)/pip/edge-peers python3 bench/onnx_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/onnx.json
 	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load.json 20 8 100
-	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load-single.json 10 8 1
+	SERVE_ARGS="--cache-size 0" bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load-single.json 10 8 1
 	.build/release/distill bench --log-sample $(CACHE)/bench/logs.txt --write-log-sample
 	PYTHONPATH=$(CACHE)/pip/drain3 python3 bench/drain3_mask.py $(CACHE)/bench/logs.txt > $(CACHE)/bench/drain3.json
 	PYTHONPATH=$(CACHE)/pip/drain3:bench python3 bench/drain3_mine.py $(CACHE)/bench/logs.txt.miner.tsv > $(CACHE)/bench/drain3_miner.json

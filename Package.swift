@@ -63,8 +63,8 @@ let package = Package(
         // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
         .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "DistillTextTests", dependencies: ["DistillText"], exclude: ["Fixtures"]),
-        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText"]),
+        .testTarget(name: "DistillTextTests", dependencies: ["DistillText", "DistillTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillTeachersTests", dependencies: [
             "DistillTeachers", "DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",

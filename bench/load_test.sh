@@ -2,6 +2,7 @@
 # Load test of `distill serve` with wrk on loopback: bounded duration and connections; writes a JSON result
 # (requests, errors, latency percentiles, RSS at start/end/peak) for `distill bench --edge-peers`.
 # Usage: bench/load_test.sh DISTILL_BINARY MODEL_DIR STREAM_FILE OUT_JSON [SECONDS] [CONNECTIONS] [LINES_PER_REQUEST]
+# SERVE_ARGS (environment): extra `distill serve` options, e.g. "--cache-size 0" to time the model on every request.
 set -euo pipefail
 BIN=$1 MODEL=$2 STREAM=$3 OUT=$4 SECONDS_=${5:-20} CONNECTIONS=${6:-8}
 LINES_PER_REQUEST=${7:-100}
@@ -19,7 +20,7 @@ with open(sys.argv[2], "w") as f:
     for s in range(0, len(lines) - n + 1, n):
         f.write(json.dumps({"texts": lines[s:s + n]}) + "\n")
 PY
-"$BIN" serve --model "$MODEL" --port 0 --threads 2 > "$WORK/serve.out" 2> "$WORK/serve.err" &
+"$BIN" serve --model "$MODEL" --port 0 --threads 2 ${SERVE_ARGS:-} > "$WORK/serve.out" 2> "$WORK/serve.err" &
 PID=$!
 for _ in $(seq 1 200); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
 PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/serve.out")
@@ -37,7 +38,7 @@ kill $SAMPLER 2>/dev/null || true
 ERRORS=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^distill_http_requests_total/ && $0 !~ /status="200"/ {s += $2} END {print s + 0}')
 kill -TERM $PID; wait $PID || true
 cat "$WORK/wrk.txt" >&2
-python3 - "$WORK/wrk.txt" "$OUT" "$MODEL" "$RSS_START" "$RSS_END" "$PEAK" "$ERRORS" "$LINES_PER_REQUEST" "$WORK/rss.txt" <<'PY'
+python3 - "$WORK/wrk.txt" "$OUT" "$MODEL" "$RSS_START" "$RSS_END" "$PEAK" "$ERRORS" "$LINES_PER_REQUEST" "$WORK/rss.txt" "${SERVE_ARGS:-}" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
 def ms(v, unit): return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
@@ -47,7 +48,7 @@ seconds = float(re.search(r"requests in ([\d.]+)s", text).group(1))
 socket_errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
 non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", text) or [0, 0])[1])
 samples = [int(x) for x in open(sys.argv[9]).read().split()] if open(sys.argv[9]).read().strip() else []
-result = {"model": sys.argv[3], "requests": requests, "seconds": seconds, "errors": socket_errors + non2xx + int(sys.argv[7]),
+result = {"model": sys.argv[3] + (" " + sys.argv[10] if sys.argv[10] else ""), "requests": requests, "seconds": seconds, "errors": socket_errors + non2xx + int(sys.argv[7]),
           "lines_per_request": int(sys.argv[8]), "p50_ms": lat["50"], "p99_ms": lat["99"],
           "rss_start_bytes": int(sys.argv[4]), "rss_end_bytes": int(sys.argv[5]), "peak_rss_bytes": int(sys.argv[6]), "rss_samples": samples}
 json.dump(result, open(sys.argv[2], "w"), indent=1)

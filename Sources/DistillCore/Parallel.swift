@@ -72,8 +72,9 @@ public func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// Wraps a value that is safe to share across the workers of one `parallelFor` (disjoint writes).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// Wraps a value that is safe to share across the workers of one `parallelFor`/``forEachWorker(_:_:)`` call
+/// (e.g. a buffer they write at disjoint indices).
+public struct UnsafeSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }

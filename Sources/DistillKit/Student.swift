@@ -47,9 +47,16 @@ public enum Student {
         }
     }
 
-    /// Class probabilities per text, on the tape-free inference engine (``StudentInference``).
+    /// Class probabilities per text, on the tape-free inference engine (``StudentInference``). Builds the engine
+    /// (and its workspaces) for this call; callers that classify again and again keep a ``StudentInference``.
     public func probabilities(_ texts: [String], maxLength: Int = 128) -> [[Float]] {
         StudentInference(self, maxLength: maxLength).probabilities(texts)
+    }
+
+    /// ``probabilities(_:maxLength:)``; the engine packs its own tiles, so `batchSize` no longer matters.
+    @available(*, deprecated, message: "the inference engine packs its own tiles; drop batchSize")
+    public func probabilities(_ texts: [String], maxLength: Int = 128, batchSize: Int) -> [[Float]] {
+        probabilities(texts, maxLength: maxLength)
     }
 
     /// Writes the folder. Everything is written into a sibling temporary folder first, which then replaces

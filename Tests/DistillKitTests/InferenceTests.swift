@@ -4,6 +4,7 @@ import DistillNN
 import DistillText
 import DistillTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("int8 students")
@@ -46,6 +47,8 @@ struct Int8StudentTests {
     @Test("the inference engine a student runs on gives the tape forward pass's probabilities, truncation included")
     func engineMatchesTape() throws {
         let (student, texts) = try bert()
+        var g = RandomGenerator(seed: 17)
+        for p in student.module.namedParameters() { p.tensor.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = 0.3 * g.nextNormal() } } }
         let long = Array(repeating: "connection refused to db primary disk full", count: 20).joined(separator: " ")  // > 32 tokens
         let all = texts + [long, ""]
         for maxLength in [128, 9] {
@@ -59,9 +62,29 @@ struct Int8StudentTests {
         var config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 4096), embeddingSize: 16, hiddenSize: 8, labels: ["a", "b", "c"])
         config.input = .logs
         let bag = Student.ngramBag(NGramBag(config: config, seed: 3))
+        for p in bag.module.namedParameters() { p.tensor.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = g.nextNormal() } } }
         let engine = StudentInference(bag).probabilities(all)
         let tape = withoutGradients { softmax(bag.logits(all)) }
         for i in all.indices { for j in 0..<3 { #expect(abs(engine[i][j] - tape.scalars[i * 3 + j]) < 1e-5) } }
+    }
+
+    @Test("several threads classifying through one Classifier get the answers one thread gets")
+    func concurrentCallers() throws {
+        let (student, texts) = try bert()
+        let lines = (0..<400).map { texts[$0 % texts.count] + " n\($0 % 37)" }
+        let serial = Classifier(student: student, folder: temporaryFolder(), cacheCapacity: 0).classify(lines)
+        let shared = Classifier(student: student, folder: temporaryFolder(), cacheCapacity: 64)
+        let results = Mutex<[Int: [Classifier.Prediction]]>([:])
+        DispatchQueue.concurrentPerform(iterations: 8) { caller in
+            let mine = shared.classify(lines)
+            results.withLock { $0[caller] = mine }
+        }
+        let all = results.withLock { $0 }
+        #expect(all.count == 8)
+        for (_, answers) in all {
+            #expect(answers.map(\.labelIndex) == serial.map(\.labelIndex))
+            for (a, b) in zip(answers, serial) { #expect(zip(a.probabilities, b.probabilities).allSatisfy { abs($0 - $1) < 1e-6 }) }
+        }
     }
 
     @Test("an int8 BERT student: about a quarter of the bytes, Python reads the same logits, close to F32")

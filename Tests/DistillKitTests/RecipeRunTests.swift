@@ -157,6 +157,8 @@ struct RecipeRunTests {
         try Data(reference.utf8).write(to: dir.appendingPathComponent("reference.yaml"))
         #expect(try runDistill(["train", "--recipe", dir.appendingPathComponent("reference.yaml").path]).status == 0)
 
+        // The debug build on purpose: slow enough to be killed mid-run even when the reference above ran on the
+        // release binary (make test); the final comparison then also shows the two builds give the same bits.
         let process = Process()
         process.executableURL = projectRoot.appendingPathComponent(".build/debug/distill")
         process.arguments = ["train", "--recipe", recipe.path]

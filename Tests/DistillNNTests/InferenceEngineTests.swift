@@ -8,8 +8,9 @@ import Testing
 @Suite("inference engines", .serialized)
 struct InferenceEngineTests {
     /// A small BERT with every parameter (LayerNorms included) drawn from N(0, 0.5²), so a wrong term shows.
-    static func randomBert(pooling: String, activation: String = "gelu", heads: Int = 2, hidden: Int = 16, labels: Int = 5, seed: UInt64) -> BertForSequenceClassification {
-        var config = BertConfig(vocabSize: 60, hiddenSize: hidden, numHiddenLayers: 2, numAttentionHeads: heads, intermediateSize: 24,
+    static func randomBert(pooling: String, activation: String = "gelu", heads: Int = 2, hidden: Int = 16, intermediate: Int = 24, labels: Int = 5,
+                           seed: UInt64) -> BertForSequenceClassification {
+        var config = BertConfig(vocabSize: 60, hiddenSize: hidden, numHiddenLayers: 2, numAttentionHeads: heads, intermediateSize: intermediate,
                                 maxPositionEmbeddings: 40, labels: (0..<labels).map { "l\($0)" })
         config.hiddenAct = activation
         config.distillPooling = pooling == "pooler" ? nil : pooling
@@ -85,8 +86,7 @@ struct InferenceEngineTests {
             let worst = Self.worstDifference(Self.engineRows(BertInference(model, tileTokens: tile), seqs), reference)
             #expect(worst < 1e-5, "tile \(tile): \(worst)")
         }
-        let before = ComputeThreads.count
-        defer { ComputeThreads.configure(threads: before) }
+        defer { ComputeThreads.configure() }  // back to the default (all cores), whatever another suite set meanwhile
         ComputeThreads.configure(threads: 1)
         let one = Self.engineRows(BertInference(model), seqs)
         ComputeThreads.configure(threads: 2)
@@ -148,15 +148,40 @@ struct InferenceEngineTests {
         #expect(engine.workspaceGrowths == grown)
     }
 
-    @Test("the streaming featurizer yields the listed features in order")
-    func featureVisitor() {
+    @Test("one or few sequences: the large GEMMs are split over the threads instead, same logits")
+    func splitGemms() {
+        // 2 x 40 x 512 x 128 flops per feed-forward GEMM: above the size BLAS.sgemm splits.
+        let model = Self.randomBert(pooling: "pooler", heads: 4, hidden: 128, intermediate: 512, seed: 21)
+        let engine = BertInference(model)
+        for seqs in [Self.sequences(1, maxLength: 40, seed: 9).map { _ in (0..<40).map { $0 % 60 } }, Self.sequences(3, maxLength: 40, seed: 10)] {
+            let worst = Self.worstDifference(Self.engineRows(engine, seqs), Self.moduleLogits(model, seqs))
+            #expect(worst < 2e-5, "\(seqs.count) sequences: \(worst)")
+        }
+    }
+
+    @Test("weights changed after the engine was built are the ones used (nothing is copied)")
+    func liveWeights() {
+        let model = Self.randomBert(pooling: "mean", seed: 13)
+        let engine = BertInference(model)
+        let seqs = Self.sequences(6, maxLength: 20, seed: 4)
+        let before = Self.engineRows(engine, seqs)
+        for p in model.namedParameters() where p.name.contains("attention.self.") || p.name.hasPrefix("classifier.") {
+            p.tensor.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= 1.5 } }
+        }
+        let after = Self.engineRows(engine, seqs)
+        #expect(Self.worstDifference(after, Self.moduleLogits(model, seqs)) < 2e-5)
+        #expect(Self.worstDifference(after, before) > 1e-2)
+    }
+
+    @Test("one featurizer scratch reused over long and short texts gives each text's own features")
+    func scratchReuse() {
         let f = NGramFeaturizer(buckets: 1 << 16)
         var scratch = NGramFeaturizer.Scratch()
-        for text in ["GET /api/v1/users?id=42 HTTP/1.1 500", "Ünïcödé ERROR — 東京 timeout", "", "a"] {
+        let texts = [String(repeating: "GET /api/v1/users?id=42 HTTP/1.1 500 ", count: 40), "a", "", "disk full", "x y z w", "ERROR db"]
+        for text in texts + texts.reversed() {
             var seen: [Int] = []
             f.forEachFeature(text, scratch: &scratch) { seen.append($0) }
-            #expect(seen == f.features(text))
-            #expect(seen == f.unicodeFeatures(text))
+            #expect(seen == f.unicodeFeatures(text), "\(text.prefix(30))")  // the independent reference path
         }
     }
 }

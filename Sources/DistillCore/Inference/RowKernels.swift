@@ -11,14 +11,7 @@ public enum RowKernels {
             let yr = y + row * d
             if let bias { for j in 0..<d { yr[j] += bias[j] } }
             if let residual { let rr = residual + row * d; for j in 0..<d { yr[j] += rr[j] } }
-            var mean: Float = 0
-            for j in 0..<d { mean += yr[j] }
-            mean /= Float(d)
-            var variance: Float = 0
-            for j in 0..<d { let c = yr[j] - mean; variance += c * c }
-            variance /= Float(d)
-            let rstd = 1 / (variance + epsilon).squareRoot()
-            for j in 0..<d { yr[j] = (yr[j] - mean) * rstd * gamma[j] + beta[j] }
+            layerNormRow(yr, yr, d, gamma: gamma, beta: beta, epsilon: epsilon)
         }
     }
 
@@ -27,44 +20,27 @@ public enum RowKernels {
         for row in 0..<rows { let yr = y + row * d; for j in 0..<d { yr[j] += bias[j] } }
     }
 
-    /// `y[r] = GELU(y[r] + bias)` (exact GELU through the same erf approximation as ``gelu(_:)``), or ReLU.
-    public static func addBiasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, width d: Int, bias: UnsafePointer<Float>, relu: Bool = false) {
-        addBias(y, rows: rows, width: d, bias: bias)
+    /// `y[r] = GELU(y[r] + bias)` (exact GELU through the same erf approximation as ``gelu(_:)``), or ReLU; no
+    /// bias when `bias` is nil.
+    public static func addBiasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, width d: Int, bias: UnsafePointer<Float>?, relu: Bool = false) {
+        if let bias { addBias(y, rows: rows, width: d, bias: bias) }
         let n = rows * d
         if relu {
             for i in 0..<n where y[i] < 0 { y[i] = 0 }
-            return
-        }
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: 0.5 * v * (1 + erfApproximation(v * 0.70710678118654752)), as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n {
-            let v = SIMD8<Float>(repeating: y[i])
-            y[i] = (0.5 * v * (1 + erfApproximation(v * 0.70710678118654752)))[0]
-            i += 1
+        } else {
+            geluRange(y, y, n)
         }
     }
 
-    /// `y[r] = tanh(y[r] + bias)` (BERT's pooler).
-    public static func addBiasTanh(_ y: UnsafeMutablePointer<Float>, rows: Int, width d: Int, bias: UnsafePointer<Float>) {
-        addBias(y, rows: rows, width: d, bias: bias)
+    /// `y[r] = tanh(y[r] + bias)` (BERT's pooler); no bias when `bias` is nil.
+    public static func addBiasTanh(_ y: UnsafeMutablePointer<Float>, rows: Int, width d: Int, bias: UnsafePointer<Float>?) {
+        if let bias { addBias(y, rows: rows, width: d, bias: bias) }
         for i in 0..<(rows * d) { y[i] = _tanh(y[i]) }
     }
 
-    /// Softmax of each row in place (max-shifted).
+    /// Softmax of each row in place (max-shifted; a row of -inf becomes zeros), as ``softmax(_:)``.
     public static func softmax(_ y: UnsafeMutablePointer<Float>, rows: Int, width d: Int) {
-        guard d > 0 else { return }
-        for row in 0..<rows {
-            let yr = y + row * d
-            var m = yr[0]
-            for j in 1..<d { m = max(m, yr[j]) }
-            let total = expShiftedSum(yr, yr, d, scale: 1, shift: m)
-            let inv = 1 / total
-            for j in 0..<d { yr[j] *= inv }
-        }
+        for row in 0..<rows { softmaxRow(y + row * d, y + row * d, d) }
     }
 }
 

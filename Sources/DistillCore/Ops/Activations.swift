@@ -28,19 +28,7 @@ public func sigmoid(_ x: Tensor) -> Tensor { unary(x, stableSigmoid, { _, y in y
 public func gelu(_ x: Tensor) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
     let px = x.storage.pointer, py = out.storage.pointer
-    parallelFor(x.count, grain: 16_384) { r in
-        var i = r.lowerBound
-        while i + 8 <= r.upperBound {
-            let v = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(py + i).storeBytes(of: 0.5 * v * (1 + erfApproximation(v * 0.70710678118654752)), as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < r.upperBound {
-            let v = SIMD8<Float>(repeating: px[i])
-            py[i] = (0.5 * v * (1 + erfApproximation(v * 0.70710678118654752)))[0]
-            i += 1
-        }
-    }
+    parallelFor(x.count, grain: 16_384) { r in geluRange(px + r.lowerBound, py + r.lowerBound, r.count) }
     recordIfNeeded(out, inputs: [x]) { tape, g in
         guard let gx = tape.gradient(of: x) else { return }
         // d/dx = Φ(x) + x φ(x), eight lanes at a time.

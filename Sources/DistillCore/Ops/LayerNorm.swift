@@ -14,16 +14,8 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float =
     let stats = saved.pointer
     parallelFor(rows, grain: max(1, 8192 / max(d, 1))) { r in
         for row in r {
-            let xr = px + row * d, yr = py + row * d
-            var mean: Float = 0
-            for j in 0..<d { mean += xr[j] }
-            mean /= Float(d)
-            var variance: Float = 0
-            for j in 0..<d { let c = xr[j] - mean; variance += c * c }
-            variance /= Float(d)
-            let rstd = 1 / (variance + epsilon).squareRoot()
+            let (mean, rstd) = layerNormRow(px + row * d, py + row * d, d, gamma: pg, beta: pb, epsilon: epsilon)
             stats[2 * row] = mean; stats[2 * row + 1] = rstd
-            for j in 0..<d { yr[j] = (xr[j] - mean) * rstd * pg[j] + pb[j] }
         }
     }
     recordIfNeeded(out, inputs: [x, gamma, beta]) { tape, g in

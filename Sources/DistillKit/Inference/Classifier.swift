@@ -6,7 +6,7 @@ import Synchronization
 
 /// The runtime of a trained student: raw lines in, labels out. Prepares each line the way the model was trained
 /// (``TextInput``, from its `config.json`), answers repeated model texts from a ``PredictionCache``, runs one
-/// batched forward pass (``StudentInference``: no autodiff tape, no per-call allocation) over the distinct lines it has not seen, and names each line's
+/// batched forward pass (``StudentInference``: no autodiff tape, no padding, workspaces reused between calls) over the distinct lines it has not seen, and names each line's
 /// template. Used by `distill classify` and `distill serve`; safe to call from several threads.
 public final class Classifier: @unchecked Sendable {
     public let student: Student
@@ -106,18 +106,19 @@ public final class Classifier: @unchecked Sendable {
         for k in 0..<16 { bytes.append(hexDigits[Int((hash >> (60 - 4 * UInt64(k))) & 15)]) }
     }
 
-    /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts).
-    public func classify(_ lines: [String], batchSize: Int = 64) -> [Prediction] {
+    /// Classifies `lines` (any count; forward passes in chunks of `batchSize` distinct uncached texts, each split
+    /// over the compute threads by the engine).
+    public func classify(_ lines: [String], batchSize: Int = 1024) -> [Prediction] {
         // Envelope parsing, masking and template hashing dominate a cached stream: split across the compute threads.
         var prepared = [PreparedLine](repeating: PreparedLine(text: "", template: 0), count: lines.count)
         prepared.withUnsafeMutableBufferPointer { out in
-            let target = SendableBuffer(out)
+            let target = UnsafeSendable(out)
             parallelFor(lines.count, grain: 128) { range in
                 var scratch: [UInt8] = []
                 scratch.reserveCapacity(256)
                 for i in range {
                     let p = prepare(lines[i], scratch: &scratch)
-                    target.buffer[i] = PreparedLine(text: p.text, template: p.template)
+                    target.value[i] = PreparedLine(text: p.text, template: p.template)
                 }
             }
         }
@@ -162,12 +163,6 @@ public final class Classifier: @unchecked Sendable {
 private struct PreparedLine {
     var text: String
     var template: UInt64
-}
-
-/// Disjoint writes from `parallelFor` workers into one buffer.
-struct SendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -40,11 +40,11 @@ public final class StudentInference: @unchecked Sendable {
     private func rows(_ texts: [String], softmax: Bool) -> [[Float]] {
         var out = [[Float]](repeating: [], count: texts.count)
         out.withUnsafeMutableBufferPointer { buffer in
-            let target = SendableBuffer(buffer)
+            let target = UnsafeSendable(buffer)
             let write: (Int, UnsafeBufferPointer<Float>) -> Void = { i, values in
                 var row = Array(values)
                 if softmax { row.withUnsafeMutableBufferPointer { RowKernels.softmax($0.baseAddress!, rows: 1, width: $0.count) } }
-                target.buffer[i] = row
+                target.value[i] = row
             }
             switch engine {
             case let .bert(e, tokenizer, maxLength):

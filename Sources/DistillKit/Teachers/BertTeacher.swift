@@ -28,6 +28,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     public init(folder: URL, labels: [String], maxLength: Int = 128, name: String? = nil) throws {
         model = try BertForSequenceClassification.load(folder: folder)
         tokenizer = try WordPieceTokenizer.load(folder: folder)
+        try checkVocabulary(tokenizer, fits: model.config, folder: folder)
         let own = model.config.labels ?? []
         mapping = try labels.map { label in
             guard let i = own.firstIndex(of: label) else {
@@ -48,6 +49,10 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
         let seconds = Date().timeIntervalSince(started) / Double(max(texts.count, 1))
         return rows.map { .labelled(TeacherLabel(probabilities: $0.probabilities, method: .logits, outsideMass: $0.outsideMass, latencySeconds: seconds)) }
     }
+
+    /// ``distributions(_:)``; the engine packs its own tiles, so `batchSize` no longer matters.
+    @available(*, deprecated, message: "the inference engine packs its own tiles; drop batchSize")
+    public func distributions(_ texts: [String], batchSize: Int?) -> [(probabilities: [Float], outsideMass: Float)] { distributions(texts) }
 
     /// Per text, the softmax over the run's labels (renormalized after dropping the teacher's other labels) and
     /// the mass those other labels had.

@@ -63,6 +63,7 @@ public struct TeacherFineTuning {
             for l in 0..<freezeLayers { model.freeze(prefix: "bert.encoder.layer.\(l).") }
         }
         var tokenizer = try WordPieceTokenizer.load(folder: base)
+        try checkVocabulary(tokenizer, fits: model.config, folder: base)
         tokenizer.modelMaxLength = min(maxLength, model.config.maxPositionEmbeddings)
         let student = Student.bert(model, tokenizer)
         var config = TrainingConfig()

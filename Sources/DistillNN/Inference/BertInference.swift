@@ -7,11 +7,12 @@ import Synchronization
 /// GEMMs with bias, residual, GELU and LayerNorm fused into the row passes after them. Every worker thread
 /// owns an ``InferenceWorkspace``, so once batches stop growing a call allocates nothing but its result.
 ///
-/// Reads the module's weight tensors in place (Q/K/V are packed into one matrix per layer, the only copy).
-/// Calls are serialized internally; each uses up to ``ComputeThreads/count`` threads.
+/// Reads the module's weight tensors in place at every call (no copy: weights changed after the engine was built
+/// are used). Calls are serialized internally; each uses up to ``ComputeThreads/count`` threads — across
+/// sequences, or, when a call has too few sequences to split, inside each large GEMM.
 public final class BertInference: @unchecked Sendable {
     struct Layer {
-        let qkvWeight: [Float], qkvBias: [Float]
+        let query: Linear, key: Linear, value: Linear
         let attentionOutput: Linear, attentionNorm: LayerNorm
         let intermediate: Linear, output: Linear, outputNorm: LayerNorm
         let relu: Bool
@@ -58,14 +59,9 @@ public final class BertInference: @unchecked Sendable {
         self.tileTokens = max(1, tileTokens)
         layers = encoder.layers.items.map { l in
             let a = l.attention
-            return Layer(qkvWeight: a.query.weight.scalars + a.key.weight.scalars + a.value.weight.scalars,
-                         qkvBias: (a.query.bias?.scalars ?? []) + (a.key.bias?.scalars ?? []) + (a.value.bias?.scalars ?? []),
+            return Layer(query: a.query, key: a.key, value: a.value,
                          attentionOutput: a.outputDense, attentionNorm: a.layerNorm,
                          intermediate: l.intermediate, output: l.output, outputNorm: l.outputLayerNorm, relu: l.activation == "relu")
-        }
-        for l in encoder.layers.items {
-            let a = l.attention
-            precondition(a.query.bias != nil && a.key.bias != nil && a.value.bias != nil, "BertInference: attention projections need biases")
         }
     }
 
@@ -76,9 +72,10 @@ public final class BertInference: @unchecked Sendable {
     public var workspaceGrowths: Int { lock.withLock { _ in workspaces.reduce(0) { $0 + $1.growths } } }
 
     /// Runs `count` sequences; `sequence(i)` gives sequence `i`'s token ids (called on worker threads, may
-    /// tokenize). Writes `width(output, length)` floats per sequence through `write(i, values)`, where
-    /// `values` is only valid during the call. Ids must be inside the vocabulary and sequences no longer than
-    /// `max_position_embeddings` (the tokenizer guarantees both; violations trap).
+    /// tokenize). Writes each sequence's values (logits, the pooled vector, or `length x hidden` hidden states)
+    /// through `write(i, values)`, called from worker threads for distinct `i`; `values` is only valid during the
+    /// call. Ids must be inside the vocabulary and sequences 1...`max_position_embeddings` long (a checked
+    /// tokenizer guarantees both, see `checkVocabulary`; violations trap naming the sequence).
     public func run(count: Int, output: Output, sequence: (Int) -> [Int], write: (Int, UnsafeBufferPointer<Float>) -> Void) {
         precondition(output != .logits || classifier != nil, "BertInference: logits need the classification head")
         guard count > 0 else { return }
@@ -86,6 +83,8 @@ public final class BertInference: @unchecked Sendable {
             let workers = min(ComputeThreads.count, max(1, count / 4))
             while workspaces.count < workers { workspaces.append(InferenceWorkspace(slots: Slot.allCases.count)) }
             let spaces = workspaces
+            // Too few sequences to give every thread some: each large GEMM is split over the threads instead.
+            let splitGemms = workers == 1 && ComputeThreads.count > 1
             forEachWorker(workers) { w in
                 let lo = count * w / workers, hi = count * (w + 1) / workers
                 let ws = spaces[w]
@@ -96,8 +95,10 @@ public final class BertInference: @unchecked Sendable {
                     let ids = sequence(i)
                     precondition(!ids.isEmpty && ids.count <= config.maxPositionEmbeddings,
                                  "BertInference: sequence \(i) has \(ids.count) tokens (1...\(config.maxPositionEmbeddings) allowed)")
+                    precondition(ids.allSatisfy { $0 >= 0 && $0 < config.vocabSize },
+                                 "BertInference: sequence \(i) has a token id outside the vocabulary (0..<\(config.vocabSize))")
                     if !ws.starts.isEmpty && ws.ids.count + ids.count > tileTokens {
-                        runTile(ws, first: first, output: output, write: write)
+                        runTile(ws, first: first, output: output, splitGemms: splitGemms, write: write)
                         ws.ids.removeAll(keepingCapacity: true)
                         ws.starts.removeAll(keepingCapacity: true)
                         first = i
@@ -105,13 +106,24 @@ public final class BertInference: @unchecked Sendable {
                     ws.starts.append(ws.ids.count)
                     ws.ids.append(contentsOf: ids)
                 }
-                if !ws.starts.isEmpty { runTile(ws, first: first, output: output, write: write) }
+                if !ws.starts.isEmpty { runTile(ws, first: first, output: output, splitGemms: splitGemms, write: write) }
             }
         }
     }
 
     /// The forward pass of one tile: `ws.ids` holds its sequences back to back, starting at `ws.starts`.
-    private func runTile(_ ws: InferenceWorkspace, first: Int, output: Output, write: (Int, UnsafeBufferPointer<Float>) -> Void) {
+    private func runTile(_ ws: InferenceWorkspace, first: Int, output: Output, splitGemms: Bool, write: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        /// `out = x Wᵀ` for a Linear layer into rows `ldc` apart (bias added by the fused row pass after it).
+        func dense(_ x: UnsafePointer<Float>, rows: Int, _ layer: Linear, into out: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+            let (k, n) = (layer.inputSize, layer.outputSize)
+            if splitGemms {
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k, a: x, lda: k, b: layer.weight.storage.pointer, ldb: k,
+                           beta: 0, c: out, ldc: ldc ?? n)
+            } else {
+                BLAS.sgemmOnCurrentThread(transposeA: false, transposeB: true, m: rows, n: n, k: k, a: x, lda: k,
+                                          b: layer.weight.storage.pointer, ldb: k, beta: 0, c: out, ldc: ldc ?? n)
+            }
+        }
         let h = config.hiddenSize, heads = config.numAttentionHeads, d = h / heads
         let t = ws.ids.count, n = ws.starts.count
         let inner = layers.first?.intermediate.outputSize ?? 0
@@ -138,10 +150,14 @@ public final class BertInference: @unchecked Sendable {
                                             beta: en.bias.storage.pointer, epsilon: en.epsilon)
 
         for layer in layers {
-            layer.qkvWeight.withUnsafeBufferPointer { wq in
-                BLAS.sgemmOnCurrentThread(transposeA: false, transposeB: true, m: t, n: 3 * h, k: h, a: x, lda: h, b: wq.baseAddress!, ldb: h, beta: 0, c: qkv, ldc: 3 * h)
+            // Q, K and V side by side in each row of `qkv` (what the attention kernel reads).
+            func project(_ projection: Linear, part: Int) {
+                dense(x, rows: t, projection, into: qkv + part * h, ldc: 3 * h)
+                if let b = projection.bias?.storage.pointer { for r in 0..<t { let row = qkv + r * 3 * h + part * h; for j in 0..<h { row[j] += b[j] } } }
             }
-            layer.qkvBias.withUnsafeBufferPointer { RowKernels.addBias(qkv, rows: t, width: 3 * h, bias: $0.baseAddress!) }
+            project(layer.query, part: 0)
+            project(layer.key, part: 1)
+            project(layer.value, part: 2)
             for s in 0..<n {
                 let start = ws.starts[s]
                 fusedSelfAttention(qkv: qkv + start * 3 * h, length: length(s), heads: heads, headWidth: d, scores: scores, out: ctx + start * h)
@@ -152,7 +168,15 @@ public final class BertInference: @unchecked Sendable {
                                                 epsilon: layer.attentionNorm.epsilon)
             let i = layer.intermediate.outputSize
             dense(a, rows: t, layer.intermediate, into: inter)
-            if let b = layer.intermediate.bias { RowKernels.addBiasActivation(inter, rows: t, width: i, bias: b.storage.pointer, relu: layer.relu) }
+            let intermediateBias = layer.intermediate.bias?.storage.pointer
+            if splitGemms {
+                // GELU over a teacher's wide intermediate rows is worth the other threads too.
+                parallelFor(t, grain: max(1, 16_384 / i)) { r in
+                    RowKernels.addBiasActivation(inter + r.lowerBound * i, rows: r.count, width: i, bias: intermediateBias, relu: layer.relu)
+                }
+            } else {
+                RowKernels.addBiasActivation(inter, rows: t, width: i, bias: intermediateBias, relu: layer.relu)
+            }
             dense(inter, rows: t, layer.output, into: x)
             RowKernels.addBiasResidualLayerNorm(x, rows: t, width: h, bias: layer.output.bias?.storage.pointer, residual: a,
                                                 gamma: layer.outputNorm.weight.storage.pointer, beta: layer.outputNorm.bias.storage.pointer,
@@ -180,7 +204,7 @@ public final class BertInference: @unchecked Sendable {
         if let pooler {
             let tmp = ws.floats(Slot.pooledTmp.rawValue, count: n * h)
             dense(pooled, rows: n, pooler, into: tmp)
-            if let b = pooler.bias { RowKernels.addBiasTanh(tmp, rows: n, width: h, bias: b.storage.pointer) }
+            RowKernels.addBiasTanh(tmp, rows: n, width: h, bias: pooler.bias?.storage.pointer)
             vector = tmp
         }
         if output == .pooled {
@@ -192,11 +216,5 @@ public final class BertInference: @unchecked Sendable {
         dense(vector, rows: n, head, into: logits)
         if let b = head.bias { RowKernels.addBias(logits, rows: n, width: labels, bias: b.storage.pointer) }
         for s in 0..<n { write(first + s, UnsafeBufferPointer(start: logits + s * labels, count: labels)) }
-    }
-
-    /// `out = x Wᵀ` for a Linear layer (bias added by the caller's fused row pass).
-    private func dense(_ x: UnsafePointer<Float>, rows: Int, _ layer: Linear, into out: UnsafeMutablePointer<Float>) {
-        BLAS.sgemmOnCurrentThread(transposeA: false, transposeB: true, m: rows, n: layer.outputSize, k: layer.inputSize,
-                                  a: x, lda: layer.inputSize, b: layer.weight.storage.pointer, ldb: layer.inputSize, beta: 0, c: out, ldc: layer.outputSize)
     }
 }

@@ -4,8 +4,9 @@ import Synchronization
 
 /// The inference path of the n-gram bag student: each text's features are hashed and their embedding rows
 /// summed as they are produced (no feature list, no tensors), then the optional hidden layer and the
-/// classifier run on the worker's own buffers. Texts are split over ``ComputeThreads/count`` workers; once
-/// warm a call allocates nothing but its result. Reads the module's weights in place.
+/// classifier run on the worker's own buffers. Texts are split over ``ComputeThreads/count`` workers (from 16
+/// texts per worker); once warm, the float buffers do not grow (non-ASCII texts still build their feature list).
+/// Reads the module's weights in place at every call.
 public final class NGramBagInference: @unchecked Sendable {
     private let model: NGramBag
     private let lock = Mutex(())
@@ -24,7 +25,7 @@ public final class NGramBagInference: @unchecked Sendable {
     public func logits(count: Int, text: (Int) -> String, write: (Int, UnsafeBufferPointer<Float>) -> Void) {
         guard count > 0 else { return }
         lock.withLock { _ in
-            let workers = min(ComputeThreads.count, max(1, count / 64))
+            let workers = min(ComputeThreads.count, max(1, count / 16))
             while workspaces.count < workers {
                 workspaces.append(InferenceWorkspace(slots: 3))
                 scratches.append(NGramFeaturizer.Scratch())
@@ -47,14 +48,7 @@ public final class NGramBagInference: @unchecked Sendable {
         for j in 0..<e { bag[j] = 0 }
         var n = 0
         model.config.featurizer.forEachFeature(text, scratch: &scratch) { id in
-            let row = table + id * e
-            var j = 0
-            while j + 8 <= e {
-                let v = UnsafeRawPointer(bag + j).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(bag + j).storeBytes(of: v, as: SIMD8<Float>.self)
-                j += 8
-            }
-            while j < e { bag[j] += row[j]; j += 1 }
+            simdAxpy(bag, 1, table + id * e, e)
             n += 1
         }
         if n > 0 { let inv = 1 / Float(n); for j in 0..<e { bag[j] *= inv } }
@@ -76,23 +70,6 @@ public final class NGramBagInference: @unchecked Sendable {
     private func matrixVector(_ layer: Linear, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         let w = layer.weight.storage.pointer, k = layer.inputSize
         let b = layer.bias?.storage.pointer
-        for o in 0..<layer.outputSize {
-            let row = w + o * k
-            var acc = SIMD8<Float>(repeating: 0)
-            var j = 0
-            while j + 8 <= k {
-                acc += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
-                j += 8
-            }
-            var s = acc.sum()
-            while j < k { s += row[j] * x[j]; j += 1 }
-            out[o] = s + (b?[o] ?? 0)
-        }
+        for o in 0..<layer.outputSize { out[o] = simdDot(w + o * k, x, k) + (b?[o] ?? 0) }
     }
-}
-
-/// Hands a value to the workers of one call (each touches only its own part).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

@@ -62,13 +62,6 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
 
     /// ``features(_:)`` for ASCII text: BERT's clean-up (controls dropped, whitespace splits), lowercasing and
     /// punctuation splitting done on bytes.
-    func asciiFeatures(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
-        var out: [Int] = []
-        var scratch = Scratch()
-        asciiFeatures(bytes, scratch: &scratch) { out.append($0) }
-        return out
-    }
-
     @inline(__always)
     private func asciiFeatures(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, _ body: (Int) -> Void) {
         scratch.normalized.removeAll(keepingCapacity: true)

@@ -221,6 +221,22 @@ extension EngineBenchmark {
             engineTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let engineSeconds = median(engineTimes)
+        // One 24-token sentence (a teacher answering a single line): latency, median of 30.
+        let one = Array(sequences[0].prefix(24))
+        let oneBatch = EncodedBatch(inputIDs: one, tokenTypeIDs: Array(repeating: 0, count: one.count), attentionMask: Array(repeating: 1, count: one.count),
+                                    batchSize: 1, sequenceLength: one.count)
+        func latency(_ body: () -> Void) -> Double {
+            body()
+            var t: [Double] = []
+            for _ in 0..<30 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            return median(t)
+        }
+        let moduleSingle = latency { _ = model(oneBatch) }
+        let engineSingle = latency { engine.run(count: 1, output: .lastHiddenState, sequence: { _ in one }, write: { _, _ in }) }
         let t = Double(b * s), d = Double(c.hiddenSize), f = Double(c.intermediateSize)
         let flops = Double(c.numHiddenLayers) * (8 * t * d * d + 4 * t * d * f + 4 * t * Double(s) * d)
         var table = TextTable(["engine", "ms / batch", "sentences/s", "GFLOP/s", "of sgemm peak", "vs PyTorch"])
@@ -235,6 +251,7 @@ extension EngineBenchmark {
                        fmt(flops / ts / 1e9), peak > 0 ? pct(flops / ts / 1e9 / peak) : "n/a", "1.00x"])
         }
         return table.render() + String(format: "\n%.1f GFLOP per batch; goal: Distill >= 1.0x PyTorch", flops / 1e9)
+            + String(format: "\none sentence of 24 tokens: modules %.2f ms, inference engine %.2f ms (median of 30)", moduleSingle, engineSingle)
             + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
     }
 }
