@@ -99,7 +99,16 @@ struct ServeTests {
         let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "1500"])
         let port = server.port
         let inFlight = Task { try await call(port: port, path: "/v1/classify", json: ["texts": ["disk full"]]) }
-        try await Task.sleep(for: .milliseconds(500))
+        // Signal only once the server holds the request (the gauge counts this /metrics call too): a fixed sleep
+        // raced the client's connection setup on a loaded machine.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var held = false
+        while !held && ContinuousClock.now < deadline {
+            let metrics = try await call(.GET, port: port, path: "/metrics").body
+            held = metrics.split(separator: "\n").contains { $0.hasPrefix("distill_inflight_requests ") && (Double($0.split(separator: " ").last ?? "") ?? 0) >= 2 }
+            if !held { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(held, "the slow request never reached the server")
         server.signal(SIGTERM)
         let answer = try await inFlight.value
         #expect(answer.status == 200 && answer.body.contains("disk"))
