@@ -22,6 +22,17 @@ struct MiniLMParityTests {
         return (model, report)
     }
 
+    /// scripts/minilm_reference.py's sentences (ids, pooled vectors) and per-layer hidden states.
+    static func loadReference() throws -> (Reference, SafetensorsFile) {
+        let json = try Data(contentsOf: try TestPaths.requireFile(TestPaths.fixtures.appendingPathComponent("minilm_reference.json")))
+        return (try JSONDecoder().decode(Reference.self, from: json),
+                try SafetensorsFile(url: TestPaths.fixtures.appendingPathComponent("minilm_reference.safetensors")))
+    }
+
+    static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / (sqrt(a.reduce(0) { $0 + $1 * $1 }) * sqrt(b.reduce(0) { $0 + $1 * $1 }))
+    }
+
     @Test("the checkpoint loads with every tensor accounted for")
     func loads() throws {
         let (model, report) = try Self.loadModel()
@@ -44,9 +55,7 @@ struct MiniLMParityTests {
     @Test("hidden states of every layer within 1e-4 and mean-pooled cosine >= 0.99999, padded batch")
     func parity() throws {
         let (model, _) = try Self.loadModel()
-        let json = try Data(contentsOf: try TestPaths.requireFile(TestPaths.fixtures.appendingPathComponent("minilm_reference.json")))
-        let reference = try JSONDecoder().decode(Reference.self, from: json)
-        let states = try SafetensorsFile(url: TestPaths.fixtures.appendingPathComponent("minilm_reference.safetensors"))
+        let (reference, states) = try Self.loadReference()
         #expect(reference.cases.count >= 20)
         // One padded batch with every sentence: exercises the attention mask.
         let length = reference.cases.map(\.ids.count).max()!
@@ -72,9 +81,7 @@ struct MiniLMParityTests {
                     }
                 }
             }
-            let p = Array(pooled.scalars[(i * h)..<((i + 1) * h)]).map(Double.init)
-            let dot = zip(p, c.pooled).reduce(0) { $0 + $1.0 * $1.1 }
-            let cosine = dot / (sqrt(p.reduce(0) { $0 + $1 * $1 }) * sqrt(c.pooled.reduce(0) { $0 + $1 * $1 }))
+            let cosine = Self.cosine(Array(pooled.scalars[(i * h)..<((i + 1) * h)]).map(Double.init), c.pooled)
             #expect(cosine >= 0.99999, "sentence \(i) '\(c.text)': cosine \(cosine)")
         }
         print("MiniLM parity: max |Distill - reference| = \(worst)")
@@ -84,9 +91,7 @@ struct MiniLMParityTests {
     @Test("the inference engine on the real checkpoint: last layer within 1e-4, mean-pooled cosine >= 0.99999")
     func engineParity() throws {
         let (model, _) = try Self.loadModel()
-        let json = try Data(contentsOf: try TestPaths.requireFile(TestPaths.fixtures.appendingPathComponent("minilm_reference.json")))
-        let reference = try JSONDecoder().decode(Reference.self, from: json)
-        let states = try SafetensorsFile(url: TestPaths.fixtures.appendingPathComponent("minilm_reference.safetensors"))
+        let (reference, states) = try Self.loadReference()
         let engine = BertInference(encoder: model, pooling: "mean", tileTokens: 64)  // several tiles
         let ids = reference.cases.map(\.ids)
         var hidden = [[Float]](repeating: [], count: ids.count), pooled = hidden
@@ -98,9 +103,7 @@ struct MiniLMParityTests {
             let want = try states.tensor("s\(i).layer\(reference.layers - 1)").scalars
             #expect(hidden[i].count == c.ids.count * 384)
             for (a, b) in zip(hidden[i], want) { worst = max(worst, abs(Double(a) - Double(b))) }
-            let p = pooled[i].map(Double.init)
-            let dot = zip(p, c.pooled).reduce(0) { $0 + $1.0 * $1.1 }
-            let cosine = dot / (sqrt(p.reduce(0) { $0 + $1 * $1 }) * sqrt(c.pooled.reduce(0) { $0 + $1 * $1 }))
+            let cosine = Self.cosine(pooled[i].map(Double.init), c.pooled)
             #expect(cosine >= 0.99999, "sentence \(i): cosine \(cosine)")
         }
         print("MiniLM engine parity: max |engine - reference| = \(worst)")

@@ -202,41 +202,19 @@ extension EngineBenchmark {
         let ids = (0..<b).flatMap { i in (0..<s).map { j in (i * 7919 + j * 104_729) % 29_000 + 1000 } }
         let batch = EncodedBatch(inputIDs: ids, tokenTypeIDs: Array(repeating: 0, count: b * s),
                                  attentionMask: Array(repeating: 1, count: b * s), batchSize: b, sequenceLength: s)
-        var times: [Double] = []
-        _ = model(batch)
-        for _ in 0..<max(3, trials) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = model(batch)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let seconds = median(times)
+        let seconds = medianSeconds(repeats: max(3, trials)) { _ = model(batch) }
         // The same batch on the tape-free inference engine (what teachers and classify run).
         let engine = BertInference(encoder: model, pooling: "mean")
         let sequences = (0..<b).map { Array(ids[($0 * s)..<(($0 + 1) * s)]) }
-        var engineTimes: [Double] = []
-        engine.run(count: b, output: .lastHiddenState, sequence: { sequences[$0] }, write: { _, _ in })
-        for _ in 0..<max(3, trials) {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let engineSeconds = medianSeconds(repeats: max(3, trials)) {
             engine.run(count: b, output: .lastHiddenState, sequence: { sequences[$0] }, write: { _, _ in })
-            engineTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let engineSeconds = median(engineTimes)
         // One 24-token sentence (a teacher answering a single line): latency, median of 30.
         let one = Array(sequences[0].prefix(24))
         let oneBatch = EncodedBatch(inputIDs: one, tokenTypeIDs: Array(repeating: 0, count: one.count), attentionMask: Array(repeating: 1, count: one.count),
                                     batchSize: 1, sequenceLength: one.count)
-        func latency(_ body: () -> Void) -> Double {
-            body()
-            var t: [Double] = []
-            for _ in 0..<30 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            }
-            return median(t)
-        }
-        let moduleSingle = latency { _ = model(oneBatch) }
-        let engineSingle = latency { engine.run(count: 1, output: .lastHiddenState, sequence: { _ in one }, write: { _, _ in }) }
+        let moduleSingle = 1000 * medianSeconds(repeats: 30) { _ = model(oneBatch) }
+        let engineSingle = 1000 * medianSeconds(repeats: 30) { engine.run(count: 1, output: .lastHiddenState, sequence: { _ in one }, write: { _, _ in }) }
         let t = Double(b * s), d = Double(c.hiddenSize), f = Double(c.intermediateSize)
         let flops = Double(c.numHiddenLayers) * (8 * t * d * d + 4 * t * d * f + 4 * t * Double(s) * d)
         var table = TextTable(["engine", "ms / batch", "sentences/s", "GFLOP/s", "of sgemm peak", "vs PyTorch"])
@@ -352,6 +330,18 @@ extension EngineBenchmark {
 }
 
 private func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+
+/// Runs `body` once to warm up, then `repeats` times; the median wall time in seconds.
+private func medianSeconds(repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return median(times)
+}
 
 /// OpenBLAS's own thread count, for the raw-BLAS peer only (the engine keeps BLAS single-threaded).
 private func setBLASThreads(_ n: Int) {
