@@ -7,7 +7,7 @@ export CACHE
 
 LLM_TEST_PORT ?= 18091
 
-.PHONY: setup assets llm build test bench demo fixtures experiment-kd clean
+.PHONY: setup assets llm build test test-blas-kernels bench demo fixtures experiment-kd clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -26,11 +26,17 @@ build: setup
 
 ## Run the whole test suite (what CI runs), with a llama.cpp server on 127.0.0.1:$(LLM_TEST_PORT) for the LLM-teacher tests.
 ## The command-line tests run a release build of `distill` (fine-tuning MiniLM in a debug build takes ~10x longer).
+## Then the BLAS-dependent suites again under every OpenBLAS kernel family the CPU can run (scripts/test_blas_kernels.sh).
 test: assets llm
 	$(SWIFT) build -c release --product distill
 	@scripts/llm-server start $(LLM_TEST_PORT) >/dev/null
 	@DISTILL_BINARY=$(CURDIR)/.build/release/distill DISTILL_LLM_URL=http://127.0.0.1:$(LLM_TEST_PORT)/v1 $(SWIFT) test; \
 		status=$$?; scripts/llm-server stop $(LLM_TEST_PORT); exit $$status
+	@bash scripts/test_blas_kernels.sh $(SWIFT)
+
+## Only the BLAS-kernel matrix (after a build of the tests).
+test-blas-kernels: build
+	@bash scripts/test_blas_kernels.sh $(SWIFT)
 
 ## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch;
 ## log normalization and mining vs Drain3; the edge runtime (the demo's students; runs the demo first if needed) vs

@@ -85,9 +85,9 @@ public enum BLAS {
                     gemm(transposeA, transposeB, m, n, k, alpha, a + p * strideA, lda, b + p * strideB, ldb, beta, c + p * strideC, ldc)
                 }
             }
-        } else if threads > 1 && work >= parallelThreshold {
+        } else if work >= parallelThreshold {
             for p in 0..<count {
-                splitGemm(threads, transposeA, transposeB, m, n, k, alpha, a + p * strideA, lda, b + p * strideB, ldb,
+                splitGemm(transposeA, transposeB, m, n, k, alpha, a + p * strideA, lda, b + p * strideB, ldb,
                           beta, c + p * strideC, ldc)
             }
         } else {
@@ -99,27 +99,52 @@ public enum BLAS {
         flops.add(work * count, ordering: .relaxed)
     }
 
-    /// One GEMM cut into `parts` blocks of rows of C (or of columns when C is wide), one per worker.
-    /// Every element of C is still computed by one BLAS call over the full K, so the result does not
-    /// depend on the number of parts.
-    private static func splitGemm(_ parts: Int, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    /// How a large GEMM is cut into blocks of rows of C (or of columns when C is wide).
+    ///
+    /// The cut depends on the shape only, never on the thread count: OpenBLAS's kernels round differently
+    /// at the edges of their register tiles (12-row tiles on Haswell and Zen, 2 on Prescott) and switch to
+    /// other paths for small sub-matrices (SkylakeX), so an element's bits depend on which call computed it
+    /// and where in that call. With the same blocks at every thread count (run in turn on one thread), every
+    /// element is computed by the same call whatever `ComputeThreads.count` is, on every kernel.
+    struct GemmBlocks: Equatable {
+        /// Cut along the rows of C (`m`) rather than its columns (`n`).
+        var byRows: Bool
+        /// Rows (or columns) per block; the last block may be shorter.
+        var size: Int
+        /// Number of blocks.
+        var count: Int
+
+        init(m: Int, n: Int, k: Int) {
+            byRows = m >= n
+            let extent = byRows ? m : n
+            // 2 blocks from the parallel threshold, 4 from 8x it, 8 from 32x it: enough for 8 threads,
+            // few enough that each block stays a large GEMM.
+            let ratio = 2 * m * n * k / BLAS.parallelThreshold
+            let parts = ratio >= 32 ? 8 : (ratio >= 8 ? 4 : 2)
+            // Multiples of 16 rows keep the micro-kernels on full tiles.
+            size = max(16, ((extent + parts - 1) / parts + 15) / 16 * 16)
+            count = (extent + size - 1) / size
+        }
+    }
+
+    /// One GEMM cut into ``GemmBlocks``, the blocks spread over the compute threads (in turn when there is one).
+    private static func splitGemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                   _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                   _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        let byRows = m >= n
-        let extent = byRows ? m : n
-        // Blocks are multiples of 16 so the BLAS micro-kernels stay on full tiles.
-        let block = ((extent + parts - 1) / parts + 15) / 16 * 16
-        let blocks = (extent + block - 1) / block
+        let blocks = GemmBlocks(m: m, n: n, k: k)
+        let extent = blocks.byRows ? m : n
         let box = UnsafeSendable((a, b, c))
-        DispatchQueue.concurrentPerform(iterations: blocks) { i in
+        parallelFor(blocks.count, grain: 1) { range in
             let (a, b, c) = box.value
-            let lo = i * block, len = min(block, extent - lo)
-            if byRows {
-                let aBlock = ta ? a + lo : a + lo * lda
-                gemm(ta, tb, len, n, k, alpha, aBlock, lda, b, ldb, beta, c + lo * ldc, ldc)
-            } else {
-                let bBlock = tb ? b + lo * ldb : b + lo
-                gemm(ta, tb, m, len, k, alpha, a, lda, bBlock, ldb, beta, c + lo, ldc)
+            for i in range {
+                let lo = i * blocks.size, len = min(blocks.size, extent - lo)
+                if blocks.byRows {
+                    let aBlock = ta ? a + lo : a + lo * lda
+                    gemm(ta, tb, len, n, k, alpha, aBlock, lda, b, ldb, beta, c + lo * ldc, ldc)
+                } else {
+                    let bBlock = tb ? b + lo * ldb : b + lo
+                    gemm(ta, tb, m, len, k, alpha, a, lda, bBlock, ldb, beta, c + lo, ldc)
+                }
             }
         }
     }

@@ -83,8 +83,9 @@ public final class BertInference: @unchecked Sendable {
             let workers = min(ComputeThreads.count, max(1, count / 4))
             while workspaces.count < workers { workspaces.append(InferenceWorkspace(slots: Slot.allCases.count)) }
             let spaces = workspaces
-            // Too few sequences to give every thread some: each large GEMM is split over the threads instead.
-            let splitGemms = workers == 1 && ComputeThreads.count > 1
+            // Too few sequences to give every thread some: each large GEMM is split over the threads instead
+            // (also with one thread, so that the blocks, and so the bits, do not depend on the thread count).
+            let splitGemms = workers == 1
             forEachWorker(workers) { w in
                 let lo = count * w / workers, hi = count * (w + 1) / workers
                 let ws = spaces[w]

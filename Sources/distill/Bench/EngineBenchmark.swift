@@ -73,7 +73,7 @@ struct EngineBenchmark {
 
     func run() -> String {
         var out = "Distill engine benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
-            + "compute threads \(ComputeThreads.count), BLAS threads \(ComputeThreads.blasThreads)\n\n"
+            + "compute threads \(ComputeThreads.count), BLAS threads \(ComputeThreads.blasThreads), OpenBLAS kernel \(BLASKernel.coreName)\n\n"
         var peak = 0.0
         if sections.contains("gemm") {
             let (gemmTable, p) = gemm()
