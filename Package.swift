@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -37,7 +39,10 @@ let package = Package(
         ),
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
-        .target(name: "DistillKit", dependencies: ["DistillCore", "DistillText", "DistillNN", .product(name: "Yams", package: "Yams")]),
+        // Yams reads recipes; SwiftCSV reads the Loghub real-log samples' structured and template files.
+        .target(name: "DistillKit", dependencies: [
+            "DistillCore", "DistillText", "DistillNN", .product(name: "Yams", package: "Yams"), .product(name: "SwiftCSV", package: "SwiftCSV"),
+        ]),
         // LLM teachers over HTTP (async-http-client) and the SQLite soft-label store (GRDB).
         .target(name: "DistillTeachers", dependencies: [
             "DistillCore", "DistillText", "DistillNN", "DistillKit",
@@ -63,7 +68,10 @@ let package = Package(
         // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
         .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "DistillTextTests", dependencies: ["DistillText", "DistillTestSupport"], exclude: ["Fixtures"]),
+        // Property tests (swift-property-based) throw digit runs and random bytes at every scanner.
+        .testTarget(name: "DistillTextTests", dependencies: [
+            "DistillText", "DistillTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillTeachersTests", dependencies: [

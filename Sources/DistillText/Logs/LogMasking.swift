@@ -205,8 +205,13 @@ public struct LogMasker: Sendable {
         }
         while k < n {
             var len = 0, value = 0
-            while k < n && isDigit(t[k]) { value = value * 10 + Int(t[k] - 48); len += 1; k += 1 }
-            guard len >= 1, len <= 3, value <= 255 else { return nil }
+            // At most 3 digits an octet: a longer run (an HDFS block id has 19) is no address, and reading it
+            // further would overflow.
+            while k < n && isDigit(t[k]) {
+                guard len < 3 else { return nil }
+                value = value * 10 + Int(t[k] - 48); len += 1; k += 1
+            }
+            guard len >= 1, value <= 255 else { return nil }
             parts += 1
             if k < n { guard t[k] == 46, parts < 4 else { return nil }; k += 1 }
         }

@@ -1,0 +1,88 @@
+import ArgumentParser
+import DistillKit
+import Foundation
+
+/// `distill loghub`: the committed real logs (Loghub 2k samples) as the real-logs protocol's JSONL files.
+struct LoghubCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loghub",
+        abstract: "Split the Loghub real-log samples into labelled, unlabelled, dev and test JSONL files (the real-logs protocol).",
+        discussion: """
+        Writes into --out: labelled.jsonl (at most --per-template lines of each training template, with labels), \
+        unlabelled.jsonl (the other lines of training templates, labels kept for reference under 'gold'), dev.jsonl, \
+        test-heldout.jsonl (every line of the held-out templates: nothing trains or tunes on them), test-seen.jsonl \
+        (unseen lines of training templates), all.jsonl and lines.txt (every line of every system, as JSONL and raw) and \
+        split.json (counts and the held-out templates). Each JSONL record: text (the raw line), label, system, template.
+        """
+    )
+
+    @Option(help: "Folder with one sub-folder per system (data/loghub).")
+    var data = "data/loghub"
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    @Option(name: .customLong("held-out"), help: "Fraction of each system's templates held out for the test set.")
+    var heldOut = LoghubSplit().heldOutFraction
+
+    @Option(name: .customLong("per-template"), help: "Labelled lines per training template.")
+    var perTemplate = LoghubSplit().perTemplate
+
+    @Option(name: .customLong("dev-lines"), help: "Dev lines.")
+    var devLines = LoghubSplit().devLines
+
+    @Option(name: .customLong("seen-test-lines"), help: "Test lines from training templates.")
+    var seenTestLines = LoghubSplit().seenTestLines
+
+    @Option(help: "Seed of the split.")
+    var seed = LoghubSplit().seed
+
+    func validate() throws {
+        guard (0..<1).contains(heldOut) else { throw ValidationError("--held-out must be within [0, 1), got \(heldOut)") }
+        guard perTemplate >= 1, devLines >= 0, seenTestLines >= 0 else {
+            throw ValidationError("--per-template must be at least 1; --dev-lines and --seen-test-lines at least 0")
+        }
+    }
+
+    func run() throws {
+        let corpus = try LoghubCorpus(folder: URL(fileURLWithPath: data))
+        var split = LoghubSplit()
+        split.heldOutFraction = heldOut
+        split.perTemplate = perTemplate
+        split.devLines = devLines
+        split.seenTestLines = seenTestLines
+        split.seed = seed
+        let parts = split.split(corpus)
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func write(_ name: String, _ lines: [LoghubCorpus.Line], labelKey: String = "label") throws {
+            var data = Data()
+            for line in lines {
+                var object: [String: Any] = ["text": line.text, "system": line.system, "template": line.templateKey]
+                if let label = line.label { object[labelKey] = label }
+                data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                data.append(0x0A)
+            }
+            try data.write(to: folder.appendingPathComponent(name))
+        }
+        try write("labelled.jsonl", parts.labelled)
+        try write("unlabelled.jsonl", parts.unlabelled, labelKey: "gold")
+        try write("dev.jsonl", parts.dev)
+        try write("test-heldout.jsonl", parts.heldOut)
+        try write("test-seen.jsonl", parts.seen)
+        try write("all.jsonl", corpus.lines)
+        try Data(corpus.lines.map(\.text).joined(separator: "\n").appending("\n").utf8).write(to: folder.appendingPathComponent("lines.txt"))
+        var counts: [String: Int] = [:]
+        for line in parts.heldOut { counts[line.label!, default: 0] += 1 }
+        let summary: [String: Any] = [
+            "systems": corpus.systems, "lines": corpus.lines.count, "labelled": parts.labelled.count, "unlabelled": parts.unlabelled.count,
+            "dev": parts.dev.count, "test_heldout": parts.heldOut.count, "test_seen": parts.seen.count,
+            "heldout_templates": parts.heldOutTemplates, "heldout_labels": counts, "seed": seed,
+        ]
+        try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            .write(to: folder.appendingPathComponent("split.json"))
+        print("loghub: \(corpus.lines.count) lines of \(corpus.systems.count) systems -> \(parts.labelled.count) labelled, "
+              + "\(parts.unlabelled.count) unlabelled, \(parts.dev.count) dev, \(parts.heldOut.count) test lines of "
+              + "\(parts.heldOutTemplates.count) held-out templates, \(parts.seen.count) test lines of training templates -> \(out)")
+    }
+}
