@@ -34,8 +34,14 @@ struct TeacherFineTuneCommand: ParsableCommand {
     @Option(name: .customLong("freeze-layers"), help: "Freeze the embeddings and the first N encoder layers.")
     var freezeLayers = 0
 
-    @Option(help: "Epochs.")
-    var epochs = 3
+    @Option(help: "At most this many epochs (with --dev, early stopping on dev macro-F1 may end sooner).")
+    var epochs = 8
+
+    @Option(help: "With --dev: stop after this many epochs without a better dev macro-F1 (0: run every epoch).")
+    var patience = 3
+
+    @Option(name: .customLong("class-balance"), help: "Loss weights per class: balanced (n / (classes x count), the default) or none.")
+    var classBalance: ClassBalance = .balanced
 
     @Option(name: .customLong("learning-rate"), help: "Peak learning rate (AdamW, warmup then linear decay).")
     var learningRate: Float = 5e-5
@@ -60,6 +66,7 @@ struct TeacherFineTuneCommand: ParsableCommand {
     func validate() throws {
         guard ["mean", "pooler", "cls"].contains(pooling) else { throw ValidationError("--pooling must be mean, pooler or cls") }
         guard epochs >= 1, batchSize >= 1, maxLength >= 8, learningRate > 0 else { throw ValidationError("--epochs, --batch-size >= 1, --max-length >= 8, --learning-rate > 0") }
+        guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or more, got \(patience)") }
     }
 
     func run() throws {
@@ -70,6 +77,8 @@ struct TeacherFineTuneCommand: ParsableCommand {
         var job = TeacherFineTuning(base: URL(fileURLWithPath: base), labels: labelNames, train: trainSet, dev: devSet, output: URL(fileURLWithPath: out))
         job.freezeLayers = freezeLayers
         job.epochs = epochs
+        job.patience = patience > 0 ? patience : nil
+        job.classBalance = classBalance
         job.learningRate = learningRate
         job.batchSize = batchSize
         job.maxLength = maxLength
@@ -92,3 +101,5 @@ struct TeacherFineTuneCommand: ParsableCommand {
         }
     }
 }
+
+extension ClassBalance: ExpressibleByArgument {}

@@ -198,6 +198,7 @@ struct RecipeRunTests {
         ("evaluate_every 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  evaluate_every: 0\n", "7: key 'training.evaluate_every': must be at least 1"),
         ("bad input kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput: words\n", "6: key 'input': 'words' is not raw or logs"),
         ("bad mask", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput:\n  kind: logs\n  masks: [ip, ipv9]\n", "key 'input.masks': 'ipv9' is not a mask"),
+        ("bad class_weights word", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  class_weights: equal\n", "7: key 'losses.class_weights': expected a list of numbers (one per label), balanced or none; found 'equal'"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {
@@ -212,6 +213,30 @@ struct RecipeRunTests {
             #expect(error.localizedDescription.contains(c.2), "\(c.0): \(error.localizedDescription)")
             #expect(error.localizedDescription.hasPrefix(url.path))
         }
+    }
+
+    @Test("class_weights: balanced weighs each class n / (classes x count) of the gold labels; explicit weights win")
+    func balancedClassWeights() throws {
+        let gold: [Int?] = [0, 0, 0, 1, nil, 2, 2, 2, 2, 2, 2, 2]
+        let expected: [Float] = [11.0 / 9, 11.0 / 3, 11.0 / 21, 1]
+        #expect(ClassBalance.balanced.weights(labels: gold, classes: 4) == expected)
+        #expect(ClassBalance.none.weights(labels: [0, 1], classes: 2) == nil)
+        #expect(ClassBalance.balanced.weights(labels: [nil, nil], classes: 2) == nil)
+        let dir = temporaryFolder()
+        let rows = (0..<9).map { #"{"text": "routine line \#($0)", "label": "a"}"# } + [#"{"text": "disk failed", "label": "b"}"#]
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("x.jsonl"))
+        let url = dir.appendingPathComponent("recipe.yaml")
+        try Data("labels: [a, b]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 512\nlosses:\n  class_weights: balanced\ntraining:\n  epochs: 1\noutput: run\n".utf8).write(to: url)
+        let recipe = try Recipe.load(url)
+        #expect(recipe.training.classBalance == .balanced && recipe.training.classWeights == nil)
+        let examples = rows.indices.map { TrainingExample(text: "t\($0)", label: $0 < 9 ? 0 : 1) }
+        let student = Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 512), embeddingSize: 4, labels: ["a", "b"]), seed: 1))
+        let trainer = try DistillationTrainer(student: student, config: recipe.training, train: examples, output: dir.appendingPathComponent("t"))
+        let balanced: [Float] = [10.0 / 18, 10.0 / 2]
+        #expect(trainer.config.classWeights == balanced)
+        var explicit = recipe.training
+        explicit.classWeights = [1, 3]
+        #expect(try DistillationTrainer(student: student, config: explicit, train: examples, output: dir.appendingPathComponent("u")).config.classWeights == [1, 3])
     }
 
     @Test("input: logs prepares every line with the chosen masks, and the student keeps that preparation")

@@ -202,7 +202,12 @@ public struct Recipe: Sendable {
             let temperatures: [Float] = { if case let .linear(a, b, _) = training.temperature { return [a, b] }; return [training.temperature.value(at: 0)] }()
             if temperatures.contains(where: { $0 <= 0 }) { throw l.error("temperature", nil, "must be > 0") }
             training.labelSmoothing = try l.float("label_smoothing") ?? 0
-            if let w = try l.list("class_weights") {
+            if let n = l.node("class_weights"), n.scalar != nil, let word = n.string {
+                guard let balance = ClassBalance(rawValue: word) else {
+                    throw l.error("class_weights", n, "expected a list of numbers (one per label), balanced or none; found '\(word)'")
+                }
+                training.classBalance = balance
+            } else if let w = try l.list("class_weights") {
                 training.classWeights = try w.map { n in
                     guard let v = n.float else { throw l.error("class_weights", n, "expected numbers") }
                     return Float(v)

@@ -50,7 +50,7 @@ losses:
   alpha: 0.5                  # alpha * soft (KD) + (1 - alpha) * hard (gold label), per example; or {start, end, steps}
   temperature: 2              # or {start: 4, end: 1, steps: 1000}
   label_smoothing: 0.0
-  # class_weights: [1, 1, 1, 1]
+  # class_weights: balanced   # or [1, 1, 1, 1]: balanced weighs each class n / (classes x count) of the gold labels
   # With a white-box (bert) teacher and a bert student; the student then uses the teacher's vocabulary:
   # hidden: {weight: 1.0, kind: mse}          # mse | cosine, through learned projections (dropped at export)
   # attention: {weight: 1.0, kind: kl}        # kl | mse; heads matched, grouped or averaged

@@ -4,8 +4,9 @@ import DistillText
 import Foundation
 
 /// Fine-tunes a BERT-family checkpoint (Hugging Face folder) into a classifier teacher: a new head for the
-/// labels, optionally frozen embeddings and lower layers, AdamW with warmup and linear decay, dev metrics per
-/// epoch; the best epoch (by dev macro-F1, else the last) is saved as a Hugging Face folder
+/// labels, optionally frozen embeddings and lower layers, class-balanced cross-entropy (by default), AdamW with
+/// warmup and linear decay, dev metrics per epoch and early stopping on dev macro-F1; the best epoch (by dev
+/// macro-F1, else the last) is saved as a Hugging Face folder
 /// (`config.json` with `id2label`, `model.safetensors`, `vocab.txt`, `tokenizer_config.json`).
 public struct TeacherFineTuning {
     public var base: URL
@@ -15,7 +16,13 @@ public struct TeacherFineTuning {
     public var output: URL
     /// Embeddings and the first N encoder layers keep their weights.
     public var freezeLayers = 0
-    public var epochs = 3
+    /// At most this many epochs; with a dev set, training stops after ``patience`` epochs without a better
+    /// dev macro-F1.
+    public var epochs = 8
+    /// Epochs without a better dev macro-F1 before stopping (nil: run every epoch).
+    public var patience: Int? = 3
+    /// Class weights of the loss: on real logs an unweighted loss lets rare categories collapse into `normal`.
+    public var classBalance: ClassBalance = .balanced
     public var learningRate: Float = 5e-5
     public var batchSize = 16
     public var maxLength = 64
@@ -73,6 +80,9 @@ public struct TeacherFineTuning {
         config.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
         config.alpha = 0  // hard labels only
         config.seed = seed
+        config.classBalance = classBalance
+        config.earlyStoppingPatience = dev.isEmpty ? nil : patience
+        config.earlyStoppingMetric = .macroF1
         config.warmupSteps = max(1, (train.count + batchSize - 1) / batchSize * epochs / 10)
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
         config.evaluateEvery = dev.isEmpty ? nil : stepsPerEpoch

@@ -66,6 +66,10 @@ public final class DistillationTrainer {
             }
         }
         self.student = student
+        var config = config
+        if config.classWeights == nil, let balance = config.classBalance {
+            config.classWeights = balance.weights(labels: train.map(\.label), classes: classes)
+        }
         self.config = config
         self.train = train
         self.dev = dev

@@ -17,7 +17,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var alpha: LossSchedule = 0.5
     public var temperature: LossSchedule = .constant(2)
     public var labelSmoothing: Float = 0
+    /// Explicit per-class loss weights; they take precedence over ``classBalance``.
     public var classWeights: [Float]?
+    /// Weights computed from the training set's gold labels when ``classWeights`` is nil (nil: ``ClassBalance/none``).
+    public var classBalance: ClassBalance?
     /// Evaluate on the dev set every this many steps (nil: at the end of each epoch).
     public var evaluateEvery: Int?
     /// Stop when the dev metric has not improved for this many evaluations (nil: never).

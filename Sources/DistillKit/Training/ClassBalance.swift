@@ -1,0 +1,20 @@
+/// How a training run weighs its classes when the labelled lines are imbalanced (on real logs most lines are
+/// `normal`, and an unweighted loss lets rare categories collapse into it).
+public enum ClassBalance: String, Sendable, Codable, CaseIterable {
+    /// Every example counts once.
+    case none
+    /// Each class's examples weigh `n / (classes present × count)` (scikit-learn's `balanced`), so every class
+    /// present counts as much in total; absent classes get weight 1 (they never occur in the loss).
+    case balanced
+
+    /// The per-class weights for these label indices (nil for ``none``).
+    public func weights(labels: [Int?], classes: Int) -> [Float]? {
+        guard self == .balanced else { return nil }
+        var counts = [Int](repeating: 0, count: classes)
+        for case let l? in labels where l >= 0 && l < classes { counts[l] += 1 }
+        let present = counts.filter { $0 > 0 }.count
+        let total = counts.reduce(0, +)
+        guard present > 0 else { return nil }
+        return counts.map { $0 == 0 ? 1 : Float(total) / Float(present * $0) }
+    }
+}
