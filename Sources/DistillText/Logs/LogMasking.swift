@@ -169,6 +169,8 @@ public struct LogMasker: Sendable {
         if masks.contains(.ip) {
             if let port = ipv4(t) { return port ? placeholder.ipPort : placeholder.ip }
             if colons >= 2, let port = ipv6(t) { return port ? placeholder.ipPort : placeholder.ip }
+            // An address glued to what follows: `10.251.30.85:50010:Got`, `10.0.0.1:rest`.
+            if colons >= 1, dots >= 3, isDigit(t[0]), let glued = gluedIPv4(t) { return glued }
         }
         if digits > 0 && isDigit(t[0]) || (n > 1 && (t[0] == 45 || t[0] == 43) && isDigit(t[1])) {
             // number, then an optional unit
@@ -183,13 +185,47 @@ public struct LogMasker: Sendable {
         }
         if masks.contains(.hex) {
             if n > 2, t[0] == 48, t[1] == 120 || t[1] == 88, t[2...].allSatisfy(isHex) { return placeholder.hex }
+            // Java identity hashes and short commit ids are 6-7 hex digits: at least 2 digits and a hex letter.
             if n >= 8, digits > 0, hexLetters > 0, digits + hexLetters == n { return placeholder.hex }
+            if n >= 6, digits >= 2, hexLetters > 0, digits + hexLetters == n { return placeholder.hex }
         }
         if masks.contains(.pod), dashes >= 2, let cut = podSuffixStart(t) {
             return Array(t[..<cut]) + placeholder.pod
         }
         if masks.contains(.number), digits == n { return placeholder.number }
+        if masks.contains(.number), digits > 0, let rewritten = maskDigitSegments(t) { return rewritten }
         return nil
+    }
+
+    /// Identifiers built from words and numbers — `blk_-38865049064139660`, `rdd_2_1`, `part-00296`,
+    /// `host-10-105-160-95`, `1514038440000##7034` — with each number that stands as a segment of its own
+    /// (between `_ - = : # @ / +` or the token's ends) replaced by `<NUM>`; a `-` between such a separator and
+    /// the digits is the number's sign. Digits joined to letters (`sda1`, `ext4`, `x86`) stay. Nil when no
+    /// segment is a number.
+    private func maskDigitSegments(_ t: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let n = t.count
+        var out: [UInt8] = []
+        var changed = false
+        var k = 0
+        while k < n {
+            guard isDigit(t[k]) else { out.append(t[k]); k += 1; continue }
+            var end = k
+            while end < n && isDigit(t[end]) { end += 1 }
+            let before: UInt8? = k > 0 ? t[k - 1] : nil
+            let after: UInt8? = end < n ? t[end] : nil
+            let opens = before.map(isSegmentSeparator) ?? true
+            let closes = after.map(isSegmentSeparator) ?? true
+            if opens && closes {
+                // `blk_-123`: the sign joins the number.
+                if before == 45, k >= 2, isSegmentSeparator(t[k - 2]), t[k - 2] != 45 { out.removeLast() }
+                out.append(contentsOf: placeholder.number)
+                changed = true
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: t[k..<end]))
+            }
+            k = end
+        }
+        return changed ? out : nil
     }
 
     // MARK: token shapes
@@ -216,6 +252,19 @@ public struct LogMasker: Sendable {
             if k < n { guard t[k] == 46, parts < 4 else { return nil }; k += 1 }
         }
         return parts == 4 && t[n - 1] != 46 ? port : nil
+    }
+
+    /// `a.b.c.d:rest` or `a.b.c.d:port:rest` with a non-empty rest: the address (and port) masked, the rest kept.
+    private func gluedIPv4(_ t: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var cuts: [Int] = []
+        for k in 0..<t.count where t[k] == 58 && cuts.count < 2 { cuts.append(k) }
+        // The longer prefix first, so that a port is taken with its address.
+        for k in cuts.reversed() where k + 1 < t.count {
+            if let port = ipv4(UnsafeBufferPointer(rebasing: t[..<k])) {
+                return (port ? placeholder.ipPort : placeholder.ip) + [58] + Array(t[(k + 1)...])
+            }
+        }
+        return nil
     }
 
     /// IPv6 (`::1`, `2001:db8::1`, `[fe80::1]:443`); returns whether a port is present.
@@ -327,6 +376,9 @@ private let sizeUnits: [[UInt8]] = ["B", "b", "KB", "kB", "K", "KiB", "Ki", "MB"
     case 32, 9, 10, 13, 34, 39, 60, 62, 41, 93, 125, 44, 59: return true
     default: return false
     }
+}
+@inline(__always) private func isSegmentSeparator(_ c: UInt8) -> Bool {
+    c == 95 || c == 45 || c == 61 || c == 58 || c == 35 || c == 64 || c == 47 || c == 43
 }
 @inline(__always) private func isTrailingPunctuation(_ c: UInt8) -> Bool { c == 46 || c == 58 || c == 33 || c == 63 }
 @inline(__always) private func isHMS(_ c: UInt8) -> Bool { c == 104 || c == 109 || c == 115 }
