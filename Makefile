@@ -7,7 +7,7 @@ export CACHE
 
 LLM_TEST_PORT ?= 18091
 
-.PHONY: setup assets llm build test test-blas-kernels bench demo fixtures experiment-kd clean
+.PHONY: setup assets llm build test test-blas-kernels bench bench-quality demo fixtures experiment-kd clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -62,6 +62,14 @@ bench: assets
 		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --peers $(CACHE)/bench/drain3_miner.json --minilm $(MINILM) \
 		--log-sample $(CACHE)/bench/logs.txt --edge $(EDGE) --edge-peers $(CACHE)/bench/fasttext.json --edge-peers $(CACHE)/bench/onnx.json \
 		--edge-peers $(CACHE)/bench/load.json --edge-peers $(CACHE)/bench/load-single.json
+
+## Quality on real logs (data/loghub): the fine-tuned teacher, the students and the peers a user would train instead
+## (TF-IDF + logistic regression, fastText) on the same hand-labelled lines, one table in runs/quality/quality.md.
+## QUALITY=full for the full run (more epochs); the reduced run is the default.
+bench-quality: assets
+	@bash scripts/fetch_assets.sh quality-peers
+	$(SWIFT) build -c release --product distill
+	bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
 
 ## The end-to-end demo on built-in defaults: corpus -> MiniLM teacher -> two distilled students -> report.
 demo: assets

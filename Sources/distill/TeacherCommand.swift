@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillText
 import Foundation
 
 /// `distill teacher …`: work on teachers.
@@ -55,6 +56,9 @@ struct TeacherFineTuneCommand: ParsableCommand {
     @Option(help: "mean (sentence-transformers checkpoints), pooler or cls.")
     var pooling = "mean"
 
+    @Option(help: "raw (lines as they are) or logs (envelope parsed, variables masked, as a recipe's `input: logs`); saved with the teacher.")
+    var input: TextInput.Kind = .raw
+
     @Option(help: "Seed for the new head, data order and dropout.")
     var seed: UInt64 = 1
 
@@ -79,6 +83,7 @@ struct TeacherFineTuneCommand: ParsableCommand {
         job.epochs = epochs
         job.patience = patience > 0 ? patience : nil
         job.classBalance = classBalance
+        job.input = TextInput(kind: input)
         job.learningRate = learningRate
         job.batchSize = batchSize
         job.maxLength = maxLength
@@ -103,3 +108,4 @@ struct TeacherFineTuneCommand: ParsableCommand {
 }
 
 extension ClassBalance: ExpressibleByArgument {}
+extension TextInput.Kind: ExpressibleByArgument {}

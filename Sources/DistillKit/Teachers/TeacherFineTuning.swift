@@ -28,6 +28,9 @@ public struct TeacherFineTuning {
     public var maxLength = 64
     /// `mean` for sentence-transformers checkpoints (all-MiniLM-L6-v2's pooler was never trained), else `pooler` or `cls`.
     public var pooling = "mean"
+    /// How raw lines become the model's text; saved with the teacher (`distill_input`), so a recipe with the same
+    /// `input` and `distill classify` feed it what it was fine-tuned on.
+    public var input: TextInput = .raw
     public var seed: UInt64 = 1
 
     public init(base: URL, labels: [String], train: [DataRecord], dev: [DataRecord], output: URL) {
@@ -72,6 +75,10 @@ public struct TeacherFineTuning {
         var tokenizer = try WordPieceTokenizer.load(folder: base)
         try checkVocabulary(tokenizer, fits: model.config, folder: base)
         tokenizer.modelMaxLength = min(maxLength, model.config.maxPositionEmbeddings)
+        if input.kind != .raw { model.input = input }
+        let preparer = input.preparer()
+        let train = train.map { DataRecord(text: preparer.prepare($0.text), label: $0.label, line: $0.line) }
+        let dev = dev.map { DataRecord(text: preparer.prepare($0.text), label: $0.label, line: $0.line) }
         let student = Student.bert(model, tokenizer)
         var config = TrainingConfig()
         config.epochs = epochs

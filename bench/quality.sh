@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The real-logs quality benchmark (`make bench-quality`): on the committed Loghub samples (data/loghub), the
+# real-logs protocol of `distill loghub` — whole templates held out, at most 2 hand-labelled lines per training
+# template, the rest unlabelled — and, in one run, the fine-tuned MiniLM teacher, Distill's students (n-gram bag
+# and tiny BERT; distilled and gold-only; F32 and int8) and the peers a user would train instead on the same
+# labelled lines (bench/quality_peers.py). One table (bench/quality_table.py), written to OUT/quality.md.
+#
+# Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
+set -euo pipefail
+distill=$1 minilm=$2 peers=$3 out=${4:-runs/quality}
+mode=${QUALITY:-reduced}
+labels=normal,database,network,auth,storage,memory,application,configuration
+mkdir -p "$out/models" "$out/predictions" "$out/recipes" "$out/logs"
+started=$SECONDS
+
+# Epochs of the reduced run (about 20 minutes on 2 cores) and of the full run.
+if [ "$mode" = full ]; then teacher_epochs=10 bag_epochs=10 bert_epochs=10; else teacher_epochs=6 bag_epochs=5 bert_epochs=4; fi
+
+"$distill" loghub --data data/loghub --out "$out/split" | tee "$out/logs/loghub.txt"
+split=$(cd "$out/split" && pwd)
+
+# Times one command; writes the seconds to $out/logs/NAME.seconds and its output to $out/logs/NAME.log.
+timed() {
+  local name=$1; shift
+  local t0; t0=$(date +%s.%N)
+  if ! "$@" >"$out/logs/$name.log" 2>&1; then echo "bench-quality: $name failed:" >&2; tail -20 "$out/logs/$name.log" >&2; exit 1; fi
+  awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }' >"$out/logs/$name.seconds"
+  echo "  $name: $(cat "$out/logs/$name.seconds") s"
+}
+
+echo "teacher: all-MiniLM-L6-v2 fine-tuned on $(wc -l <"$split/labelled.jsonl") labelled lines (class-balanced, early stopping on dev macro-F1)"
+if [ ! -f "$out/models/teacher/model.safetensors" ]; then
+  timed teacher "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" \
+    --labels "$labels" --out "$out/models/teacher" --input logs --epochs "$teacher_epochs" --max-length 64 --learning-rate 5e-5
+fi
+
+# Students, each from a recipe in the same folder layout.
+recipe() {  # NAME TEACHER(yes|no) STUDENT_BLOCK EPOCHS EXTRA_LOSSES
+  local name=$1 teacher=$2 student=$3 epochs=$4 extra=${5:-}
+  {
+    echo "labels: [${labels//,/, }]"
+    echo "data:"
+    echo "  labelled: $split/labelled.jsonl"
+    [ "$teacher" = yes ] && echo "  unlabelled: $split/unlabelled.jsonl"
+    echo "  dev: $split/dev.jsonl"
+    echo "  test: $split/test-heldout.jsonl"
+    if [ "$teacher" = yes ]; then
+      echo "teachers:"
+      echo "  - {name: minilm, kind: bert, path: $(cd "$out/models/teacher" && pwd)}"
+    fi
+    echo "student:"
+    echo "$student"
+    echo "input: logs"
+    echo "losses:"
+    echo "  class_weights: balanced"
+    [ -n "$extra" ] && echo "$extra"
+    echo "training:"
+    echo "  epochs: $epochs"
+    echo "  batch_size: 32"
+    echo "  early_stopping: {metric: macro_f1, patience: 3}"
+    echo "seed: 1"
+    echo "output: $(pwd)/$out/runs/$name"
+  } >"$out/recipes/$name.yaml"
+}
+bag="  kind: ngram-bag"
+bert="  kind: bert
+  layers: 2
+  hidden: 128
+  heads: 2
+  intermediate: 512
+  max_length: 64"
+recipe bag-gold no "$bag" "$bag_epochs"
+recipe bag-kd yes "$bag" "$bag_epochs"
+recipe tinybert-gold no "$bert" "$bert_epochs"
+recipe tinybert-kd yes "$bert" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse}
+  attention: {weight: 1.0, kind: kl}"
+for name in bag-gold bag-kd tinybert-gold tinybert-kd; do
+  echo "student $name"
+  [ -f "$out/runs/$name/final/config.json" ] || timed "$name" "$distill" train --recipe "$out/recipes/$name.yaml"
+  rm -rf "$out/models/$name" && cp -r "$out/runs/$name/final" "$out/models/$name"
+done
+for name in bag-kd tinybert-kd; do
+  timed "$name-int8" "$distill" quantize --model "$out/models/$name" --out "$out/models/$name-int8"
+  cp "$out/logs/$name.seconds" "$out/logs/$name-int8.seconds"
+done
+
+# Predictions of every Distill model on both test files, and its speed on the held-out file (cache off).
+predict() {  # NAME
+  local name=$1 dir="$out/predictions/$1"
+  mkdir -p "$dir"
+  for test in test-heldout test-seen; do
+    "$distill" classify --model "$out/models/$name" --input "$split/$test.jsonl" --field text --cache-size 0 --stats \
+      >"$dir/$test.jsonl" 2>"$dir/$test.stats"
+  done
+  local rate bytes seconds
+  rate=$(sed -n 's/.*(\([0-9.]*\) lines\/s).*/\1/p' "$dir/test-heldout.stats" | tail -1)
+  bytes=$(du -cb "$out/models/$name"/*.safetensors | tail -1 | cut -f1)
+  seconds=$(cat "$out/logs/$name.seconds" 2>/dev/null || echo null)
+  echo "{\"name\": \"$name\", \"train_seconds\": $seconds, \"size_bytes\": $bytes, \"lines_per_second\": ${rate:-null}}" >"$dir/meta.json"
+}
+for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8; do predict "$name"; done
+
+# An LLM teacher zero-shot (no labelled line), through `distill label` on llama.cpp: the label descriptions of
+# LogTaxonomy in the prompt, logprobs over the label names, one call per distinct masked line. QUALITY_LLM:
+# qwen-0.5b (default), qwen-1.5b or none.
+llm=${QUALITY_LLM:-qwen-0.5b}
+llm_rows=()
+if [ "$llm" != none ]; then
+  gguf=$(bash scripts/fetch_llm_teachers.sh "$llm" | sed -n "s/^$llm=//p")
+  port=18095
+  LLAMA_MODEL_OVERRIDE=$gguf bash scripts/llm-server start $port >/dev/null
+  trap 'bash scripts/llm-server stop '$port'' EXIT
+  cat >"$out/labels.txt" <<'LABELS'
+normal: routine operation
+database: database errors (connections, queries, locks, replication)
+network: connectivity, DNS, TLS, timeouts between services
+auth: authentication and authorization failures, security events
+storage: disks, filesystems, volumes, I/O errors
+memory: memory and other resource exhaustion (OOM, CPU throttling, file descriptors)
+application: application errors and crashes (exceptions, panics, failed requests)
+configuration: invalid or missing configuration
+LABELS
+  dir="$out/predictions/llm-$llm"; mkdir -p "$dir"
+  t0=$(date +%s.%N)
+  for test in test-heldout test-seen; do
+    "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/$test.jsonl" \
+      --out "$dir/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-$test.log" 2>&1
+    python3 -c "
+import json, sys
+for line in open(sys.argv[1], encoding='utf-8'):
+    p = json.loads(line).get('probabilities')
+    print(json.dumps({'label': max(p, key=p.get) if p else 'normal'}))" "$dir/$test.labels.jsonl" >"$dir/$test.jsonl"
+  done
+  seconds=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+  calls=$(grep -ho '"requests":[0-9]*' "$out"/logs/llm-"$llm"-test-*.log | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo null)
+  echo "{\"name\": \"llm-$llm\", \"label_seconds\": $seconds, \"requests\": ${calls:-null}, \"size_bytes\": $(stat -c %s "$gguf")}" >"$dir/meta.json"
+  bash scripts/llm-server stop $port; trap - EXIT
+  llm_rows=("$llm zero-shot (llama.cpp)=$dir:teacher")
+  echo "  llm $llm: $seconds s"
+fi
+
+echo "peers (same labelled lines, raw text)"
+PYTHONPATH="$peers" python3 bench/quality_peers.py "$split" "$out/predictions"
+
+p="$out/predictions"
+python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
+  "fine-tuned MiniLM=$p/teacher:teacher" "${llm_rows[@]}" \
+  "bag, distilled=$p/bag-kd:student" "bag, distilled, int8=$p/bag-kd-int8:student" \
+  "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
+  "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \
+  "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer"
+echo "bench-quality ($mode): $((SECONDS - started)) s"

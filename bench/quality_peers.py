@@ -1,0 +1,83 @@
+"""Peers of the real-logs quality benchmark (`make bench-quality`): what a user would train instead of Distill on
+the same hand-labelled lines (labelled.jsonl of `distill loghub`), reading the raw lines as they are.
+
+- TF-IDF (word 1-2-grams + character 3-5-grams) + logistic regression (scikit-learn), class-balanced.
+- fastText (fasttext-wheel 0.9.2), supervised, word bigrams and character 3-5-grams.
+
+For each peer and each test file, writes PREDICTIONS_DIR/<peer>/<test>.jsonl ({"label": ...} per input line, in
+order) and PREDICTIONS_DIR/<peer>/meta.json (training seconds, size on disk, lines/s on the held-out file).
+
+Usage: python3 bench/quality_peers.py SPLIT_DIR PREDICTIONS_DIR
+"""
+import json
+import os
+import pickle
+import sys
+import tempfile
+import time
+
+split, out = sys.argv[1:3]
+TESTS = ["test-heldout", "test-seen"]
+
+
+def read(name):
+    return [json.loads(line) for line in open(os.path.join(split, name + ".jsonl"), encoding="utf-8")]
+
+
+train = read("labelled")
+tests = {t: read(t) for t in TESTS}
+
+
+def write(peer, predict, seconds, size, version):
+    folder = os.path.join(out, peer)
+    os.makedirs(folder, exist_ok=True)
+    rate = None
+    for t, rows in tests.items():
+        texts = [r["text"] for r in rows]
+        start = time.perf_counter()
+        labels = predict(texts)
+        elapsed = time.perf_counter() - start
+        if t == "test-heldout":
+            rate = len(texts) / elapsed
+        with open(os.path.join(folder, t + ".jsonl"), "w", encoding="utf-8") as f:
+            for label in labels:
+                f.write(json.dumps({"label": label}) + "\n")
+    json.dump({"name": peer, "version": version, "train_seconds": seconds, "size_bytes": size, "lines_per_second": rate},
+              open(os.path.join(folder, "meta.json"), "w"), indent=1)
+    print(f"{peer}: trained in {seconds:.1f} s, {size} bytes, {rate:.0f} lines/s")
+
+
+# TF-IDF + logistic regression: the "ten lines of scikit-learn".
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline, make_union
+
+start = time.perf_counter()
+pipeline = make_pipeline(
+    make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+               TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+    LogisticRegression(max_iter=2000, C=10, class_weight="balanced"))
+pipeline.fit([r["text"] for r in train], [r["label"] for r in train])
+seconds = time.perf_counter() - start
+size = len(pickle.dumps(pipeline))
+write("tfidf-lr", lambda texts: list(pipeline.predict(texts)), seconds, size, f"scikit-learn {sklearn.__version__}")
+
+# fastText.
+import fasttext
+
+clean = lambda s: s.replace("\n", " ")
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "train.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        for r in train:
+            f.write(f"__label__{r['label']} {clean(r['text'])}\n")
+    start = time.perf_counter()
+    model = fasttext.train_supervised(input=path, dim=32, bucket=262144, wordNgrams=2, minn=3, maxn=5, epoch=25, lr=0.5,
+                                      thread=2, verbose=0, seed=1)
+    seconds = time.perf_counter() - start
+    model_path = os.path.join(tmp, "model.bin")
+    model.save_model(model_path)
+    size = os.path.getsize(model_path)
+write("fasttext", lambda texts: [p[0][len("__label__"):] for p in model.predict([clean(t) for t in texts], k=1)[0]],
+      seconds, size, "fasttext-wheel 0.9.2")

@@ -1,0 +1,114 @@
+"""The table of the real-logs quality benchmark (`make bench-quality`): every model's predictions on the held-out
+templates and on unseen lines of the training templates, scored against the gold labels of `distill loghub`'s
+split, with the goals of the real-logs issue checked from the same run.
+
+Metrics: accuracy; macro-F1 over the labels present in the test file's gold labels; missed alerts = share of gold
+non-normal lines answered `normal`; false alarms = share of gold normal lines answered anything else; agreement =
+share of lines where the model gives the teacher's answer.
+
+Usage: python3 bench/quality_table.py SPLIT_DIR OUT_MD TEACHER_NAME NAME=PRED_DIR[:kind] ...
+  kind: teacher, student, peer or baseline (default peer); PRED_DIR holds test-heldout.jsonl, test-seen.jsonl
+  (one JSON object with "label" per gold line, in order) and meta.json (train_seconds, size_bytes, lines_per_second).
+"""
+import json
+import os
+import sys
+
+split, out_md, teacher_name = sys.argv[1:4]
+entries = []
+for arg in sys.argv[4:]:
+    name, rest = arg.split("=", 1)
+    path, _, kind = rest.partition(":")
+    entries.append((name, path, kind or "peer"))
+
+TESTS = ["test-heldout", "test-seen"]
+gold = {t: [json.loads(l)["label"] for l in open(os.path.join(split, t + ".jsonl"), encoding="utf-8")] for t in TESTS}
+
+
+def predictions(path, test):
+    rows = [json.loads(l) for l in open(os.path.join(path, test + ".jsonl"), encoding="utf-8") if l.strip()]
+    return [r.get("label") for r in rows]
+
+
+def scores(pred, truth, teacher=None):
+    assert len(pred) == len(truth), f"{len(pred)} predictions for {len(truth)} lines"
+    n = len(truth)
+    present = sorted(set(truth))
+    f1s = []
+    for label in present:
+        tp = sum(p == label and t == label for p, t in zip(pred, truth))
+        fp = sum(p == label and t != label for p, t in zip(pred, truth))
+        fn = sum(p != label and t == label for p, t in zip(pred, truth))
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    alerts = [p for p, t in zip(pred, truth) if t != "normal"]
+    normals = [p for p, t in zip(pred, truth) if t == "normal"]
+    return {
+        "accuracy": sum(p == t for p, t in zip(pred, truth)) / n,
+        "macro_f1": sum(f1s) / len(f1s),
+        "missed_alerts": sum(p == "normal" for p in alerts) / max(1, len(alerts)),
+        "false_alarms": sum(p != "normal" for p in normals) / max(1, len(normals)),
+        "agreement": None if teacher is None else sum(p == q for p, q in zip(pred, teacher)) / n,
+    }
+
+
+teacher_path = next((p for n, p, _ in entries if n == teacher_name), None)
+teacher_pred = {t: predictions(teacher_path, t) for t in TESTS} if teacher_path else {t: None for t in TESTS}
+rows = []
+for name, path, kind in entries:
+    meta = json.load(open(os.path.join(path, "meta.json"))) if os.path.exists(os.path.join(path, "meta.json")) else {}
+    r = {"name": name, "kind": kind, "meta": meta}
+    for t in TESTS:
+        r[t] = scores(predictions(path, t), gold[t], None if name == teacher_name else teacher_pred[t])
+    rows.append(r)
+
+
+def pct(x):
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def num(x):
+    return "" if x is None else f"{x:.3f}"
+
+
+def size(b):
+    return "" if not b else (f"{b / 1e6:.2f} MB" if b >= 1e5 else f"{b / 1e3:.1f} kB")
+
+
+lines = [
+    "| model | kind | held-out acc | held-out macro-F1 | missed alerts | false alarms | agreement w/ teacher | seen acc | seen macro-F1 | train time | size | lines/s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+]
+for r in rows:
+    h, s, m = r["test-heldout"], r["test-seen"], r["meta"]
+    train = m.get("train_seconds")
+    train_text = "" if train is None else f"{train:.0f} s"
+    rate = m.get("lines_per_second")
+    rate_text = "" if not rate else f"{rate:,.0f}"
+    lines.append(f"| {r['name']} | {r['kind']} | {num(h['accuracy'])} | {num(h['macro_f1'])} | {pct(h['missed_alerts'])} | "
+                 f"{pct(h['false_alarms'])} | {num(h['agreement'])} | {num(s['accuracy'])} | {num(s['macro_f1'])} | "
+                 f"{train_text} | {size(m.get('size_bytes'))} | {rate_text} |")
+
+students = [r for r in rows if r["kind"] == "student"]
+peers = [r for r in rows if r["kind"] == "peer"]
+teacher = next((r for r in rows if r["name"] == teacher_name), None)
+summary = []
+if students and peers:
+    best_s = max(students, key=lambda r: r["test-heldout"]["macro_f1"])
+    best_p = max(peers, key=lambda r: r["test-heldout"]["macro_f1"])
+    d = 100 * (best_s["test-heldout"]["macro_f1"] - best_p["test-heldout"]["macro_f1"])
+    summary.append(f"- Held-out templates: best student **{best_s['name']}** macro-F1 {num(best_s['test-heldout']['macro_f1'])} vs best peer "
+                   f"**{best_p['name']}** {num(best_p['test-heldout']['macro_f1'])}: {d:+.1f} points (goal >= +3).")
+    if teacher:
+        keep = best_s["test-heldout"]["macro_f1"] / max(1e-9, teacher["test-heldout"]["macro_f1"])
+        summary.append(f"- It keeps {100 * keep:.1f}% of its teacher's held-out macro-F1 (goal >= 97%); missed alerts "
+                       f"{pct(best_s['test-heldout']['missed_alerts'])} (goal <= 10%) at {pct(best_s['test-heldout']['false_alarms'])} "
+                       f"false alarms (goal <= 2%).")
+    best_seen = max(students, key=lambda r: r["test-seen"]["macro_f1"])
+    summary.append(f"- Seen templates: best student macro-F1 {num(best_seen['test-seen']['macro_f1'])} ({best_seen['name']}; goal >= 0.97).")
+counts = {t: len(gold[t]) for t in TESTS}
+text = "\n".join(lines) + "\n\n" + "\n".join(summary) + (
+    f"\n\nHeld-out: {counts['test-heldout']} lines of templates no model trained or tuned on; seen: {counts['test-seen']} unseen lines "
+    f"of the training templates. Macro-F1 over the labels present in each test file.\n")
+open(out_md, "w").write(text)
+json.dump(rows, open(os.path.splitext(out_md)[0] + ".json", "w"), indent=1)
+print(text)
