@@ -41,7 +41,7 @@ struct TeacherFineTuneCommand: ParsableCommand {
     @Option(help: "With --dev: stop after this many epochs without a better dev macro-F1 (0: run every epoch).")
     var patience = 3
 
-    @Option(name: .customLong("class-balance"), help: "Loss weights per class: balanced (n / (classes x count), the default) or none.")
+    @Option(name: .customLong("class-balance"), help: "Loss weights per class: balanced (n / (classes x count), the default), sqrt (its square root) or none.")
     var classBalance: ClassBalance = .balanced
 
     @Option(name: .customLong("learning-rate"), help: "Peak learning rate (AdamW, warmup then linear decay).")

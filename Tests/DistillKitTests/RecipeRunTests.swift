@@ -198,7 +198,7 @@ struct RecipeRunTests {
         ("evaluate_every 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  evaluate_every: 0\n", "7: key 'training.evaluate_every': must be at least 1"),
         ("bad input kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput: words\n", "6: key 'input': 'words' is not raw or logs"),
         ("bad mask", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput:\n  kind: logs\n  masks: [ip, ipv9]\n", "key 'input.masks': 'ipv9' is not a mask"),
-        ("bad class_weights word", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  class_weights: equal\n", "7: key 'losses.class_weights': expected a list of numbers (one per label), balanced or none; found 'equal'"),
+        ("bad class_weights word", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  class_weights: equal\n", "7: key 'losses.class_weights': expected a list of numbers (one per label), balanced, sqrt or none; found 'equal'"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {
@@ -221,6 +221,7 @@ struct RecipeRunTests {
         let expected: [Float] = [11.0 / 9, 11.0 / 3, 11.0 / 21, 1]
         #expect(ClassBalance.balanced.weights(labels: gold, classes: 4) == expected)
         #expect(ClassBalance.none.weights(labels: [0, 1], classes: 2) == nil)
+        #expect(ClassBalance.sqrt.weights(labels: gold, classes: 4) == expected.map { $0.squareRoot() })
         #expect(ClassBalance.balanced.weights(labels: [nil, nil], classes: 2) == nil)
         let dir = temporaryFolder()
         let rows = (0..<9).map { #"{"text": "routine line \#($0)", "label": "a"}"# } + [#"{"text": "disk failed", "label": "b"}"#]

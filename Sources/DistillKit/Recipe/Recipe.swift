@@ -204,7 +204,7 @@ public struct Recipe: Sendable {
             training.labelSmoothing = try l.float("label_smoothing") ?? 0
             if let n = l.node("class_weights"), n.scalar != nil, let word = n.string {
                 guard let balance = ClassBalance(rawValue: word) else {
-                    throw l.error("class_weights", n, "expected a list of numbers (one per label), balanced or none; found '\(word)'")
+                    throw l.error("class_weights", n, "expected a list of numbers (one per label), balanced, sqrt or none; found '\(word)'")
                 }
                 training.classBalance = balance
             } else if let w = try l.list("class_weights") {
