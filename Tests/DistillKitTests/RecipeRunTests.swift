@@ -99,6 +99,14 @@ struct RecipeRunTests {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("teachers.json"))) as! [String: Any]
         let counts = try #require(summary["augmentation"] as? [String: Int])
         #expect(counts["made"] == 60 && counts["kept"]! + counts["dropped"]! == 60)
+        // The run's checks: student, teachers and a gold-only baseline trained in the same run (on the labelled
+        // lines and the copies the teacher filter kept), scored on the dev lines.
+        let checks = try #require(report.checks)
+        let goldLines = 60 + counts["kept"]!
+        #expect(checks.student != nil && checks.teachers != nil && checks.goldBaseline != nil && checks.goldBaselineLines == goldLines)
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("baseline/final/model.safetensors").path))
+        #expect(try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8).contains("## Checks (dev lines)"))
+        #expect(result.stderr.contains("gold-only baseline: an n-gram bag on the \(goldLines) labelled lines alone"))
         // eval and classify on the trained student
         let evaluation = try runDistill(["eval", "--model", run.appendingPathComponent("final").path,
                                          "--data", dir.appendingPathComponent("data/test.jsonl").path, "--json", run.appendingPathComponent("eval.json").path])
@@ -213,6 +221,44 @@ struct RecipeRunTests {
             #expect(error.localizedDescription.contains(c.2), "\(c.0): \(error.localizedDescription)")
             #expect(error.localizedDescription.hasPrefix(url.path))
         }
+    }
+
+    @Test("a teacher that says one label for everything: the run warns that the student collapsed and lost to the gold-only baseline")
+    func collapseWarnings() throws {
+        let dir = temporaryFolder()
+        func lines(_ n: Int, offset: Int) -> [(String, String)] {
+            (0..<n).map { i in i % 2 == 0 ? ("disk sda\(i + offset) failed with io error", "b") : ("request \(i + offset) served ok", "a") }
+        }
+        let labelled = lines(40, offset: 0), unlabelled = lines(80, offset: 100), dev = lines(20, offset: 300)
+        func jsonl(_ rows: [(String, String)], label: Bool) -> String {
+            rows.map { label ? #"{"text": "\#($0.0)", "label": "\#($0.1)"}"# : #"{"text": "\#($0.0)"}"# }.joined(separator: "\n") + "\n"
+        }
+        try jsonl(labelled, label: true).write(to: dir.appendingPathComponent("labelled.jsonl"), atomically: true, encoding: .utf8)
+        try jsonl(unlabelled, label: false).write(to: dir.appendingPathComponent("unlabelled.jsonl"), atomically: true, encoding: .utf8)
+        try jsonl(dev, label: true).write(to: dir.appendingPathComponent("dev.jsonl"), atomically: true, encoding: .utf8)
+        let soft = (labelled + unlabelled + dev).map { #"{"text": "\#($0.0)", "probabilities": {"a": 0.99, "b": 0.01}}"# }.joined(separator: "\n") + "\n"
+        try soft.write(to: dir.appendingPathComponent("teacher.jsonl"), atomically: true, encoding: .utf8)
+        let recipe = """
+        labels: [a, b]
+        data: {labelled: labelled.jsonl, unlabelled: unlabelled.jsonl, dev: dev.jsonl, test: dev.jsonl}
+        teachers:
+          - {name: always-a, kind: soft-labels, path: teacher.jsonl}
+        student: {kind: ngram-bag, buckets: 4096, embedding_size: 8}
+        losses: {alpha: 1.0}
+        training: {epochs: 3, batch_size: 16, learning_rate: 0.05}
+        output: run
+        """
+        try recipe.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
+        var logged: [String] = []
+        let outcome = try DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("recipe.yaml")), resume: false, log: { logged.append($0) })
+        let checks = outcome.checks
+        #expect(checks.goldBaseline!.macroF1 > 0.9, "the labelled lines alone separate the two labels")
+        #expect(checks.teachers!.accuracy == 0.5 && checks.student!.macroF1 < checks.goldBaseline!.macroF1)
+        #expect(checks.warnings.contains { $0.hasPrefix("the student's dev macro-F1") && $0.contains("below the gold-only baseline's") })
+        #expect(checks.warnings.contains { $0.hasPrefix("the teachers' dev macro-F1") })
+        #expect(checks.warnings.contains { $0.contains("answers 'a' for every one of the 40 dev and test lines: it collapsed to one class") })
+        #expect(logged.filter { $0.hasPrefix("warning: ") }.count == checks.warnings.count)
+        #expect(try String(contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8).contains("- **warning**: the student answers 'a'"))
     }
 
     @Test("class_weights: balanced weighs each class n / (classes x count) of the gold labels; explicit weights win")

@@ -14,6 +14,8 @@ public enum DistillationRun {
         /// The folder to ship: `best/` (best dev score) when there was a dev set, else `final/`; the test report
         /// is this model's.
         public var model: URL
+        /// The student, the teachers and the gold-only baseline on the dev lines, and the run's warnings.
+        public var checks: RunChecks
     }
 
     ///
@@ -172,18 +174,23 @@ public enum DistillationRun {
         var report: EvaluationReport?
         let best = recipe.output.appendingPathComponent("best")
         let chosen = FileManager.default.fileExists(atPath: best.path) ? best : recipe.output.appendingPathComponent("final")
+        let testExamples = test.map { TrainingExample(text: $0.text, label: $0.label) }
+        let checks = try check(recipe, model: chosen, gold: train.filter { $0.label != nil }, dev: devExamples, test: testExamples,
+                               config: config, log: log)
         if !test.isEmpty {
             let final = try Student.load(from: chosen)
             let evaluator = try DistillationTrainer(student: final, config: config, train: train, output: recipe.output)
-            var r = evaluator.evaluate(test.map { TrainingExample(text: $0.text, label: $0.label) })
+            var r = evaluator.evaluate(testExamples)
             r.parameters = final.module.parameterCount
+            r.checks = checks
             report = r
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
-            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n").utf8).write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
+            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + checks.markdown()).utf8)
+                .write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
         }
-        return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen)
+        return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen, checks: checks)
     }
 
     /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it

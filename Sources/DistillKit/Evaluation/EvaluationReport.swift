@@ -42,6 +42,8 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public var parameters: Int?
     public var sizeOnDiskBytes: Int?
     public var speed: Speed?
+    /// For a run's test report: the dev comparison with the gold-only baseline and the run's warnings.
+    public var checks: RunChecks?
 
     /// Computes the metrics from predicted distributions (`probabilities[i]` over `labels`) and gold labels.
     public static func compute(probabilities: [[Float]], gold: [Int], labels: [String], teacherPredictions: [Int]? = nil,

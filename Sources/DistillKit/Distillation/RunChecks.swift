@@ -1,0 +1,107 @@
+import DistillNN
+import DistillText
+import Foundation
+
+/// What a distillation run checks once it has trained, so that a run that learned less than its labelled lines
+/// alone teach — or collapsed — does not end quietly: written into `report.json` and `report.md`, and every
+/// warning printed on stderr.
+public struct RunChecks: Codable, Sendable, Equatable {
+    public struct Score: Codable, Sendable, Equatable {
+        public var accuracy: Double
+        public var macroF1: Double
+    }
+
+    /// The shipped student on the dev lines.
+    public var student: Score?
+    /// The teachers' aggregate on the dev lines (nil without teachers).
+    public var teachers: Score?
+    /// The gold-only baseline on the dev lines: an n-gram bag trained in the same run on the labelled lines alone
+    /// (nil when the student is such a model already, or without labelled or dev lines).
+    public var goldBaseline: Score?
+    /// Labelled lines the baseline learned from.
+    public var goldBaselineLines: Int?
+    public var warnings: [String]
+
+    /// The checks as Markdown, for `report.md`.
+    public func markdown() -> String {
+        func score(_ s: Score?) -> String { s.map { String(format: "accuracy %.4f, macro-F1 %.4f", $0.accuracy, $0.macroF1) } ?? "-" }
+        var lines = ["## Checks (dev lines)", "", "| model | dev |", "|---|---|", "| student | \(score(student)) |"]
+        if teachers != nil { lines.append("| teachers (aggregate) | \(score(teachers)) |") }
+        if let n = goldBaselineLines { lines.append("| gold-only baseline (n-gram bag on the \(n) labelled lines) | \(score(goldBaseline)) |") }
+        lines.append("")
+        lines += warnings.isEmpty ? ["No warnings."] : warnings.map { "- **warning**: \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension DistillationRun {
+    /// Scores the shipped student (`model`), the teachers' dev distributions and a gold-only baseline trained
+    /// here (in `output/baseline`) on the dev lines, and warns when the student or the teachers lose to the
+    /// baseline, when a label of the dev or test gold labels is never predicted, or when the student answers one
+    /// label for every line.
+    static func check(_ recipe: Recipe, model: URL, gold: [TrainingExample], dev: [TrainingExample], test: [TrainingExample],
+                      config: TrainingConfig, log: (String) -> Void) throws -> RunChecks {
+        let labels = recipe.labelNames
+        let student = try Student.load(from: model)
+        var checks = RunChecks(warnings: [])
+        func score(_ probabilities: [[Float]], _ examples: [TrainingExample]) -> RunChecks.Score {
+            let r = EvaluationReport.compute(probabilities: probabilities, gold: examples.map { $0.label! }, labels: labels)
+            return RunChecks.Score(accuracy: r.accuracy, macroF1: r.macroF1)
+        }
+        let devGold = dev.filter { $0.label != nil }
+        let devProbabilities = student.probabilities(devGold.map(\.text), maxLength: config.maxLength)
+        if !devGold.isEmpty {
+            checks.student = score(devProbabilities, devGold)
+            if !recipe.teachers.isEmpty, devGold.allSatisfy({ $0.teacher != nil }) {
+                checks.teachers = score(devGold.map { $0.teacher! }, devGold)
+            }
+        }
+        let studentIsBaseline: Bool = {
+            if case .ngramBag = recipe.student, recipe.teachers.isEmpty { return true }
+            return false
+        }()
+        let goldLines = gold.filter { $0.label != nil }
+        if !studentIsBaseline, !goldLines.isEmpty, !devGold.isEmpty {
+            var baselineConfig = config
+            baselineConfig.evaluateEvery = nil
+            baselineConfig.earlyStoppingPatience = config.earlyStoppingPatience ?? 3
+            baselineConfig.earlyStoppingMetric = .macroF1
+            let bag = NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1 << 16), embeddingSize: 32, labels: labels),
+                               seed: config.seed)
+            let baselineFolder = recipe.output.appendingPathComponent("baseline")
+            let trainer = try DistillationTrainer(student: .ngramBag(bag), config: baselineConfig,
+                                                  train: goldLines.map { TrainingExample(text: $0.text, label: $0.label) },
+                                                  dev: devGold.map { TrainingExample(text: $0.text, label: $0.label) }, output: baselineFolder)
+            log("gold-only baseline: an n-gram bag on the \(goldLines.count) labelled lines alone")
+            try trainer.run(resume: false)
+            let best = baselineFolder.appendingPathComponent("best")
+            let baseline = try Student.load(from: FileManager.default.fileExists(atPath: best.path) ? best : baselineFolder.appendingPathComponent("final"))
+            let baselineScore = score(baseline.probabilities(devGold.map(\.text), maxLength: config.maxLength), devGold)
+            checks.goldBaseline = baselineScore
+            checks.goldBaselineLines = goldLines.count
+            if let s = checks.student, s.macroF1 < baselineScore.macroF1 {
+                checks.warnings.append(String(format: "the student's dev macro-F1 %.4f is below the gold-only baseline's %.4f (an n-gram bag trained on the %d labelled lines alone, %@): the teachers or the distillation settings cost quality",
+                                              s.macroF1, baselineScore.macroF1, goldLines.count, baselineFolder.path))
+            }
+            if let t = checks.teachers, t.macroF1 < baselineScore.macroF1 {
+                checks.warnings.append(String(format: "the teachers' dev macro-F1 %.4f is below the gold-only baseline's %.4f: they teach less than the labelled lines do",
+                                              t.macroF1, baselineScore.macroF1))
+            }
+        }
+        // Labels the student never answers on the dev and test lines although their gold labels hold them.
+        let testGold = test.filter { $0.label != nil }
+        let predicted = (devProbabilities + student.probabilities(testGold.map(\.text), maxLength: config.maxLength)).map(argmax)
+        let present = Set((devGold + testGold).map { $0.label! })
+        if !predicted.isEmpty {
+            let answered = Set(predicted)
+            let never = present.subtracting(answered).sorted().map { labels[$0] }
+            if answered.count == 1, present.count > 1 {
+                checks.warnings.append("the student answers '\(labels[predicted[0]])' for every one of the \(predicted.count) dev and test lines: it collapsed to one class")
+            } else if !never.isEmpty {
+                checks.warnings.append("labels never predicted on the dev and test lines although their gold labels hold them: \(never.joined(separator: ", "))")
+            }
+        }
+        for warning in checks.warnings { log("warning: \(warning)") }
+        return checks
+    }
+}
