@@ -28,7 +28,7 @@ timed() {
   echo "  $name: $(cat "$out/logs/$name.seconds") s"
 }
 
-echo "teacher: all-MiniLM-L6-v2 fine-tuned on $(wc -l <"$split/labelled.jsonl") labelled lines (class-balanced, early stopping on dev macro-F1)"
+echo "teacher: all-MiniLM-L6-v2 fine-tuned on $(wc -l <"$split/labelled.jsonl") labelled lines (sqrt class weights, early stopping on dev macro-F1)"
 if [ ! -f "$out/models/teacher/model.safetensors" ]; then
   timed teacher "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" \
     --labels "$labels" --out "$out/models/teacher" --input logs --epochs "$teacher_epochs" --max-length 64 --learning-rate 5e-5
@@ -52,7 +52,7 @@ recipe() {  # NAME TEACHER(yes|no) STUDENT_BLOCK EPOCHS EXTRA_LOSSES
     echo "$student"
     echo "input: logs"
     echo "losses:"
-    echo "  class_weights: balanced"
+    echo "  class_weights: sqrt"
     [ -n "$extra" ] && echo "$extra"
     echo "training:"
     echo "  epochs: $epochs"

@@ -41,8 +41,8 @@ struct TeacherFineTuneCommand: ParsableCommand {
     @Option(help: "With --dev: stop after this many epochs without a better dev macro-F1 (0: run every epoch).")
     var patience = 3
 
-    @Option(name: .customLong("class-balance"), help: "Loss weights per class: balanced (n / (classes x count), the default), sqrt (its square root) or none.")
-    var classBalance: ClassBalance = .balanced
+    @Option(name: .customLong("class-balance"), help: "Loss weights per class: sqrt (the square root of balanced, the default), balanced (n / (classes x count)) or none.")
+    var classBalance: ClassBalance = .sqrt
 
     @Option(name: .customLong("learning-rate"), help: "Peak learning rate (AdamW, warmup then linear decay).")
     var learningRate: Float = 5e-5

@@ -4,7 +4,7 @@ import DistillText
 import Foundation
 
 /// Fine-tunes a BERT-family checkpoint (Hugging Face folder) into a classifier teacher: a new head for the
-/// labels, optionally frozen embeddings and lower layers, class-balanced cross-entropy (by default), AdamW with
+/// labels, optionally frozen embeddings and lower layers, class-weighted cross-entropy (square root of balanced, by default), AdamW with
 /// warmup and linear decay, dev metrics per epoch and early stopping on dev macro-F1; the best epoch (by dev
 /// macro-F1, else the last) is saved as a Hugging Face folder
 /// (`config.json` with `id2label`, `model.safetensors`, `vocab.txt`, `tokenizer_config.json`).
@@ -21,8 +21,10 @@ public struct TeacherFineTuning {
     public var epochs = 8
     /// Epochs without a better dev macro-F1 before stopping (nil: run every epoch).
     public var patience: Int? = 3
-    /// Class weights of the loss: on real logs an unweighted loss lets rare categories collapse into `normal`.
-    public var classBalance: ClassBalance = .balanced
+    /// Class weights of the loss: on real logs an unweighted loss lets rare categories collapse into `normal`, and
+    /// fully balanced weights (about 100x for a class with one labelled line) made dev macro-F1 fall after epoch 3
+    /// (0.99 -> 0.79); the square root kept dev at 1.0.
+    public var classBalance: ClassBalance = .sqrt
     public var learningRate: Float = 5e-5
     public var batchSize = 16
     public var maxLength = 64
