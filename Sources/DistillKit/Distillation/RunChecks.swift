@@ -64,6 +64,7 @@ extension DistillationRun {
         if !studentIsBaseline, !goldLines.isEmpty, !devGold.isEmpty {
             var baselineConfig = config
             baselineConfig.evaluateEvery = nil
+            baselineConfig.learningRate = TrainingConfig.ngramBagLearningRate
             baselineConfig.earlyStoppingPatience = config.earlyStoppingPatience ?? 3
             baselineConfig.earlyStoppingMetric = .macroF1
             let bag = NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1 << 16), embeddingSize: 32, labels: labels),

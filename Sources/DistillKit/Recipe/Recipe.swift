@@ -180,6 +180,7 @@ public struct Recipe: Sendable {
             throw s.error("kind", nil, "'\(studentKind)' is not a student kind (bert, ngram-bag)")
         }
         var training = TrainingConfig()
+        if case .ngramBag = student { training.learningRate = TrainingConfig.ngramBagLearningRate }
         training.maxLength = try s.int("max_length") ?? training.maxLength
         try s.finish()
 

@@ -74,7 +74,7 @@ augmentation:                 # rule-based copies of the labelled lines (label k
 training:
   epochs: 5
   batch_size: 32
-  learning_rate: 0.0005
+  learning_rate: 0.0005       # default 0.0005 for bert students, 0.005 for ngram-bag
   warmup_steps: 100
   weight_decay: 0.01
   clip_norm: 1.0
