@@ -174,14 +174,16 @@ public enum DistillationRun {
         var report: EvaluationReport?
         let best = recipe.output.appendingPathComponent("best")
         let chosen = FileManager.default.fileExists(atPath: best.path) ? best : recipe.output.appendingPathComponent("final")
-        let testExamples = test.map { TrainingExample(text: $0.text, label: $0.label) }
-        let checks = try check(recipe, model: chosen, gold: train.filter { $0.label != nil }, dev: devExamples, test: testExamples,
-                               config: config, log: log)
+        let final = try Student.load(from: chosen)
         if !test.isEmpty {
-            let final = try Student.load(from: chosen)
             let evaluator = try DistillationTrainer(student: final, config: config, train: train, output: recipe.output)
-            var r = evaluator.evaluate(testExamples)
+            var r = evaluator.evaluate(test.map { TrainingExample(text: $0.text, label: $0.label) })
             r.parameters = final.module.parameterCount
+            report = r
+        }
+        let checks = try check(recipe, student: final, gold: train.filter { $0.label != nil }, dev: devExamples, testReport: report,
+                               config: config, log: log)
+        if var r = report {
             r.checks = checks
             report = r
             let encoder = JSONEncoder()

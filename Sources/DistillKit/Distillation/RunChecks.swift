@@ -35,14 +35,13 @@ public struct RunChecks: Codable, Sendable, Equatable {
 }
 
 extension DistillationRun {
-    /// Scores the shipped student (`model`), the teachers' dev distributions and a gold-only baseline trained
-    /// here (in `output/baseline`) on the dev lines, and warns when the student or the teachers lose to the
-    /// baseline, when a label of the dev or test gold labels is never predicted, or when the student answers one
-    /// label for every line.
-    static func check(_ recipe: Recipe, model: URL, gold: [TrainingExample], dev: [TrainingExample], test: [TrainingExample],
+    /// Scores the shipped `student`, the teachers' dev distributions and a gold-only baseline trained here (in
+    /// `output/baseline`) on the dev lines, and warns when the student or the teachers lose to the baseline, when
+    /// a label of the dev or test gold labels is never predicted (the test side read from `testReport`'s
+    /// confusion matrix), or when the student answers one label for every line.
+    static func check(_ recipe: Recipe, student: Student, gold: [TrainingExample], dev: [TrainingExample], testReport: EvaluationReport?,
                       config: TrainingConfig, log: (String) -> Void) throws -> RunChecks {
         let labels = recipe.labelNames
-        let student = try Student.load(from: model)
         var checks = RunChecks(warnings: [])
         func score(_ probabilities: [[Float]], _ examples: [TrainingExample]) -> RunChecks.Score {
             let r = EvaluationReport.compute(probabilities: probabilities, gold: examples.map { $0.label! }, labels: labels)
@@ -89,15 +88,23 @@ extension DistillationRun {
                                               t.macroF1, baselineScore.macroF1))
             }
         }
-        // Labels the student never answers on the dev and test lines although their gold labels hold them.
-        let testGold = test.filter { $0.label != nil }
-        let predicted = (devProbabilities + student.probabilities(testGold.map(\.text), maxLength: config.maxLength)).map(argmax)
-        let present = Set((devGold + testGold).map { $0.label! })
-        if !predicted.isEmpty {
-            let answered = Set(predicted)
+        // Labels the student never answers on the dev and test lines although their gold labels hold them: how
+        // often each label is answered, from the dev predictions and the test report's confusion columns.
+        var answers = [Int](repeating: 0, count: labels.count)
+        for p in devProbabilities { answers[argmax(p)] += 1 }
+        var present = Set(devGold.map { $0.label! })
+        if let confusion = testReport?.confusion {
+            for (gold, row) in confusion.enumerated() {
+                if row.reduce(0, +) > 0 { present.insert(gold) }
+                for (answer, count) in row.enumerated() { answers[answer] += count }
+            }
+        }
+        let lines = answers.reduce(0, +)
+        if lines > 0 {
+            let answered = Set(answers.indices.filter { answers[$0] > 0 })
             let never = present.subtracting(answered).sorted().map { labels[$0] }
             if answered.count == 1, present.count > 1 {
-                checks.warnings.append("the student answers '\(labels[predicted[0]])' for every one of the \(predicted.count) dev and test lines: it collapsed to one class")
+                checks.warnings.append("the student answers '\(labels[answered.first!])' for every one of the \(lines) dev and test lines: it collapsed to one class")
             } else if !never.isEmpty {
                 checks.warnings.append("labels never predicted on the dev and test lines although their gold labels hold them: \(never.joined(separator: ", "))")
             }
