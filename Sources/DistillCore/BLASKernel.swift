@@ -31,8 +31,9 @@ public enum BLASKernel {
     /// older OpenBLAS builds are unreliable with their AVX-512), `Sandybridge` with AVX.
     public static func recommendedCoreType(environment: [String: String] = ProcessInfo.processInfo.environment,
                                            loadedCore: String = coreName,
-                                           cpuInfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
-        guard environment["OPENBLAS_CORETYPE"] == nil, loadedCore.lowercased() == "prescott", let cpuInfo else { return nil }
+                                           cpuInfo: @autoclosure () -> String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
+        // Every `distill` start asks: /proc/cpuinfo is read only when the answer can be yes.
+        guard environment["OPENBLAS_CORETYPE"] == nil, loadedCore.lowercased() == "prescott", let cpuInfo = cpuInfo() else { return nil }
         var flags = Set<Substring>(), intel = false
         for line in cpuInfo.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.hasPrefix("vendor_id") { intel = line.contains("GenuineIntel") }
