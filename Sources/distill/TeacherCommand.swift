@@ -36,13 +36,13 @@ struct TeacherFineTuneCommand: ParsableCommand {
     var freezeLayers = 0
 
     @Option(help: "At most this many epochs (with --dev, early stopping on dev macro-F1 may end sooner).")
-    var epochs = 8
+    var epochs = TeacherFineTuning.Defaults.epochs
 
     @Option(help: "With --dev: stop after this many epochs without a better dev macro-F1 (0: run every epoch).")
-    var patience = 3
+    var patience = TeacherFineTuning.Defaults.patience
 
     @Option(name: .customLong("class-balance"), help: "Loss weights per class: sqrt (the square root of balanced, the default), balanced (n / (classes x count)) or none.")
-    var classBalance: ClassBalance = .sqrt
+    var classBalance = TeacherFineTuning.Defaults.classBalance
 
     @Option(name: .customLong("learning-rate"), help: "Peak learning rate (AdamW, warmup then linear decay).")
     var learningRate: Float = 5e-5

@@ -18,13 +18,20 @@ public struct TeacherFineTuning {
     public var freezeLayers = 0
     /// At most this many epochs; with a dev set, training stops after ``patience`` epochs without a better
     /// dev macro-F1.
-    public var epochs = 8
+    public var epochs = Defaults.epochs
     /// Epochs without a better dev macro-F1 before stopping (nil: run every epoch).
-    public var patience: Int? = 3
+    public var patience: Int? = Defaults.patience
     /// Class weights of the loss: on real logs an unweighted loss lets rare categories collapse into `normal`, and
     /// fully balanced weights (about 100x for a class with one labelled line) made dev macro-F1 fall after epoch 3
     /// (0.99 -> 0.79); the square root kept dev at 1.0.
-    public var classBalance: ClassBalance = .sqrt
+    public var classBalance = Defaults.classBalance
+
+    /// The defaults, declared once for the library and `distill teacher finetune`.
+    public enum Defaults {
+        public static let epochs = 8
+        public static let patience = 3
+        public static let classBalance = ClassBalance.sqrt
+    }
     public var learningRate: Float = 5e-5
     public var batchSize = 16
     public var maxLength = 64
