@@ -9,26 +9,16 @@ Usage: python3 bench/fasttext_peer.py DEMO_DIR STREAM_REALISTIC STREAM_UNIQUE OU
 import json
 import os
 import sys
-import tempfile
 import time
 
-import fasttext
+import fasttext_train
 
 demo, realistic_path, unique_path, out_path = sys.argv[1:5]
 train = [json.loads(l) for l in open(os.path.join(demo, "data/train.jsonl"), encoding="utf-8")]
 heldout = [json.loads(l) for l in open(os.path.join(demo, "data/heldout.jsonl"), encoding="utf-8")]
-clean = lambda s: s.replace("\n", " ")
-with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "train.txt")
-    with open(path, "w", encoding="utf-8") as f:
-        for e in train:
-            f.write(f"__label__{e['label']} {clean(e['text'])}\n")
-    # The bag student's shape: 32-dim embeddings, 32,768 hash buckets, word bigrams, character 3-5-grams.
-    model = fasttext.train_supervised(input=path, dim=32, bucket=32768, wordNgrams=2, minn=3, maxn=5, epoch=25, lr=0.5,
-                                      thread=2, verbose=0, seed=1)
-    model_path = os.path.join(tmp, "model.bin")
-    model.save_model(model_path)
-    size = os.path.getsize(model_path)
+clean = fasttext_train.clean
+# The bag student's shape: 32-dim embeddings, 32,768 hash buckets, word bigrams, character 3-5-grams.
+model, size, _ = fasttext_train.train(train, dim=32, bucket=32768, wordNgrams=2, minn=3, maxn=5, epoch=25, lr=0.5, thread=2, seed=1)
 
 predicted = model.predict([clean(e["text"]) for e in heldout], k=1)[0]
 accuracy = sum(p[0] == "__label__" + e["label"] for p, e in zip(predicted, heldout)) / len(heldout)

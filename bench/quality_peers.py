@@ -13,7 +13,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 import time
 
 split, out = sys.argv[1:3]
@@ -64,20 +63,10 @@ size = len(pickle.dumps(pipeline))
 write("tfidf-lr", lambda texts: list(pipeline.predict(texts)), seconds, size, f"scikit-learn {sklearn.__version__}")
 
 # fastText.
-import fasttext
+import fasttext_train
 
-clean = lambda s: s.replace("\n", " ")
-with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "train.txt")
-    with open(path, "w", encoding="utf-8") as f:
-        for r in train:
-            f.write(f"__label__{r['label']} {clean(r['text'])}\n")
-    start = time.perf_counter()
-    model = fasttext.train_supervised(input=path, dim=32, bucket=262144, wordNgrams=2, minn=3, maxn=5, epoch=25, lr=0.5,
-                                      thread=2, verbose=0, seed=1)
-    seconds = time.perf_counter() - start
-    model_path = os.path.join(tmp, "model.bin")
-    model.save_model(model_path)
-    size = os.path.getsize(model_path)
+model, size, seconds = fasttext_train.train(train, dim=32, bucket=262144, wordNgrams=2, minn=3, maxn=5, epoch=25, lr=0.5,
+                                            thread=2, seed=1)
+clean = fasttext_train.clean
 write("fasttext", lambda texts: [p[0][len("__label__"):] for p in model.predict([clean(t) for t in texts], k=1)[0]],
       seconds, size, "fasttext-wheel 0.9.2")
