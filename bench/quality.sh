@@ -2,7 +2,7 @@
 # The real-logs quality benchmark (`make bench-quality`): on the committed Loghub samples (data/loghub), the
 # real-logs protocol of `distill loghub` — whole templates held out, at most 2 hand-labelled lines per training
 # template, the rest unlabelled — and, in one run, the fine-tuned MiniLM teacher, Distill's students (n-gram bag
-# and tiny BERT; distilled and gold-only; F32 and int8) and the peers a user would train instead on the same
+# and tiny BERT from scratch, a BERT cut from the teacher's layers; distilled and gold-only; F32 and int8) and the peers a user would train instead on the same
 # labelled lines (bench/quality_peers.py). One table (bench/quality_table.py), written to OUT/quality.md.
 #
 # Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
@@ -14,7 +14,7 @@ mkdir -p "$out/models" "$out/predictions" "$out/recipes" "$out/logs"
 started=$SECONDS
 
 # Epochs of the reduced run (about 20 minutes on 2 cores) and of the full run.
-if [ "$mode" = full ]; then teacher_epochs=10 bag_epochs=10 bert_epochs=10; else teacher_epochs=6 bag_epochs=5 bert_epochs=4; fi
+if [ "$mode" = full ]; then teacher_epochs=10 bag_epochs=10 bert_epochs=10 cut_epochs=6; else teacher_epochs=6 bag_epochs=5 bert_epochs=4 cut_epochs=3; fi
 
 "$distill" loghub --data data/loghub --out "$out/split" | tee "$out/logs/loghub.txt"
 split=$(cd "$out/split" && pwd)
@@ -69,17 +69,22 @@ bert="  kind: bert
   heads: 2
   intermediate: 512
   max_length: 64"
+cut_student="  kind: bert
+  from_teacher: minilm
+  layers: 2
+  max_length: 64"
 recipe bag-gold no "$bag" "$bag_epochs"
 recipe bag-kd yes "$bag" "$bag_epochs"
 recipe tinybert-gold no "$bert" "$bert_epochs"
 recipe tinybert-kd yes "$bert" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse}
   attention: {weight: 1.0, kind: kl}"
-for name in bag-gold bag-kd tinybert-gold tinybert-kd; do
+recipe cut-kd yes "$cut_student" "$cut_epochs"
+for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd; do
   echo "student $name"
   [ -f "$out/runs/$name/final/config.json" ] || timed "$name" "$distill" train --recipe "$out/recipes/$name.yaml"
   rm -rf "$out/models/$name" && cp -r "$out/runs/$name/final" "$out/models/$name"
 done
-for name in bag-kd tinybert-kd; do
+for name in bag-kd tinybert-kd cut-kd; do
   timed "$name-int8" "$distill" quantize --model "$out/models/$name" --out "$out/models/$name-int8"
   cp "$out/logs/$name.seconds" "$out/logs/$name-int8.seconds"
 done
@@ -98,7 +103,7 @@ predict() {  # NAME
   seconds=$(cat "$out/logs/$name.seconds" 2>/dev/null || echo null)
   echo "{\"name\": \"$name\", \"train_seconds\": $seconds, \"size_bytes\": $bytes, \"lines_per_second\": ${rate:-null}}" >"$dir/meta.json"
 }
-for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8; do predict "$name"; done
+for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8; do predict "$name"; done
 
 # An LLM teacher zero-shot (no labelled line), through `distill label` on llama.cpp: the label descriptions of
 # LogTaxonomy in the prompt, logprobs over the label names, one call per distinct masked line. QUALITY_LLM:
@@ -147,6 +152,7 @@ python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
   "fine-tuned MiniLM=$p/teacher:teacher" "${llm_rows[@]}" \
   "bag, distilled=$p/bag-kd:student" "bag, distilled, int8=$p/bag-kd-int8:student" \
   "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
+  "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" \
   "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \
   "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer"
 echo "bench-quality ($mode): $((SECONDS - started)) s"

@@ -40,9 +40,11 @@ func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointE
     try DistillationTrainer(student: teacher, config: training, train: labelled.map { TrainingExample(text: $0.0, label: $0.1) },
                             output: dir.appendingPathComponent("teacher-run")).run()
     try teacher.save(to: dir.appendingPathComponent("teachers/big-bert"))
-    let student = studentKind == "bert"
-        ? "  kind: bert\n  layers: 1\n  hidden: 16\n  heads: 2\n  intermediate: 32\n  vocab_size: 120\n  max_length: 32\n"
-        : "  kind: ngram-bag\n  buckets: 4096\n  embedding_size: 16\n"
+    let student = switch studentKind {
+    case "bert": "  kind: bert\n  layers: 1\n  hidden: 16\n  heads: 2\n  intermediate: 32\n  vocab_size: 120\n  max_length: 32\n"
+    case "bert-from-teacher": "  kind: bert\n  from_teacher: big-bert\n  layers: 1\n  max_length: 32\n"
+    default: "  kind: ngram-bag\n  buckets: 4096\n  embedding_size: 16\n"
+    }
     let recipe = """
     labels:
       - name: database
@@ -66,7 +68,7 @@ func makeProject(studentKind: String = "ngram-bag", epochs: Int = 4, checkpointE
     training:
       epochs: \(epochs)
       batch_size: 16
-      learning_rate: 0.02
+      learning_rate: \(studentKind == "bert-from-teacher" ? "0.003" : "0.02")
       warmup_steps: 5
       checkpoint_every: \(checkpointEvery)
     augmentation:
@@ -156,6 +158,30 @@ struct RecipeRunTests {
         #expect(model.config.vocabSize == teacherConfig.vocabSize)
     }
 
+    @Test("a BERT student cut from the teacher: one of its two layers, its vocabulary, head and labels")
+    func studentFromTeacher() throws {
+        let dir = try makeProject(studentKind: "bert-from-teacher", epochs: 4)
+        let result = try runDistill(["train", "--recipe", dir.appendingPathComponent("recipe.yaml").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = dir.appendingPathComponent("run")
+        guard case let .bert(model, tokenizer) = try Student.load(from: run.appendingPathComponent("final")) else {
+            Issue.record("not a BERT student"); return
+        }
+        guard case let .bert(teacher, teacherTokenizer) = try Student.load(from: dir.appendingPathComponent("teachers/big-bert")) else {
+            Issue.record("not a BERT teacher"); return
+        }
+        #expect(model.config.numHiddenLayers == 1 && model.config.hiddenSize == teacher.config.hiddenSize)
+        #expect(model.config.maxPositionEmbeddings == 32 && tokenizer.vocabulary == teacherTokenizer.vocabulary)
+        #expect(model.config.labels == labelNames && model.pooling == teacher.pooling)
+        // It answers about as well as the two-layer teacher it came from, on the same test lines.
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
+        let teacherEval = try runDistill(["eval", "--model", dir.appendingPathComponent("teachers/big-bert").path,
+                                          "--data", dir.appendingPathComponent("data/test.jsonl").path, "--json", dir.appendingPathComponent("teacher-eval.json").path])
+        #expect(teacherEval.status == 0, "\(teacherEval.stderr)")
+        let teacherReport = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: dir.appendingPathComponent("teacher-eval.json")))
+        #expect(report.accuracy >= teacherReport.accuracy - 0.1 && report.accuracy > 0.5, "student \(report.accuracy), teacher \(teacherReport.accuracy)")
+    }
+
     @Test("kill -9 in the middle of training, then --resume: same final weights and log as an uninterrupted run")
     func killAndResume() throws {
         let dir = try makeProject(epochs: 40, checkpointEvery: 25)
@@ -207,6 +233,10 @@ struct RecipeRunTests {
         ("bad input kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput: words\n", "6: key 'input': 'words' is not raw or logs"),
         ("bad mask", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ninput:\n  kind: logs\n  masks: [ip, ipv9]\n", "key 'input.masks': 'ipv9' is not a mask"),
         ("bad class_weights word", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  class_weights: equal\n", "7: key 'losses.class_weights': expected a list of numbers (one per label), balanced, sqrt or none; found 'equal'"),
+        ("from_teacher not a bert teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: bert\n  from_teacher: t\n", "8: key 'student.from_teacher': 't' is not the name of a `kind: bert` teacher"),
+        ("from_teacher with a size", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  hidden: 64\n", "9: key 'student.hidden': comes from the teacher when `from_teacher` is set"),
+        ("teacher_layers out of order", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  teacher_layers: [3, 1]\n", "9: key 'student.teacher_layers': expected increasing 0-based teacher layer indices"),
+        ("layers disagree with teacher_layers", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  layers: 3\n  teacher_layers: [1, 5]\n", "9: key 'student.layers': is 3 but teacher_layers lists 2"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {

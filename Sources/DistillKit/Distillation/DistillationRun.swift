@@ -209,6 +209,26 @@ public enum DistillationRun {
             tokenizer.modelMaxLength = recipe.training.maxLength
             if recipe.input.kind != .raw { config.distillInput = recipe.input }
             return .bert(BertForSequenceClassification(config: config, seed: recipe.training.seed), tokenizer)
+        case let .bertFromTeacher(name, count, teacherLayers):
+            guard let teacher = recipe.teachers.first(where: { $0.name == name }), case let .bert(folder) = teacher.kind else {
+                throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher", detail: "'\(name)' is not a `kind: bert` teacher")
+            }
+            guard case let .bert(model, teacherTokenizer) = try Student.load(from: folder) else {
+                throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher", detail: "\(folder.path) is not a BERT folder")
+            }
+            guard model.config.labels == recipe.labelNames else {
+                throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher",
+                                  detail: "teacher '\(name)' has the labels \(model.config.labels ?? []) but the recipe \(recipe.labelNames); a student cut from a teacher keeps its head, so they must agree in order")
+            }
+            let layers = teacherLayers ?? BertForSequenceClassification.evenlySpacedLayers(count, of: model.config.numHiddenLayers)
+            let cut: BertForSequenceClassification
+            do { cut = try model.keepingLayers(layers, maxPositions: max(recipe.training.maxLength, 8)) } catch {
+                throw RecipeError(file: recipe.file.path, line: 0, key: "student.teacher_layers", detail: error.localizedDescription)
+            }
+            cut.input = recipe.input.kind != .raw ? recipe.input : nil
+            var tokenizer = teacherTokenizer
+            tokenizer.modelMaxLength = recipe.training.maxLength
+            return .bert(cut, tokenizer)
         case let .ngramBag(featurizer, embeddingSize, hiddenSize):
             var config = NGramBagConfig(featurizer: featurizer, embeddingSize: embeddingSize, hiddenSize: hiddenSize, labels: recipe.labelNames)
             if recipe.input.kind != .raw { config.input = recipe.input }

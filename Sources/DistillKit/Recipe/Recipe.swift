@@ -41,6 +41,10 @@ public struct Recipe: Sendable {
 
     public enum StudentSpec: Sendable, Equatable {
         case bert(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int, pooling: String)
+        /// A BERT student cut from a `bert` teacher: its tokenizer, embeddings, pooling and classification head,
+        /// and `layers` of the teacher's layers (`teacherLayers`, 0-based, in order) as the student's encoder.
+        /// (`teacherLayers` nil: `layers` evenly spaced, ending with the last.)
+        case bertFromTeacher(teacher: String, layers: Int, teacherLayers: [Int]?)
         case ngramBag(NGramFeaturizer, embeddingSize: Int, hiddenSize: Int)
     }
 
@@ -157,6 +161,8 @@ public struct Recipe: Sendable {
         let studentKind = try s.requiredString("kind")
         let student: StudentSpec
         switch studentKind {
+        case "bert" where s.has("from_teacher"):
+            student = try bertFromTeacher(&s, teachers: teachers)
         case "bert":
             let hidden = try s.int("hidden") ?? 128, heads = try s.int("heads") ?? 2
             guard hidden > 0, heads > 0, hidden % heads == 0 else { throw s.error("heads", nil, "hidden (\(hidden)) must be a positive multiple of heads (\(heads))") }
@@ -180,7 +186,11 @@ public struct Recipe: Sendable {
             throw s.error("kind", nil, "'\(studentKind)' is not a student kind (bert, ngram-bag)")
         }
         var training = TrainingConfig()
-        if case .ngramBag = student { training.learningRate = TrainingConfig.ngramBagLearningRate }
+        switch student {
+        case .ngramBag: training.learningRate = TrainingConfig.ngramBagLearningRate
+        case .bertFromTeacher: training.learningRate = TrainingConfig.teacherCutLearningRate
+        case .bert: break
+        }
         training.maxLength = try s.int("max_length") ?? training.maxLength
         try s.finish()
 
@@ -347,6 +357,31 @@ public struct Recipe: Sendable {
 }
 
 /// The `kind: openai` keys of a teacher entry.
+/// `student: {kind: bert, from_teacher: NAME, layers: N, teacher_layers: [...]}`: the architecture comes from the
+/// teacher, so its size keys are refused.
+private func bertFromTeacher(_ s: inout YAMLMap, teachers: [Recipe.Teacher]) throws -> Recipe.StudentSpec {
+    let name = try s.requiredString("from_teacher")
+    guard let t = teachers.first(where: { $0.name == name }), case .bert = t.kind else {
+        throw s.error("from_teacher", nil, "'\(name)' is not the name of a `kind: bert` teacher of this recipe")
+    }
+    for key in ["hidden", "heads", "intermediate", "vocab_size", "pooling"] where s.has(key) {
+        throw s.error(key, nil, "comes from the teacher when `from_teacher` is set; remove it")
+    }
+    let layers = try s.int("layers")
+    var teacherLayers: [Int]?
+    if let list = try s.list("teacher_layers") {
+        let values = list.compactMap(\.int)
+        guard values.count == list.count, !values.isEmpty, values.allSatisfy({ $0 >= 0 }), zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw s.error("teacher_layers", nil, "expected increasing 0-based teacher layer indices, e.g. [2, 5]")
+        }
+        if let layers, layers != values.count { throw s.error("layers", nil, "is \(layers) but teacher_layers lists \(values.count)") }
+        teacherLayers = values
+    }
+    let count = layers ?? teacherLayers?.count ?? 2
+    guard count > 0 else { throw s.error("layers", nil, "must be positive") }
+    return .bertFromTeacher(teacher: name, layers: count, teacherLayers: teacherLayers)
+}
+
 private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String) throws -> LLMTeacherSpec {
     var spec = LLMTeacherSpec(baseURL: try m.requiredString("base_url"), model: try m.string("model") ?? "default")
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ current: T) throws -> T where T.RawValue == String {

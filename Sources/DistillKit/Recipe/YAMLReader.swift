@@ -32,6 +32,9 @@ struct YAMLMap {
 
     func line(of node: Node?) -> Int { node?.mark?.line ?? 0 }
 
+    /// Whether the mapping holds `key` (without marking it read).
+    func has(_ key: String) -> Bool { mapping.contains { $0.key.string == key } }
+
     mutating func node(_ key: String) -> Node? {
         seen.insert(key)
         return mapping.first { $0.key.string == key }?.value

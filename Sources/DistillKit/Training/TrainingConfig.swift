@@ -11,6 +11,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// few updates each, and at 5e-4 a bag distilled on real logs stayed far from its teacher on dev (macro-F1 0.70
     /// against 1.0); at 5e-3 it matched it.
     public static let ngramBagLearningRate: Float = 5e-3
+    /// The peak learning rate of a student cut from its teacher's layers when a recipe names none: it starts
+    /// from pretrained weights, so it gets a fine-tuning rate rather than the from-scratch default.
+    public static let teacherCutLearningRate: Float = 1e-4
     /// Linear warmup steps, then linear decay to 0 at the last step.
     public var warmupSteps = 0
     public var weightDecay: Float = 0.01
