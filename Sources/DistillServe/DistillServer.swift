@@ -174,7 +174,7 @@ public final class DistillServer: Sendable {
         if parsed.framing == .array { out.append(UInt8(ascii: "[")) }
         for (i, (record, p)) in zip(parsed.records, predictions).enumerated() {
             var enriched = record
-            enriched["distill"] = ["label": classifier.labels[p.labelIndex], "probability": Double(p.probability), "template": p.template] as [String: Any]
+            enriched["distill"] = ["label": p.label(in: classifier.labels), "probability": Double(p.probability), "template": p.template] as [String: Any]
             if i > 0, parsed.framing == .array { out.append(UInt8(ascii: ",")) }
             out.append(try JSONSerialization.data(withJSONObject: enriched, options: [.sortedKeys, .withoutEscapingSlashes]))
             if parsed.framing == .lines { out.append(10) }

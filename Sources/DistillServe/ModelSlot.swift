@@ -10,7 +10,7 @@ public final class ModelSlot: Sendable {
 
     public init(options: ServeOptions) throws {
         self.options = options
-        current = Mutex(try Classifier.load(from: options.model, cacheCapacity: options.cacheCapacity, maxLength: options.maxLength))
+        current = Mutex(try Classifier.load(from: options.model, cacheCapacity: options.cacheCapacity, maxLength: options.maxLength, overrides: options.decision))
     }
 
     public var classifier: Classifier { current.withLock { $0 } }
@@ -18,7 +18,7 @@ public final class ModelSlot: Sendable {
     /// Loads the folder again and swaps it in; on error the old model stays.
     @discardableResult
     public func reload() throws -> Classifier {
-        let fresh = try Classifier.load(from: options.model, cacheCapacity: options.cacheCapacity, maxLength: options.maxLength)
+        let fresh = try Classifier.load(from: options.model, cacheCapacity: options.cacheCapacity, maxLength: options.maxLength, overrides: options.decision)
         current.withLock { $0 = fresh }
         return fresh
     }

@@ -1,3 +1,4 @@
+import DistillKit
 import Foundation
 
 /// What `distill serve` serves and the limits it enforces.
@@ -19,6 +20,8 @@ public struct ServeOptions: Sendable {
     public var cacheCapacity = 100_000
     /// Tokens per text for BERT students.
     public var maxLength = 128
+    /// Changes to the model folder's `decision.json` (kept across reloads).
+    public var decision = DecisionRule.Overrides()
     /// When set, `/v1/*` and `/admin/*` require `Authorization: Bearer <token>`.
     public var bearerToken: String?
     /// Record fields `/v1/logs` reads the log line from, first present wins.

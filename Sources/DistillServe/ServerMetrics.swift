@@ -44,11 +44,11 @@ public final class ServerMetrics: Sendable {
 
     /// Counts classified lines per label.
     public func classified(_ predictions: [Classifier.Prediction], labels: [String]) {
-        var counts = [Int](repeating: 0, count: labels.count)
-        for p in predictions { counts[p.labelIndex] += 1 }
+        var counts = [Int](repeating: 0, count: labels.count + 1)  // the last: below the confidence floor
+        for p in predictions { counts[p.abstained ? labels.count : p.labelIndex] += 1 }
         for (k, n) in counts.enumerated() where n > 0 {
             registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "lines_classified", unitName: "total", helpText: "Lines classified, by predicted label."),
-                                 labels: [("label", labels[k])]).increment(by: Int64(n))
+                                 labels: [("label", k < labels.count ? labels[k] : DecisionRule.unknownLabel)]).increment(by: Int64(n))
         }
     }
 

@@ -48,6 +48,8 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .customLong("pool-mb"), help: "MiB of idle tensor buffers kept for reuse.")
     var poolMegabytes: Int = 4
 
+    @OptionGroup var decision: DecisionOptions
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -60,7 +62,8 @@ struct ClassifyCommand: ParsableCommand {
         compute.apply()
         configureInferenceMemory(poolMegabytes: poolMegabytes)
         let started = Date()
-        let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength)
+        let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength,
+                                             overrides: decision.overrides)
         let labels = classifier.labels
         let reader = try LineReader(path: input)
         var pending: [PendingLine] = []

@@ -39,8 +39,13 @@ struct EvalCommand: ParsableCommand {
             guard stored.allSatisfy({ $0 != nil }) else { throw ValidationError("--teacher-labels \(teacherLabels) does not cover every text of \(data)") }
             teacher = stored.map { argmax($0!) }
         }
-        var report = EvaluationReport.compute(probabilities: probabilities, gold: records.map { $0.label! }, labels: student.labels,
-                                              teacherPredictions: teacher)
+        // The folder's decision rule (decision.json) decides, as in classify and serve.
+        let decision = try DecisionRule.load(folder: folder) ?? DecisionRule()
+        try decision.validate(labels: student.labels, source: folder.appendingPathComponent(DecisionRule.fileName).path)
+        let normal = decision.normalLabel.flatMap { student.labels.firstIndex(of: $0) }
+        let calibrated = probabilities.map(decision.calibrated)
+        var report = EvaluationReport.compute(probabilities: calibrated, gold: records.map { $0.label! }, labels: student.labels,
+                                              teacherPredictions: teacher, predicted: calibrated.map { decision.decide($0, normalIndex: normal).index })
         report.parameters = student.module.parameterCount
         report.sizeOnDiskBytes = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, name in
             total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[.size] as? Int) ?? 0)

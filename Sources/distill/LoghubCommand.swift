@@ -9,7 +9,8 @@ struct LoghubCommand: ParsableCommand {
         abstract: "Split the Loghub real-log samples into labelled, unlabelled, dev and test JSONL files (the real-logs protocol).",
         discussion: """
         Writes into --out: labelled.jsonl (at most --per-template lines of each training template, with labels), \
-        unlabelled.jsonl (the other lines of training templates, labels kept for reference under 'gold'), dev.jsonl, \
+        unlabelled.jsonl (the other lines of training templates, labels kept for reference under 'gold'), dev.jsonl (lines of \
+        training templates and of dev-only templates), \
         test-heldout.jsonl (every line of the held-out templates: nothing trains or tunes on them), test-seen.jsonl \
         (unseen lines of training templates), all.jsonl and lines.txt (every line of every system, as JSONL and raw) and \
         split.json (counts and the held-out templates). Each JSONL record: text (the raw line), label, system, template.
@@ -28,8 +29,14 @@ struct LoghubCommand: ParsableCommand {
     @Option(name: .customLong("per-template"), help: "Labelled lines per training template.")
     var perTemplate = LoghubSplit().perTemplate
 
-    @Option(name: .customLong("dev-lines"), help: "Dev lines.")
+    @Option(name: .customLong("dev-lines"), help: "Dev lines from training templates.")
     var devLines = LoghubSplit().devLines
+
+    @Option(name: .customLong("dev-templates"), help: "Fraction of each system's templates whose lines are only in dev (held out from training and test).")
+    var devTemplates = LoghubSplit().devTemplateFraction
+
+    @Option(name: .customLong("dev-lines-per-template"), help: "Dev lines from each dev-only template at most.")
+    var devLinesPerTemplate = LoghubSplit().devLinesPerTemplate
 
     @Option(name: .customLong("seen-test-lines"), help: "Test lines from training templates.")
     var seenTestLines = LoghubSplit().seenTestLines
@@ -39,6 +46,10 @@ struct LoghubCommand: ParsableCommand {
 
     func validate() throws {
         guard (0..<1).contains(heldOut) else { throw ValidationError("--held-out must be within [0, 1), got \(heldOut)") }
+        guard (0..<1).contains(devTemplates), heldOut + devTemplates < 1 else {
+            throw ValidationError("--dev-templates must be within [0, 1) and leave training templates with --held-out, got \(devTemplates)")
+        }
+        guard devLinesPerTemplate >= 1 else { throw ValidationError("--dev-lines-per-template must be at least 1") }
         guard perTemplate >= 1, devLines >= 0, seenTestLines >= 0 else {
             throw ValidationError("--per-template must be at least 1; --dev-lines and --seen-test-lines at least 0")
         }
@@ -50,6 +61,8 @@ struct LoghubCommand: ParsableCommand {
         split.heldOutFraction = heldOut
         split.perTemplate = perTemplate
         split.devLines = devLines
+        split.devTemplateFraction = devTemplates
+        split.devLinesPerTemplate = devLinesPerTemplate
         split.seenTestLines = seenTestLines
         split.seed = seed
         let parts = split.split(corpus)
@@ -77,12 +90,12 @@ struct LoghubCommand: ParsableCommand {
         let summary: [String: Any] = [
             "systems": corpus.systems, "lines": corpus.lines.count, "labelled": parts.labelled.count, "unlabelled": parts.unlabelled.count,
             "dev": parts.dev.count, "test_heldout": parts.heldOut.count, "test_seen": parts.seen.count,
-            "heldout_templates": parts.heldOutTemplates, "heldout_labels": counts, "seed": seed,
+            "heldout_templates": parts.heldOutTemplates, "heldout_labels": counts, "seed": seed, "dev_templates": parts.devTemplates,
         ]
         try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             .write(to: folder.appendingPathComponent("split.json"))
         print("loghub: \(corpus.lines.count) lines of \(corpus.systems.count) systems -> \(parts.labelled.count) labelled, "
-              + "\(parts.unlabelled.count) unlabelled, \(parts.dev.count) dev, \(parts.heldOut.count) test lines of "
+              + "\(parts.unlabelled.count) unlabelled, \(parts.dev.count) dev (\(parts.devTemplates.count) templates of their own), \(parts.heldOut.count) test lines of "
               + "\(parts.heldOutTemplates.count) held-out templates, \(parts.seen.count) test lines of training templates -> \(out)")
     }
 }

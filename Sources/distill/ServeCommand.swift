@@ -55,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("pool-mb"), help: "MiB of idle tensor buffers kept for reuse.")
     var poolMegabytes: Int = 4
 
+    @OptionGroup var decision: DecisionOptions
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -76,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.topK = topK
         options.cacheCapacity = cacheSize
         options.maxLength = maxLength
+        options.decision = decision.overrides
         if !logFields.isEmpty { options.logFields = logFields }
         options.handlerDelay = .milliseconds(handlerDelayMilliseconds)
         if let name = tokenEnvironment {

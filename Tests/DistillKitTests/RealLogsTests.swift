@@ -27,9 +27,20 @@ struct RealLogsTests {
         var perTemplate: [String: Int] = [:]
         for line in parts.labelled { perTemplate[line.templateKey, default: 0] += 1 }
         #expect(perTemplate.values.allSatisfy { $0 <= 2 })
-        #expect(parts.dev.count == 300 && parts.seen.count == 1500)
+        // Dev: 300 lines of training templates and at most 10 lines of each dev-only template, in no other part.
+        let devOnly = Set(parts.devTemplates)
+        #expect(!devOnly.isEmpty && devOnly.isDisjoint(with: held))
+        for part in [parts.labelled, parts.unlabelled, parts.seen, parts.heldOut] {
+            #expect(!part.contains { devOnly.contains($0.templateKey) })
+        }
+        var devPerTemplate: [String: Int] = [:]
+        for line in parts.dev where devOnly.contains(line.templateKey) { devPerTemplate[line.templateKey, default: 0] += 1 }
+        #expect(Set(devPerTemplate.keys) == devOnly && devPerTemplate.values.allSatisfy { $0 <= 10 })
+        let devFromTemplates = devPerTemplate.values.reduce(0, +)
+        #expect(parts.dev.count == 300 + devFromTemplates && parts.seen.count == 1500)
+        let devTemplateLines = corpus.lines.filter { devOnly.contains($0.templateKey) }.count
         let all = parts.labelled.count + parts.unlabelled.count + parts.dev.count + parts.seen.count + parts.heldOut.count
-        #expect(all == 16_000, "each labelled line is in exactly one part")
+        #expect(all + devTemplateLines - devFromTemplates == 16_000, "each labelled line is in one part at most, and only unused dev-template lines in none")
         let ids = [parts.labelled, parts.unlabelled, parts.dev, parts.seen, parts.heldOut].flatMap { $0 }.map { "\($0.system):\($0.lineNumber)" }
         #expect(Set(ids).count == ids.count)
         // Every system contributes held-out templates; the same seed gives the same split, another seed another.

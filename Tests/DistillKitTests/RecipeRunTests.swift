@@ -182,6 +182,50 @@ struct RecipeRunTests {
         #expect(report.accuracy >= teacherReport.accuracy - 0.1 && report.accuracy > 0.5, "student \(report.accuracy), teacher \(teacherReport.accuracy)")
     }
 
+    @Test("a decision block: temperature and bar fitted on dev, decision.json shipped (and quantized), applied by eval and classify")
+    func decisionRule() throws {
+        let dir = try makeProject(epochs: 2)
+        let recipeURL = dir.appendingPathComponent("recipe.yaml")
+        let recipe = try String(contentsOf: recipeURL, encoding: .utf8) + "\ndecision:\n  alert_target: 0\n  normal_label: auth\n  min_confidence: 0.99\n"
+        try Data(recipe.utf8).write(to: recipeURL)
+        let result = try runDistill(["train", "--recipe", recipeURL.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("decision: temperature"))
+        let run = dir.appendingPathComponent("run")
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
+        let fit = try #require(report.decision)
+        #expect(fit.rule.temperature > 0 && fit.rule.minimumConfidence == 0.99 && fit.devLines == 40 && fit.testECEBefore != nil)
+        #expect(fit.devMissedAlertsAfter.map { $0 <= fit.devMissedAlertsBefore! } == true)
+        if fit.rule.normalThreshold != nil { #expect(fit.devMissedAlertsAfter == 0 && fit.rule.normalLabel == "auth") }
+        #expect(try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8).contains("## Decision rule"))
+        let model = try #require(["best", "final"].map { run.appendingPathComponent($0) }.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("decision.json").path) })
+        let saved = try #require(try DecisionRule.load(folder: model))
+        #expect(saved == fit.rule)
+        // classify: the floor answers unknown for most of these lines; --ignore-decision gives labels; an override applies.
+        let lines = Data("connection refused by postgres database query\ndisk full inode filesystem mount\nlogin failed for user\n".utf8)
+        func labels(_ extra: [String], model folder: URL) throws -> [String] {
+            let out = try runDistill(["classify", "--model", folder.path] + extra, stdin: lines)
+            #expect(out.status == 0, "\(out.stderr)")
+            return out.stdout.split(separator: "\n").map { (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["label"] as! String }
+        }
+        let floored = try labels([], model: model)
+        #expect(floored.count == 3 && floored.contains("unknown"))
+        #expect(try labels(["--ignore-decision"], model: model).allSatisfy { labelNames.contains($0) })
+        #expect(try labels(["--min-confidence", "0"], model: model).allSatisfy { labelNames.contains($0) })
+        let bad = try runDistill(["classify", "--model", model.path, "--normal-threshold", "0.5", "--normal-label", "nope"], stdin: lines)
+        #expect(bad.status != 0 && bad.stderr.contains("key 'normal_label'") && bad.stderr.contains("decision.json"))
+        // eval decides with the folder's rule: the run's test report and eval agree.
+        let evalJSON = dir.appendingPathComponent("eval.json")
+        #expect(try runDistill(["eval", "--model", model.path, "--data", dir.appendingPathComponent("data/test.jsonl").path, "--json", evalJSON.path]).status == 0)
+        let evaluated = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: evalJSON))
+        #expect(evaluated.confusion == report.confusion && evaluated.expectedCalibrationError == report.expectedCalibrationError)
+        // The int8 copy keeps the rule.
+        let int8 = dir.appendingPathComponent("int8")
+        #expect(try runDistill(["quantize", "--model", model.path, "--out", int8.path]).status == 0)
+        #expect(try DecisionRule.load(folder: int8) == saved)
+        #expect(try labels([], model: int8).contains("unknown"))
+    }
+
     @Test("kill -9 in the middle of training, then --resume: same final weights and log as an uninterrupted run")
     func killAndResume() throws {
         let dir = try makeProject(epochs: 40, checkpointEvery: 25)
@@ -237,6 +281,9 @@ struct RecipeRunTests {
         ("from_teacher with a size", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  hidden: 64\n", "9: key 'student.hidden': comes from the teacher when `from_teacher` is set"),
         ("teacher_layers out of order", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  teacher_layers: [3, 1]\n", "9: key 'student.teacher_layers': expected increasing 0-based teacher layer indices"),
         ("layers disagree with teacher_layers", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  layers: 3\n  teacher_layers: [1, 5]\n", "9: key 'student.layers': is 3 but teacher_layers lists 2"),
+        ("decision without dev", "labels: [normal, a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ndecision:\n  alert_target: 0.1\n", "key 'decision': calibration and alert_target are fitted on the dev lines"),
+        ("decision bad normal label", "labels: [a, b]\ndata:\n  labelled: x.jsonl\n  dev: x.jsonl\nstudent:\n  kind: ngram-bag\ndecision:\n  alert_target: 0.1\n", "8: key 'decision.normal_label': 'normal' is not one of the labels"),
+        ("decision target out of range", "labels: [normal, a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ndecision:\n  alert_target: 2\n", "7: key 'decision.alert_target': must be within [0, 1]"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {

@@ -46,6 +46,31 @@ struct ServeTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("the model's decision.json calibrates the answers; --min-confidence answers unknown, --normal-threshold moves lines off normal")
+    func decisionRule() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "normal")
+        // p(normal) is ~1 - 6e-9 as trained; T = 100 flattens it to about 0.29 (the others ~0.24 each).
+        try DecisionRule(temperature: 100).save(to: model)
+        let plain = try ServeProcess(model: model)
+        let answer = try await call(port: plain.port, path: "/v1/classify", json: ["texts": lines])
+        let results = (answer.json as! [String: Any])["results"] as! [[String: Any]]
+        #expect(results.allSatisfy { $0["label"] as? String == "normal" && abs(($0["probability"] as! Double) - 0.29) < 0.02 }, "\(results)")
+        #expect(plain.stop() == 0)
+        let floored = try ServeProcess(model: model, arguments: ["--min-confidence", "0.5"])
+        let unknown = (try await call(port: floored.port, path: "/v1/classify", json: ["texts": lines]).json as! [String: Any])["results"] as! [[String: Any]]
+        #expect(unknown.allSatisfy { $0["label"] as? String == "unknown" })
+        let records = try await call(port: floored.port, path: "/v1/logs", json: [["message": lines[0]]]).json as! [[String: Any]]
+        #expect((records[0]["distill"] as? [String: Any])?["label"] as? String == "unknown")
+        #expect(try await call(.GET, port: floored.port, path: "/metrics").body.contains(#"distill_lines_classified_total{label="unknown"} 4"#))
+        #expect(floored.stop() == 0)
+        let barred = try ServeProcess(model: model, arguments: ["--normal-threshold", "0.5"])
+        let moved = (try await call(port: barred.port, path: "/v1/classify", json: ["texts": lines]).json as! [String: Any])["results"] as! [[String: Any]]
+        // Each line now gets its most probable label other than normal (the second of its top list).
+        #expect(moved.allSatisfy { $0["label"] as? String == ($0["top"] as! [[String: Any]])[1]["label"] as? String && $0["label"] as? String != "normal" }, "\(moved)")
+        #expect(barred.stop() == 0)
+    }
+
     @Test("malformed, oversized, mistyped, empty, unknown-field and non-UTF-8 requests get the right 4xx; the server stays up")
     func badRequests() async throws {
         let model = temporaryFolder().appendingPathComponent("model")

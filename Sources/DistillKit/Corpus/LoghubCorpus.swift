@@ -122,13 +122,21 @@ public struct LoghubCorpus: Sendable {
 /// The real-logs protocol: whole templates held out for testing, a few hand-labelled lines per training
 /// template, the rest of the training templates' lines unlabelled (for teachers), a dev set, and a test set of
 /// unseen lines of the training templates. Only lines with a label take part; deterministic for a seed.
+///
+/// The dev set mixes lines of training templates with lines of its own held-out templates (in no training or
+/// test set), so that what is tuned on dev — early stopping, thresholds, calibration — is tuned for templates a
+/// model has never seen, as in production, without touching the test templates.
 public struct LoghubSplit: Sendable {
     /// Fraction of each system's labelled templates held out (at least one per system with two or more).
     public var heldOutFraction = 0.25
     /// Hand-labelled lines per training template.
     public var perTemplate = 2
-    /// Dev lines (from training templates, not labelled lines).
+    /// Dev lines from training templates (not labelled lines).
     public var devLines = 300
+    /// Fraction of each system's templates (after the test hold-out) whose lines go to dev only.
+    public var devTemplateFraction = 0.1
+    /// Dev lines taken from each dev template at most (so that one chatty template does not make the dev set).
+    public var devLinesPerTemplate = 10
     /// Test lines of training templates that no training set holds.
     public var seenTestLines = 1500
     public var seed: UInt64 = 1
@@ -144,6 +152,8 @@ public struct LoghubSplit: Sendable {
         public var heldOut: [LoghubCorpus.Line] = []
         public var seen: [LoghubCorpus.Line] = []
         public var heldOutTemplates: [String] = []
+        /// Templates whose lines are only in dev (their first `devLinesPerTemplate` lines; the others are in no part).
+        public var devTemplates: [String] = []
     }
 
     /// A deterministic order key for `value` under the split's seed (FNV-1a over the seed and the text).
@@ -156,17 +166,29 @@ public struct LoghubSplit: Sendable {
         for line in labelled where !(bySystem[line.system]?.contains(line.templateKey) ?? false) {
             bySystem[line.system, default: []].append(line.templateKey)
         }
-        var heldOut = Set<String>()
+        var heldOut = Set<String>(), devOnly = Set<String>()
         for system in bySystem.keys.sorted() {
             let keys = bySystem[system]!.sorted { rank($0) < rank($1) }
             let count = keys.count < 2 ? 0 : max(1, Int((Double(keys.count) * heldOutFraction).rounded()))
             heldOut.formUnion(keys.prefix(count))
+            let devCount = keys.count - count < 3 ? 0 : Int((Double(keys.count) * devTemplateFraction).rounded())
+            devOnly.formUnion(keys.dropFirst(count).prefix(devCount))
         }
         parts.heldOutTemplates = heldOut.sorted()
+        parts.devTemplates = devOnly.sorted()
+        var devTaken: [String: Int] = [:]
+        var devFromTemplates: [LoghubCorpus.Line] = []
         var rest: [LoghubCorpus.Line] = []
         var taken: [String: Int] = [:]
         for line in labelled.sorted(by: { rank("\($0.system):\($0.lineNumber)") < rank("\($1.system):\($1.lineNumber)") }) {
             if heldOut.contains(line.templateKey) { parts.heldOut.append(line); continue }
+            if devOnly.contains(line.templateKey) {
+                if devTaken[line.templateKey, default: 0] < devLinesPerTemplate {
+                    devTaken[line.templateKey, default: 0] += 1
+                    devFromTemplates.append(line)
+                }
+                continue
+            }
             if taken[line.templateKey, default: 0] < perTemplate {
                 taken[line.templateKey, default: 0] += 1
                 parts.labelled.append(line)
@@ -174,7 +196,7 @@ public struct LoghubSplit: Sendable {
                 rest.append(line)
             }
         }
-        parts.dev = Array(rest.prefix(devLines))
+        parts.dev = Array(rest.prefix(devLines)) + devFromTemplates
         parts.seen = Array(rest.dropFirst(devLines).prefix(seenTestLines))
         parts.unlabelled = Array(rest.dropFirst(devLines + seenTestLines))
         func byOrigin(_ a: LoghubCorpus.Line, _ b: LoghubCorpus.Line) -> Bool { (a.system, a.lineNumber) < (b.system, b.lineNumber) }

@@ -5,12 +5,15 @@ public enum DistillError: Error, Equatable, LocalizedError {
     case invalidLayerMap(index: Int, detail: String)
     case invalidData(file: String, line: Int, detail: String)
     case checkpoint(path: String, detail: String)
+    /// A decision rule (`decision.json`, a recipe's `decision` block or a command-line override) that cannot apply.
+    case invalidDecisionRule(source: String, key: String, detail: String)
 
     public var errorDescription: String? {
         switch self {
         case let .invalidLayerMap(index, detail): return "layer_map[\(index)]: \(detail)"
         case let .invalidData(file, line, detail): return "\(file):\(line): \(detail)"
         case let .checkpoint(path, detail): return "\(path): \(detail)"
+        case let .invalidDecisionRule(source, key, detail): return key.isEmpty ? "\(source): \(detail)" : "\(source): key '\(key)': \(detail)"
         }
     }
 }

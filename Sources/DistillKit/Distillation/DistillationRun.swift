@@ -175,9 +175,29 @@ public enum DistillationRun {
         let best = recipe.output.appendingPathComponent("best")
         let chosen = FileManager.default.fileExists(atPath: best.path) ? best : recipe.output.appendingPathComponent("final")
         let final = try Student.load(from: chosen)
+        // The decision rule: fitted on the dev lines, saved beside the shipped weights, applied to the test report.
+        var decisionFit: DecisionFit?
+        if let settings = recipe.decision, !dev.isEmpty {
+            let fit = DecisionFit.fit(settings, devProbabilities: final.probabilities(dev.map(\.text), maxLength: config.maxLength),
+                                      devGold: dev.map { $0.label! }, labels: labels)
+            try fit.rule.save(to: chosen)
+            log(fit.markdown().split(separator: "\n").dropFirst(1).map { "decision: " + $0.dropFirst(2) }.joined(separator: "\n"))
+            decisionFit = fit
+        }
         if !test.isEmpty {
-            let evaluator = try DistillationTrainer(student: final, config: config, train: train, output: recipe.output)
-            var r = evaluator.evaluate(test.map { TrainingExample(text: $0.text, label: $0.label) })
+            let raw = final.probabilities(test.map(\.text), maxLength: config.maxLength)
+            let gold = test.map { $0.label! }
+            var r = EvaluationReport.compute(probabilities: raw, gold: gold, labels: labels)
+            if var fit = decisionFit {
+                let normal = fit.rule.normalLabel.flatMap { labels.firstIndex(of: $0) }
+                let calibrated = raw.map(fit.rule.calibrated)
+                let decided = calibrated.map { fit.rule.decide($0, normalIndex: normal) }
+                fit.testECEBefore = r.expectedCalibrationError
+                fit.testBelowFloor = fit.rule.minimumConfidence == nil ? nil : decided.filter(\.abstained).count
+                r = EvaluationReport.compute(probabilities: calibrated, gold: gold, labels: labels, predicted: decided.map(\.index))
+                r.decision = fit
+                decisionFit = fit
+            }
             r.parameters = final.module.parameterCount
             report = r
         }
@@ -189,7 +209,7 @@ public enum DistillationRun {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
-            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + checks.markdown()).utf8)
+            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + checks.markdown() + (decisionFit.map { "\n" + $0.markdown() } ?? "")).utf8)
                 .write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
         }
         return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen, checks: checks)

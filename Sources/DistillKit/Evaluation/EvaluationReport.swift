@@ -44,13 +44,16 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public var speed: Speed?
     /// For a run's test report: the dev comparison with the gold-only baseline and the run's warnings.
     public var checks: RunChecks?
+    /// For a run's test report: the decision rule fitted on dev and what it changed (the report's answers are the rule's).
+    public var decision: DecisionFit?
 
     /// Computes the metrics from predicted distributions (`probabilities[i]` over `labels`) and gold labels.
+    /// `predicted` replaces the argmax answers (a ``DecisionRule``'s).
     public static func compute(probabilities: [[Float]], gold: [Int], labels: [String], teacherPredictions: [Int]? = nil,
-                               calibrationBins: Int = 15) -> EvaluationReport {
+                               calibrationBins: Int = 15, predicted answers: [Int]? = nil) -> EvaluationReport {
         precondition(probabilities.count == gold.count, "EvaluationReport: \(probabilities.count) predictions for \(gold.count) labels")
         let k = labels.count
-        let predicted = probabilities.map(argmax)
+        let predicted = answers ?? probabilities.map(argmax)
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         for (y, p) in zip(gold, predicted) { confusion[y][p] += 1 }
         var perClass: [ClassMetrics] = []

@@ -23,6 +23,9 @@ public final class Classifier: @unchecked Sendable {
     private let templateUsesModelMasks: Bool
     /// The tape-free engine the forward passes run on (it serializes calls; each uses every compute thread).
     public let engine: StudentInference
+    /// How probabilities become answers (the folder's `decision.json`, or the plain argmax).
+    public let decision: DecisionRule
+    private let normalIndex: Int?
 
     /// One line's answer.
     public struct Prediction: Sendable, Equatable {
@@ -37,10 +40,16 @@ public final class Classifier: @unchecked Sendable {
         public var template: String { Classifier.templateString(templateHash) }
         /// Whether the probabilities came from the cache.
         public var cached: Bool
+        /// Whether ``probability`` is below the decision rule's confidence floor: the answer is ``DecisionRule/unknownLabel``.
+        public var abstained: Bool
 
-        public init(labelIndex: Int, probability: Float, probabilities: [Float], templateHash: UInt64, cached: Bool) {
+        public init(labelIndex: Int, probability: Float, probabilities: [Float], templateHash: UInt64, cached: Bool, abstained: Bool = false) {
             (self.labelIndex, self.probability, self.probabilities, self.templateHash, self.cached) = (labelIndex, probability, probabilities, templateHash, cached)
+            self.abstained = abstained
         }
+
+        /// The answer's name: the label, or ``DecisionRule/unknownLabel`` below the confidence floor.
+        public func label(in labels: [String]) -> String { abstained ? DecisionRule.unknownLabel : labels[labelIndex] }
 
         /// The `k` most probable label indices, best first.
         public func top(_ k: Int) -> [Int] {
@@ -48,9 +57,12 @@ public final class Classifier: @unchecked Sendable {
         }
     }
 
-    /// Wraps a loaded student. `cacheCapacity` 0 turns the cache off.
-    public init(student: Student, folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128) {
+    /// Wraps a loaded student. `cacheCapacity` 0 turns the cache off; `decision` must suit the student's labels
+    /// (see ``DecisionRule/validate(labels:source:)``).
+    public init(student: Student, folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128, decision: DecisionRule = DecisionRule()) {
         self.student = student
+        self.decision = decision
+        normalIndex = decision.normalThreshold == nil ? nil : decision.normalLabel.flatMap { student.labels.firstIndex(of: $0) }
         self.folder = folder
         labels = student.labels
         input = student.input
@@ -61,9 +73,15 @@ public final class Classifier: @unchecked Sendable {
         engine = StudentInference(student, maxLength: maxLength)
     }
 
-    /// Loads the student folder (F32 or int8, see ``Quantization``).
-    public static func load(from folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128) throws -> Classifier {
-        Classifier(student: try Student.load(from: folder), folder: folder, cacheCapacity: cacheCapacity, maxLength: maxLength)
+    /// Loads the student folder (F32 or int8, see ``Quantization``) with its `decision.json` when it has one,
+    /// changed by `overrides` (command-line options) and checked against the labels.
+    public static func load(from folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128,
+                            overrides: DecisionRule.Overrides = .init()) throws -> Classifier {
+        let student = try Student.load(from: folder)
+        var decision = overrides.ignoreSaved ? DecisionRule() : try DecisionRule.load(folder: folder) ?? DecisionRule()
+        overrides.apply(to: &decision)
+        try decision.validate(labels: student.labels, source: folder.appendingPathComponent(DecisionRule.fileName).path)
+        return Classifier(student: student, folder: folder, cacheCapacity: cacheCapacity, maxLength: maxLength, decision: decision)
     }
 
     /// The model text and template id of a raw line.
@@ -152,10 +170,15 @@ public final class Classifier: @unchecked Sendable {
         return results.map { $0! }
     }
 
-    private func prediction(_ p: [Float], template: UInt64, cached: Bool) -> Prediction {
-        var best = 0
-        for k in 1..<max(1, p.count) where p[k] > p[best] { best = k }
-        return Prediction(labelIndex: best, probability: p[best], probabilities: p, templateHash: template, cached: cached)
+    private func prediction(_ raw: [Float], template: UInt64, cached: Bool) -> Prediction {
+        if decision.isIdentity {
+            var best = 0
+            for k in 1..<max(1, raw.count) where raw[k] > raw[best] { best = k }
+            return Prediction(labelIndex: best, probability: raw[best], probabilities: raw, templateHash: template, cached: cached)
+        }
+        let p = decision.calibrated(raw)
+        let (best, abstained) = decision.decide(p, normalIndex: normalIndex)
+        return Prediction(labelIndex: best, probability: p[best], probabilities: p, templateHash: template, cached: cached, abstained: abstained)
     }
 }
 

@@ -51,7 +51,7 @@ public struct JSONLineWriter {
 
     /// One prediction as the fields `"label":…,"probability":…,"top":[…],"template":"…"` (no braces).
     public mutating func predictionFields(_ p: Classifier.Prediction, labels: [String], topK: Int) {
-        raw("\"label\":"); string(labels[p.labelIndex])
+        raw("\"label\":"); string(p.label(in: labels))
         raw(",\"probability\":"); probability(p.probability)
         raw(",\"top\":[")
         for (n, k) in p.top(topK).enumerated() {

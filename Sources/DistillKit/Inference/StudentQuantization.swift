@@ -26,7 +26,10 @@ public enum StudentQuantization {
         }
         let student = try Student.load(from: model)
         try student.save(to: output, storage: .int8)
-        let fp32 = Classifier(student: student, folder: model, cacheCapacity: 0)
+        // The decision rule goes with the weights; both models are compared with it.
+        let decision = try DecisionRule.load(folder: model)
+        try decision?.save(to: output)
+        let fp32 = Classifier(student: student, folder: model, cacheCapacity: 0, decision: decision ?? DecisionRule())
         let int8 = try Classifier.load(from: output, cacheCapacity: 0)
         func weightBytes(_ folder: URL) -> Int {
             ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path))?[.size] as? Int) ?? 0

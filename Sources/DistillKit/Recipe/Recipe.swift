@@ -77,6 +77,8 @@ public struct Recipe: Sendable {
     /// How every line is prepared before teachers and student read it, saved with the student
     /// (`input: logs` or `input: {kind: logs, masks: [ip, number, ...]}`; default raw).
     public var input: TextInput = .raw
+    /// The decision rule fitted on dev after training (`decision`; nil: the plain argmax, no `decision.json`).
+    public var decision: DecisionSettings?
 
     public var labelNames: [String] { labels.map(\.name) }
 
@@ -348,15 +350,42 @@ public struct Recipe: Sendable {
             throw top.error("aggregation", nil, "class-reliability needs a labelled dev set (data.dev)")
         }
         let output = (try path(&top, "output", mustExist: false)) ?? base.appendingPathComponent("runs/distill")
+        let decision = try decisionSettings(&top, labels: labels.map(\.name), hasDev: data.dev != nil)
         try top.finish()
-        return Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
+        var recipe = Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,
                       hiddenLoss: hiddenLoss, attentionLoss: attentionLoss, valueRelationLoss: valueRelationLoss, layerMap: layerMap, training: training, output: output,
                       augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter,
                       paraphrases: paraphrases, paraphraseTeacher: paraphraseTeacher, input: input)
+        recipe.decision = decision
+        return recipe
     }
 }
 
 /// The `kind: openai` keys of a teacher entry.
+/// `decision: {calibrate: true, alert_target: 0.1, normal_label: normal, min_confidence: 0.5}` (nil when absent).
+private func decisionSettings(_ top: inout YAMLMap, labels: [String], hasDev: Bool) throws -> DecisionSettings? {
+    guard var d = try top.map("decision") else { return nil }
+    var settings = DecisionSettings()
+    settings.calibrate = try d.bool("calibrate") ?? settings.calibrate
+    if let target = try d.float("alert_target") {
+        guard target.isFinite, (0...1).contains(target) else { throw d.error("alert_target", nil, "must be within [0, 1], got \(target)") }
+        settings.alertTarget = Double(target)
+    }
+    settings.normalLabel = try d.string("normal_label") ?? settings.normalLabel
+    if settings.alertTarget != nil, !labels.contains(settings.normalLabel) {
+        throw d.error("normal_label", nil, "'\(settings.normalLabel)' is not one of the labels (\(labels.joined(separator: ", ")))")
+    }
+    if let floor = try d.float("min_confidence") {
+        guard floor.isFinite, (0...1).contains(floor) else { throw d.error("min_confidence", nil, "must be within [0, 1], got \(floor)") }
+        settings.minimumConfidence = floor
+    }
+    try d.finish()
+    if (settings.calibrate || settings.alertTarget != nil) && !hasDev {
+        throw top.error("decision", nil, "calibration and alert_target are fitted on the dev lines: set data.dev")
+    }
+    return settings
+}
+
 /// `student: {kind: bert, from_teacher: NAME, layers: N, teacher_layers: [...]}`: the architecture comes from the
 /// teacher, so its size keys are refused.
 private func bertFromTeacher(_ s: inout YAMLMap, teachers: [Recipe.Teacher]) throws -> Recipe.StudentSpec {

@@ -45,6 +45,11 @@ student:
   # hidden_size: 0            # 0 = fastText-style linear model
   # word_ngrams: 2
   # char_ngrams: [3, 5]
+  # or a BERT cut from a `kind: bert` teacher (its tokenizer, embeddings, head; sizes come from it):
+  # kind: bert
+  # from_teacher: big-bert
+  # layers: 2                 # evenly spaced teacher layers ending with the last; or teacher_layers: [2, 5]
+  # max_length: 64
 
 losses:
   alpha: 0.5                  # alpha * soft (KD) + (1 - alpha) * hard (gold label), per example; or {start, end, steps}
