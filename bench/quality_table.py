@@ -22,7 +22,14 @@ for arg in sys.argv[4:]:
     entries.append((name, path, kind or "peer"))
 
 TESTS = ["test-heldout", "test-seen"]
-gold = {t: [json.loads(l)["label"] for l in open(os.path.join(split, t + ".jsonl"), encoding="utf-8")] for t in TESTS}
+records = {t: [json.loads(l) for l in open(os.path.join(split, t + ".jsonl"), encoding="utf-8")] for t in TESTS}
+gold = {t: [r["label"] for r in records[t]] for t in TESTS}
+# Each held-out template counts once in the template-weighted scores: a line weighs 1 / its template's lines, so
+# one template of 300 lines cannot decide a column alone.
+template_lines = {}
+for r in records["test-heldout"]:
+    template_lines[r["template"]] = template_lines.get(r["template"], 0) + 1
+template_weights = [1.0 / template_lines[r["template"]] for r in records["test-heldout"]]
 
 
 def predictions(path, test):
@@ -30,24 +37,26 @@ def predictions(path, test):
     return [r.get("label") for r in rows]
 
 
-def scores(pred, truth, teacher=None):
+def scores(pred, truth, teacher=None, weights=None):
+    """Line-level scores; with `weights` (one per line) each line counts that much, e.g. 1 / its template's lines."""
     assert len(pred) == len(truth), f"{len(pred)} predictions for {len(truth)} lines"
-    n = len(truth)
+    w = weights or [1.0] * len(truth)
+    total = sum(w)
     present = sorted(set(truth))
     f1s = []
     for label in present:
-        tp = sum(p == label and t == label for p, t in zip(pred, truth))
-        fp = sum(p == label and t != label for p, t in zip(pred, truth))
-        fn = sum(p != label and t == label for p, t in zip(pred, truth))
+        tp = sum(x for p, t, x in zip(pred, truth, w) if p == label and t == label)
+        fp = sum(x for p, t, x in zip(pred, truth, w) if p == label and t != label)
+        fn = sum(x for p, t, x in zip(pred, truth, w) if p != label and t == label)
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    alerts = [p for p, t in zip(pred, truth) if t != "normal"]
-    normals = [p for p, t in zip(pred, truth) if t == "normal"]
+    alerts = [(p, x) for p, t, x in zip(pred, truth, w) if t != "normal"]
+    normals = [(p, x) for p, t, x in zip(pred, truth, w) if t == "normal"]
     return {
-        "accuracy": sum(p == t for p, t in zip(pred, truth)) / n,
+        "accuracy": sum(x for p, t, x in zip(pred, truth, w) if p == t) / total,
         "macro_f1": sum(f1s) / len(f1s),
-        "missed_alerts": sum(p == "normal" for p in alerts) / max(1, len(alerts)),
-        "false_alarms": sum(p != "normal" for p in normals) / max(1, len(normals)),
-        "agreement": None if teacher is None else sum(p == q for p, q in zip(pred, teacher)) / n,
+        "missed_alerts": sum(x for p, x in alerts if p == "normal") / max(1e-9, sum(x for _, x in alerts)),
+        "false_alarms": sum(x for p, x in normals if p != "normal") / max(1e-9, sum(x for _, x in normals)),
+        "agreement": None if teacher is None else sum(x for p, q, x in zip(pred, teacher, w) if p == q) / total,
     }
 
 
@@ -59,6 +68,8 @@ for name, path, kind in entries:
     r = {"name": name, "kind": kind, "meta": meta}
     for t in TESTS:
         r[t] = scores(predictions(path, t), gold[t], None if name == teacher_name else teacher_pred[t])
+    r["test-heldout-templates"] = scores(predictions(path, "test-heldout"), gold["test-heldout"],
+                                         None if name == teacher_name else teacher_pred["test-heldout"], template_weights)
     rows.append(r)
 
 
@@ -88,6 +99,18 @@ for r in rows:
                  f"{pct(h['false_alarms'])} | {num(h['agreement'])} | {num(s['accuracy'])} | {num(s['macro_f1'])} | "
                  f"{train_text} | {size(m.get('size_bytes'))} | {rate_text} |")
 
+lines += [
+    "",
+    f"Held-out templates, each template counted once ({len(template_lines)} templates; a line weighs 1 / its template's lines):",
+    "",
+    "| model | kind | acc | macro-F1 | missed alerts | false alarms | agreement w/ teacher |",
+    "|---|---|---|---|---|---|---|",
+]
+for r in rows:
+    h = r["test-heldout-templates"]
+    lines.append(f"| {r['name']} | {r['kind']} | {num(h['accuracy'])} | {num(h['macro_f1'])} | {pct(h['missed_alerts'])} | "
+                 f"{pct(h['false_alarms'])} | {num(h['agreement'])} |")
+
 students = [r for r in rows if r["kind"] == "student"]
 peers = [r for r in rows if r["kind"] == "peer"]
 teacher = next((r for r in rows if r["name"] == teacher_name), None)
@@ -103,6 +126,12 @@ if students and peers:
         summary.append(f"- It keeps {100 * keep:.1f}% of its teacher's held-out macro-F1 (goal >= 97%); missed alerts "
                        f"{pct(best_s['test-heldout']['missed_alerts'])} (goal <= 10%) at {pct(best_s['test-heldout']['false_alarms'])} "
                        f"false alarms (goal <= 2%).")
+    best_st = max(students, key=lambda r: r["test-heldout-templates"]["macro_f1"])
+    best_pt = max(peers, key=lambda r: r["test-heldout-templates"]["macro_f1"])
+    summary.append(f"- Each template counted once: best student **{best_st['name']}** macro-F1 {num(best_st['test-heldout-templates']['macro_f1'])}, "
+                   f"missed alerts {pct(best_st['test-heldout-templates']['missed_alerts'])}, false alarms "
+                   f"{pct(best_st['test-heldout-templates']['false_alarms'])}; best peer **{best_pt['name']}** "
+                   f"{num(best_pt['test-heldout-templates']['macro_f1'])}.")
     best_seen = max(students, key=lambda r: r["test-seen"]["macro_f1"])
     summary.append(f"- Seen templates: best student macro-F1 {num(best_seen['test-seen']['macro_f1'])} ({best_seen['name']}; goal >= 0.97).")
 counts = {t: len(gold[t]) for t in TESTS}
