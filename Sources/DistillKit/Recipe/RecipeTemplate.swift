@@ -79,7 +79,7 @@ augmentation:                 # rule-based copies of the labelled lines (label k
 training:
   epochs: 5
   batch_size: 32
-  learning_rate: 0.0005       # default 0.0005 for bert students, 0.005 for ngram-bag
+  learning_rate: 0.0005       # default 0.0005 for bert students, 0.0001 cut from a teacher, 0.005 for ngram-bag
   warmup_steps: 100
   weight_decay: 0.01
   clip_norm: 1.0
@@ -88,6 +88,12 @@ training:
   early_stopping:
     metric: macro_f1          # macro_f1 | accuracy | agreement
     patience: 3
+
+# decision:                   # fitted on data.dev after training, saved as decision.json beside the weights
+#   calibrate: true           # temperature scaling (dev ECE before and after in the report)
+#   alert_target: 0.1         # a bar on normal_label: at most 10% of the dev alerts answered normal_label
+#   normal_label: normal
+#   min_confidence: 0.5       # classify and serve answer 'unknown' below this top probability
 
 seed: 42
 output: runs/distill          # checkpoint/, best/, final/, train.jsonl, report.json, report.md
