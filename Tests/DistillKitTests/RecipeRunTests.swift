@@ -338,6 +338,48 @@ struct RecipeRunTests {
         #expect(try String(contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8).contains("- **warning**: the student answers 'a'"))
     }
 
+    @Test("stored soft labels of raw lines (distill label output) teach a recipe with input: logs; a file that covers no line is refused")
+    func softLabelsOfRawLines() throws {
+        let dir = temporaryFolder()
+        // Raw log lines with envelopes and variables: prepared, they no longer equal the texts in the soft-label file.
+        let unlabelled = (0..<60).map { i in i % 2 == 0 ? "2026-12-01T10:00:\(String(format: "%02d", i % 60))Z ERROR disk /dev/sd\(i) failed with io error"
+                                                      : "2026-12-01T10:00:\(String(format: "%02d", i % 60))Z INFO request \(i) served in \(i)ms" }
+        func object(_ text: String, _ extra: String) -> String {
+            String(decoding: try! JSONSerialization.data(withJSONObject: ["text": text]), as: UTF8.self).dropLast() + extra + "}"
+        }
+        try (unlabelled.map { object($0, "") }.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("unlabelled.jsonl"), atomically: true, encoding: .utf8)
+        let soft = unlabelled.map { object($0, $0.contains("ERROR") ? #", "probabilities": {"a": 0.05, "b": 0.95}"# : #", "probabilities": {"a": 0.95, "b": 0.05}"#) }
+        try (soft.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("teacher.jsonl"), atomically: true, encoding: .utf8)
+        let test = [object("2026-12-02T11:00:00Z ERROR disk /dev/sdz9 failed with io error", #", "label": "b""#),
+                    object("2026-12-02T11:00:01Z INFO request 77 served in 3ms", #", "label": "a""#)]
+        try (test.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("test.jsonl"), atomically: true, encoding: .utf8)
+        func recipe(_ teacherFile: String) throws -> Recipe {
+            let text = """
+            labels: [a, b]
+            data: {unlabelled: unlabelled.jsonl, test: test.jsonl}
+            teachers:
+              - {name: llm, kind: soft-labels, path: \(teacherFile)}
+            student: {kind: ngram-bag, buckets: 4096, embedding_size: 8}
+            input: logs
+            training: {epochs: 8, batch_size: 8, learning_rate: 0.05}
+            output: run
+            """
+            try text.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
+            return try Recipe.load(dir.appendingPathComponent("recipe.yaml"))
+        }
+        var logged: [String] = []
+        let outcome = try DistillationRun.execute(try recipe("teacher.jsonl"), resume: false, log: { logged.append($0) })
+        #expect(logged.contains("teacher llm: stored soft labels for 60 of 60 training texts"), "\(logged)")
+        #expect(outcome.test?.accuracy == 1, "\(outcome.test?.table() ?? "")")
+        // Soft labels for other lines only: refused, naming the teachers key, instead of training on nothing.
+        try (test.joined(separator: "\n").replacingOccurrences(of: #""label""#, with: #""probabilities": {"a": 1, "b": 0}, "x""#) + "\n")
+            .write(to: dir.appendingPathComponent("other.jsonl"), atomically: true, encoding: .utf8)
+        #expect(throws: RecipeError.self) { try DistillationRun.execute(try recipe("other.jsonl"), resume: false) }
+        do { _ = try DistillationRun.execute(try recipe("other.jsonl"), resume: false) } catch {
+            #expect(error.localizedDescription.contains("key 'teachers'") && error.localizedDescription.contains("holds no soft label"), "\(error.localizedDescription)")
+        }
+    }
+
     @Test("class_weights: balanced weighs each class n / (classes x count) of the gold labels; explicit weights win")
     func balancedClassWeights() throws {
         let gold: [Int?] = [0, 0, 0, 1, nil, 2, 2, 2, 2, 2, 2, 2]

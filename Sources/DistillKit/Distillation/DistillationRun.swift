@@ -50,6 +50,8 @@ public enum DistillationRun {
         var unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
         var dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         var test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
+        // Stored soft labels (`distill label` output) are keyed by the raw lines they were asked for.
+        let rawTrainTexts = labelled.map(\.text) + unlabelled.map(\.text), rawDevTexts = dev.map(\.text)
         if recipe.input.kind != .raw {
             // Teachers and student read prepared lines (after augmentation, which works on raw lines).
             let preparer = recipe.input.preparer()
@@ -72,9 +74,19 @@ public enum DistillationRun {
             var perTeacherDev: [[[Float]?]] = []
             for t in recipe.teachers {
                 log("teacher \(t.name): labelling \(trainTexts.count) texts")
-                perTeacher.append(try teacherDistributions(t, texts: trainTexts, labels: labels, cacheFolder: cache, maxLength: recipe.training.maxLength,
-                                                          external: externalTeachers))
-                perTeacherDev.append(try teacherDistributions(t, texts: dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"),
+                let stored: Bool = { if case .softLabels = t.kind { return true }; return false }()
+                let rows = try teacherDistributions(t, texts: stored ? rawTrainTexts : trainTexts, labels: labels, cacheFolder: cache,
+                                                    maxLength: recipe.training.maxLength, external: externalTeachers)
+                if stored {
+                    let found = rows.filter { $0 != nil }.count
+                    log("teacher \(t.name): stored soft labels for \(found) of \(rows.count) training texts")
+                    if found == 0 && !rows.isEmpty {
+                        throw RecipeError(file: recipe.file.path, line: 0, key: "teachers",
+                                          detail: "'\(t.name)' holds no soft label for any training text: its file must have a line {\"text\": …, \"probabilities\": …} per raw training line")
+                    }
+                }
+                perTeacher.append(rows)
+                perTeacherDev.append(try teacherDistributions(t, texts: stored ? rawDevTexts : dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"),
                                                              maxLength: recipe.training.maxLength, external: externalTeachers))
             }
             var reliability: [[Float]]?
