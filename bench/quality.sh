@@ -151,9 +151,34 @@ for line in open(sys.argv[1], encoding='utf-8'):
   seconds=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
   calls=$(grep -ho '"requests":[0-9]*' "$out"/logs/llm-"$llm"-test-*.log | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo null)
   echo "{\"name\": \"llm-$llm\", \"label_seconds\": $seconds, \"requests\": ${calls:-null}, \"size_bytes\": $(stat -c %s "$gguf")}" >"$dir/meta.json"
-  bash scripts/llm-server stop $port; trap - EXIT
-  llm_rows=("$llm zero-shot (llama.cpp)=$dir:teacher")
   echo "  llm $llm: $seconds s"
+
+  # The zero-label path: the same LLM labels the unlabelled lines (one call per distinct masked line) and an n-gram
+  # bag learns from its answers alone: no hand-labelled line anywhere, no dev set (fixed epochs).
+  t0=$(date +%s.%N)
+  "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/unlabelled.jsonl" \
+    --out "$out/llm-$llm-unlabelled.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-unlabelled.log" 2>&1
+  awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }' >"$out/logs/llm-$llm-unlabelled.seconds"
+  bash scripts/llm-server stop $port; trap - EXIT
+  {
+    echo "labels: [${labels//,/, }]"
+    echo "data: {unlabelled: $split/unlabelled.jsonl, test: $split/test-heldout.jsonl}"
+    echo "teachers:"
+    echo "  - {name: $llm, kind: soft-labels, path: $(pwd)/$out/llm-$llm-unlabelled.jsonl}"
+    echo "student: {kind: ngram-bag}"
+    echo "input: logs"
+    echo "training: {epochs: $bag_epochs, batch_size: 32}"
+    echo "seed: 1"
+    echo "output: $(pwd)/$out/runs/bag-zero-label"
+  } >"$out/recipes/bag-zero-label.yaml"
+  [ -f "$out/runs/bag-zero-label/final/config.json" ] || timed bag-zero-label "$distill" train --recipe "$out/recipes/bag-zero-label.yaml"
+  rm -rf "$out/models/bag-zero-label" && cp -r "$out/runs/bag-zero-label/final" "$out/models/bag-zero-label"
+  predict bag-zero-label
+  # Calls per distinct gold template of the unlabelled lines (the store answers repeats; a rerun asks nothing).
+  keys=$(grep -o '"keys":[0-9]*' "$out/logs/llm-$llm-unlabelled.log" | tail -1 | cut -d: -f2)
+  templates=$(python3 -c "import json,sys; print(len({json.loads(l)['template'] for l in open(sys.argv[1])}))" "$split/unlabelled.jsonl")
+  echo "{\"keys\": ${keys:-null}, \"templates\": $templates, \"lines\": $(wc -l <"$split/unlabelled.jsonl")}" >"$out/predictions/bag-zero-label/labelling.json"
+  llm_rows=("$llm zero-shot (llama.cpp)=$dir:teacher" "bag from the LLM's answers alone (zero labels)=$out/predictions/bag-zero-label:zero-label")
 fi
 
 echo "peers (same labelled lines, raw text)"

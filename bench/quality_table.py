@@ -132,6 +132,18 @@ if students and peers:
                    f"missed alerts {pct(best_st['test-heldout-templates']['missed_alerts'])}, false alarms "
                    f"{pct(best_st['test-heldout-templates']['false_alarms'])}; best peer **{best_pt['name']}** "
                    f"{num(best_pt['test-heldout-templates']['macro_f1'])}.")
+    zero = next((r for r in rows if r["kind"] == "zero-label"), None)
+    llm = next((r for r in rows if r["kind"] == "teacher" and r["name"] != teacher_name), None)
+    if zero and llm:
+        d = 100 * (zero["test-heldout"]["macro_f1"] - llm["test-heldout"]["macro_f1"])
+        cost = ""
+        info = os.path.join(next(p for n, p, _ in entries if n == zero["name"]), "labelling.json")
+        if os.path.exists(info):
+            c = json.load(open(info))
+            cost = (f"; labelling its {c['lines']:,} unlabelled lines asked {c['keys']} distinct masked lines of {c['templates']} gold templates "
+                    f"({c['keys'] / max(1, c['templates']):.2f} calls per template at most; goal <= 1)")
+        summary.append(f"- Zero-label path: **{zero['name']}** held-out macro-F1 {num(zero['test-heldout']['macro_f1'])} vs its LLM teacher "
+                       f"{num(llm['test-heldout']['macro_f1'])}: {d:+.1f} points (goal >= -2){cost}.")
     best_seen = max(students, key=lambda r: r["test-seen"]["macro_f1"])
     summary.append(f"- Seen templates: best student macro-F1 {num(best_seen['test-seen']['macro_f1'])} ({best_seen['name']}; goal >= 0.97).")
 counts = {t: len(gold[t]) for t in TESTS}
