@@ -5,13 +5,14 @@ import Testing
 
 @Suite("Cutting a student from a teacher's layers")
 struct BertLayerSelectionTests {
-    static let teacher = BertConfig(vocabSize: 40, hiddenSize: 8, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 12,
-                                    maxPositionEmbeddings: 16, labels: ["db", "net", "ok"])
+    /// ModuleTests' tiny BERT with a third layer.
+    static let teacher: BertConfig = {
+        var c = ModuleTests.tiny
+        c.numHiddenLayers = 3
+        return c
+    }()
 
-    func batch() -> EncodedBatch {
-        EncodedBatch(inputIDs: [2, 5, 9, 3, 0, 2, 7, 3, 0, 0], tokenTypeIDs: Array(repeating: 0, count: 10),
-                     attentionMask: [1, 1, 1, 1, 0, 1, 1, 1, 0, 0], batchSize: 2, sequenceLength: 5)
-    }
+    func batch() -> EncodedBatch { ModuleTests().batch() }
 
     @Test("evenly spaced layers end with the last one")
     func spacing() {
