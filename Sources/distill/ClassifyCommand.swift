@@ -53,7 +53,8 @@ struct ClassifyCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        try SizeLimits.check(batch, SizeLimits.batch, flag: "--batch")
+        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
         guard cacheSize >= 0 else { throw ValidationError("--cache-size must be 0 or more") }
     }

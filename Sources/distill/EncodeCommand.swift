@@ -37,8 +37,8 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+        try SizeLimits.check(batch, SizeLimits.batch, flag: "--batch")
+        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
     }
 
     func run() throws {

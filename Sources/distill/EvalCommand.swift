@@ -24,6 +24,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
+
     func run() throws {
         compute.apply()
         let folder = URL(fileURLWithPath: model)

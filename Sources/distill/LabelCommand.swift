@@ -94,6 +94,7 @@ struct LabelCommand: AsyncParsableCommand {
     var retryFailed = false
 
     func validate() throws {
+        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
         if recipe == nil {
             guard !teachers.isEmpty, labels != nil, input != nil, out != nil else {
                 throw ValidationError("give --recipe FILE, or --teacher SPEC --labels FILE --input FILE --out FILE")

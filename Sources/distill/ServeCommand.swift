@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be at least 1")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
     }
 
     func run() async throws {

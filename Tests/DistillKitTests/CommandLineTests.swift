@@ -42,6 +42,23 @@ struct CommandLineTests {
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/config.json"))
     }
 
+    @Test("size flags out of range are refused before anything loads, naming the flag and its bounds", arguments: [
+        ["classify", "--model", "/nonexistent", "--batch", "10000000000"],
+        ["classify", "--model", "/nonexistent", "--batch", "0"],
+        ["classify", "--model", "/nonexistent", "--max-length", "0"],
+        ["classify", "--model", "/nonexistent", "--max-length=-5"],
+        ["eval", "--model", "/nonexistent", "--data", "/nonexistent", "--max-length", "1"],
+        ["serve", "--model", "/nonexistent", "--max-length", "100000"],
+        ["encode", "--model", "/nonexistent", "--batch", "2000000"],
+        ["label", "--teacher", "openai:http://127.0.0.1:1/v1", "--labels", "x", "--input", "x", "--out", "x", "--max-length", "2"],
+    ])
+    func sizeFlags(_ arguments: [String]) throws {
+        let result = try runDistill(arguments, stdin: Data())
+        let flag = arguments.last!.hasPrefix("--") ? String(arguments.last!.prefix { $0 != "=" }) : arguments[arguments.count - 2]
+        #expect(result.status == 64 && result.stderr.contains("\(flag) must be within"), "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.contains("nonexistent"), "the bounds are checked before the model is read")
+    }
+
     @Test("inspect prints architecture, parameter count and tensors")
     func inspect() throws {
         let result = try runDistill(["inspect", miniLM.path])

@@ -284,6 +284,13 @@ struct RecipeRunTests {
         ("decision without dev", "labels: [normal, a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ndecision:\n  alert_target: 0.1\n", "key 'decision': calibration and alert_target are fitted on the dev lines"),
         ("decision bad normal label", "labels: [a, b]\ndata:\n  labelled: x.jsonl\n  dev: x.jsonl\nstudent:\n  kind: ngram-bag\ndecision:\n  alert_target: 0.1\n", "8: key 'decision.normal_label': 'normal' is not one of the labels"),
         ("decision target out of range", "labels: [normal, a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ndecision:\n  alert_target: 2\n", "7: key 'decision.alert_target': must be within [0, 1]"),
+        ("negative learning rate", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  learning_rate: -1\n", "7: key 'training.learning_rate': must be > 0, got -1"),
+        ("NaN learning rate", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  learning_rate: .nan\n", "7: key 'training.learning_rate': expected a finite number, found '.nan'"),
+        ("infinite weight decay", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  weight_decay: .inf\n", "7: key 'training.weight_decay': expected a finite number"),
+        ("negative weight decay", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  weight_decay: -0.1\n", "7: key 'training.weight_decay': must be >= 0"),
+        ("label smoothing 1", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  label_smoothing: 1\n", "7: key 'losses.label_smoothing': must be within [0, 1)"),
+        ("max_steps 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  max_steps: 0\n", "7: key 'training.max_steps': must be at least 1"),
+        ("max_length 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  max_length: 0\n", "6: key 'student.max_length': must be within 8...8192"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {

@@ -194,6 +194,7 @@ public struct Recipe: Sendable {
         case .bert: break
         }
         training.maxLength = try s.int("max_length") ?? training.maxLength
+        guard (8...8192).contains(training.maxLength) else { throw s.error("max_length", nil, "must be within 8...8192 tokens, got \(training.maxLength)") }
         try s.finish()
 
         // losses
@@ -215,6 +216,7 @@ public struct Recipe: Sendable {
             let temperatures: [Float] = { if case let .linear(a, b, _) = training.temperature { return [a, b] }; return [training.temperature.value(at: 0)] }()
             if temperatures.contains(where: { $0 <= 0 }) { throw l.error("temperature", nil, "must be > 0") }
             training.labelSmoothing = try l.float("label_smoothing") ?? 0
+            guard (0..<1).contains(training.labelSmoothing) else { throw l.error("label_smoothing", nil, "must be within [0, 1), got \(training.labelSmoothing)") }
             if let n = l.node("class_weights"), n.scalar != nil, let word = n.string {
                 guard let balance = ClassBalance(rawValue: word) else {
                     throw l.error("class_weights", n, "expected a list of numbers (one per label), balanced, sqrt or none; found '\(word)'")
@@ -316,10 +318,14 @@ public struct Recipe: Sendable {
         if var t = try top.map("training") {
             training.epochs = try t.int("epochs") ?? training.epochs
             training.maxSteps = try t.int("max_steps")
+            if let m = training.maxSteps, m < 1 { throw t.error("max_steps", nil, "must be at least 1, got \(m)") }
             training.batchSize = try t.int("batch_size") ?? training.batchSize
             training.learningRate = try t.float("learning_rate") ?? training.learningRate
+            guard training.learningRate > 0 else { throw t.error("learning_rate", nil, "must be > 0, got \(training.learningRate)") }
             training.warmupSteps = try t.int("warmup_steps") ?? training.warmupSteps
+            guard training.warmupSteps >= 0 else { throw t.error("warmup_steps", nil, "must be >= 0, got \(training.warmupSteps)") }
             training.weightDecay = try t.float("weight_decay") ?? training.weightDecay
+            guard training.weightDecay >= 0 else { throw t.error("weight_decay", nil, "must be >= 0, got \(training.weightDecay)") }
             if let n = t.mapping.first(where: { $0.key.string == "clip_norm" })?.value, n.null != nil {
                 _ = t.node("clip_norm")
                 training.clipNorm = nil  // `clip_norm: null` turns clipping off

@@ -67,6 +67,9 @@ struct YAMLMap {
     mutating func float(_ key: String) throws -> Float? {
         guard let n = node(key), n.null == nil else { return nil }
         guard let v = n.float else { throw error(key, n, "expected a number, found '\(n.string ?? "?")'") }
+        // .nan and .inf are YAML numbers but no recipe value means them (a NaN learning rate used to train, then
+        // fail writing JSON, naming no key).
+        guard v.isFinite, Float(v).isFinite else { throw error(key, n, "expected a finite number, found '\(n.string ?? "?")'") }
         return Float(v)
     }
 
