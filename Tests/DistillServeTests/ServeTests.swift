@@ -121,7 +121,9 @@ struct ServeTests {
     func drain() async throws {
         let model = temporaryFolder().appendingPathComponent("model")
         try saveBiasedStudent(to: model, label: "disk")
-        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "1500"])
+        // A 5 s hold: with 1.5 s the request once came and went between two /metrics polls of a machine loaded by
+        // the other suites (make test, 2026-12-01), and the drain was never tested.
+        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "5000"])
         let port = server.port
         let inFlight = Task { try await call(port: port, path: "/v1/classify", json: ["texts": ["disk full"]]) }
         // Signal only once the server holds the request (the gauge counts this /metrics call too): a fixed sleep
