@@ -82,13 +82,13 @@ struct HTTPAnswer {
 
 /// One request over loopback with async-http-client.
 func call(_ method: HTTPMethod = .POST, port: Int, path: String, body: [UInt8]? = nil, contentType: String? = "application/json",
-          headers: [(String, String)] = [], timeout: TimeAmount = .seconds(30)) async throws -> HTTPAnswer {
+          headers: [(String, String)] = [], timeout: TimeAmount = .seconds(30), client: HTTPClient = .shared) async throws -> HTTPAnswer {
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
     request.method = method
     if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
     for (k, v) in headers { request.headers.add(name: k, value: v) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-    let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+    let response = try await client.execute(request, timeout: timeout)
     let data = try await response.body.collect(upTo: 16 << 20)
     return HTTPAnswer(status: Int(response.status.code), body: String(buffer: data), contentType: response.headers.first(name: "Content-Type"))
 }

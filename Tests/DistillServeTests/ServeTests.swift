@@ -125,20 +125,26 @@ struct ServeTests {
         // the other suites (make test, 2026-12-01), and the drain was never tested.
         let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "5000"])
         let port = server.port
-        let inFlight = Task { try await call(port: port, path: "/v1/classify", json: ["texts": ["disk full"]]) }
+        // The slow request has a client of its own, so that no connection pool can queue the polls behind it.
+        let slowClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let body = Array(try JSONSerialization.data(withJSONObject: ["texts": ["disk full"]]))
+        let inFlight = Task { try await call(port: port, path: "/v1/classify", body: body, client: slowClient) }
         // Signal only once the server holds the request (the gauge counts this /metrics call too): a fixed sleep
         // raced the client's connection setup on a loaded machine.
         let deadline = ContinuousClock.now + .seconds(20)
-        var held = false
+        var held = false, gauge = ""
         while !held && ContinuousClock.now < deadline {
-            let metrics = try await call(.GET, port: port, path: "/metrics").body
-            held = metrics.split(separator: "\n").contains { $0.hasPrefix("distill_inflight_requests ") && (Double($0.split(separator: " ").last ?? "") ?? 0) >= 2 }
-            if !held { try await Task.sleep(for: .milliseconds(20)) }
+            let metrics = (try? await call(.GET, port: port, path: "/metrics").body) ?? ""
+            gauge = metrics.split(separator: "\n").first { $0.hasPrefix("distill_inflight_requests ") }.map(String.init) ?? "(no gauge)"
+            held = (Double(gauge.split(separator: " ").last ?? "") ?? 0) >= 2
+            if !held { try? await Task.sleep(for: .milliseconds(20)) }
         }
-        #expect(held, "the slow request never reached the server")
+        #expect(held, "the slow request never reached the server; last gauge: \(gauge)")
         server.signal(SIGTERM)
-        let answer = try await inFlight.value
-        #expect(answer.status == 200 && answer.body.contains("disk"))
+        let answer = await inFlight.result
+        try await slowClient.shutdown()  // on every path: a client dropped without shutdown traps in debug builds
+        let answered = try answer.get()
+        #expect(answered.status == 200 && answered.body.contains("disk"))
         #expect(server.stop() == 0)
         // (async-http-client retries a refused connection until the deadline: keep it short.)
         await #expect(throws: (any Error).self) { try await call(.GET, port: port, path: "/healthz", timeout: .seconds(2)) }
