@@ -44,10 +44,9 @@ struct EvalCommand: ParsableCommand {
         // The folder's decision rule (decision.json) decides, as in classify and serve.
         let decision = try DecisionRule.load(folder: folder) ?? DecisionRule()
         try decision.validate(labels: student.labels, source: folder.appendingPathComponent(DecisionRule.fileName).path)
-        let normal = decision.normalLabel.flatMap { student.labels.firstIndex(of: $0) }
-        let calibrated = probabilities.map(decision.calibrated)
+        let (calibrated, answers) = decision.apply(probabilities, labels: student.labels)
         var report = EvaluationReport.compute(probabilities: calibrated, gold: records.map { $0.label! }, labels: student.labels,
-                                              teacherPredictions: teacher, predicted: calibrated.map { decision.decide($0, normalIndex: normal).index })
+                                              teacherPredictions: teacher, predicted: answers.map(\.index))
         report.parameters = student.module.parameterCount
         report.sizeOnDiskBytes = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, name in
             total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[.size] as? Int) ?? 0)

@@ -43,7 +43,8 @@ public struct DecisionFit: Codable, Sendable, Equatable {
             if rule.normalThreshold == nil { rule.normalLabel = nil }
         }
         let before = EvaluationReport.compute(probabilities: devProbabilities, gold: devGold, labels: labels)
-        let answers = calibrated.map { rule.decide($0, normalIndex: normal).index }
+        let bar = rule.normalIndex(in: labels)
+        let answers = calibrated.map { rule.decide($0, normalIndex: bar).index }
         let after = EvaluationReport.compute(probabilities: calibrated, gold: devGold, labels: labels, predicted: answers)
         var fit = DecisionFit(rule: rule, devLines: devGold.count, devECEBefore: before.expectedCalibrationError, devECEAfter: after.expectedCalibrationError)
         if let normal {

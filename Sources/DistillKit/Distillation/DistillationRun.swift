@@ -201,9 +201,7 @@ public enum DistillationRun {
             let gold = test.map { $0.label! }
             var r = EvaluationReport.compute(probabilities: raw, gold: gold, labels: labels)
             if var fit = decisionFit {
-                let normal = fit.rule.normalLabel.flatMap { labels.firstIndex(of: $0) }
-                let calibrated = raw.map(fit.rule.calibrated)
-                let decided = calibrated.map { fit.rule.decide($0, normalIndex: normal) }
+                let (calibrated, decided) = fit.rule.apply(raw, labels: labels)
                 fit.testECEBefore = r.expectedCalibrationError
                 fit.testBelowFloor = fit.rule.minimumConfidence == nil ? nil : decided.filter(\.abstained).count
                 r = EvaluationReport.compute(probabilities: calibrated, gold: gold, labels: labels, predicted: decided.map(\.index))

@@ -62,7 +62,7 @@ public final class Classifier: @unchecked Sendable {
     public init(student: Student, folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128, decision: DecisionRule = DecisionRule()) {
         self.student = student
         self.decision = decision
-        normalIndex = decision.normalThreshold == nil ? nil : decision.normalLabel.flatMap { student.labels.firstIndex(of: $0) }
+        normalIndex = decision.normalIndex(in: student.labels)
         self.folder = folder
         labels = student.labels
         input = student.input
@@ -171,11 +171,7 @@ public final class Classifier: @unchecked Sendable {
     }
 
     private func prediction(_ raw: [Float], template: UInt64, cached: Bool) -> Prediction {
-        if decision.isIdentity {
-            var best = 0
-            for k in 1..<max(1, raw.count) where raw[k] > raw[best] { best = k }
-            return Prediction(labelIndex: best, probability: raw[best], probabilities: raw, templateHash: template, cached: cached)
-        }
+        // The plain rule (no decision.json) calibrates nothing and answers the most probable label.
         let p = decision.calibrated(raw)
         let (best, abstained) = decision.decide(p, normalIndex: normalIndex)
         return Prediction(labelIndex: best, probability: p[best], probabilities: p, templateHash: template, cached: cached, abstained: abstained)

@@ -28,9 +28,6 @@ public struct DecisionRule: Codable, Sendable, Equatable {
         (self.temperature, self.normalLabel, self.normalThreshold, self.minimumConfidence) = (temperature, normalLabel, normalThreshold, minimumConfidence)
     }
 
-    /// Whether the rule changes anything.
-    public var isIdentity: Bool { temperature == 1 && normalThreshold == nil && minimumConfidence == nil }
-
     /// Checks values; errors name the key.
     public func validate(labels: [String], source: String) throws {
         func bad(_ key: String, _ detail: String) -> DistillError { .invalidDecisionRule(source: source, key: key, detail: detail) }
@@ -66,6 +63,19 @@ public struct DecisionRule: Codable, Sendable, Equatable {
         }
         let abstained = minimumConfidence.map { !(p[best] >= $0) } ?? false
         return (best, abstained)
+    }
+
+    /// The index of ``normalLabel`` in `labels` when the rule has a bar on it (nil otherwise): the `normalIndex` of
+    /// ``decide(_:normalIndex:)``.
+    public func normalIndex(in labels: [String]) -> Int? {
+        normalThreshold == nil ? nil : normalLabel.flatMap { labels.firstIndex(of: $0) }
+    }
+
+    /// The rule over many rows of raw probabilities over `labels`: the calibrated rows and each row's answer.
+    public func apply(_ probabilities: [[Float]], labels: [String]) -> (calibrated: [[Float]], answers: [(index: Int, abstained: Bool)]) {
+        let normal = normalIndex(in: labels)
+        let calibrated = probabilities.map(self.calibrated)
+        return (calibrated, calibrated.map { decide($0, normalIndex: normal) })
     }
 
     // MARK: Fitting on dev lines
