@@ -44,8 +44,17 @@ struct SafetensorsTests {
                        data: [0x80, 0x3F, 0x20, 0xC0, 0x00, 0x3C, 0x00, 0xFC, 0x01, 0x00] + [5, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255])
         let f = try SafetensorsFile(url: url)
         #expect(try f.tensor("b").scalars == [1, -2.5])
-        let h = try f.tensor("h").scalars
-        #expect(h[0] == 1 && h[1] == -.infinity && h[2] == Float(sign: .plus, exponent: -24, significand: 1))
+        // F16 specials decode; a weight holding one is refused, naming the tensor and where.
+        #expect(Float(float16Bits: 0x3C00) == 1 && Float(float16Bits: 0xFC00) == -.infinity
+                && Float(float16Bits: 0x0001) == Float(sign: .plus, exponent: -24, significand: 1))
+        #expect(Float(float16Bits: 0x7E00).isNaN)
+        do {
+            _ = try f.tensor("h")
+            Issue.record("a tensor holding -inf loaded")
+        } catch let error as SafetensorsError {
+            #expect(error.errorDescription?.contains("tensor 'h': holds 1 non-finite value") == true, "\(error)")
+            #expect(error.errorDescription?.contains("flat index 1") == true, "\(error)")
+        }
         #expect(try f.integers("i") == [5, -1])
         #expect(throws: SafetensorsError.self) { try f.tensor("i") }
     }
@@ -62,6 +71,8 @@ struct SafetensorsTests {
         ("overlap", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}"#, "overlap"),
         ("reversed range", #"{"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}"#, "increasing"),
         ("overflowing shape", #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#, "overflow"),
+        ("gap before a tensor", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, "starts at data offset 4"),
+        ("bytes after the last tensor", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, "the data section has 8 bytes"),
     ])
     func corrupt(_ c: (String, String, String)) throws {
         let url = c.0 == "empty file" ? { let u = dir.appendingPathComponent("empty"); try! Data().write(to: u); return u }()
@@ -74,6 +85,35 @@ struct SafetensorsTests {
             #expect(message.contains(c.2), "\(c.0): \(message)")
             #expect(message.contains(url.path))
         }
+    }
+
+    @Test("a header length one byte short or long (every tensor shifted) is refused; NaN weights are refused by name")
+    func headerLengthOffByOne() throws {
+        var g = RandomGenerator(seed: 2)
+        let url = dir.appendingPathComponent("shift.safetensors")
+        try SafetensorsWriter.write(["x": Tensor.randomNormal([16], using: &g), "y": Tensor.randomNormal([4, 4], using: &g)], to: url)
+        let bytes = try Data(contentsOf: url)
+        _ = try SafetensorsFile(url: url)
+        let length = bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        for delta in [-1, 1] {
+            var shifted = bytes
+            withUnsafeBytes(of: (UInt64(Int(length) + delta)).littleEndian) { shifted.replaceSubrange(0..<8, with: $0) }
+            let part = dir.appendingPathComponent("shift\(delta)")
+            try shifted.write(to: part)
+            #expect(throws: SafetensorsError.self, "header length \(Int(length) + delta) instead of \(length)") { try SafetensorsFile(url: part) }
+        }
+        var y = Tensor.randomNormal([4, 4], using: &g)
+        y = Tensor(shape: [4, 4], scalars: y.scalars.enumerated().map { $0.offset == 5 ? .nan : $0.element })
+        try SafetensorsWriter.write(["x": Tensor.randomNormal([16], using: &g), "y": y], to: url)
+        let f = try SafetensorsFile(url: url)
+        #expect(try f.tensor("x").count == 16)
+        do {
+            _ = try f.tensor("y")
+            Issue.record("a NaN weight loaded")
+        } catch let error as SafetensorsError {
+            #expect(error.errorDescription?.contains("tensor 'y': holds 1 non-finite value") == true && error.errorDescription?.contains("flat index 5") == true, "\(error)")
+        }
+        #expect(throws: SafetensorsError.self) { try f.readRows("y", 0..<2) }
     }
 
     @Test("a file cut short anywhere fails cleanly")

@@ -26,9 +26,9 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 /// length, a JSON header, then the raw tensor bytes).
 ///
 /// Opening validates the whole header before any tensor is read: JSON shape, dtypes, element counts
-/// against byte ranges, ranges inside the data section, and no two tensors overlapping. A corrupt,
-/// truncated or hostile file gives a ``SafetensorsError`` naming the tensor or offset; no read ever goes
-/// outside the mapping.
+/// against byte ranges, and tensors that tile the data section exactly (no gap, no overlap, nothing after
+/// the last). Reading a weight refuses NaN and infinities, naming the tensor. A corrupt, truncated or
+/// hostile file gives a ``SafetensorsError`` naming the tensor or offset; no read ever goes outside the mapping.
 public final class SafetensorsFile: @unchecked Sendable {
     /// One tensor's entry in the header.
     public struct Entry: Sendable, Equatable {
@@ -168,7 +168,20 @@ public final class SafetensorsFile: @unchecked Sendable {
             default:
                 throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
             }
+            try Self.checkFinite(UnsafeBufferPointer(dst), tensor: name, shape: e.shape, path: path)
         }
+    }
+
+    /// Weights are never NaN or infinite in a trained model; such a file would give every line the same answer.
+    static func checkFinite(_ values: UnsafeBufferPointer<Float>, tensor: String, shape: [Int], path: String) throws {
+        var bad = 0, first = -1
+        for i in values.indices where !values[i].isFinite {
+            if first < 0 { first = i }
+            bad += 1
+        }
+        guard bad > 0 else { return }
+        throw SafetensorsError.invalidTensor(path: path, tensor: tensor,
+            detail: "holds \(bad) non-finite value\(bad == 1 ? "" : "s") (NaN or infinity; the first, \(values[first]), at flat index \(first) of shape \(shape))")
     }
 
     /// Reads rows `rows` of the first dimension of `name` as Float32 (`[rows.count] + shape.dropFirst()`),
@@ -189,6 +202,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             case .bf16: for i in 0..<n { dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16) }
             default: throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype.rawValue)
             }
+            try Self.checkFinite(UnsafeBufferPointer(dst), tensor: name, shape: e.shape, path: path)
         }
         return out
     }
@@ -272,8 +286,22 @@ public final class SafetensorsFile: @unchecked Sendable {
             entries.append(Entry(name: name, dtype: dtype, shape: shape, range: begin..<end))
         }
         entries.sort { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
-        for (a, b) in zip(entries, entries.dropFirst()) where b.range.lowerBound < a.range.upperBound {
-            throw SafetensorsError.overlappingTensors(path: path, first: a.name, second: b.name)
+        // As the reference implementation: the tensors tile the data section exactly, from byte 0 to its end.
+        // A header length off by one byte (which shifts every tensor) or trailing garbage fails here.
+        var covered = 0
+        for (i, e) in entries.enumerated() {
+            if e.range.lowerBound < covered {
+                throw SafetensorsError.overlappingTensors(path: path, first: entries[i - 1].name, second: e.name)
+            }
+            guard e.range.lowerBound == covered else {
+                throw SafetensorsError.invalidHeader(path: path,
+                    detail: "tensor '\(e.name)' starts at data offset \(e.range.lowerBound), but the data before it ends at \(covered) (a gap; is the header length right?)")
+            }
+            covered = e.range.upperBound
+        }
+        guard covered == dataSize else {
+            throw SafetensorsError.invalidHeader(path: path,
+                detail: "the tensors end at data offset \(covered), but the data section has \(dataSize) bytes (header length or file size is off by \(dataSize - covered))")
         }
         return (entries, metadata)
     }
