@@ -157,8 +157,9 @@ public enum Student {
                 throw ModelError.invalidConfig(path: configURL.path, key: error.keyPath, detail: error.summary)
             }
             try config.validate(path: configURL.path)
-            let model = NGramBag(config: config, seed: nil)
             let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
+            try config.check(against: file, path: configURL.path)
+            let model = NGramBag(config: config, seed: nil)
             try model.load(from: file)
             return .ngramBag(model)
         case let other:

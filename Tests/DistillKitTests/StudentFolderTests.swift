@@ -154,6 +154,49 @@ struct StudentFolderEdgeTests {
         #expect(!siblings.contains { $0.hasPrefix(".\(folder.lastPathComponent).") })
     }
 
+    @Test("BERT sizes out of bounds or disagreeing with model.safetensors are refused before allocating, naming key and limit", arguments: [
+        ("vocab_size", 1_099_511_627_776, "must be in 1...1000000"),
+        ("hidden_size", 1 << 40, "must be in 1...16384"),
+        ("num_hidden_layers", 100_000, "must be in 1...128"),
+        ("intermediate_size", -3, "must be in 1...65536"),
+        ("max_position_embeddings", 1 << 30, "must be in 1...65536"),
+        ("vocab_size", 70_000, "holds [7, 8]"),
+        ("max_position_embeddings", 4096, "holds [32, 8]"),
+        ("intermediate_size", 64, "holds [8, 8]"),
+        ("num_hidden_layers", 12, "holds 1 layers"),
+        ("pad_token_id", 99, "0..<vocab_size"),
+    ])
+    func bertSizes(_ c: (String, Int, String)) throws {
+        let folder = temporaryFolder()
+        try tiny().save(to: folder)
+        let url = folder.appendingPathComponent("config.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        json[c.0] = c.1
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        do { _ = try Student.load(from: folder); Issue.record("\(c.0) = \(c.1) loaded") } catch let ModelError.invalidConfig(path, key, detail) {
+            #expect(key.contains(c.0) && detail.contains(c.2) && path.hasSuffix("config.json"), "\(key): \(detail)")
+        }
+    }
+
+    @Test("id2label with duplicate names, gaps or a label2id that disagrees is refused")
+    func labelMaps() throws {
+        for (id2label, label2id, want) in [
+            (["0": "a", "1": "a"], nil, "both named 'a'"), (["0": "a", "2": "b"], nil, "1 is missing"),
+            (["0": "a", "1": "b"], ["a": 1, "b": 0], "label2id"), (["0": "a", "1": ""], nil, "empty label"),
+        ] as [([String: String], [String: Int]?, String)] {
+            let folder = temporaryFolder()
+            try tiny().save(to: folder)
+            let url = folder.appendingPathComponent("config.json")
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            json["id2label"] = id2label
+            json["label2id"] = label2id ?? Dictionary(id2label.map { ($0.value, Int($0.key)!) }, uniquingKeysWith: { a, _ in a })
+            try JSONSerialization.data(withJSONObject: json).write(to: url)
+            do { _ = try Student.load(from: folder); Issue.record("\(id2label) loaded") } catch let ModelError.invalidConfig(_, key, detail) {
+                #expect(key.hasPrefix(want == "label2id" ? "label2id" : "id2label") && (detail.contains(want) || want == "label2id"), "\(key): \(detail)")
+            }
+        }
+    }
+
     @Test("unsupported BERT variants and bad n-gram settings are config errors naming the key")
     func configErrors() throws {
         let folder = temporaryFolder()

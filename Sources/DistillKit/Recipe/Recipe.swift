@@ -46,6 +46,18 @@ public struct Recipe: Sendable {
         /// (`teacherLayers` nil: `layers` evenly spaced, ending with the last.)
         case bertFromTeacher(teacher: String, layers: Int, teacherLayers: [Int]?)
         case ngramBag(NGramFeaturizer, embeddingSize: Int, hiddenSize: Int)
+
+        /// Parameters of a freshly initialized student of this size (nil for a cut student: the teacher sets it).
+        public func parameterCount(labels: Int, maxLength: Int) -> Int? {
+            switch self {
+            case let .bert(layers, h, _, inter, vocab, _):
+                let embeddings = (vocab + maxLength + 2) * h
+                return embeddings + layers * (4 * h * h + 2 * h * inter + 9 * h + inter) + h * h + labels * h
+            case let .ngramBag(f, e, hidden):
+                return f.buckets * e + hidden * e + labels * (hidden > 0 ? hidden : e)
+            case .bertFromTeacher: return nil
+            }
+        }
     }
 
     public struct IntermediateLoss: Sendable, Equatable {
@@ -166,24 +178,26 @@ public struct Recipe: Sendable {
         case "bert" where s.has("from_teacher"):
             student = try bertFromTeacher(&s, teachers: teachers)
         case "bert":
-            let hidden = try s.int("hidden") ?? 128, heads = try s.int("heads") ?? 2
+            let hidden = try s.int("hidden", in: ModelLimits.width) ?? 128, heads = try s.int("heads", in: ModelLimits.heads) ?? 2
             guard hidden > 0, heads > 0, hidden % heads == 0 else { throw s.error("heads", nil, "hidden (\(hidden)) must be a positive multiple of heads (\(heads))") }
             let pooling = try s.string("pooling") ?? "mean"
             guard ["pooler", "cls", "mean"].contains(pooling) else { throw s.error("pooling", nil, "'\(pooling)' is not one of pooler, cls, mean") }
-            student = .bert(layers: try s.int("layers") ?? 2, hidden: hidden, heads: heads,
-                            intermediate: try s.int("intermediate") ?? 4 * hidden, vocabularySize: try s.int("vocab_size") ?? 8000, pooling: pooling)
+            student = .bert(layers: try s.int("layers", in: ModelLimits.layers) ?? 2, hidden: hidden, heads: heads,
+                            intermediate: try s.int("intermediate", in: ModelLimits.intermediate) ?? 4 * hidden,
+                            vocabularySize: try s.int("vocab_size", in: 16...ModelLimits.vocabulary.upperBound) ?? 8000, pooling: pooling)
         case "ngram-bag":
             var f = NGramFeaturizer()
-            f.buckets = try s.int("buckets") ?? f.buckets
-            f.maxWordNGram = try s.int("word_ngrams") ?? f.maxWordNGram
+            f.buckets = try s.int("buckets", in: ModelLimits.buckets) ?? f.buckets
+            f.maxWordNGram = try s.int("word_ngrams", in: 1...8) ?? f.maxWordNGram
             if let chars = try s.list("char_ngrams") {
-                guard chars.count == 2, let lo = chars[0].int, let hi = chars[1].int, lo >= 0, hi >= lo else {
-                    throw s.error("char_ngrams", nil, "expected [min, max] with 0 <= min <= max")
+                guard chars.count == 2, let lo = chars[0].int, let hi = chars[1].int, lo >= 0, hi >= lo, hi <= 16 else {
+                    throw s.error("char_ngrams", nil, "expected [min, max] with 0 <= min <= max <= 16")
                 }
                 f.minCharNGram = lo
                 f.maxCharNGram = hi
             }
-            student = .ngramBag(f, embeddingSize: try s.int("embedding_size") ?? 64, hiddenSize: try s.int("hidden_size") ?? 0)
+            student = .ngramBag(f, embeddingSize: try s.int("embedding_size", in: ModelLimits.width) ?? 64,
+                                hiddenSize: try s.int("hidden_size", in: 0...ModelLimits.width.upperBound) ?? 0)
         default:
             throw s.error("kind", nil, "'\(studentKind)' is not a student kind (bert, ngram-bag)")
         }
@@ -195,6 +209,15 @@ public struct Recipe: Sendable {
         }
         training.maxLength = try s.int("max_length") ?? training.maxLength
         guard (8...8192).contains(training.maxLength) else { throw s.error("max_length", nil, "must be within 8...8192 tokens, got \(training.maxLength)") }
+        // Training holds each parameter four times (weights, gradients, two AdamW moments): refuse a student that
+        // cannot fit in this machine's memory before allocating it.
+        if let count = student.parameterCount(labels: max(labels.count, 1), maxLength: training.maxLength) {
+            let needed = Double(count) * 16, available = Double(ProcessInfo.processInfo.physicalMemory)
+            guard needed < available else {
+                throw s.error("kind", nil, String(format: "this student has %.2f billion parameters; training it needs about %.1f GB, more than this machine's %.1f GB (make buckets, hidden, layers or vocab_size smaller)",
+                                                   Double(count) / 1e9, needed / 1e9, available / 1e9))
+            }
+        }
         try s.finish()
 
         // losses
@@ -316,10 +339,10 @@ public struct Recipe: Sendable {
 
         // training
         if var t = try top.map("training") {
-            training.epochs = try t.int("epochs") ?? training.epochs
+            training.epochs = try t.int("epochs", in: 1...1_000_000) ?? training.epochs
             training.maxSteps = try t.int("max_steps")
             if let m = training.maxSteps, m < 1 { throw t.error("max_steps", nil, "must be at least 1, got \(m)") }
-            training.batchSize = try t.int("batch_size") ?? training.batchSize
+            training.batchSize = try t.int("batch_size", in: 1...1_000_000) ?? training.batchSize
             training.learningRate = try t.float("learning_rate") ?? training.learningRate
             guard training.learningRate > 0 else { throw t.error("learning_rate", nil, "must be > 0, got \(training.learningRate)") }
             training.warmupSteps = try t.int("warmup_steps") ?? training.warmupSteps

@@ -60,13 +60,20 @@ struct YAMLMap {
 
     mutating func int(_ key: String) throws -> Int? {
         guard let n = node(key), n.null == nil else { return nil }
-        guard let v = n.int else { throw error(key, n, "expected an integer, found '\(n.string ?? "?")'") }
+        guard let v = n.int else { throw error(key, n, "expected an integer, found \(n.found)") }
+        return v
+    }
+
+    /// ``int(_:)`` that must lie in `range` (sizes are bounded before anything is allocated from them).
+    mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = try int(key) else { return nil }
+        guard range.contains(v) else { throw error(key, node(key), "must be in \(range.lowerBound)...\(range.upperBound), got \(v)") }
         return v
     }
 
     mutating func float(_ key: String) throws -> Float? {
         guard let n = node(key), n.null == nil else { return nil }
-        guard let v = n.float else { throw error(key, n, "expected a number, found '\(n.string ?? "?")'") }
+        guard let v = n.float else { throw error(key, n, "expected a number, found \(n.found)") }
         // .nan and .inf are YAML numbers but no recipe value means them (a NaN learning rate used to train, then
         // fail writing JSON, naming no key).
         guard v.isFinite, Float(v).isFinite else { throw error(key, n, "expected a finite number, found '\(n.string ?? "?")'") }
@@ -75,7 +82,7 @@ struct YAMLMap {
 
     mutating func bool(_ key: String) throws -> Bool? {
         guard let n = node(key), n.null == nil else { return nil }
-        guard let v = n.bool else { throw error(key, n, "expected true or false, found '\(n.string ?? "?")'") }
+        guard let v = n.bool else { throw error(key, n, "expected true or false, found \(n.found)") }
         return v
     }
 
@@ -100,5 +107,15 @@ struct YAMLMap {
             }
             _ = v
         }
+    }
+}
+
+extension Node {
+    /// What a node is, for "expected …, found …" messages: the scalar quoted, else "a list" or "a mapping".
+    var found: String {
+        if let scalar { return "'\(scalar.string)'" }
+        if sequence != nil { return "a list" }
+        if mapping != nil { return "a mapping" }
+        return "an alias"
     }
 }

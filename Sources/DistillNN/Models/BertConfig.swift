@@ -104,6 +104,35 @@ public struct BertConfig: Codable, Equatable, Sendable {
         return config
     }
 
+    /// `id2label` keys are exactly 0..<count with distinct names, and `label2id` (when present) is its inverse.
+    func validateLabels(path: String) throws {
+        guard let id2label else { return }
+        try ModelLimits.check(id2label.count, ModelLimits.labels, key: "id2label", path: path)
+        try checkLabelMaps(id2label: id2label, label2id: label2id, path: path)
+    }
+
+    /// Checks the model's sizes against the tensors in `file` (named with `prefix`, e.g. `bert.`) before
+    /// the model is allocated from them.
+    public func check(against file: SafetensorsFile, prefix: String, path: String) throws {
+        let h = hiddenSize
+        try ModelLimits.check(file, tensor: prefix + "embeddings.word_embeddings.weight", hasShape: [vocabSize, h], keys: "vocab_size, hidden_size", configPath: path)
+        try ModelLimits.check(file, tensor: prefix + "embeddings.position_embeddings.weight", hasShape: [maxPositionEmbeddings, h],
+                              keys: "max_position_embeddings", configPath: path)
+        try ModelLimits.check(file, tensor: prefix + "embeddings.token_type_embeddings.weight", hasShape: [typeVocabSize, h],
+                              keys: "type_vocab_size", configPath: path)
+        try ModelLimits.check(file, tensor: prefix + "encoder.layer.0.intermediate.dense.weight", hasShape: [intermediateSize, h],
+                              keys: "intermediate_size", configPath: path)
+        let layerPrefix = prefix + "encoder.layer."
+        let stored = Set(file.names.compactMap { name -> Int? in
+            guard name.hasPrefix(layerPrefix) else { return nil }
+            return Int(name.dropFirst(layerPrefix.count).prefix { $0 != "." })
+        })
+        if !stored.isEmpty && numHiddenLayers > stored.count {
+            throw ModelError.invalidConfig(path: path, key: "num_hidden_layers",
+                detail: "is \(numHiddenLayers), but \(file.path) holds \(stored.count) layers")
+        }
+    }
+
     /// Writes `config.json` (pretty, sorted keys), atomically.
     public func write(to url: URL) throws {
         let encoder = JSONEncoder()
@@ -113,11 +142,18 @@ public struct BertConfig: Codable, Equatable, Sendable {
 
     /// Checks sizes and the activation; the error names the key.
     public func validate(path: String = "config") throws {
-        for (key, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
-                             ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
-                             ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)] where value <= 0 {
-            throw ModelError.invalidConfig(path: path, key: key, detail: "must be positive, got \(value)")
+        for (key, value, range) in [("vocab_size", vocabSize, ModelLimits.vocabulary), ("hidden_size", hiddenSize, ModelLimits.width),
+                                    ("num_hidden_layers", numHiddenLayers, ModelLimits.layers),
+                                    ("num_attention_heads", numAttentionHeads, ModelLimits.heads),
+                                    ("intermediate_size", intermediateSize, ModelLimits.intermediate),
+                                    ("max_position_embeddings", maxPositionEmbeddings, ModelLimits.positions),
+                                    ("type_vocab_size", typeVocabSize, ModelLimits.typeVocabulary)] {
+            try ModelLimits.check(value, range, key: key, path: path)
         }
+        guard (0..<vocabSize).contains(padTokenId) else {
+            throw ModelError.invalidConfig(path: path, key: "pad_token_id", detail: "must be in 0..<vocab_size (\(vocabSize)), got \(padTokenId)")
+        }
+        try validateLabels(path: path)
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ModelError.invalidConfig(path: path, key: "num_attention_heads",
                                            detail: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")

@@ -7,9 +7,11 @@ extension BertModel {
     /// tensors (a classifier, `position_ids`) are ignored. Missing or mis-shaped encoder tensors throw,
     /// naming them.
     public static func load(folder: URL) throws -> BertModel {
-        let config = try BertConfig.read(from: folder.appendingPathComponent("config.json"))
+        let configURL = folder.appendingPathComponent("config.json")
+        let config = try BertConfig.read(from: configURL)
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
         let prefixed = file.names.contains { $0.hasPrefix("bert.") }
+        try config.check(against: file, prefix: prefixed ? "bert." : "", path: configURL.path)
         let rename: (String) -> String? = { name in
             guard prefixed else { return name }
             return name.hasPrefix("bert.") ? String(name.dropFirst(5)) : nil
@@ -27,11 +29,16 @@ extension BertForSequenceClassification {
     /// initialized with `config.labels` (pass `labels` to set them).
     public static func load(folder: URL, newHead: Bool = false, labels: [String]? = nil, pooling: String? = nil,
                             seed: UInt64 = 0) throws -> BertForSequenceClassification {
-        var config = try BertConfig.read(from: folder.appendingPathComponent("config.json"))
+        let configURL = folder.appendingPathComponent("config.json")
+        var config = try BertConfig.read(from: configURL)
         if let labels { config.labels = labels }
         if let pooling { config.distillPooling = pooling }  // e.g. "mean" for sentence-transformers checkpoints
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
         let prefixed = file.names.contains { $0.hasPrefix("bert.") }
+        try config.check(against: file, prefix: prefixed ? "bert." : "", path: configURL.path)
+        if !newHead, let labels = config.labels {
+            try ModelLimits.check(file, tensor: "classifier.weight", hasShape: [labels.count, config.hiddenSize], keys: "id2label", configPath: configURL.path)
+        }
         let rename: (String) -> String? = { name in
             if name.hasPrefix("classifier.") { return newHead ? nil : name }  // a new head ignores the old one
             return prefixed ? name : "bert." + name

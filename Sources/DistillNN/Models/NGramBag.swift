@@ -33,9 +33,11 @@ public struct NGramBagConfig: Codable, Equatable, Sendable {
         guard modelType == "distill-ngram-bag" else {
             throw ModelError.invalidConfig(path: path, key: "model_type", detail: "expected distill-ngram-bag, found \(modelType)")
         }
-        for (key, value) in [("featurizer.buckets", featurizer.buckets), ("embedding_size", embeddingSize), ("id2label", id2label.count)] where value <= 0 {
-            throw ModelError.invalidConfig(path: path, key: key, detail: "must be positive, got \(value)")
+        for (key, value, range) in [("featurizer.buckets", featurizer.buckets, ModelLimits.buckets),
+                                    ("embedding_size", embeddingSize, ModelLimits.width), ("id2label", id2label.count, ModelLimits.labels)] {
+            try ModelLimits.check(value, range, key: key, path: path)
         }
+        if hiddenSize != 0 { try ModelLimits.check(hiddenSize, ModelLimits.width, key: "hidden_size", path: path) }
         let f = featurizer
         guard (1...8).contains(f.maxWordNGram) else {
             throw ModelError.invalidConfig(path: path, key: "featurizer.word_ngrams", detail: "must be in 1...8, got \(f.maxWordNGram)")
@@ -44,10 +46,18 @@ public struct NGramBagConfig: Codable, Equatable, Sendable {
             throw ModelError.invalidConfig(path: path, key: "featurizer.max_char_ngram",
                                            detail: "char n-grams must satisfy 0 <= min_char_ngram <= max_char_ngram <= 16, got \(f.minCharNGram)...\(f.maxCharNGram)")
         }
-        guard hiddenSize >= 0 else { throw ModelError.invalidConfig(path: path, key: "hidden_size", detail: "must be >= 0") }
-        for i in 0..<id2label.count where id2label[String(i)] == nil {
-            throw ModelError.invalidConfig(path: path, key: "id2label", detail: "class ids must be 0..<\(id2label.count); \(i) is missing")
+        try checkLabelMaps(id2label: id2label, label2id: nil, path: path)
+    }
+
+    /// Checks the sizes against the tensors in `file` before the model is allocated from them.
+    public func check(against file: SafetensorsFile, path: String) throws {
+        try ModelLimits.check(file, tensor: "embeddings.weight", hasShape: [featurizer.buckets, embeddingSize],
+                              keys: "featurizer.buckets, embedding_size", configPath: path)
+        let width = hiddenSize > 0 ? hiddenSize : embeddingSize
+        if hiddenSize > 0 {
+            try ModelLimits.check(file, tensor: "hidden.weight", hasShape: [hiddenSize, embeddingSize], keys: "hidden_size", configPath: path)
         }
+        try ModelLimits.check(file, tensor: "classifier.weight", hasShape: [id2label.count, width], keys: "id2label, hidden_size", configPath: path)
     }
 }
 
