@@ -84,7 +84,7 @@ recipe tinybert-kd yes "$bert" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse
 recipe cut-kd yes "$cut_student" "$cut_epochs"
 for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd; do
   echo "student $name"
-  [ -f "$out/runs/$name/final/config.json" ] || timed "$name" "$distill" train --recipe "$out/recipes/$name.yaml"
+  [ -f "$out/runs/$name/final/config.json" ] || timed "$name" "$distill" train --resume --recipe "$out/recipes/$name.yaml"
   # The model the run ships: best/ (best dev epoch, with the decision rule fitted for it) when it exists, else final/.
   shipped="$out/runs/$name/best"; [ -d "$shipped" ] || shipped="$out/runs/$name/final"
   rm -rf "$out/models/$name" && cp -r "$shipped" "$out/models/$name"
@@ -171,7 +171,7 @@ for line in open(sys.argv[1], encoding='utf-8'):
     echo "seed: 1"
     echo "output: $(pwd)/$out/runs/bag-zero-label"
   } >"$out/recipes/bag-zero-label.yaml"
-  [ -f "$out/runs/bag-zero-label/final/config.json" ] || timed bag-zero-label "$distill" train --recipe "$out/recipes/bag-zero-label.yaml"
+  [ -f "$out/runs/bag-zero-label/final/config.json" ] || timed bag-zero-label "$distill" train --resume --recipe "$out/recipes/bag-zero-label.yaml"
   rm -rf "$out/models/bag-zero-label" && cp -r "$out/runs/bag-zero-label/final" "$out/models/bag-zero-label"
   predict bag-zero-label
   # Calls per distinct gold template of the unlabelled lines (the store answers repeats; a rerun asks nothing).

@@ -17,7 +17,7 @@ public enum RecipeTeachers {
         }
     }
 
-    /// The labeller ``DistillationRun/execute(_:resume:log:progress:externalTeachers:)`` calls for `kind: openai`
+    /// The labeller ``DistillationRun/execute(_:start:log:progress:externalTeachers:paraphraser:)`` calls for `kind: openai`
     /// teachers: labels through ``storeURL(_:)`` (nothing is asked twice) and logs a summary.
     public static func labeler(recipe: Recipe, log: @escaping @Sendable (String) -> Void,
                                progress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in }) -> ExternalTeacherLabeler {
@@ -35,7 +35,7 @@ public enum RecipeTeachers {
 }
 
 extension RecipeTeachers {
-    /// The paraphraser ``DistillationRun/execute(_:resume:log:progress:externalTeachers:paraphraser:)`` calls for
+    /// The paraphraser ``DistillationRun/execute(_:start:log:progress:externalTeachers:paraphraser:)`` calls for
     /// `augmentation.paraphrases`: `count` rewrites of each line by an `openai` teacher, stored in the recipe's
     /// label store (a rerun asks nothing again).
     public static func paraphraser(recipe: Recipe, log: @escaping @Sendable (String) -> Void) -> ExternalParaphraser {

@@ -110,7 +110,11 @@ struct LabelCommand: AsyncParsableCommand {
         let inputURL = URL(fileURLWithPath: input!)
         let texts = try readTexts(inputURL, field: field)
         let outURL = URL(fileURLWithPath: out!)
-        let store = try LabelStore(url: self.store.map { URL(fileURLWithPath: $0) } ?? outURL.deletingLastPathComponent().appendingPathComponent("labels.sqlite"))
+        let storeURL = self.store.map { URL(fileURLWithPath: $0) } ?? outURL.deletingLastPathComponent().appendingPathComponent("labels.sqlite")
+        // One labelling process per store (a second would ask the teacher the same questions).
+        let lock = try RunLock(storeURL.appendingPathExtension("lock"))
+        defer { withExtendedLifetime(lock) {} }
+        let store = try LabelStore(url: storeURL)
         let weightValues = try weights.map { w in
             try w.split(separator: ",").map { s -> Float in
                 guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v >= 0 else { throw ValidationError("--weights: '\(s)' is not a number >= 0") }
@@ -140,6 +144,9 @@ struct LabelCommand: AsyncParsableCommand {
         for file in [recipe.data.labelled, recipe.data.unlabelled, recipe.data.dev].compactMap({ $0 }) {
             texts += try readDataset(file, labels: labels, requireLabel: false, readLabels: false).map(\.text)
         }
+        // The run folder's lock: no `distill train` of the same recipe meanwhile.
+        let lock = try RunLock.runFolder(recipe.output)
+        defer { withExtendedLifetime(lock) {} }
         let store = try LabelStore(url: RecipeTeachers.storeURL(recipe))
         var ran = 0
         for entry in recipe.teachers {

@@ -7,7 +7,7 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Distil a student as a recipe describes (resumable with --resume after an interruption)."
+        abstract: "Distil a student as a recipe describes (resumable with --resume after an interruption; --restart starts over)."
     )
 
     @Option(help: "Recipe file (YAML); `distill init` writes an example.")
@@ -16,6 +16,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the run folder's checkpoint (exactly: same weights as an uninterrupted run).")
     var resume = false
 
+    @Flag(help: "Discard the run folder's checkpoint, models and reports and start over (teacher labels are kept). A folder with a checkpoint needs --resume or --restart.")
+    var restart = false
+
+    func validate() throws {
+        if resume && restart { throw ValidationError("--resume and --restart exclude each other") }
+    }
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -23,7 +30,7 @@ struct TrainCommand: ParsableCommand {
         let recipe = try Recipe.load(URL(fileURLWithPath: self.recipe))
         let err = FileHandle.standardError
         var lastPrint = Date.distantPast
-        let outcome = try DistillationRun.execute(recipe, resume: resume, log: { err.write(Data(($0 + "\n").utf8)) }, progress: { p in
+        let outcome = try DistillationRun.execute(recipe, start: resume ? .resume : restart ? .restart : .new, log: { err.write(Data(($0 + "\n").utf8)) }, progress: { p in
             // One progress line per second (and the last one), overwritten in place on a terminal.
             guard Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
             lastPrint = Date()

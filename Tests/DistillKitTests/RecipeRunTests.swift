@@ -226,6 +226,33 @@ struct RecipeRunTests {
         #expect(try labels([], model: int8).contains("unknown"))
     }
 
+    @Test("one writer per run folder: a second train is refused naming the owner; a finished folder needs --resume or --restart")
+    func runFolderLock() throws {
+        let dir = try makeProject(epochs: 2, checkpointEvery: 25)
+        let recipe = dir.appendingPathComponent("recipe.yaml").path
+        var lock: RunLock? = try RunLock.runFolder(dir.appendingPathComponent("run"))
+        let busy = try runDistill(["train", "--recipe", recipe])
+        #expect(busy.status == 1 && busy.stderr.contains("in use by pid \(getpid()) on ") && !busy.stderr.contains("USAGE"), "\(busy.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/checkpoint").path))
+        #expect(throws: DistillError.self) { try RunLock.runFolder(dir.appendingPathComponent("run")) }
+        lock = nil
+        _ = lock
+        #expect(try runDistill(["train", "--recipe", recipe]).status == 0)
+        let finalWeights = dir.appendingPathComponent("run/final/model.safetensors")
+        let before = try Data(contentsOf: finalWeights)
+        let refused = try runDistill(["train", "--recipe", recipe])
+        #expect(refused.status == 1 && refused.stderr.contains("holds the checkpoint of a finished run") && refused.stderr.contains("--restart"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: finalWeights) == before)
+        let both = try runDistill(["train", "--recipe", recipe, "--resume", "--restart"])
+        #expect(both.status != 0 && both.stderr.contains("exclude each other"))
+        let resumed = try runDistill(["train", "--recipe", recipe, "--resume"])
+        #expect(resumed.status == 0)
+        #expect(try Data(contentsOf: finalWeights) == before, "a finished run resumed changes nothing")
+        let restarted = try runDistill(["train", "--recipe", recipe, "--restart"])
+        #expect(restarted.status == 0)
+        #expect(try Data(contentsOf: finalWeights) == before, "same seed: the run again gives the same weights")
+    }
+
     @Test("kill -9 in the middle of training, then --resume: same final weights and log as an uninterrupted run")
     func killAndResume() throws {
         let dir = try makeProject(epochs: 40, checkpointEvery: 25)
@@ -255,6 +282,10 @@ struct RecipeRunTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
+        // Without --resume the checkpoint is not silently discarded: refused, and the checkpoint is still there.
+        let again = try runDistill(["train", "--recipe", recipe.path])
+        #expect(again.status == 1 && again.stderr.contains("holds the checkpoint of an unfinished run") && again.stderr.contains("pass --resume"), "\(again.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/checkpoint/state.json").path))
         let resumed = try runDistill(["train", "--recipe", recipe.path, "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let a = try SafetensorsFile(url: dir.appendingPathComponent("reference/final/model.safetensors"))
@@ -291,6 +322,10 @@ struct RecipeRunTests {
         ("label smoothing 1", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  label_smoothing: 1\n", "7: key 'losses.label_smoothing': must be within [0, 1)"),
         ("max_steps 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  max_steps: 0\n", "7: key 'training.max_steps': must be at least 1"),
         ("max_length 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  max_length: 0\n", "6: key 'student.max_length': must be within 8...8192"),
+        ("huge buckets", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 1099511627776\n", "6: key 'student.buckets': must be in 1...16777216, got 1099511627776"),
+        ("huge layers", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  layers: 100000\n", "6: key 'student.layers': must be in 1...128"),
+        ("more parameters than memory", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 16777216\n  embedding_size: 16384\n", "training it needs about"),
+        ("list for an integer", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  batch_size: [16]\n", "7: key 'training.batch_size': expected an integer, found a list"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {
@@ -334,7 +369,7 @@ struct RecipeRunTests {
         """
         try recipe.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
         var logged: [String] = []
-        let outcome = try DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("recipe.yaml")), resume: false, log: { logged.append($0) })
+        let outcome = try DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("recipe.yaml")), start: .new, log: { logged.append($0) })
         let checks = outcome.checks
         #expect(checks.goldBaseline!.macroF1 > 0.9, "the labelled lines alone separate the two labels")
         #expect(checks.teachers!.accuracy == 0.5 && checks.student!.macroF1 < checks.goldBaseline!.macroF1)
@@ -375,14 +410,14 @@ struct RecipeRunTests {
             return try Recipe.load(dir.appendingPathComponent("recipe.yaml"))
         }
         var logged: [String] = []
-        let outcome = try DistillationRun.execute(try recipe("teacher.jsonl"), resume: false, log: { logged.append($0) })
+        let outcome = try DistillationRun.execute(try recipe("teacher.jsonl"), start: .new, log: { logged.append($0) })
         #expect(logged.contains("teacher llm: stored soft labels for 60 of 60 training texts"), "\(logged)")
         #expect(outcome.test?.accuracy == 1, "\(outcome.test?.table() ?? "")")
         // Soft labels for other lines only: refused, naming the teachers key, instead of training on nothing.
         try (test.joined(separator: "\n").replacingOccurrences(of: #""label""#, with: #""probabilities": {"a": 1, "b": 0}, "x""#) + "\n")
             .write(to: dir.appendingPathComponent("other.jsonl"), atomically: true, encoding: .utf8)
-        #expect(throws: RecipeError.self) { try DistillationRun.execute(try recipe("other.jsonl"), resume: false) }
-        do { _ = try DistillationRun.execute(try recipe("other.jsonl"), resume: false) } catch {
+        #expect(throws: RecipeError.self) { try DistillationRun.execute(try recipe("other.jsonl"), start: .restart) }
+        do { _ = try DistillationRun.execute(try recipe("other.jsonl"), start: .restart) } catch {
             #expect(error.localizedDescription.contains("key 'teachers'") && error.localizedDescription.contains("holds no soft label"), "\(error.localizedDescription)")
         }
     }
@@ -423,7 +458,7 @@ struct RecipeRunTests {
         let recipe = try Recipe.load(url)
         #expect(recipe.input.kind == .logs && recipe.input.masks == ["ip", "duration"])
         #expect(recipe.input.preparer().prepare(lines[0].0) == "error db.go connection to <IP>:<PORT> refused after <DURATION>")
-        let outcome = try DistillationRun.execute(recipe, resume: false)
+        let outcome = try DistillationRun.execute(recipe, start: .new)
         let saved = try Student.load(from: outcome.model)
         #expect(saved.input == recipe.input)
     }

@@ -66,7 +66,7 @@ struct ParaphraseTests {
 
         func completions() -> Int { s.requests.filter { $0.path.hasSuffix("/chat/completions") }.count }
         let before = completions()
-        let second = try runDistill(["train", "--recipe", recipeURL.path])
+        let second = try runDistill(["train", "--recipe", recipeURL.path, "--restart"])
         #expect(second.status == 0, "\(second.output)")
         #expect(completions() == before, "paraphrases and labels come from the store: no completion request")
     }

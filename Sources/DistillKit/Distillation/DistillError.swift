@@ -7,6 +7,8 @@ public enum DistillError: Error, Equatable, LocalizedError {
     case checkpoint(path: String, detail: String)
     /// A decision rule (`decision.json`, a recipe's `decision` block or a command-line override) that cannot apply.
     case invalidDecisionRule(source: String, key: String, detail: String)
+    /// Another process holds the folder's ``RunLock``.
+    case busy(path: String, holder: String)
 
     public var errorDescription: String? {
         switch self {
@@ -14,6 +16,8 @@ public enum DistillError: Error, Equatable, LocalizedError {
         case let .invalidData(file, line, detail): return "\(file):\(line): \(detail)"
         case let .checkpoint(path, detail): return "\(path): \(detail)"
         case let .invalidDecisionRule(source, key, detail): return key.isEmpty ? "\(source): \(detail)" : "\(source): key '\(key)': \(detail)"
+        case let .busy(path, holder):
+            return "\(path): in use by \(holder); wait for it to finish or stop it (one train or label per run folder or store)"
         }
     }
 }

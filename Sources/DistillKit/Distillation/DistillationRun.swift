@@ -20,9 +20,14 @@ public enum DistillationRun {
 
     ///
     /// - Parameter externalTeachers: labels `kind: openai` teachers (the command line passes DistillTeachers' labeller).
-    public static func execute(_ recipe: Recipe, resume: Bool, log: (String) -> Void = { _ in },
+    /// - Parameter start: what to do with a run folder that already holds a checkpoint (``RunStart``).
+    /// - Throws: ``DistillError/busy(path:holder:)`` when another process runs in the same folder.
+    public static func execute(_ recipe: Recipe, start: RunStart, log: (String) -> Void = { _ in },
                                progress: ((TrainingProgress) -> Void)? = nil, externalTeachers: ExternalTeacherLabeler? = nil,
                                paraphraser: ExternalParaphraser? = nil) throws -> Outcome {
+        let lock = try RunLock.runFolder(recipe.output)
+        defer { withExtendedLifetime(lock) {} }
+        try start.check(recipe.output)
         let labels = recipe.labelNames
         var labelled = try recipe.data.labelled.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         var augmentedRange = labelled.count..<labelled.count
@@ -60,7 +65,6 @@ public enum DistillationRun {
             log("input: \(recipe.input.kind.rawValue) (masks: \(recipe.input.masks.joined(separator: ", ")))")
         }
         log("data: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test")
-        try FileManager.default.createDirectory(at: recipe.output, withIntermediateDirectories: true)
 
         // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
         var trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
@@ -181,7 +185,7 @@ public enum DistillationRun {
         config.maxLength = ([recipe.training.maxLength] + intermediates.map { $0.teacherConfig.maxPositionEmbeddings }).min()!
         let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,
                                               intermediates: intermediates)
-        try trainer.run(resume: resume, progress: progress)
+        try trainer.run(resume: start == .resume, progress: progress)
 
         var report: EvaluationReport?
         let best = recipe.output.appendingPathComponent("best")

@@ -40,18 +40,24 @@ extension DistillationTrainer {
 
     /// The newest complete checkpoint: `checkpoint/`, or — when a kill fell between the two renames of a swap —
     /// the complete staging folder or the previous checkpoint left beside it.
-    func completeCheckpoint() -> URL? {
+    func completeCheckpoint() -> URL? { Self.completeCheckpoint(in: output) }
+
+    /// The newest complete checkpoint in the run folder `output`, or nil.
+    public static func completeCheckpoint(in output: URL) -> URL? {
         let fm = FileManager.default
         func complete(_ url: URL) -> Bool {
             ["model.safetensors", "optimizer.safetensors", "state.json"].allSatisfy { fm.fileExists(atPath: url.appendingPathComponent($0).path) }
         }
-        if complete(checkpointFolder) { return checkpointFolder }
+        let main = output.appendingPathComponent("checkpoint")
+        if complete(main) { return main }
         let siblings = ((try? fm.contentsOfDirectory(atPath: output.path)) ?? []).filter { $0.hasPrefix(".checkpoint.") }
             .map { output.appendingPathComponent($0) }.filter(complete)
-        func step(_ url: URL) -> Int {
-            ((try? JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: url.appendingPathComponent("state.json"))))?.step) ?? -1
-        }
-        return siblings.max { step($0) < step($1) }
+        return siblings.max { checkpointStep($0) < checkpointStep($1) }
+    }
+
+    /// The step a checkpoint folder was saved at (-1 when its state cannot be read).
+    public static func checkpointStep(_ checkpoint: URL) -> Int {
+        ((try? JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("state.json"))))?.step) ?? -1
     }
 
     /// Removes staging/old checkpoint folders of earlier processes, once a complete `checkpoint/` exists.
