@@ -48,6 +48,8 @@ let package = Package(
             "DistillCore", "DistillText", "DistillNN", "DistillKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            // The circuit breaker's TCP probe of a teacher server.
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // The HTTP service: Hummingbird 2 (on SwiftNIO) and Prometheus metrics.
         .target(name: "DistillServe", dependencies: [

@@ -45,10 +45,24 @@ public protocol HTTPTransport: Sendable {
 public struct AsyncHTTPClientTransport: HTTPTransport {
     /// Replies above this size are refused (a label answer is a few KB).
     public var maximumBodyBytes: Int
+    /// Fails requests fast while a server refuses connections (shared by copies of this transport).
+    public let breaker: CircuitBreaker
 
-    public init(maximumBodyBytes: Int = 16 << 20) { self.maximumBodyBytes = maximumBodyBytes }
+    /// - Parameter log: told when a server starts and stops refusing connections (the commands print it).
+    public init(maximumBodyBytes: Int = 16 << 20, probeInterval: Double = 1, log: (@Sendable (String) -> Void)? = nil) {
+        self.maximumBodyBytes = maximumBodyBytes
+        breaker = CircuitBreaker(probeInterval: probeInterval, log: log)
+    }
 
     public func send(method: String, url: String, headers: [(name: String, value: String)], body: Data?, timeout: Double) async throws -> HTTPReply {
+        let limit = maximumBodyBytes
+        return try await breaker.guarded(url, timeout: timeout) {
+            try await Self.exchange(method: method, url: url, headers: headers, body: body, timeout: timeout, maximumBodyBytes: limit)
+        }
+    }
+
+    private static func exchange(method: String, url: String, headers: [(name: String, value: String)], body: Data?, timeout: Double,
+                                 maximumBodyBytes: Int) async throws -> HTTPReply {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }

@@ -23,7 +23,8 @@ public enum RecipeTeachers {
                                progress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in }) -> ExternalTeacherLabeler {
         { entry, texts in
             try blocking {
-                let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength)
+                let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
+                                                               transport: AsyncHTTPClientTransport(log: log))
                 let job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
                 let (answers, summary) = try await job.run(texts, progress: progress)
                 log("teacher \(entry.name): \(summary.keys) distinct texts, \(summary.cacheHits) from the store, \(summary.requests) requests, "
@@ -44,7 +45,7 @@ extension RecipeTeachers {
                 guard case let .openAI(spec) = entry.kind else {
                     throw TeacherError.configuration(key: "paraphrase_teacher", detail: "'\(entry.name)' is not an openai teacher")
                 }
-                let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels)
+                let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels, transport: AsyncHTTPClientTransport(log: log))
                 let store = try LabelStore(url: storeURL(recipe))
                 return try await paraphrase(texts, count: count, teacher: teacher, store: store, log: log)
             }

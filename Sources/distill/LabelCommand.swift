@@ -151,7 +151,8 @@ struct LabelCommand: AsyncParsableCommand {
         var ran = 0
         for entry in recipe.teachers {
             if case .softLabels = entry.kind { continue }
-            let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength)
+            let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
+                                                           transport: AsyncHTTPClientTransport(log: standardErrorLine))
             let answers = try await label(texts, with: teacher, store: store, name: entry.name)
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
@@ -201,7 +202,7 @@ struct LabelCommand: AsyncParsableCommand {
         s.requestsPerSecond = rps
         s.timeoutSeconds = timeout
         s.maxRetries = retries
-        return try await OpenAITeacher.connect(spec: s, labels: labels)
+        return try await OpenAITeacher.connect(spec: s, labels: labels, transport: AsyncHTTPClientTransport(log: standardErrorLine))
     }
 }
 
@@ -276,3 +277,6 @@ final class ProgressThrottle: @unchecked Sendable {
         }
     }
 }
+
+/// Writes one line to standard error (the teacher transport's notices).
+@Sendable func standardErrorLine(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }

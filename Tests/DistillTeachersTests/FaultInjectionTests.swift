@@ -214,6 +214,33 @@ struct FaultInjectionTests {
         #expect(stored >= 3 && stored < 20)
     }
 
+    @Test("a server killed mid-run: the job ends within seconds (not retries x timeout), says so at once, and keeps what it stored")
+    func serverKilledMidRun() async throws {
+        let s = try server { _, _ in .json(goodAnswer) }
+        defer { s.stop() }
+        let notices = Notices()
+        let transport = AsyncHTTPClientTransport(probeInterval: 0.5, log: { notices.add($0) })
+        // A 30 s timeout and two retries: before the circuit breaker each refused request waited the whole timeout.
+        let teacher = try await OpenAITeacher.connect(spec: loopbackSpec(s, retries: 2, timeout: 30), labels: testLabels, transport: transport,
+                                                      retry: RetryPolicy(maxRetries: 2, baseDelay: 0.1, maxDelay: 0.2))
+        let store = try LabelStore(url: temporaryFile("killed.sqlite"))
+        var job = LabelingJob(teacher: teacher, store: store)
+        job.deduplicate = false
+        let killer = Task {
+            while s.requests.count < 40 { try await Task.sleep(for: .milliseconds(5)) }
+            s.stop()
+            return Date()
+        }
+        await #expect(throws: TeacherError.self) { _ = try await job.run((0..<400).map { "line \($0)" }) }
+        let ended = Date(), killed = try await killer.value
+        #expect(ended.timeIntervalSince(killed) < 20, "gave up \(ended.timeIntervalSince(killed)) s after the server died")
+        #expect(notices.lines.contains { $0.contains("refuses connections") && $0.contains("127.0.0.1:\(s.port)") }, "\(notices.lines)")
+        #expect(transport.breaker.isOpen(s.baseURL))
+        let texts = (0..<400).map { "line \($0)" }
+        let labelled = try store.entries(teacher: job.storeTeacher, keys: texts.map(job.key)).values.filter { $0.answer.label != nil }.count
+        #expect(labelled >= 36, "answers before the death are stored (\(labelled))")
+    }
+
     @Test("at most max_concurrency requests in flight; requests_per_second spaces their starts")
     func limits() async throws {
         let s = try server { _, _ in .delay(0.05, .json(goodAnswer)) }
@@ -261,3 +288,11 @@ struct FaultInjectionTests {
     }
 }
 
+
+/// Lines a transport logged.
+final class Notices: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _lines: [String] = []
+    func add(_ line: String) { lock.withLock { _lines.append(line) } }
+    var lines: [String] { lock.withLock { _lines } }
+}
