@@ -55,6 +55,8 @@ let package = Package(
         .target(name: "DistillServe", dependencies: [
             "DistillKit",
             .product(name: "Hummingbird", package: "hummingbird"),
+            // Connection limits (MaximumAvailableConnections).
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

@@ -47,7 +47,16 @@ func checkBody(_ body: [UInt8]) throws {
 
 /// Parses a body ``checkBody(_:)`` accepted.
 func jsonObject(_ body: [UInt8]) throws -> Any {
-    do { return try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) } catch {
-        throw ServeError.badRequest("the body is not valid JSON: \(error.localizedDescription)")
+    let object: Any
+    do { object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) } catch {
+        throw ServeError.badRequest("the body is not valid JSON: \(jsonErrorDetail(error))")
     }
+    try JSONBody.checkStrict(body)
+    return object
+}
+
+/// Where and why a JSON parse failed (Foundation's debug description carries the line and column or offset).
+func jsonErrorDetail(_ error: Error) -> String {
+    let ns = error as NSError
+    return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
 }

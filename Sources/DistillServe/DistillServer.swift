@@ -1,6 +1,7 @@
 import DistillKit
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import Synchronization
 
@@ -47,14 +48,18 @@ public final class DistillServer: Sendable {
             }
         }
         router.get("/metrics") { request, _ in
-            try await self.handle("/metrics", request, authorize: false) { _ in
+            try await self.handle("/metrics", request, authorize: self.options.protectMetrics) { _ in
                 Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                          body: .init(byteBuffer: ByteBuffer(string: self.metrics.render(cache: self.slot.classifier.cache))))
             }
         }
         let signals = installSignalHandlers()
         defer { signals.forEach { $0.cancel() } }
-        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill"),
+        let idle = options.idleTimeout.components
+        let app = Application(router: router,
+                              server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+                              configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill",
+                                                   availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
@@ -111,6 +116,8 @@ public final class DistillServer: Sendable {
         } catch let error as ServeError {
             response = errorResponse(error.status, error.message)
             if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+            // The rest of a body too large or too slow is not read: close the connection after answering.
+            if error.status == 408 || error.status == 413 { response.headers[.connection] = "close" }
         } catch {
             response = errorResponse(500, "internal error: \(error.localizedDescription)")
         }
@@ -129,16 +136,33 @@ public final class DistillServer: Sendable {
     }
 
     private func readBody(_ request: Request) async throws -> [UInt8] {
-        let type = (request.headers[.contentType] ?? "").lowercased()
-        let accepted = ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonlines", "application/json-lines"]
-        guard accepted.contains(where: { type.hasPrefix($0) }) else {
-            throw ServeError(415, "Content-Type must be application/json (or application/x-ndjson for /v1/logs), got '\(type)'")
+        try JSONBody.checkContentType(request.headers[.contentType])
+        let limit = options.maxBodyBytes
+        // A declared length over the limit is refused before a byte of the body is read.
+        if let declared = request.headers[.contentLength] {
+            guard let length = Int(declared.trimmingCharacters(in: .whitespaces)), length >= 0 else {
+                throw ServeError.badRequest("Content-Length '\(declared)' is not a byte count")
+            }
+            guard length <= limit else { throw ServeError.tooLarge("Content-Length \(length) is larger than \(limit) bytes (--max-body-bytes)") }
         }
+        let body = request.body, timeout = options.bodyTimeout
         do {
-            let buffer = try await request.body.collect(upTo: options.maxBodyBytes)
+            // The body must arrive within --body-timeout: a client that trickles it (or declares more than it sends) is cut off.
+            let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let buffer = first else {
+                    throw ServeError(408, "the body did not arrive within \(timeout) (--body-timeout)")
+                }
+                return buffer
+            }
             return Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
-            throw ServeError.tooLarge("the body is larger than \(options.maxBodyBytes) bytes (--max-body-bytes)")
+            throw ServeError.tooLarge("the body is larger than \(limit) bytes (--max-body-bytes)")
         }
     }
 

@@ -28,8 +28,9 @@ struct LogRecords {
                 lineNumber += 1
                 guard line.contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { continue }
                 do { items.append(try JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed])) } catch {
-                    throw ServeError.badRequest("line \(lineNumber) of the body is not valid JSON")
+                    throw ServeError.badRequest("line \(lineNumber) of the body is not valid JSON: \(jsonErrorDetail(error))")
                 }
+                try JSONBody.checkStrict(line, context: "line \(lineNumber) of the body")
                 if items.count > options.maxBatch { break }
             }
         }

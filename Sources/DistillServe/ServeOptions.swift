@@ -26,6 +26,16 @@ public struct ServeOptions: Sendable {
     public var bearerToken: String?
     /// Record fields `/v1/logs` reads the log line from, first present wins.
     public var logFields = ["message", "log", "msg"]
+    /// A connection with no complete request part for this long is closed: idle keep-alive connections, and
+    /// clients that send headers slowly or not at all.
+    public var idleTimeout: Duration = .seconds(30)
+    /// The whole body must arrive within this long after the headers (408 and the connection closed otherwise).
+    /// Shorter than ``idleTimeout``, so that a stalled body is answered before the idle timer closes the connection.
+    public var bodyTimeout: Duration = .seconds(20)
+    /// Connections open at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections = 256
+    /// `/metrics` also requires the bearer token (when one is set).
+    public var protectMetrics = false
     /// Fault injection for drain tests: each classification request waits this long first.
     public var handlerDelay: Duration = .zero
 

@@ -52,7 +52,7 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    /// Publishes which model is served.
+    /// Publishes which model is served, by folder name (an unauthenticated scraper learns no file system paths).
     public func modelLoaded(_ classifier: Classifier, reload: Bool) {
         let kind: String
         switch classifier.student {
@@ -60,7 +60,7 @@ public final class ServerMetrics: Sendable {
         case .ngramBag: kind = "ngram-bag"
         }
         let gauge = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "model_info", unitName: "", helpText: "The model served (value 1)."),
-                                       labels: [("model", classifier.folder.path), ("kind", kind),
+                                       labels: [("model", classifier.folder.lastPathComponent), ("kind", kind),
                                                 ("quantization", Student.quantization(of: classifier.folder) ?? "none"),
                                                 ("parameters", String(classifier.student.module.parameterCount)), ("input", classifier.input.kind.rawValue)])
         modelInfo.withLock { old in

@@ -49,6 +49,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-field"), help: "Record field /v1/logs reads the line from (repeatable; default: message, log, msg).")
     var logFields: [String] = []
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may go without a complete request part (idle keep-alive, slow or missing headers) before it is closed.")
+    var idleTimeout: Double = 30
+
+    @Option(name: .customLong("body-timeout"), help: "Seconds the whole request body may take after its headers (408 above; keep it below --idle-timeout).")
+    var bodyTimeout: Double = 20
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once (further ones wait in the backlog).")
+    var maxConnections: Int = 256
+
+    @Flag(name: .customLong("protect-metrics"), help: "/metrics also requires the bearer token of --token-env.")
+    var protectMetrics = false
+
     @Option(name: .customLong("handler-delay-ms"), help: .hidden)
     var handlerDelayMilliseconds: Int = 0
 
@@ -64,6 +76,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be at least 1")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] where !(value.isFinite && value > 0 && value <= 86_400) {
+            throw ValidationError("\(name) must be in (0, 86400] seconds, got \(value)")
+        }
+        guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
+        if protectMetrics && tokenEnvironment == nil { throw ValidationError("--protect-metrics needs --token-env (the token /metrics then requires)") }
         try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
     }
 
@@ -82,6 +99,10 @@ struct ServeCommand: AsyncParsableCommand {
         options.decision = decision.overrides
         if !logFields.isEmpty { options.logFields = logFields }
         options.handlerDelay = .milliseconds(handlerDelayMilliseconds)
+        options.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        options.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000))
+        options.maxConnections = maxConnections
+        options.protectMetrics = protectMetrics
         if let name = tokenEnvironment {
             guard let token = ProcessInfo.processInfo.environment[name], !token.isEmpty else {
                 throw ValidationError("--token-env \(name): the environment variable \(name) is not set or empty")

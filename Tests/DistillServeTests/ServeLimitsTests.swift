@@ -1,0 +1,154 @@
+import DistillTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a raw socket got back: the bytes, whether the server closed the connection, and when.
+struct RawExchange {
+    var response: String
+    var closedByServer: Bool
+    var seconds: Double
+    /// When the first byte of the answer came (nil: none came).
+    var firstByte: Double? = nil
+    var status: Int? { Int(response.split(separator: " ").dropFirst().first ?? "") }
+}
+
+/// Opens a TCP connection to loopback `port`, optionally sends `bytes`, then reads until the server closes or `wait` s pass.
+func rawExchange(port: Int, _ bytes: [UInt8], wait: Double) -> RawExchange {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 else { return RawExchange(response: "connect failed", closedByServer: true, seconds: 0) }
+    let start = Date()
+    if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+    var received = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var firstByte: Double?
+    while Date().timeIntervalSince(start) < wait {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 100) > 0 else { continue }
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 {
+            return RawExchange(response: String(decoding: received, as: UTF8.self), closedByServer: true, seconds: Date().timeIntervalSince(start), firstByte: firstByte)
+        }
+        if firstByte == nil { firstByte = Date().timeIntervalSince(start) }
+        received += buffer[0..<n]
+    }
+    return RawExchange(response: String(decoding: received, as: UTF8.self), closedByServer: false, seconds: Date().timeIntervalSince(start), firstByte: firstByte)
+}
+
+/// A connected socket that sends nothing (-1 if the connect failed).
+func silentConnection(port: Int) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 else { close(fd); return -1 }
+    return fd
+}
+
+/// Seconds until the server closes `fd` (nil: still open after `wait`); closes it either way.
+func secondsUntilClosed(_ fd: Int32, wait: Double) -> Double? {
+    defer { close(fd) }
+    let start = Date()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while Date().timeIntervalSince(start) < wait {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 100) > 0 else { continue }
+        if recv(fd, &buffer, buffer.count, 0) <= 0 { return Date().timeIntervalSince(start) }
+    }
+    return nil
+}
+
+func rawRequest(_ head: String, body: String = "") -> [UInt8] { Array((head.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n" + body).utf8) }
+
+/// Issue 18 rows 8 and 10: a client that is slow, lies about its body or sends not-quite-JSON gets a clear
+/// answer or a closed connection within the configured time — never a connection held open for ever.
+@Suite("serve: timeouts, declared sizes, strict bodies (raw sockets)")
+struct ServeLimitsTests {
+    @Test("partial headers, a lying Content-Length, a huge chunk size and idle connections are cut off on time")
+    func timeouts() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model, arguments: ["--idle-timeout", "2", "--body-timeout", "1", "--max-connections", "3"])
+        let port = server.port
+        // Headers that never end: closed by the idle timer (before: held open as long as the client liked).
+        let partial = rawExchange(port: port, Array("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Ty".utf8), wait: 15)
+        #expect(partial.closedByServer && partial.seconds >= 1.5 && partial.seconds < 10, "\(partial)")
+        // A declared length over --max-body-bytes: 413 at once, naming the limit and the flag.
+        let huge = rawExchange(port: port, rawRequest("POST /v1/classify HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1000000000000\n",
+                                                      body: #"{"texts":["a"]}"#), wait: 15)
+        #expect(huge.status == 413 && huge.response.contains("Content-Length 1000000000000 is larger than 1048576 bytes (--max-body-bytes)")
+                && (huge.firstByte ?? 99) < 1 && huge.closedByServer, "\(huge)")
+        // Fewer bytes than declared: 408 after --body-timeout, and the connection closed.
+        let short = rawExchange(port: port, rawRequest("POST /v1/classify HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 100\n",
+                                                       body: #"{"texts":["a"]}"#), wait: 15)
+        #expect(short.status == 408 && short.response.contains("--body-timeout") && short.closedByServer && short.seconds < 10, "\(short)")
+        // A chunk size of 2^64-1: no answer can come, but the connection does not stay open.
+        let chunk = rawExchange(port: port, rawRequest("POST /v1/classify HTTP/1.1\nHost: x\nContent-Type: application/json\nTransfer-Encoding: chunked\n",
+                                                       body: "FFFFFFFFFFFFFFFF\r\n{\"texts\":[\"a\"]}"), wait: 15)
+        #expect(chunk.closedByServer && chunk.seconds < 10 && (chunk.status == nil || [400, 408, 413].contains(chunk.status!)), "\(chunk)")
+        // --max-connections 3: three silent connections hold every slot; a request waits until the idle timer frees one.
+        let idle = (0..<3).map { _ in silentConnection(port: port) }
+        #expect(idle.allSatisfy { $0 >= 0 })
+        try await Task.sleep(for: .milliseconds(300))
+        let started = Date()
+        let answer = rawExchange(port: port, rawRequest("POST /v1/classify HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 15\nConnection: close\n",
+                                                        body: #"{"texts":["a"]}"#), wait: 15)
+        #expect(answer.status == 200, "\(answer)")
+        #expect(Date().timeIntervalSince(started) >= 1, "the request was served while three connections held every slot")
+        for fd in idle {
+            let closed = secondsUntilClosed(fd, wait: 10)
+            #expect(closed != nil, "an idle connection was not closed")
+        }
+        #expect(server.stop() == 0)
+    }
+
+    @Test("strict bodies: exact media types, utf-8 only, no duplicate keys or trailing commas, JSON errors with a position", arguments: [
+        ("application/jsonx-evil", #"{"texts":["a"]}"#, 415, "got 'application/jsonx-evil'"),
+        ("application/json; charset=utf-16", #"{"texts":["a"]}"#, 415, "charset must be utf-8, got 'utf-16'"),
+        ("application/json; charset=\"UTF-8\"", #"{"texts":["a"]}"#, 200, "results"),
+        ("Application/JSON", #"{"texts":["a"]}"#, 200, "results"),
+        ("application/json", #"{"texts":["a"], "texts":["b"]}"#, 400, "repeats the key 'texts' (at byte 16)"),
+        ("application/json", #"{"te\u0078ts":["a"], "texts":["b"]}"#, 400, "repeats the key 'texts'"),
+        ("application/json", #"{"texts":["a",]}"#, 400, "trailing comma before ']' at byte 14"),
+        ("application/json", #"{"texts":["a"],}"#, 400, "trailing comma"),
+        ("application/json", #"{"texts": [1,}"#, 400, "around character"),
+        ("application/json", #"{"texts":["a, b", "c,]"]}"#, 200, "results"),
+    ])
+    func strictBodies(_ c: (String, String, Int, String)) async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model)
+        let answer = try await call(port: server.port, path: "/v1/classify", body: Array(c.1.utf8), contentType: c.0)
+        #expect(answer.status == c.2 && answer.body.contains(c.3), "\(c.0) \(c.1): \(answer.status) \(answer.body)")
+        let lines = try await call(port: server.port, path: "/v1/logs", body: Array("{\"message\":\"a\"}\n{\"message\":\"b\",\"message\":\"c\"}\n".utf8),
+                                   contentType: "application/x-ndjson")
+        #expect(lines.status == 400 && lines.body.contains("line 2 of the body repeats the key 'message'"), "\(lines.body)")
+        #expect(server.stop() == 0)
+    }
+
+    @Test("--protect-metrics puts /metrics behind the bearer token; the model is named by folder, not by path")
+    func protectedMetrics() async throws {
+        let model = temporaryFolder().appendingPathComponent("student-v3")
+        try saveBiasedStudent(to: model, label: "disk")
+        let open = try ServeProcess(model: model)
+        let metrics = try await call(.GET, port: open.port, path: "/metrics").body
+        #expect(metrics.contains("model=\"student-v3\"") && !metrics.contains(model.path), "\(metrics.prefix(2000))")
+        #expect(open.stop() == 0)
+        let guarded = try ServeProcess(model: model, arguments: ["--token-env", "DISTILL_TEST_TOKEN", "--protect-metrics"],
+                                       environment: ["DISTILL_TEST_TOKEN": "s3cret"])
+        #expect(try await call(.GET, port: guarded.port, path: "/metrics").status == 401)
+        #expect(try await call(.GET, port: guarded.port, path: "/metrics", headers: [("Authorization", "Bearer s3cret")]).status == 200)
+        #expect(try await call(.GET, port: guarded.port, path: "/healthz").status == 200)
+        #expect(guarded.stop() == 0)
+    }
+}
