@@ -11,12 +11,12 @@ public final class LineReader {
     public enum Problem: Equatable, Sendable {
         case invalidUTF8
         /// Longer than the limit; the bytes were skipped up to the next newline.
-        case tooLong(bytes: Int)
+        case tooLong(bytes: Int, limit: Int)
 
         public var message: String {
             switch self {
             case .invalidUTF8: return "not valid UTF-8"
-            case let .tooLong(bytes): return "line of \(bytes) bytes exceeds the limit"
+            case let .tooLong(bytes, limit): return "line of \(bytes) bytes exceeds the limit of \(limit) bytes per line"
             }
         }
     }
@@ -47,7 +47,7 @@ public final class LineReader {
     private var number = 0
     /// Display name for messages ("<stdin>" for standard input).
     public let name: String
-    /// Lines longer than this many bytes are reported as ``Problem/tooLong(bytes:)`` (default 8 MiB).
+    /// Lines longer than this many bytes are reported as ``Problem/tooLong(bytes:limit:)`` (default 8 MiB).
     public let maximumLineBytes: Int
 
     /// Opens `path`, or standard input for "-". Directories and unreadable files throw, naming the path.
@@ -87,9 +87,9 @@ public final class LineReader {
                     skipping = false
                     let total = skippedBytes + bytes.count
                     skippedBytes = 0
-                    return finish(problem: .tooLong(bytes: total))
+                    return finish(problem: .tooLong(bytes: total, limit: maximumLineBytes))
                 }
-                if bytes.count > maximumLineBytes { return finish(problem: .tooLong(bytes: bytes.count)) }
+                if bytes.count > maximumLineBytes { return finish(problem: .tooLong(bytes: bytes.count, limit: maximumLineBytes)) }
                 return line(bytes)
             }
             scanned = buffer.count
@@ -108,12 +108,12 @@ public final class LineReader {
                     buffer.removeAll()
                     start = 0
                     scanned = 0
-                    return finish(problem: .tooLong(bytes: total))
+                    return finish(problem: .tooLong(bytes: total, limit: maximumLineBytes))
                 }
                 guard start < buffer.count else { return nil }
                 let rest = buffer[start...]
                 defer { buffer.removeAll(); start = 0; scanned = 0 }
-                if rest.count > maximumLineBytes { return finish(problem: .tooLong(bytes: rest.count)) }
+                if rest.count > maximumLineBytes { return finish(problem: .tooLong(bytes: rest.count, limit: maximumLineBytes)) }
                 return line(rest)
             }
             if start > 0 {

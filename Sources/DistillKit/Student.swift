@@ -67,7 +67,7 @@ public enum Student {
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).saving-\(getpid())")
         try? fm.removeItem(at: staging)
         do { try fm.createDirectory(at: staging, withIntermediateDirectories: true) } catch {
-            throw ModelError.io(path: staging.path, detail: "cannot create folder: \(error.localizedDescription)")
+            throw ModelError.io(path: staging.path, detail: "cannot create folder: \(fileErrorReason(error))")
         }
         do {
             try write(into: staging, storage: storage)
@@ -80,7 +80,7 @@ public enum Student {
             throw error
         } catch {
             try? fm.removeItem(at: staging)
-            throw ModelError.io(path: folder.path, detail: "cannot save: \(error.localizedDescription)")
+            throw ModelError.io(path: folder.path, detail: "cannot save: \(fileErrorReason(error))")
         }
     }
 
@@ -137,10 +137,11 @@ public enum Student {
     /// because a save was interrupted between its two renames, the complete staged or previous copy beside it is used.
     public static func load(from folder: URL) throws -> Student {
         let folder = recoveredFolder(folder)
+        try checkModelFolder(folder)
         let configURL = folder.appendingPathComponent("config.json")
         let data: Data
         do { data = try Data(contentsOf: configURL) } catch {
-            throw ModelError.io(path: configURL.path, detail: "cannot read: \(error.localizedDescription)")
+            throw ModelError.io(path: configURL.path, detail: "cannot read: \(fileErrorReason(error))")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ModelError.invalidConfig(path: configURL.path, key: "(root)", detail: "not a JSON object")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillText
 import Foundation
 
 /// `distill bench`: speed tables against peers measured in the same run.
@@ -104,7 +105,7 @@ struct BenchCommand: ParsableCommand {
                 merged.drain3 = p.drain3 ?? merged.drain3
                 merged.drain3Miner = p.drain3Miner ?? merged.drain3Miner
             } catch {
-                throw ValidationError("--peers \(path): cannot read peer results: \(error.localizedDescription)")
+                throw ValidationError("--peers \(path): cannot read peer results: \(fileErrorReason(error))")
             }
         }
         bench.peers = merged

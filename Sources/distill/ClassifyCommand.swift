@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillCore
 import DistillKit
+import DistillText
 import Foundation
 import Synchronization
 
@@ -30,10 +31,10 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Read JSONL and take the text from this field (default: plain lines).")
     var field: String?
 
-    @Option(help: "Most lines per batch (read, classified and written together); a batch also ends when the input has no complete line waiting.")
+    @Option(parsing: .unconditional, help: "Most lines per batch (read, classified and written together); a batch also ends when the input has no complete line waiting.")
     var batch: Int = 4096
 
-    @Option(name: .customLong("max-length"), help: "Tokens per line for BERT students.")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students.")
     var maxLength: Int = 128
 
     @Option(name: .customLong("cache-size"), help: "Distinct lines the prediction cache holds (0: no cache).")
@@ -77,7 +78,7 @@ struct ClassifyCommand: ParsableCommand {
         let writeFailure = Mutex<String?>(nil)
         let (topK, echo) = (self.topK, self.echo)
         func flush() throws {
-            if let message = writeFailure.withLock({ $0 }) { throw ValidationError("cannot write the output: \(message)") }
+            if let message = writeFailure.withLock({ $0 }) { throw CommandFailure("cannot write standard output: \(message)") }
             guard !pending.isEmpty else { return }
             let lines = pending
             pending.removeAll(keepingCapacity: true)
@@ -104,18 +105,18 @@ struct ClassifyCommand: ParsableCommand {
                     json.raw("}\n")
                 }
                 do { try FileHandle.standardOutput.write(contentsOf: Data(json.bytes)) } catch {
-                    writeFailure.withLock { $0 = $0 ?? error.localizedDescription }
+                    writeFailure.withLock { $0 = $0 ?? fileErrorReason(error) }
                 }
             }
         }
         while let line = try reader.next() {
             var text = line.text, error = line.problem?.message
             if let field, let raw = text {
-                if let object = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any], let value = object[field] as? String {
-                    text = value
-                } else {
+                switch StrictJSON.stringField(field, of: raw) {
+                case let .success(value): text = value
+                case let .failure(problem):
                     text = nil
-                    error = "not a JSON object with a string '\(field)' field"
+                    error = problem.message
                 }
             }
             if let error {
@@ -127,7 +128,7 @@ struct ClassifyCommand: ParsableCommand {
         }
         try flush()
         writer.sync {}
-        if let message = writeFailure.withLock({ $0 }) { throw ValidationError("cannot write the output: \(message)") }
+        if let message = writeFailure.withLock({ $0 }) { throw CommandFailure("cannot write standard output: \(message)") }
         if stats {
             let seconds = Date().timeIntervalSince(started)
             let cache = classifier.cache?.statistics

@@ -28,10 +28,10 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Input file, or - for standard input.")
     var input: String = "-"
 
-    @Option(help: "Lines per forward pass.")
+    @Option(parsing: .unconditional, help: "Lines per forward pass.")
     var batch: Int = 32
 
-    @Option(name: .customLong("max-length"), help: "Tokens per line including [CLS] and [SEP]; longer lines are truncated.")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line including [CLS] and [SEP]; longer lines are truncated.")
     var maxLength: Int = 256
 
     @OptionGroup var compute: ComputeOptions
@@ -78,7 +78,7 @@ struct EncodeCommand: ParsableCommand {
                 }
             }
             do { try output.write(contentsOf: Data(text.utf8)) } catch {
-                FileHandle.standardError.write(Data("encode: cannot write output: \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(Data("Error: cannot write standard output: \(fileErrorReason(error))\n".utf8))
                 Foundation.exit(1)
             }
             pending.removeAll(keepingCapacity: true)

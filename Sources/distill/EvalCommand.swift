@@ -19,7 +19,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Also write the report as JSON here.")
     var json: String?
 
-    @Option(name: .customLong("max-length"), help: "Tokens per line for BERT students.")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students.")
     var maxLength: Int = 128
 
     @OptionGroup var compute: ComputeOptions

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillKit
 import DistillTeachers
+import DistillText
 import Foundation
 
 /// `distill label`: label a dataset with teachers through the SQLite soft-label store.
@@ -84,7 +85,7 @@ struct LabelCommand: AsyncParsableCommand {
     @Option(help: "LLM: retries after timeouts, 429 and 5xx.")
     var retries = 5
 
-    @Option(name: .customLong("max-length"), help: "BERT: tokens per text.")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "BERT: tokens per text.")
     var maxLength = 128
 
     @Flag(name: .customLong("no-dedup"), help: "Key texts exactly instead of by their normalized log template.")
@@ -215,7 +216,7 @@ func readLabelSet(_ argument: String) throws -> [Recipe.Label] {
         return names.map { Recipe.Label(name: $0) }
     }
     let text: String
-    do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw ValidationError("\(url.path): cannot read as UTF-8: \(error.localizedDescription)") }
+    do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw ValidationError("\(url.path): cannot read as UTF-8: \(fileErrorReason(error))") }
     var labels: [Recipe.Label] = []
     if url.pathExtension == "json" {
         guard let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Any] else {
@@ -245,7 +246,7 @@ func readLabelSet(_ argument: String) throws -> [Recipe.Label] {
 func readTexts(_ url: URL, field: String) throws -> [String] {
     if ["txt", "log"].contains(url.pathExtension) {
         let reader: LineReader
-        do { reader = try LineReader(path: url.path) } catch { throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot open: \(error.localizedDescription)") }
+        do { reader = try LineReader(path: url.path) } catch { throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot open: \(fileErrorReason(error))") }
         var out: [String] = []
         while let line = try reader.next() {
             if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }

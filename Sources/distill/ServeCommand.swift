@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-size"), help: "Distinct lines the prediction cache holds (0: no cache).")
     var cacheSize: Int = 100_000
 
-    @Option(name: .customLong("max-length"), help: "Tokens per text for BERT students.")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per text for BERT students.")
     var maxLength: Int = 128
 
     @Option(name: .customLong("token-env"), help: "Environment variable holding a bearer token that /v1/* and /admin/* then require.")

@@ -1,4 +1,6 @@
 import DistillKit
+import DistillNN
+import DistillText
 import DistillTestSupport
 import Foundation
 import Testing
@@ -39,7 +41,7 @@ struct CommandLineTests {
         let bad = try runDistill(["encode", "--model", miniLM.path, "--layer", "9"], stdin: Data("x\n".utf8))
         #expect(bad.status != 0 && bad.stderr.contains("--layer 9 is outside 0...6"))
         let missing = try runDistill(["encode", "--model", "/nonexistent"], stdin: Data("x\n".utf8))
-        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/config.json"))
+        #expect(missing.status == 1 && missing.stderr.contains("/nonexistent: no such model folder"), "\(missing.stderr)")
     }
 
     @Test("size flags out of range are refused before anything loads, naming the flag and its bounds", arguments: [
@@ -47,6 +49,8 @@ struct CommandLineTests {
         ["classify", "--model", "/nonexistent", "--batch", "0"],
         ["classify", "--model", "/nonexistent", "--max-length", "0"],
         ["classify", "--model", "/nonexistent", "--max-length=-5"],
+        ["classify", "--model", "/nonexistent", "--batch", "-1"],
+        ["encode", "--model", "/nonexistent", "--max-length", "-5"],
         ["eval", "--model", "/nonexistent", "--data", "/nonexistent", "--max-length", "1"],
         ["serve", "--model", "/nonexistent", "--max-length", "100000"],
         ["encode", "--model", "/nonexistent", "--batch", "2000000"],
@@ -57,6 +61,49 @@ struct CommandLineTests {
         let flag = arguments.last!.hasPrefix("--") ? String(arguments.last!.prefix { $0 != "=" }) : arguments[arguments.count - 2]
         #expect(result.status == 64 && result.stderr.contains("\(flag) must be within"), "\(arguments): \(result.stderr)")
         #expect(!result.stderr.contains("nonexistent"), "the bounds are checked before the model is read")
+    }
+
+    /// A small n-gram bag student folder.
+    func bagFolder() throws -> URL {
+        let folder = temporaryFolder().appendingPathComponent("bag")
+        try Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 256), embeddingSize: 4, labels: ["a", "b"]))).save(to: folder)
+        return folder
+    }
+
+    @Test("a write failure (full disk, closed or broken standard output) exits 1 with the OS reason and no usage text", arguments: [
+        ("> /dev/full", "No space left on device (ENOSPC)"), (">&-", "Bad file descriptor (EBADF)"),
+    ])
+    func writeFailures(_ c: (String, String)) throws {
+        let model = try bagFolder()
+        let input = temporaryFolder().appendingPathComponent("in.txt")
+        try Data(String(repeating: "disk full on /var\n", count: 1000).utf8).write(to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "'\(distillBinary.path)' classify --model '\(model.path)' --input '\(input.path)' \(c.0)"]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1 && stderr.contains("cannot write standard output: \(c.1)") && !stderr.contains("Usage"), "\(stderr)")
+    }
+
+    @Test("--model naming config.json, and each kind of bad JSONL line, get their own message")
+    func clearMessages() throws {
+        let model = try bagFolder()
+        let wrong = try runDistill(["classify", "--model", model.appendingPathComponent("config.json").path, "--input", "-"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("is a file, not a model folder") && wrong.stderr.contains("(\(model.path))")
+                && !wrong.stderr.contains("config.json/config.json"), "\(wrong.stderr)")
+        let lines = #"{"text": "ok"}"# + "\n\n" + #"{"text": 1}"# + "\n" + #"{"text": "\ud800"}"# + "\n{bad\n[1]\n" + #"{"x": 1}"# + "\n" + #"{"text": "a", "text": "b"}"# + "\n"
+        let result = try runDistill(["classify", "--model", model.path, "--input", "-", "--field", "text"], stdin: Data(lines.utf8))
+        #expect(result.status == 2)
+        for (line, message) in [(2, "an empty line, not a JSON object"), (3, "'text' is a number, not a string"), (4, "not valid JSON: Unexpected end of file"),
+                                (5, "not valid JSON: "), (6, "a JSON array, not an object"), (7, "no 'text' field (the object has 'x')"),
+                                (8, "repeats the key 'text' (at byte 14)")] {
+            #expect(result.stderr.contains("<stdin>:\(line): \(message)"), "line \(line): \(result.stderr)")
+        }
+        #expect(result.stderr.contains("unpaired UTF-16 surrogate escape such as \\ud800"))
+        #expect(result.stdout.split(separator: "\n").count == 8, "one answer or error per line")
     }
 
     @Test("inspect prints architecture, parameter count and tensors")
@@ -98,9 +145,10 @@ struct LineReaderTests {
         var got: [LineReader.Line] = []
         while let l = try reader.next() { got.append(l) }
         #expect(got.count == 3)
-        #expect(got[0].problem == .tooLong(bytes: 300_000))
+        #expect(got[0].problem == .tooLong(bytes: 300_000, limit: 100_000))
+        #expect(got[0].problem?.message == "line of 300000 bytes exceeds the limit of 100000 bytes per line")
         #expect(got[1].text == "next" && got[1].number == 2)
-        #expect(got[2].problem == .tooLong(bytes: 200_000))
+        #expect(got[2].problem == .tooLong(bytes: 200_000, limit: 100_000))
     }
 
     @Test("a directory or missing file is an error naming the path")

@@ -322,6 +322,7 @@ struct RecipeRunTests {
         ("label smoothing 1", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\nlosses:\n  label_smoothing: 1\n", "7: key 'losses.label_smoothing': must be within [0, 1)"),
         ("max_steps 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  max_steps: 0\n", "7: key 'training.max_steps': must be at least 1"),
         ("max_length 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  max_length: 0\n", "6: key 'student.max_length': must be within 8...8192"),
+        ("output is a file", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\noutput: x.jsonl\n", "6: key 'output':"),
         ("huge buckets", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 1099511627776\n", "6: key 'student.buckets': must be in 1...16777216, got 1099511627776"),
         ("huge layers", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  layers: 100000\n", "6: key 'student.layers': must be in 1...128"),
         ("more parameters than memory", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 16777216\n  embedding_size: 16384\n", "training it needs about"),
@@ -420,6 +421,25 @@ struct RecipeRunTests {
         do { _ = try DistillationRun.execute(try recipe("other.jsonl"), start: .restart) } catch {
             #expect(error.localizedDescription.contains("key 'teachers'") && error.localizedDescription.contains("holds no soft label"), "\(error.localizedDescription)")
         }
+    }
+
+    @Test("an empty labelled file is refused when nothing else teaches; an empty file beside other data is a warning")
+    func emptyFiles() throws {
+        let dir = temporaryFolder()
+        try Data().write(to: dir.appendingPathComponent("empty.jsonl"))
+        try Data("{\"text\": \"disk full\", \"label\": \"a\"}\n{\"text\": \"user login\", \"label\": \"b\"}\n".utf8).write(to: dir.appendingPathComponent("two.jsonl"))
+        func recipe(_ labelled: String, dev: String?) throws -> Recipe {
+            let text = "labels: [a, b]\ndata: {labelled: \(labelled)\(dev.map { ", dev: \($0)" } ?? "")}\nstudent: {kind: ngram-bag, buckets: 256, embedding_size: 4}\n"
+                + "training: {epochs: 1}\noutput: run-\(labelled)\n"
+            try text.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
+            return try Recipe.load(dir.appendingPathComponent("recipe.yaml"))
+        }
+        do { _ = try DistillationRun.execute(try recipe("empty.jsonl", dev: nil), start: .new); Issue.record("trained on an empty file") } catch let error as RecipeError {
+            #expect(error.localizedDescription.contains("key 'data': nothing to train on: no labelled lines and no teachers"), "\(error.localizedDescription)")
+        }
+        var logged: [String] = []
+        _ = try DistillationRun.execute(try recipe("two.jsonl", dev: "empty.jsonl"), start: .new, log: { logged.append($0) })
+        #expect(logged.contains { $0.hasPrefix("warning: data.dev (") && $0.hasSuffix("empty.jsonl) holds no lines") }, "\(logged)")
     }
 
     @Test("class_weights: balanced weighs each class n / (classes x count) of the gold labels; explicit weights win")

@@ -1,3 +1,4 @@
+import DistillText
 import Foundation
 import SwiftCSV
 
@@ -114,7 +115,7 @@ public struct LoghubCorpus: Sendable {
         } catch let error as CSVParseError {
             throw DistillError.invalidData(file: url.path, line: 0, detail: "not valid CSV: \(error)")
         } catch {
-            throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot read: \(error.localizedDescription)")
+            throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot read: \(fileErrorReason(error))")
         }
     }
 }

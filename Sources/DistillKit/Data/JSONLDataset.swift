@@ -1,3 +1,4 @@
+import DistillText
 import Foundation
 
 /// One line of a dataset file.
@@ -19,7 +20,7 @@ public struct DataRecord: Sendable, Equatable {
 public func readDataset(_ url: URL, labels: [String], field: String = "text", requireLabel: Bool, readLabels: Bool = true) throws -> [DataRecord] {
     let reader: LineReader
     do { reader = try LineReader(path: url.path) } catch {
-        throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot open: \(error.localizedDescription)")
+        throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot open: \(fileErrorReason(error))")
     }
     let index = Dictionary(labels.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
     var out: [DataRecord] = []
@@ -27,11 +28,14 @@ public func readDataset(_ url: URL, labels: [String], field: String = "text", re
         if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }
         let text = line.text!
         if text.allSatisfy(\.isWhitespace) { continue }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            throw DistillError.invalidData(file: url.path, line: line.number, detail: "not a JSON object")
+        let object: [String: Any]
+        switch StrictJSON.object(text) {
+        case let .success(o): object = o
+        case let .failure(problem): throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message)
         }
         guard let value = object[field] as? String else {
-            throw DistillError.invalidData(file: url.path, line: line.number, detail: "missing string field '\(field)'")
+            let found = object[field].map { "is a \(StrictJSON.kind(of: $0)), not a string" } ?? "is missing"
+            throw DistillError.invalidData(file: url.path, line: line.number, detail: "the string field '\(field)' \(found)")
         }
         var label: Int?
         if readLabels, let raw = object["label"] {

@@ -65,6 +65,14 @@ public enum DistillationRun {
             log("input: \(recipe.input.kind.rawValue) (masks: \(recipe.input.masks.joined(separator: ", ")))")
         }
         log("data: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test")
+        for (key, url, count) in [("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.count),
+                                  ("dev", recipe.data.dev, dev.count), ("test", recipe.data.test, test.count)] where url != nil && count == 0 {
+            log("warning: data.\(key) (\(url!.path)) holds no lines")
+        }
+        guard !labelled.isEmpty || (!unlabelled.isEmpty && !recipe.teachers.isEmpty) else {
+            throw RecipeError(file: recipe.file.path, line: 0, key: "data",
+                              detail: "nothing to train on: no labelled lines\(recipe.teachers.isEmpty ? " and no teachers" : ", and no unlabelled lines for the teachers")")
+        }
 
         // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
         var trainTexts = labelled.map(\.text) + unlabelled.map(\.text)

@@ -98,7 +98,7 @@ public struct Recipe: Sendable {
     public static func load(_ url: URL) throws -> Recipe {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw RecipeError(file: url.path, line: 0, key: "", detail: "cannot read: \(error.localizedDescription)")
+            throw RecipeError(file: url.path, line: 0, key: "", detail: "cannot read: \(fileErrorReason(error))")
         }
         let root: Node
         do {
@@ -379,6 +379,10 @@ public struct Recipe: Sendable {
             throw top.error("aggregation", nil, "class-reliability needs a labelled dev set (data.dev)")
         }
         let output = (try path(&top, "output", mustExist: false)) ?? base.appendingPathComponent("runs/distill")
+        var outputIsFolder: ObjCBool = true
+        if FileManager.default.fileExists(atPath: output.path, isDirectory: &outputIsFolder), !outputIsFolder.boolValue {
+            throw top.error("output", nil, "\(output.path) is a file; output names the run folder (created if missing)")
+        }
         let decision = try decisionSettings(&top, labels: labels.map(\.name), hasDev: data.dev != nil)
         try top.finish()
         var recipe = Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,

@@ -1,5 +1,6 @@
 import DistillCore
 import DistillNN
+import DistillText
 import Foundation
 
 /// Where a run is: everything besides weights and optimizer moments that a resumed run needs.
@@ -75,7 +76,7 @@ extension DistillationTrainer {
         do {
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: stateURL))
         } catch {
-            throw DistillError.checkpoint(path: stateURL.path, detail: "cannot read training state: \(error.localizedDescription)")
+            throw DistillError.checkpoint(path: stateURL.path, detail: "cannot read training state: \(fileErrorReason(error))")
         }
         if let saved = state.fingerprint, saved != fingerprint {
             throw DistillError.checkpoint(path: stateURL.path, detail: "this checkpoint belongs to a run with another recipe or data; start without --resume (or use another output folder)")

@@ -1,4 +1,5 @@
 import DistillCore
+import DistillText
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -118,6 +119,6 @@ func atomicWrite(to url: URL, _ body: (FileHandle) throws -> Void) throws {
         if directory >= 0 { fsync(directory); close(directory) }
     } catch {
         try? FileManager.default.removeItem(at: temporary)
-        throw SafetensorsError.writeFailed(path: url.path, reason: error.localizedDescription)
+        throw SafetensorsError.writeFailed(path: url.path, reason: fileErrorReason(error))
     }
 }

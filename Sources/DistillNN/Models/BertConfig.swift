@@ -94,7 +94,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public static func read(from url: URL) throws -> BertConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.io(path: url.path, detail: "cannot read: \(error.localizedDescription)")
+            throw ModelError.io(path: url.path, detail: "cannot read: \(fileErrorReason(error))")
         }
         let config: BertConfig
         do { config = try JSONDecoder().decode(BertConfig.self, from: data) } catch let error as DecodingError {

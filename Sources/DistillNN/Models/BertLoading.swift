@@ -7,6 +7,7 @@ extension BertModel {
     /// tensors (a classifier, `position_ids`) are ignored. Missing or mis-shaped encoder tensors throw,
     /// naming them.
     public static func load(folder: URL) throws -> BertModel {
+        try checkModelFolder(folder)
         let configURL = folder.appendingPathComponent("config.json")
         let config = try BertConfig.read(from: configURL)
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
@@ -29,6 +30,7 @@ extension BertForSequenceClassification {
     /// initialized with `config.labels` (pass `labels` to set them).
     public static func load(folder: URL, newHead: Bool = false, labels: [String]? = nil, pooling: String? = nil,
                             seed: UInt64 = 0) throws -> BertForSequenceClassification {
+        try checkModelFolder(folder)
         let configURL = folder.appendingPathComponent("config.json")
         var config = try BertConfig.read(from: configURL)
         if let labels { config.labels = labels }

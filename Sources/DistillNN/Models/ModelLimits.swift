@@ -39,3 +39,17 @@ public enum ModelLimits {
             detail: "declares \(name) of shape \(shape), but \(file.path) holds \(entry.shape)")
     }
 }
+
+/// Throws a clear error when `folder` is a file (`--model run/final/config.json`) or missing, before any of
+/// its files is opened (which would report `config.json/config.json`).
+public func checkModelFolder(_ folder: URL) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+        throw ModelError.io(path: folder.path, detail: "no such model folder")
+    }
+    guard isDirectory.boolValue else {
+        let parent = folder.deletingLastPathComponent().path
+        throw ModelError.io(path: folder.path, detail: "is a file, not a model folder; give the folder holding config.json and model.safetensors"
+                            + (["config.json", "model.safetensors"].contains(folder.lastPathComponent) ? " (\(parent))" : ""))
+    }
+}

@@ -144,7 +144,7 @@ public final class TemplateMiner {
     /// Restores a miner saved by ``save(to:)``; ids continue where they stopped.
     public static func load(from url: URL) throws -> TemplateMiner {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.cannotRead(path: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.cannotRead(path: url.path, reason: fileErrorReason(error)) }
         let state: State
         do { state = try JSONDecoder().decode(State.self, from: data) } catch {
             throw TokenizerError.invalidTokenizerJSON(path: url.path, key: "(root)", detail: "not a template-miner state file: \(error.localizedDescription)")

@@ -27,7 +27,7 @@ public struct Vocabulary: Sendable, Equatable {
     /// Reads `vocab.txt`: one token per line, id = line number - 1. Invalid UTF-8 names the line.
     public static func read(vocabTxt url: URL) throws -> Vocabulary {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.cannotRead(path: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.cannotRead(path: url.path, reason: fileErrorReason(error)) }
         var tokens: [String] = []
         var line = 1
         for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {

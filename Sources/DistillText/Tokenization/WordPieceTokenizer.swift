@@ -172,7 +172,7 @@ extension WordPieceTokenizer {
     /// Loads the BertNormalizer options and WordPiece vocabulary of a `tokenizer.json`.
     public static func load(tokenizerJSON url: URL) throws -> WordPieceTokenizer {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.cannotRead(path: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.cannotRead(path: url.path, reason: fileErrorReason(error)) }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TokenizerError.invalidTokenizerJSON(path: url.path, key: "(root)", detail: "not a JSON object")
         }
