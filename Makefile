@@ -7,7 +7,7 @@ export CACHE
 
 LLM_TEST_PORT ?= 18091
 
-.PHONY: setup assets llm build test test-blas-kernels bench bench-quality demo fixtures experiment-kd clean
+.PHONY: setup assets llm build test test-blas-kernels bench bench-quality demo fixtures experiment-kd fuzz clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -70,6 +70,11 @@ bench-quality: assets
 	@bash scripts/fetch_assets.sh quality-peers
 	$(SWIFT) build -c release --product distill
 	bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
+
+## libFuzzer + AddressSanitizer over the safetensors reader, the JSON-lines reader, the log normalizer and the request
+## decoders, SECONDS_PER_TARGET (150) each; the table goes to runs/fuzz/summary.md, crashes fail the run.
+fuzz: setup
+	@SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
 ## The end-to-end demo on built-in defaults: corpus -> MiniLM teacher -> two distilled students -> report.
 demo: assets

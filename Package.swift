@@ -69,6 +69,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets for `make fuzz` (scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DDISTILL_FUZZ).
+        .executableTarget(name: "distill-fuzz", dependencies: ["DistillKit", "DistillNN", "DistillText", "DistillServe"]),
         // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
         .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),

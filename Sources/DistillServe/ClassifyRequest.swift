@@ -2,13 +2,14 @@ import Foundation
 
 /// `POST /v1/classify` body: `{"texts": ["…", …], "top_k": 3}` (`top_k` optional). Unknown fields are refused
 /// so that a typo (`"text"`) fails loudly instead of classifying nothing.
-struct ClassifyRequest {
-    var texts: [String]
-    var topK: Int?
+public struct ClassifyRequest: Sendable {
+    public var texts: [String]
+    public var topK: Int?
 
     static let fields: Set<String> = ["texts", "top_k"]
 
-    static func parse(_ body: [UInt8], options: ServeOptions) throws -> ClassifyRequest {
+    /// Decodes and checks a body; a ``ServeError`` says what is wrong (and which status answers it).
+    public static func parse(_ body: [UInt8], options: ServeOptions) throws -> ClassifyRequest {
         try checkBody(body)
         let object = try jsonObject(body)
         guard let dictionary = object as? [String: Any] else { throw ServeError.badRequest("the body must be a JSON object {\"texts\": [...]}") }

@@ -2,12 +2,12 @@ import DistillKit
 import Foundation
 
 /// Strict checks on request bodies: the media type, and (through ``StrictJSON``) duplicate keys and trailing commas.
-enum JSONBody {
+public enum JSONBody {
     /// Media types the service reads, without parameters.
     static let mediaTypes: Set<String> = ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonlines", "application/json-lines"]
 
     /// Parses `Content-Type`: the media type must be one of ``mediaTypes`` exactly and a `charset`, when given, utf-8.
-    static func checkContentType(_ header: String?) throws {
+    public static func checkContentType(_ header: String?) throws {
         let value = header ?? ""
         let parts = value.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let type = parts.first, mediaTypes.contains(type) else {

@@ -4,15 +4,16 @@ import Foundation
 /// with `codec: json`, Fluent Bit's `http` output with `format json`) or newline-delimited records (Vector with
 /// `framing: newline_delimited`, Fluent Bit `format json_lines`). Each record is an object carrying the line in
 /// one of the configured fields (`message`, `log`, `msg`); a bare string counts as `{"message": string}`.
-struct LogRecords {
-    enum Framing { case array, lines }
+public struct LogRecords {
+    public enum Framing: Sendable { case array, lines }
 
-    var framing: Framing
-    var records: [[String: Any]]
+    public var framing: Framing
+    public var records: [[String: Any]]
     /// Each record's log line.
-    var texts: [String]
+    public var texts: [String]
 
-    static func parse(_ body: [UInt8], options: ServeOptions) throws -> LogRecords {
+    /// Decodes and checks a body; a ``ServeError`` says what is wrong (and which status answers it).
+    public static func parse(_ body: [UInt8], options: ServeOptions) throws -> LogRecords {
         try checkBody(body)
         let firstByte = body.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
         var items: [Any] = []
