@@ -488,8 +488,8 @@ struct RecipeRunTests {
         let dir = temporaryFolder()
         let url = dir.appendingPathComponent("d.jsonl")
         for (content, expected) in [("{\"text\": \"a\", \"label\": \"database\"}\n{\"text\": \"b\", \"label\": \"cpu\"}\n", ":2: label 'cpu' is not in the label set"),
-                                    ("{\"text\": \"a\", \"label\": \"disk\"}\n\nnot json\n", ":3: not a JSON object"),
-                                    ("{\"txt\": \"a\"}\n", ":1: missing string field 'text'")] {
+                                    ("{\"text\": \"a\", \"label\": \"disk\"}\n\nnot json\n", ":3: not valid JSON: "),
+                                    ("{\"txt\": \"a\"}\n", ":1: the string field 'text' is missing")] {
             try Data(content.utf8).write(to: url)
             do { _ = try readDataset(url, labels: labelNames, requireLabel: true); Issue.record("accepted \(content)") } catch let error as DistillError {
                 #expect(error.localizedDescription.contains(url.path + expected), "\(error.localizedDescription)")

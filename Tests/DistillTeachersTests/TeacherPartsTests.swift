@@ -198,7 +198,7 @@ struct LabelInputTests {
         let jsonl = folder.appendingPathComponent("in.jsonl")
         try "{\"text\": \"ok\"}\n{\"text\": broken\n".write(to: jsonl, atomically: true, encoding: .utf8)
         let (s1, o1) = try label(jsonl)
-        #expect(s1 != 0 && o1.contains("\(jsonl.path):2: not a JSON object"), "\(o1)")
+        #expect(s1 != 0 && o1.contains("\(jsonl.path):2: not valid JSON"), "\(o1)")
         let text = folder.appendingPathComponent("in.txt")
         try (Data("fine line\n".utf8) + Data([0xC3, 0x28, 0x0A])).write(to: text)
         let (s2, o2) = try label(text)
