@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -57,6 +58,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             // Connection limits (MaximumAvailableConnections).
             .product(name: "HummingbirdCore", package: "hummingbird"),
+            // gzip / deflate request bodies (what Vector and Fluent Bit send with compression on).
+            .product(name: "CompressNIO", package: "compress-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
@@ -90,6 +93,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "CompressNIO", package: "compress-nio"),
         ]),
     ]
 )

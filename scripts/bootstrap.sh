@@ -18,6 +18,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# `serve` inflates gzip and deflate request bodies with compress-nio, which links zlib.
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -146,6 +146,7 @@ public final class DistillServer: Sendable {
             guard length <= limit else { throw ServeError.tooLarge("Content-Length \(length) is larger than \(limit) bytes (--max-body-bytes)") }
         }
         let body = request.body, timeout = options.bodyTimeout
+        let encoding = try BodyEncoding(request.headers[.contentEncoding])
         do {
             // The body must arrive within --body-timeout: a client that trickles it (or declares more than it sends) is cut off.
             let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
@@ -160,7 +161,7 @@ public final class DistillServer: Sendable {
                 }
                 return buffer
             }
-            return Array(buffer.readableBytesView)
+            return try encoding.decoded(buffer, limit: limit)
         } catch is NIOTooManyBytesError {
             throw ServeError.tooLarge("the body is larger than \(limit) bytes (--max-body-bytes)")
         }
@@ -194,11 +195,19 @@ public final class DistillServer: Sendable {
     private func logs(_ request: Request) async throws -> Response {
         let parsed = try LogRecords.parse(try await readBody(request), options: options)
         let (classifier, predictions) = try await predict(parsed.texts)
+        metrics.skipped(parsed.records.compactMap(\.skipped))
         var out = Data()
         if parsed.framing == .array { out.append(UInt8(ascii: "[")) }
-        for (i, (record, p)) in zip(parsed.records, predictions).enumerated() {
-            var enriched = record
-            enriched["distill"] = ["label": p.label(in: classifier.labels), "probability": Double(p.probability), "template": p.template] as [String: Any]
+        var next = 0
+        for (i, record) in parsed.records.enumerated() {
+            var enriched = record.fields
+            if let skip = record.skipped {
+                enriched["distill"] = ["error": LogRecords.message(skip, options: options)]
+            } else {
+                let p = predictions[next]
+                next += 1
+                enriched["distill"] = ["label": p.label(in: classifier.labels), "probability": Double(p.probability), "template": p.template] as [String: Any]
+            }
             if i > 0, parsed.framing == .array { out.append(UInt8(ascii: ",")) }
             out.append(try JSONSerialization.data(withJSONObject: enriched, options: [.sortedKeys, .withoutEscapingSlashes]))
             if parsed.framing == .lines { out.append(10) }

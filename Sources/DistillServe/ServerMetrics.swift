@@ -42,6 +42,17 @@ public final class ServerMetrics: Sendable {
     public func started() { inflight.increment() }
     public func finished() { inflight.decrement() }
 
+    /// Counts `/v1/logs` records passed through unlabelled, by reason.
+    public func skipped(_ reasons: [LogRecords.Skip]) {
+        for reason in LogRecords.Skip.allCases {
+            let n = reasons.filter { $0 == reason }.count
+            guard n > 0 else { continue }
+            registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "records_skipped", unitName: "total",
+                                                   helpText: "Records /v1/logs passed through unlabelled, by reason (no_text, too_long)."),
+                                 labels: [("reason", reason.rawValue)]).increment(by: Int64(n))
+        }
+    }
+
     /// Counts classified lines per label.
     public func classified(_ predictions: [Classifier.Prediction], labels: [String]) {
         var counts = [Int](repeating: 0, count: labels.count + 1)  // the last: below the confidence floor
