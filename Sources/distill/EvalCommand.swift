@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillCore
 import DistillKit
+import DistillText
 import Foundation
 
 /// `distill eval`: quality, agreement, calibration, size and speed of a student on a labelled set.
@@ -16,7 +17,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("teacher-labels"), help: "Stored teacher distributions (soft-labels JSONL) for agreement.")
     var teacherLabels: String?
 
-    @Option(help: "Also write the report as JSON here.")
+    @Option(help: "Also write the report as JSON here (- for standard output; the table then goes to standard error).")
     var json: String?
 
     @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students.")
@@ -52,11 +53,17 @@ struct EvalCommand: ParsableCommand {
             total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[.size] as? Int) ?? 0)
         }
         report.speed = EvaluationReport.Speed.measure(student, texts: records.map(\.text), maxLength: maxLength)
-        print(report.table())
+        // `--json -`: the JSON report alone on stdout (the table goes to stderr).
+        if json == "-" { FileHandle.standardError.write(Data((report.table() + "\n").utf8)) } else { print(report.table()) }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+            let data = try encoder.encode(report)
+            if json == "-" {
+                do { try FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8)) } catch { throw CommandFailure.standardOutput(error) }
+            } else {
+                do { try data.write(to: URL(fileURLWithPath: json), options: .atomic) } catch { throw CommandFailure("cannot write \(json): \(fileErrorReason(error))") }
+            }
         }
     }
 }

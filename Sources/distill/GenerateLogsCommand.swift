@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillText
 import Foundation
 
 /// `distill generate-logs`: the labelled multi-service corpus (JSONL).
@@ -9,7 +10,7 @@ struct GenerateLogsCommand: ParsableCommand {
         abstract: "Generate realistic labelled log lines from 14 sources (JSONL: text, label, source, template, family, split)."
     )
 
-    @Option(help: "Output JSONL file.")
+    @Option(help: "Output JSONL file (- for standard output).")
     var out: String
 
     @Option(help: "Number of lines.")
@@ -41,18 +42,31 @@ struct GenerateLogsCommand: ParsableCommand {
         generator.heldOutFraction = heldOut
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: out) else { throw ValidationError("cannot write \(out)") }
+        let handle: FileHandle
+        if out == "-" {
+            handle = .standardOutput
+        } else {
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
+            guard let file = FileHandle(forWritingAtPath: out) else { throw CommandFailure("\(out): cannot open for writing") }
+            handle = file
+        }
         var buffer = Data()
         var test = 0
         for record in generator.generate(count: lines) {
             buffer.append(try encoder.encode(record))
             buffer.append(0x0A)
             if record.split == "test" { test += 1 }
-            if buffer.count > 1 << 20 { try handle.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
+            if buffer.count > 1 << 20 { try write(buffer, to: handle); buffer.removeAll(keepingCapacity: true) }
         }
-        try handle.write(contentsOf: buffer)
-        try handle.close()
-        print("generate-logs: \(lines) lines (\(lines - test) train, \(test) test from \(generator.heldOutTemplates().count) held-out templates of \(LogCorpusGenerator.templates.count)) -> \(out)")
+        try write(buffer, to: handle)
+        if out != "-" { try handle.close() }
+        // The summary on stderr: standard output may be the corpus itself (`--out -`).
+        FileHandle.standardError.write(Data("generate-logs: \(lines) lines (\(lines - test) train, \(test) test from \(generator.heldOutTemplates().count) held-out templates of \(LogCorpusGenerator.templates.count)) -> \(out == "-" ? "standard output" : out)\n".utf8))
+    }
+
+    private func write(_ data: Data, to handle: FileHandle) throws {
+        do { try handle.write(contentsOf: data) } catch {
+            throw out == "-" ? CommandFailure.standardOutput(error) : CommandFailure("cannot write \(out): \(fileErrorReason(error))")
+        }
     }
 }

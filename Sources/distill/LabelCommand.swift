@@ -88,6 +88,8 @@ struct LabelCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-length"), parsing: .unconditional, help: "BERT: tokens per text.")
     var maxLength = 128
 
+    @OptionGroup var compute: ComputeOptions
+
     @Flag(name: .customLong("no-dedup"), help: "Key texts exactly instead of by their normalized log template.")
     var noDedup = false
 
@@ -106,6 +108,7 @@ struct LabelCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        compute.apply()
         if let recipe { try await runRecipe(URL(fileURLWithPath: recipe)); return }
         let labelSet = try readLabelSet(labels!)
         let inputURL = URL(fileURLWithPath: input!)
@@ -134,7 +137,7 @@ struct LabelCommand: AsyncParsableCommand {
         let identities = members.map(\.identity)
         let answers = members.count == 1 ? perTeacher[0] : try EnsembleTeacher(members: members, weights: weightValues).combine(perTeacher)
         try LabelingJob.export(texts: texts, answers: answers, labels: labelSet.map(\.name), teacher: identities.joined(separator: " + "), to: outURL)
-        print("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)")
+        FileHandle.standardError.write(Data("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)\n".utf8))
     }
 
     /// Labels the recipe's labelled, unlabelled and dev texts with each bert/openai teacher.
@@ -157,7 +160,7 @@ struct LabelCommand: AsyncParsableCommand {
             let answers = try await label(texts, with: teacher, store: store, name: entry.name)
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
-            print("\(entry.name): wrote \(out.path)")
+            FileHandle.standardError.write(Data("\(entry.name): wrote \(out.path)\n".utf8))
             ran += 1
         }
         if ran == 0 { throw ValidationError("the recipe has no bert or openai teacher to run") }
@@ -174,7 +177,7 @@ struct LabelCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data(String(format: "%@: %d texts, %d distinct, %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s\n",
                                                    name, summary.texts, summary.keys, summary.cacheHits, summary.requests, failures,
                                                    summary.meanOutsideMass, summary.seconds).utf8))
-        // Machine-readable summary on stdout.
+        // Machine-readable summary on stdout, one JSON line per teacher (`distill label … | jq` reads it).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(summary), as: UTF8.self))

@@ -106,6 +106,24 @@ struct CommandLineTests {
         #expect(result.stdout.split(separator: "\n").count == 8, "one answer or error per line")
     }
 
+    @Test("- is standard output: generate-logs --out - and eval --json - write only machine output there, messages on stderr")
+    func dashIsStandardOutput() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        let generated = try runDistill(["generate-logs", "--out", "-", "--lines", "50", "--seed", "3"])
+        #expect(generated.status == 0 && generated.stderr.contains("generate-logs: 50 lines") && generated.stderr.contains("-> standard output"))
+        let records = generated.stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(records.count == 50 && records.allSatisfy { $0["text"] is String && $0["label"] is String })
+        #expect(!FileManager.default.fileExists(atPath: cwd + "/-"), "no file named -")
+        let model = try bagFolder()
+        let data = temporaryFolder().appendingPathComponent("test.jsonl")
+        try Data((0..<10).map { #"{"text": "line \#($0)", "label": "\#($0 % 2 == 0 ? "a" : "b")"}"# }.joined(separator: "\n").utf8).write(to: data)
+        let evaluated = try runDistill(["eval", "--model", model.path, "--data", data.path, "--json", "-"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any]
+        #expect(report?["accuracy"] is Double && evaluated.stderr.contains("macro-F1"), "\(evaluated.stdout.prefix(300))")
+        #expect(!FileManager.default.fileExists(atPath: cwd + "/-"))
+    }
+
     @Test("inspect prints architecture, parameter count and tensors")
     func inspect() throws {
         let result = try runDistill(["inspect", miniLM.path])

@@ -46,6 +46,9 @@ struct LabelCommandTests {
         #expect(second.status == 0)
         #expect(proxy.requests.filter { $0.path.hasSuffix("/chat/completions") }.count == before, "no completion request on the second run")
         #expect(second.output.contains("\"requests\":0") && second.output.contains("\"cacheHits\":8"))
+        // Standard output is the JSON summary alone (`distill label … | jq` works); messages are on stderr.
+        let summary = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
+        #expect(summary?["cacheHits"] as? Int == 8 && second.stderr.contains("wrote 11 lines"), "\(second.stdout)")
         #expect(try Data(contentsOf: folder.appendingPathComponent("out.jsonl")) == out1)
         let lines = String(decoding: out1, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 11)
