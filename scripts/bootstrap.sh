@@ -20,6 +20,8 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # `serve` inflates gzip and deflate request bodies with compress-nio, which links zlib.
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+# The metrics tests lint /metrics with promtool and scrape it with a real Prometheus.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

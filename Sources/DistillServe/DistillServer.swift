@@ -31,6 +31,7 @@ public final class DistillServer: Sendable {
     /// Serves until SIGTERM/SIGINT, then drains. `onListening` receives the bound port.
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let router = Router()
+        router.add(middleware: UnmatchedRouteMetrics(metrics: metrics))
         router.post("/v1/classify") { request, _ in try await self.handle("/v1/classify", request) { try await self.classify($0) } }
         router.post("/v1/logs") { request, _ in try await self.handle("/v1/logs", request) { try await self.logs($0) } }
         router.post("/admin/reload") { request, _ in
@@ -245,4 +246,20 @@ func errorResponse(_ status: Int, _ message: String) -> Response {
     w.int(status)
     w.raw("}")
     return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+}
+
+/// Counts requests no route answers (404, 405) under `route="unmatched"`: scanners and misconfigured shippers show up
+/// in `distill_http_requests_total` instead of nowhere.
+struct UnmatchedRouteMetrics<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            metrics.request(route: "unmatched", status: Int(error.status.code), duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
 }

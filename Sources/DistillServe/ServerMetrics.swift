@@ -9,8 +9,10 @@ public final class ServerMetrics: Sendable {
     private let inflight: Gauge
     private let reloads: Counter
     private let reloadFailures: Counter
-    private let cacheHitRatio: Gauge, cacheEntries: Gauge, cacheLookups: Gauge
-    private let residentBytes: Gauge
+    private let cacheHits: Counter, cacheLookups: Counter, cacheEntries: Gauge
+    /// Cache statistics already counted (a reload starts a new cache from zero).
+    private let countedCache = Mutex<(cache: ObjectIdentifier?, hits: Int, lookups: Int)>((nil, 0, 0))
+    private let residentBytes: Gauge, startTime: Gauge
     /// The `distill_model_info` series of the model served now (replaced on reload).
     private let modelInfo = Mutex<Gauge?>(nil)
 
@@ -23,12 +25,29 @@ public final class ServerMetrics: Sendable {
         reloads = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "model_reloads", unitName: "total", helpText: "Successful model reloads."))
         reloadFailures = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "model_reload_failures", unitName: "total",
                                                                 helpText: "Reloads that failed (the previous model kept serving)."))
-        cacheHitRatio = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "cache_hit", unitName: "ratio",
-                                                             helpText: "Prediction cache hits / lookups since the model was loaded."))
+        cacheHits = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "cache_hits", unitName: "total",
+                                                           helpText: "Prediction cache hits (hit ratio: rate of this / rate of distill_cache_lookups_total)."))
+        cacheLookups = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "cache_lookups", unitName: "total", helpText: "Prediction cache lookups."))
         cacheEntries = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "cache_entries", unitName: "", helpText: "Distinct texts in the prediction cache."))
-        cacheLookups = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "cache_lookups", unitName: "", helpText: "Cache lookups since the model was loaded."))
         residentBytes = registry.makeGauge(descriptor: .init(namespace: "process", metricName: "resident_memory", unitName: "bytes", helpText: "Resident set size."))
+        startTime = registry.makeGauge(descriptor: .init(namespace: "process", metricName: "start_time", unitName: "seconds", helpText: "Start time of the process since the Unix epoch."))
+        startTime.set(Date().timeIntervalSince1970)
+        registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "build_info", unitName: "", helpText: "The running distill build (value 1)."),
+                           labels: [("version", distillVersion), ("swift", Self.swiftVersion)]).set(Double(1))
     }
+
+    static var swiftVersion: String {
+        #if compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #else
+        return "6"
+        #endif
+    }
+
+    /// Buckets of the confidence histogram: the probability of the answer.
+    static let confidenceBuckets: [Double] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
 
     /// Counts one finished request and its latency.
     public func request(route: String, status: Int, duration: Duration) {
@@ -61,6 +80,16 @@ public final class ServerMetrics: Sendable {
             registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "lines_classified", unitName: "total", helpText: "Lines classified, by predicted label."),
                                  labels: [("label", k < labels.count ? labels[k] : DecisionRule.unknownLabel)]).increment(by: Int64(n))
         }
+        // How sure the model was, by the label it gave: a drifting input shows as mass moving to low buckets.
+        var histograms: [Int: ValueHistogram] = [:]
+        for p in predictions {
+            let k = p.abstained ? labels.count : p.labelIndex
+            let histogram = histograms[k] ?? registry.makeValueHistogram(
+                descriptor: .init(namespace: "distill", metricName: "prediction_confidence", unitName: "", helpText: "Probability of the answer, by label."),
+                labels: [("label", k < labels.count ? labels[k] : DecisionRule.unknownLabel)], buckets: Self.confidenceBuckets)
+            histograms[k] = histogram
+            histogram.record(Double(p.probability))
+        }
     }
 
     /// Publishes which model is served, by folder name (an unauthenticated scraper learns no file system paths).
@@ -87,9 +116,17 @@ public final class ServerMetrics: Sendable {
     /// The exposition text, with the cache and memory gauges refreshed.
     public func render(cache: PredictionCache?) -> String {
         let s = cache?.statistics
-        cacheHitRatio.set(s?.hitRate ?? 0)
         cacheEntries.set(Double(s?.entries ?? 0))
-        cacheLookups.set(Double((s?.hits ?? 0) + (s?.misses ?? 0)))
+        let (hits, lookups) = (s?.hits ?? 0, (s?.hits ?? 0) + (s?.misses ?? 0))
+        let identity = cache.map(ObjectIdentifier.init)
+        let (newHits, newLookups) = countedCache.withLock { counted -> (Int, Int) in
+            // A new cache (after a reload) counts from zero.
+            let base = counted.cache == identity ? (counted.hits, counted.lookups) : (0, 0)
+            counted = (identity, hits, lookups)
+            return (max(0, hits - base.0), max(0, lookups - base.1))
+        }
+        if newHits > 0 { cacheHits.increment(by: Int64(newHits)) }
+        if newLookups > 0 { cacheLookups.increment(by: Int64(newLookups)) }
         residentBytes.set(Double(residentSetBytes()))
         return registry.emitToString()
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillCore
+import DistillKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ struct Distill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
         abstract: "Distill large teachers into tiny, fast log classifiers.",
-        version: "0.1.0",
+        version: distillVersion,
         subcommands: [GenerateLogsCommand.self, LoghubCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, QuantizeCommand.self, ServeCommand.self, EncodeCommand.self, InspectCommand.self, VocabCommand.self, LabelCommand.self, TeacherCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
     )
 

@@ -42,7 +42,7 @@ struct ServeTests {
         #expect(metrics.body.contains(#"distill_lines_classified_total{label="disk"} 7"#))
         #expect(metrics.body.contains("distill_http_request_duration_seconds_bucket{route=\"/v1/logs\""))
         #expect(metrics.body.contains("distill_model_info{") && metrics.body.contains("kind=\"ngram-bag\""))
-        #expect(metrics.body.contains("distill_cache_hit_ratio") && metrics.body.contains("process_resident_memory_bytes"))
+        #expect(metrics.body.contains("distill_cache_hits_total") && metrics.body.contains("process_resident_memory_bytes"))
         #expect(server.stop() == 0)
     }
 
