@@ -54,6 +54,24 @@ struct DeploymentFileTests {
         let service = documents[3]["spec"] as! [String: Any]
         #expect((service["selector"] as! [String: String]) == selector)
         #expect(((service["ports"] as! [[String: Any]])[0]["targetPort"] as? String) == port["name"] as? String)
+        // The model is a read-only volume at the path --model names (not baked into the image): reloads find new files.
+        let mounts = container["volumeMounts"] as! [[String: Any]]
+        let modelPath = args[args.firstIndex(of: "--model")! + 1]
+        let mount = try #require(mounts.first { $0["mountPath"] as? String == modelPath }, "nothing is mounted at \(modelPath)")
+        #expect(mount["readOnly"] as? Bool == true)
+        let volume = try #require((pod["volumes"] as! [[String: Any]]).first { $0["name"] as? String == mount["name"] as? String })
+        #expect(volume["hostPath"] != nil || volume["persistentVolumeClaim"] != nil)
+
+        // The ServiceMonitor selects the Service by its labels and scrapes its named port.
+        let monitor = try yaml("kubernetes/servicemonitor.yaml")[0]
+        #expect(monitor["apiVersion"] as? String == "monitoring.coreos.com/v1" && monitor["kind"] as? String == "ServiceMonitor")
+        let monitorSpec = monitor["spec"] as! [String: Any]
+        let serviceLabels = (documents[3]["metadata"] as! [String: Any])["labels"] as! [String: String]
+        let wanted = (monitorSpec["selector"] as! [String: Any])["matchLabels"] as! [String: String]
+        #expect(wanted.allSatisfy { serviceLabels[$0.key] == $0.value }, "the ServiceMonitor selects no Service")
+        let endpoint = (monitorSpec["endpoints"] as! [[String: Any]])[0]
+        #expect(endpoint["port"] as? String == (service["ports"] as! [[String: Any]])[0]["name"] as? String && endpoint["path"] as? String == "/metrics")
+        #expect(((monitorSpec["namespaceSelector"] as? [String: Any])?["matchNames"] as? [String]) == [(documents[3]["metadata"] as! [String: Any])["namespace"] as! String])
     }
 
     @Test("Vector and Fluent Bit send JSON to /v1/logs on the service's port")
@@ -67,7 +85,9 @@ struct DeploymentFileTests {
         let fluent = try yaml("fluent-bit/fluent-bit.yaml")[0]
         let output = ((fluent["pipeline"] as! [String: Any])["outputs"] as! [[String: Any]])[0]
         #expect(output["name"] as? String == "http" && output["uri"] as? String == "/v1/logs" && output["port"] as? Int == 8080)
-        #expect(["json", "json_lines"].contains(output["format"] as? String ?? ""))
+        #expect(["json", "json_lines", "json_stream"].contains(output["format"] as? String ?? ""))
+        // Both compress; serve inflates gzip (LogsIntakeTests).
+        #expect(sink["compression"] as? String == "gzip" && output["compress"] as? String == "gzip")
     }
 
     @Test("Dockerfile: multi-stage, static Swift stdlib, non-root user, serves on the port the manifest probes")
@@ -82,6 +102,12 @@ struct DeploymentFileTests {
         #expect(user != nil && user != "USER root" && user != "USER 0")
         let entry = lines.first { $0.hasPrefix("ENTRYPOINT ") }!
         #expect(entry.contains("\"serve\"") && entry.contains("\"8080\"") && entry.contains("\"0.0.0.0\""))
+        // The model is a volume, not a layer; the build context leaves out builds, caches and run folders.
+        #expect(lines.contains("VOLUME /model") && !lines.contains { $0.hasPrefix("COPY") && $0.contains("/model") })
+        let ignore = try String(contentsOf: projectRoot.appendingPathComponent(".dockerignore"), encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        for folder in [".build*/", ".cache/", "runs/", ".git/"] { #expect(ignore.contains(folder), ".dockerignore does not leave out \(folder)") }
+        for needed in ["Package.swift", "Sources", "Tests"] { #expect(!ignore.contains { $0.hasPrefix(needed) }, ".dockerignore leaves out \(needed)") }
     }
 
     @Test("OpenAPI: every route the server has, with the request and answer fields it uses")
@@ -96,6 +122,22 @@ struct DeploymentFileTests {
         #expect(Set(prediction) == ["label", "probability", "top", "template"])
         let request = (schemas["ClassifyRequest"] as! [String: Any])["properties"] as! [String: Any]
         #expect(Set(request.keys) == ["texts", "top_k"])
+        // Every operation has a unique operationId; every security requirement names a declared scheme.
+        let schemes = ((api["components"] as! [String: Any])["securitySchemes"] as? [String: Any]) ?? [:]
+        #expect((schemes["bearer"] as? [String: Any])?["scheme"] as? String == "bearer")
+        var ids: [String] = []
+        for (path, item) in paths {
+            for (method, operation) in item as! [String: Any] {
+                let op = operation as! [String: Any]
+                let id = op["operationId"] as? String
+                #expect(id != nil, "\(method) \(path) has no operationId")
+                ids.append(id ?? "")
+                for requirement in (op["security"] as? [[String: Any]]) ?? [] {
+                    for name in requirement.keys { #expect(schemes[name] != nil, "\(path): unknown security scheme \(name)") }
+                }
+            }
+        }
+        #expect(Set(ids).count == ids.count)
     }
 
     func serveHelp() throws -> String {
