@@ -22,6 +22,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 # The metrics tests lint /metrics with promtool and scrape it with a real Prometheus.
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The report test renders report.html in headless Chromium.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -20,6 +20,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Also write the report as JSON here (- for standard output; the table then goes to standard error).")
     var json: String?
 
+    @Option(help: "Also write a self-contained HTML report here (confusion matrix, per-class bars, reliability diagram).")
+    var html: String?
+
     @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students.")
     var maxLength: Int = 128
 
@@ -55,6 +58,10 @@ struct EvalCommand: ParsableCommand {
         report.speed = EvaluationReport.Speed.measure(student, texts: records.map(\.text), maxLength: maxLength)
         // `--json -`: the JSON report alone on stdout (the table goes to stderr).
         if json == "-" { FileHandle.standardError.write(Data((report.table() + "\n").utf8)) } else { print(report.table()) }
+        if let html {
+            let page = ReportHTML.page(report, title: "\(folder.lastPathComponent) on \(URL(fileURLWithPath: data).lastPathComponent)")
+            do { try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch { throw CommandFailure("cannot write \(html): \(fileErrorReason(error))") }
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -4,7 +4,7 @@ import DistillText
 import Foundation
 
 /// Runs a recipe end to end: read data, label it with the teachers (cached), aggregate, build the student,
-/// train (resumable), evaluate on the test set and write `report.json` / `report.md` in the run folder.
+/// train (resumable), evaluate on the test set and write `report.json` / `report.md` / `report.html` in the run folder.
 public enum DistillationRun {
     /// What a finished run produced.
     public struct Outcome {
@@ -233,6 +233,9 @@ public enum DistillationRun {
             try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
             try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + checks.markdown() + (decisionFit.map { "\n" + $0.markdown() } ?? "")).utf8)
                 .write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
+            let page = ReportHTML.page(r, title: "\(recipe.file.deletingPathExtension().lastPathComponent): test set (\(chosen.lastPathComponent)/)",
+                                       curves: ReportHTML.Curves.read(recipe.output.appendingPathComponent("train.jsonl")))
+            try Data(page.utf8).write(to: recipe.output.appendingPathComponent("report.html"), options: .atomic)
         }
         return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen, checks: checks)
     }

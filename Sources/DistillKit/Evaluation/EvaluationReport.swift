@@ -39,6 +39,8 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     /// Expected calibration error over `calibrationBins` equal-width confidence bins.
     public var expectedCalibrationError: Double
     public var calibrationBins: Int
+    /// The bins themselves (the reliability diagram): examples, mean confidence and accuracy in each.
+    public var reliability: [CalibrationBin]?
     public var parameters: Int?
     public var sizeOnDiskBytes: Int?
     public var speed: Speed?
@@ -46,6 +48,14 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public var checks: RunChecks?
     /// For a run's test report: the decision rule fitted on dev and what it changed (the report's answers are the rule's).
     public var decision: DecisionFit?
+
+    /// One confidence bin of the reliability diagram.
+    public struct CalibrationBin: Codable, Equatable, Sendable {
+        public var lower: Double, upper: Double
+        public var examples: Int
+        public var meanConfidence: Double
+        public var accuracy: Double
+    }
 
     /// Computes the metrics from predicted distributions (`probabilities[i]` over `labels`) and gold labels.
     /// `predicted` replaces the argmax answers (a ``DecisionRule``'s).
@@ -89,9 +99,14 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         for b in 0..<calibrationBins where binCount[b] > 0 {
             ece += abs(binCorrect[b] - binConfidence[b]) / Double(n)
         }
+        let bins = (0..<calibrationBins).map { b in
+            CalibrationBin(lower: Double(b) / Double(calibrationBins), upper: Double(b + 1) / Double(calibrationBins), examples: binCount[b],
+                           meanConfidence: binCount[b] > 0 ? binConfidence[b] / Double(binCount[b]) : 0,
+                           accuracy: binCount[b] > 0 ? binCorrect[b] / Double(binCount[b]) : 0)
+        }
         return EvaluationReport(labels: labels, examples: gold.count, accuracy: Double(correct) / Double(n), macroF1: macroF1,
                                 perClass: perClass, confusion: confusion, agreementWithTeacher: agreement,
-                                expectedCalibrationError: ece, calibrationBins: calibrationBins)
+                                expectedCalibrationError: ece, calibrationBins: calibrationBins, reliability: bins)
     }
 
     /// A readable summary: headline metrics, per-class table, confusion matrix.

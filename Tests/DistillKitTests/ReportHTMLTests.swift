@@ -1,0 +1,72 @@
+import DistillKit
+import DistillTestSupport
+import Foundation
+import Testing
+
+/// Issue 16 item 5: the report people look at, rendered by a real browser.
+@Suite("HTML reports")
+struct ReportHTMLTests {
+    /// Chromium's DOM of `page` after loading it headless, and the size in bytes of a screenshot of it.
+    func render(_ page: URL) throws -> (dom: String, screenshotBytes: Int) {
+        func chromium(_ arguments: [String]) throws -> Data {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"] + arguments + [page.absoluteString]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
+        let dom = String(decoding: try chromium(["--dump-dom"]), as: UTF8.self)
+        let shot = page.deletingLastPathComponent().appendingPathComponent("shot.png")
+        _ = try chromium(["--screenshot=\(shot.path)", "--window-size=1100,1600"])
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: shot.path)[.size] as? Int) ?? 0
+        return (dom, bytes ?? 0)
+    }
+
+    func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test("train writes report.html (and eval --html): headless Chromium finds the heat map, bars, reliability and curves; nothing is fetched")
+    func trainReport() throws {
+        let dir = try makeProject(epochs: 3, checkpointEvery: 50)
+        let trained = try runDistill(["train", "--recipe", dir.appendingPathComponent("recipe.yaml").path])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let page = dir.appendingPathComponent("run/report.html")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"), "self-contained")
+        let (dom, screenshot) = try render(page)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/report.json"))) as! [String: Any]
+        let labels = report["labels"] as! [String]
+        let confusion = report["confusion"] as! [[Int]]
+        #expect(count("class=\"cell\"", in: dom) == labels.count * labels.count, "one heat-map cell per gold x predicted pair")
+        // The cells carry the report's counts.
+        for (i, row) in confusion.enumerated() {
+            for (j, n) in row.enumerated() { #expect(dom.contains("data-gold=\"\(i)\" data-predicted=\"\(j)\" data-count=\"\(n)\""), "cell \(i),\(j)") }
+        }
+        #expect(count("class=\"bar\"", in: dom) == 3 * labels.count)
+        let bins = report["reliability"] as! [[String: Any]]
+        #expect(bins.count == report["calibrationBins"] as? Int && count("class=\"bin\"", in: dom) == bins.filter { ($0["examples"] as! Int) > 0 }.count)
+        #expect(bins.map { $0["examples"] as! Int }.reduce(0, +) == report["examples"] as? Int)
+        #expect(dom.contains("id=\"loss-curve\"") && dom.contains("id=\"dev-curve\"") && dom.contains("class=\"curve\""))
+        #expect(screenshot > 20_000, "the page rendered (\(screenshot) bytes of PNG)")
+
+        let evalPage = dir.appendingPathComponent("eval.html")
+        let evaluated = try runDistill(["eval", "--model", dir.appendingPathComponent("run/final").path, "--data", dir.appendingPathComponent("data/test.jsonl").path,
+                                        "--html", evalPage.path])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let evalHTML = try String(contentsOf: evalPage, encoding: .utf8)
+        #expect(count("class=\"cell\"", in: evalHTML) == labels.count * labels.count && evalHTML.contains("id=\"reliability\""))
+    }
+
+    @Test("labels and warnings from user files are escaped")
+    func escaping() throws {
+        var report = EvaluationReport.compute(probabilities: [[0.9, 0.1], [0.2, 0.8]], gold: [0, 1], labels: ["<script>x</script>", "a&b"])
+        report.checks = try JSONDecoder().decode(RunChecks.self, from: Data(#"{"warnings": ["\"quoted\" <b>"]}"#.utf8))
+        let page = ReportHTML.page(report, title: "t<i>")
+        #expect(!page.contains("<script>x") && page.contains("&lt;script&gt;x&lt;/script&gt;") && page.contains("a&amp;b"))
+        #expect(page.contains("&quot;quoted&quot; &lt;b&gt;") && page.contains("t&lt;i&gt;"))
+    }
+}
