@@ -124,6 +124,31 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: cwd + "/-"))
     }
 
+    @Test("prepare prints what the student reads: its feature ids give classify's probabilities; the log preparation is applied")
+    func prepare() throws {
+        var config = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 512), embeddingSize: 4, labels: ["a", "b"])
+        config.input = .logs
+        let bag = NGramBag(config: config, seed: 9)
+        let folder = temporaryFolder().appendingPathComponent("logbag")
+        try Student.ngramBag(bag).save(to: folder)
+        let lines = ["2026-12-01T10:00:00Z ERROR connection refused to 10.0.0.7:5432", "disk /dev/sda1 is 97% full"]
+        let prepared = try runDistill(["prepare", "--model", folder.path], stdin: Data(lines.joined(separator: "\n").utf8))
+        #expect(prepared.status == 0, "\(prepared.stderr)")
+        let rows = prepared.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(rows.count == 2)
+        #expect((rows[0]["text"] as? String)?.contains("<IP>") == true && !(rows[0]["text"] as! String).contains("10.0.0.7"), "\(rows[0])")
+        let classified = try runDistill(["classify", "--model", folder.path, "--top-k", "2"], stdin: Data(lines.joined(separator: "\n").utf8))
+        let answers = classified.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        for (row, answer) in zip(rows, answers) {
+            let ids = (row["feature_ids"] as! [Int])
+            let logits = bag(indices: ids, offsets: [0]).scalars
+            let top = answer["top"] as! [[String: Any]]
+            let expected = Double(exp(logits[1]) / (exp(logits[0]) + exp(logits[1])))
+            let got = (top.first { $0["label"] as? String == "b" }!["probability"] as! NSNumber).doubleValue
+            #expect(abs(got - expected) < 1e-5, "feature ids reproduce classify: \(got) vs \(expected)")
+        }
+    }
+
     @Test("inspect prints architecture, parameter count and tensors")
     func inspect() throws {
         let result = try runDistill(["inspect", miniLM.path])

@@ -96,6 +96,7 @@ struct RecipeRunTests {
         let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
         #expect(report.examples == 60 && report.accuracy > 0.7, "\(report.table())")
         #expect(result.stdout.contains("macro-F1") && result.stderr.contains("teacher big-bert: labelling 360 texts"))
+        #expect(result.stderr.contains("teacher big-bert: 360/360 texts") && result.stderr.contains("done in"), "labelling progress: \(result.stderr)")
         #expect(result.stderr.contains("steps/s") && result.stderr.contains("ETA"))
         #expect(result.stderr.contains("augmentation: 60 copies of 60 labelled lines") && result.stderr.contains("teacher filter kept"))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("teachers.json"))) as! [String: Any]
@@ -440,6 +441,14 @@ struct RecipeRunTests {
         var logged: [String] = []
         _ = try DistillationRun.execute(try recipe("two.jsonl", dev: "empty.jsonl"), start: .new, log: { logged.append($0) })
         #expect(logged.contains { $0.hasPrefix("warning: data.dev (") && $0.hasSuffix("empty.jsonl) holds no lines") }, "\(logged)")
+        // Early stopping says that it ended the run.
+        let stopping = "labels: [a, b]\ndata: {labelled: two.jsonl, dev: two.jsonl}\nstudent: {kind: ngram-bag, buckets: 256, embedding_size: 4}\n"
+            + "training: {epochs: 200, batch_size: 2, evaluate_every: 1, early_stopping: {patience: 2}}\noutput: run-stop\n"
+        try stopping.write(to: dir.appendingPathComponent("stop.yaml"), atomically: true, encoding: .utf8)
+        logged = []
+        _ = try DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("stop.yaml")), start: .new, log: { logged.append($0) })
+        #expect(logged.contains { $0.hasPrefix("early stopping: 2 dev evaluations without a better macro_f1; stopped at step ") && $0.contains(" of 200,") },
+                "\(logged)")
     }
 
     @Test("class_weights: balanced weighs each class n / (classes x count) of the gold labels; explicit weights win")

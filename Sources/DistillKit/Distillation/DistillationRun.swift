@@ -87,8 +87,17 @@ public enum DistillationRun {
             for t in recipe.teachers {
                 log("teacher \(t.name): labelling \(trainTexts.count) texts")
                 let stored: Bool = { if case .softLabels = t.kind { return true }; return false }()
+                let started = Date()
+                var lastLine = Date.distantPast
                 let rows = try teacherDistributions(t, texts: stored ? rawTrainTexts : trainTexts, labels: labels, cacheFolder: cache,
-                                                    maxLength: recipe.training.maxLength, external: externalTeachers)
+                                                    maxLength: recipe.training.maxLength, external: externalTeachers) { done, total in
+                    // A progress line every 2 s (and the last): labelling thousands of lines with a BERT takes a while.
+                    guard Date().timeIntervalSince(lastLine) >= 2 || done == total else { return }
+                    lastLine = Date()
+                    let seconds = Date().timeIntervalSince(started), rate = Double(done) / max(seconds, 1e-9)
+                    log(String(format: "teacher %@: %d/%d texts · %.0f texts/s · %@", t.name, done, total, rate,
+                               done == total ? String(format: "done in %.1f s", seconds) : String(format: "ETA %.0f s", Double(total - done) / max(rate, 1e-9))))
+                }
                 if stored {
                     let found = rows.filter { $0 != nil }.count
                     log("teacher \(t.name): stored soft labels for \(found) of \(rows.count) training texts")
@@ -194,6 +203,10 @@ public enum DistillationRun {
         let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,
                                               intermediates: intermediates)
         try trainer.run(resume: start == .resume, progress: progress)
+        if trainer.state.stoppedEarly {
+            log("early stopping: \(trainer.state.evaluationsWithoutImprovement) dev evaluations without a better \(config.earlyStoppingMetric.rawValue); "
+                + "stopped at step \(trainer.state.step) of \(trainer.totalSteps), best/ holds the best dev model")
+        }
 
         var report: EvaluationReport?
         let best = recipe.output.appendingPathComponent("best")

@@ -8,8 +8,11 @@ import Foundation
 /// never pays for labelling twice.
 ///
 /// `external` labels the kinds this module cannot run itself (`openai`, from `DistillTeachers`).
+///
+/// - Parameter progress: told `(done, total)` after each chunk a `bert` teacher labels (not called for cached labels).
 public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
-                                 maxLength: Int = 128, external: ExternalTeacherLabeler? = nil) throws -> [[Float]?] {
+                                 maxLength: Int = 128, external: ExternalTeacherLabeler? = nil,
+                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Float]?] {
     switch teacher.kind {
     case .openAI:
         guard let external else {
@@ -27,7 +30,13 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
             let v = t.scalars
             return (0..<texts.count).map { Array(v[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
         }
-        let rows = try BertTeacher(folder: folder, labels: labels, maxLength: maxLength, name: teacher.name).distributions(texts)
+        let bert = try BertTeacher(folder: folder, labels: labels, maxLength: maxLength, name: teacher.name)
+        var rows: [(probabilities: [Float], outsideMass: Float)] = []
+        rows.reserveCapacity(texts.count)
+        for start in stride(from: 0, to: texts.count, by: 512) {
+            rows += bert.distributions(Array(texts[start..<min(start + 512, texts.count)]))
+            progress(rows.count, texts.count)
+        }
         try SafetensorsWriter.write(["probabilities": Tensor(shape: [texts.count, labels.count], scalars: rows.flatMap(\.probabilities))], to: cache,
                                     metadata: ["key": key, "teacher": folder.path])
         return rows.map(\.probabilities)
