@@ -1,23 +1,6 @@
 import DistillTestSupport
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A free loopback TCP port (bound, read, released).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
 
 /// Issue 16 item 7: `/metrics` by Prometheus conventions, checked by Prometheus's own tools.
 @Suite("serve: /metrics under promtool and a real Prometheus")
@@ -60,7 +43,7 @@ struct PrometheusScrapeTests {
 
         // A real Prometheus on loopback scrapes the service and answers a query on what it scraped.
         let work = temporaryFolder()
-        let webPort = freePort()
+        let webPort = freeLoopbackPort()
         try """
         global: {scrape_interval: 1s, scrape_timeout: 1s}
         scrape_configs:

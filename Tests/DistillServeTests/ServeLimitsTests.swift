@@ -17,14 +17,9 @@ struct RawExchange {
 
 /// Opens a TCP connection to loopback `port`, optionally sends `bytes`, then reads until the server closes or `wait` s pass.
 func rawExchange(port: Int, _ bytes: [UInt8], wait: Double) -> RawExchange {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = connectLoopback(port: port)
+    guard fd >= 0 else { return RawExchange(response: "connect failed", closedByServer: true, seconds: 0) }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard connected == 0 else { return RawExchange(response: "connect failed", closedByServer: true, seconds: 0) }
     let start = Date()
     if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
     var received = [UInt8]()
@@ -44,16 +39,7 @@ func rawExchange(port: Int, _ bytes: [UInt8], wait: Double) -> RawExchange {
 }
 
 /// A connected socket that sends nothing (-1 if the connect failed).
-func silentConnection(port: Int) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard connected == 0 else { close(fd); return -1 }
-    return fd
-}
+func silentConnection(port: Int) -> Int32 { connectLoopback(port: port) }
 
 /// Seconds until the server closes `fd` (nil: still open after `wait`); closes it either way.
 func secondsUntilClosed(_ fd: Int32, wait: Double) -> Double? {
