@@ -1,3 +1,4 @@
+import DistillKit
 import Foundation
 
 /// `POST /v1/classify` body: `{"texts": ["…", …], "top_k": 3}` (`top_k` optional). Unknown fields are refused
@@ -50,14 +51,8 @@ func checkBody(_ body: [UInt8]) throws {
 func jsonObject(_ body: [UInt8]) throws -> Any {
     let object: Any
     do { object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) } catch {
-        throw ServeError.badRequest("the body is not valid JSON: \(jsonErrorDetail(error))")
+        throw ServeError.badRequest("the body is " + StrictJSON.parseFailure(error, json: String(decoding: body, as: UTF8.self)))
     }
     try JSONBody.checkStrict(body)
     return object
-}
-
-/// Where and why a JSON parse failed (Foundation's debug description carries the line and column or offset).
-func jsonErrorDetail(_ error: Error) -> String {
-    let ns = error as NSError
-    return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
 }

@@ -56,9 +56,7 @@ public final class DistillServer: Sendable {
         }
         let signals = installSignalHandlers()
         defer { signals.forEach { $0.cancel() } }
-        let idle = options.idleTimeout.components
-        let app = Application(router: router,
-                              server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: TimeAmount(options.idleTimeout))),
                               configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill",
                                                    availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })

@@ -47,7 +47,8 @@ public struct LogRecords {
             for segment in topLevelValues(body) {
                 let bytes = body[segment.range]
                 do { items.append(try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) } catch {
-                    throw ServeError.badRequest("record \(items.count) (line \(segment.line) of the body) is not valid JSON: \(jsonErrorDetail(error))")
+                    throw ServeError.badRequest("record \(items.count) (line \(segment.line) of the body) is "
+                                                + StrictJSON.parseFailure(error, json: String(decoding: bytes, as: UTF8.self)))
                 }
                 try JSONBody.checkStrict(bytes, context: "record \(items.count - 1) (line \(segment.line) of the body)")
                 if items.count > options.maxBatch { break }

@@ -61,7 +61,8 @@ public final class CircuitBreaker: Sendable {
             while let result = try await group.next() {
                 if let result { return result }
             }
-            return try await send()  // unreachable: the request task always returns or throws
+            // Only the watchdog returns nil, and only once cancelled: the request itself was cancelled.
+            throw CancellationError()
         }
     }
 

@@ -6,13 +6,9 @@ import Foundation
 /// where asked.
 public enum ReportHTML {
     /// A point of a run's `train.jsonl`: a training step's loss or a dev evaluation.
-    public struct Curves: Sendable, Equatable {
+    public struct Curves: Sendable {
         public var loss: [(step: Int, value: Double)] = []
         public var devMacroF1: [(step: Int, value: Double)] = []
-        public static func == (a: Curves, b: Curves) -> Bool {
-            a.loss.map(\.step) == b.loss.map(\.step) && a.loss.map(\.value) == b.loss.map(\.value)
-                && a.devMacroF1.map(\.step) == b.devMacroF1.map(\.step) && a.devMacroF1.map(\.value) == b.devMacroF1.map(\.value)
-        }
 
         /// Reads `train.jsonl` (lines that are not JSON objects are skipped: the file may be mid-write).
         public static func read(_ url: URL) -> Curves? {

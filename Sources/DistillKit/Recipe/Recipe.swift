@@ -208,7 +208,10 @@ public struct Recipe: Sendable {
         case .bert: break
         }
         training.maxLength = try s.int("max_length") ?? training.maxLength
-        guard (8...8192).contains(training.maxLength) else { throw s.error("max_length", nil, "must be within 8...8192 tokens, got \(training.maxLength)") }
+        let tokens = ModelLimits.tokensPerLine
+        guard tokens.contains(training.maxLength) else {
+            throw s.error("max_length", nil, "must be within \(tokens.lowerBound)...\(tokens.upperBound) tokens, got \(training.maxLength)")
+        }
         // Training holds each parameter four times (weights, gradients, two AdamW moments): refuse a student that
         // cannot fit in this machine's memory before allocating it.
         if let count = student.parameterCount(labels: max(labels.count, 1), maxLength: training.maxLength) {

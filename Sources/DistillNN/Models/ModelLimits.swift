@@ -23,6 +23,8 @@ public enum ModelLimits {
     public static let typeVocabulary = 1...1_024
     /// Labels in `id2label`.
     public static let labels = 1...10_000
+    /// Tokens per line a BERT model is asked to read (`--max-length`, a recipe's `max_length`).
+    public static let tokensPerLine = 8...8192
 
     /// Throws ``ModelError/invalidConfig(path:key:detail:)`` unless `value` is in `range`.
     public static func check(_ value: Int, _ range: ClosedRange<Int>, key: String, path: String) throws {
