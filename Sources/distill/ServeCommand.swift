@@ -61,6 +61,36 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("protect-metrics"), help: "/metrics also requires the bearer token of --token-env.")
     var protectMetrics = false
 
+    @Option(name: .customLong("forward"), help: ArgumentHelp("Send every record received on /v1/logs on, enriched: KIND=URL with KIND otlp, otlp-json, loki, elasticsearch or http (repeatable; see docs/forwarding.md).", valueName: "kind=url"))
+    var forward: [String] = []
+
+    @Option(name: .customLong("forward-header"), help: ArgumentHelp("Header on every request to a forward target, 'Name: value' (repeatable).", valueName: "header"))
+    var forwardHeaders: [String] = []
+
+    @Option(name: .customLong("forward-queue-mb"), help: "MiB of encoded records each target's in-memory queue holds; when full, /v1/logs answers 503 with Retry-After.")
+    var forwardQueueMegabytes: Int = 32
+
+    @Option(name: .customLong("forward-batch"), help: "Most records per request to a store.")
+    var forwardBatch: Int = 1000
+
+    @Option(name: .customLong("forward-timeout"), help: "Seconds a store has to answer one request (then it is retried).")
+    var forwardTimeout: Double = 10
+
+    @Option(name: .customLong("forward-max-backoff"), help: "Longest wait in seconds between retries of a store request (the wait doubles up to it, with jitter; a store's Retry-After wins, up to 300).")
+    var forwardMaxBackoff: Double = 30
+
+    @Option(name: .customLong("spool"), help: ArgumentHelp("Folder where accepted records wait on disk until a store has them (survives restarts and outages).", valueName: "dir"))
+    var spool: String?
+
+    @Option(name: .customLong("spool-max-mb"), help: "MiB the spool may hold per target; when full, /v1/logs answers 503.")
+    var spoolMegabytes: Int = 1024
+
+    @Option(name: .customLong("loki-category"), help: "Where Loki gets the category: label (a stream label log_category) or metadata (structured metadata).")
+    var lokiCategory: LokiCategory = .label
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds queued records may take to reach the stores after SIGTERM.")
+    var drainTimeout: Double = 10
+
     @Option(name: .customLong("handler-delay-ms"), help: .hidden)
     var handlerDelayMilliseconds: Int = 0
 
@@ -82,6 +112,41 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
         if protectMetrics && tokenEnvironment == nil { throw ValidationError("--protect-metrics needs --token-env (the token /metrics then requires)") }
         try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
+        for (name, value, range) in [("--forward-queue-mb", forwardQueueMegabytes, 1...65_536), ("--forward-batch", forwardBatch, 1...100_000),
+                                     ("--spool-max-mb", spoolMegabytes, 1...(1 << 22))] where !range.contains(value) {
+            throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+        for (name, value) in [("--forward-timeout", forwardTimeout), ("--drain-timeout", drainTimeout), ("--forward-max-backoff", forwardMaxBackoff)]
+        where !(value.isFinite && value >= 0 && value <= 3600) || (value == 0 && name != "--drain-timeout") {
+            throw ValidationError("\(name) must be in \(name == "--drain-timeout" ? "[0" : "(0"), 3600] seconds, got \(value)")
+        }
+        if forward.isEmpty, spool != nil || !forwardHeaders.isEmpty { throw ValidationError("--spool and --forward-header need --forward") }
+        _ = try forwardOptions()
+    }
+
+    /// The forwarding settings from the flags (nil without --forward).
+    func forwardOptions() throws -> ForwardOptions? {
+        guard !forward.isEmpty else { return nil }
+        var options = ForwardOptions()
+        do { options.targets = try ForwardTarget.parse(forward) } catch { throw ValidationError(error.localizedDescription) }
+        options.headers = try forwardHeaders.map { header in
+            guard let colon = header.firstIndex(of: ":") else { throw ValidationError(ForwardError.badHeader(header).localizedDescription) }
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces), value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw ValidationError(ForwardError.badHeader(header).localizedDescription)
+            }
+            return (name, value)
+        }
+        options.queueBytes = forwardQueueMegabytes << 20
+        options.batchRecords = forwardBatch
+        options.timeout = .milliseconds(Int64(forwardTimeout * 1000))
+        options.spool = spool.map { URL(fileURLWithPath: $0) }
+        options.spoolBytes = spoolMegabytes << 20
+        options.lokiCategory = lokiCategory
+        options.drainTimeout = .milliseconds(Int64(drainTimeout * 1000))
+        options.retryCap = .milliseconds(Int64(forwardMaxBackoff * 1000))
+        options.retryBase = min(options.retryBase, options.retryCap)
+        return options
     }
 
     func run() async throws {
@@ -103,6 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000))
         options.maxConnections = maxConnections
         options.protectMetrics = protectMetrics
+        options.forward = try forwardOptions()
         if let name = tokenEnvironment {
             guard let token = ProcessInfo.processInfo.environment[name], !token.isEmpty else {
                 throw ValidationError("--token-env \(name): the environment variable \(name) is not set or empty")
@@ -118,3 +184,5 @@ struct ServeCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("stopped: requests in flight finished\n".utf8))
     }
 }
+
+extension LokiCategory: ExpressibleByArgument {}

@@ -21,6 +21,22 @@ func saveBiasedStudent(to folder: URL, label: String) throws {
     try Student.ngramBag(model).save(to: folder)
 }
 
+/// Reads `output` (up to 60 s, while `process` runs) until a line starting with `prefix` followed by a port.
+func waitForPort(_ output: Pipe, announcedAs prefix: String, while process: Process) -> Int? {
+    var seen = Data()
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, process.isRunning || !output.fileHandleForReading.availableData.isEmpty {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { usleep(20_000); continue }
+        seen.append(chunk)
+        let text = String(decoding: seen, as: UTF8.self)
+        if let range = text.range(of: prefix), text[range.upperBound...].contains("\n") {
+            return Int(text[range.upperBound...].prefix { $0.isNumber })
+        }
+    }
+    return nil
+}
+
 /// A running `distill serve` on a free loopback port.
 final class ServeProcess {
     let process = Process()
@@ -35,23 +51,10 @@ final class ServeProcess {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        // Wait (up to 60 s) for "listening on http://127.0.0.1:PORT".
-        var seen = Data()
-        let deadline = Date().addingTimeInterval(60)
-        var found: Int?
-        while found == nil, Date() < deadline, process.isRunning || !output.fileHandleForReading.availableData.isEmpty {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { usleep(20_000); continue }
-            seen.append(chunk)
-            let text = String(decoding: seen, as: UTF8.self)
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                if text[range.upperBound...].contains("\n") { found = Int(digits) }
-            }
-        }
-        guard let found else {
+        guard let found = waitForPort(output, announcedAs: "listening on http://127.0.0.1:", while: process) else {
             process.terminate()
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "distill serve did not start: \(String(decoding: seen, as: UTF8.self))"])
+            let reason = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "distill serve did not start: \(reason)"])
         }
         port = found
     }
@@ -68,7 +71,13 @@ final class ServeProcess {
         return process.terminationStatus
     }
 
-    var standardError: String { String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self) }
+    private var errorText = Data()
+
+    /// What the server wrote to stderr so far (all of it once it has exited); repeated reads see the same text.
+    var standardError: String {
+        errorText.append(process.isRunning ? errors.fileHandleForReading.availableData : errors.fileHandleForReading.readDataToEndOfFile())
+        return String(decoding: errorText, as: UTF8.self)
+    }
 
     deinit { if process.isRunning { process.terminate() } }
 }
@@ -77,6 +86,7 @@ struct HTTPAnswer {
     var status: Int
     var body: String
     var contentType: String?
+    var retryAfter: String? = nil
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
 }
 
@@ -90,7 +100,8 @@ func call(_ method: HTTPMethod = .POST, port: Int, path: String, body: [UInt8]? 
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
     let response = try await client.execute(request, timeout: timeout)
     let data = try await response.body.collect(upTo: 16 << 20)
-    return HTTPAnswer(status: Int(response.status.code), body: String(buffer: data), contentType: response.headers.first(name: "Content-Type"))
+    return HTTPAnswer(status: Int(response.status.code), body: String(buffer: data), contentType: response.headers.first(name: "Content-Type"),
+                      retryAfter: response.headers.first(name: "Retry-After"))
 }
 
 func call(port: Int, path: String, json: Any, headers: [(String, String)] = []) async throws -> HTTPAnswer {
