@@ -1,3 +1,4 @@
+import DistillServe
 import DistillTestSupport
 import Foundation
 import Testing
@@ -43,10 +44,20 @@ struct DeploymentFileTests {
         }
         let args = container["args"] as! [String]
         #expect(args.first == "serve")
+        // Kubernetes appends args to the image's ENTRYPOINT unless `command` replaces it; the image's already says serve.
+        let dockerfile = try String(contentsOf: deploy.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        let binary = try #require(container["command"] as? [String], "args would be appended to the ENTRYPOINT").first ?? ""
+        #expect(dockerfile.contains("COPY --from=build /distill \(binary)"))
         // Every flag the manifest passes exists on `distill serve`; every $(VAR) comes from the ConfigMap.
         let help = try serveHelp()
         for flag in args where flag.hasPrefix("--") { #expect(help.contains(flag), "distill serve has no \(flag)") }
         for arg in args where arg.hasPrefix("$(") { #expect(config[String(arg.dropFirst(2).dropLast())] != nil, "\(arg) is not in the ConfigMap") }
+        // The forward target and spool are well-formed (parsed by the code serve uses); the spool is a writable volume.
+        let forward = try ForwardTarget(config["DISTILL_FORWARD"] as! String)
+        #expect(forward.kind == .loki && forward.endpoint.path == "/loki/api/v1/push")
+        let spoolPath = args[args.firstIndex(of: "--spool")! + 1]
+        let spoolMount = try #require((container["volumeMounts"] as! [[String: Any]]).first { $0["mountPath"] as? String == spoolPath })
+        #expect(spoolMount["readOnly"] as? Bool != true)
         let envFrom = (container["envFrom"] as! [[String: Any]])[0]["configMapRef"] as! [String: Any]
         #expect(envFrom["name"] as? String == (configMap["metadata"] as! [String: Any])["name"] as? String)
         let port = (container["ports"] as! [[String: Any]])[0]
@@ -88,6 +99,27 @@ struct DeploymentFileTests {
         #expect(["json", "json_lines", "json_stream"].contains(output["format"] as? String ?? ""))
         // Both compress; serve inflates gzip (LogsIntakeTests).
         #expect(sink["compression"] as? String == "gzip" && output["compress"] as? String == "gzip")
+        // Both retry what a full forward queue answers (503) instead of dropping the batch.
+        #expect(((sink["request"] as? [String: Any])?["retry_attempts"] as? Int ?? 0) >= 1000)
+        #expect(output["retry_limit"] as? String == "no_limits")
+    }
+
+    @Test("OpenTelemetry Collector: every pipeline component declared, OTLP/HTTP protobuf to distill's port, batches under --max-batch")
+    func collector() throws {
+        let config = try yaml("otel-collector/otel-collector.yaml")[0]
+        let pipelines = ((config["service"] as! [String: Any])["pipelines"] as! [String: Any])
+        let logs = pipelines["logs"] as! [String: [String]]
+        for (section, names) in [("receivers", logs["receivers"]!), ("processors", logs["processors"]!), ("exporters", logs["exporters"]!)] {
+            let declared = config[section] as! [String: Any]
+            for name in names { #expect(declared[name] != nil, "\(section) \(name) is used but not declared") }
+        }
+        let extensions = config["extensions"] as! [String: Any]
+        for name in (config["service"] as! [String: Any])["extensions"] as! [String] { #expect(extensions[name] != nil) }
+        let exporter = (config["exporters"] as! [String: Any])["otlphttp/distill"] as! [String: Any]
+        #expect((exporter["endpoint"] as? String)?.hasSuffix(":8080") == true && exporter["encoding"] as? String == "proto")
+        #expect((exporter["sending_queue"] as? [String: Any])?["storage"] as? String == "file_storage")
+        let batch = (config["processors"] as! [String: Any])["batch"] as! [String: Any]
+        #expect((batch["send_batch_max_size"] as? Int ?? .max) <= ServeOptions(model: URL(fileURLWithPath: "/")).maxBatch)
     }
 
     @Test("Dockerfile: multi-stage, static Swift stdlib, non-root user, serves on the port the manifest probes")
