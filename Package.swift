@@ -97,7 +97,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "DistillServeTests", dependencies: [
-            "DistillServe", "DistillKit", "DistillNN", "DistillText", "DistillTestSupport",
+            "DistillServe", "DistillKit", "DistillNN", "DistillText", "DistillTestSupport", "OTLPProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -7,7 +7,8 @@ flattened to {"resource", "scope", "body", "attributes", "time", "observed", "se
 Elasticsearch `_bulk` answers 201 per new `_id` and 409 for one seen before, as Elasticsearch does.
 
 Faults for the tests: --fail 429,503 answers the first requests with these statuses (Retry-After from
---retry-after), --always 400 answers every request with one, --delay slows every answer.
+--retry-after), --always 400 answers every request with one, --reject-containing TEXT answers 400 to any request
+whose body contains TEXT (a store refusing one bad record fails the whole request), --delay slows every answer.
 
   store_receiver.py --port 0 --out received.jsonl [--fail 429,500] [--retry-after 1] [--always 400] [--delay 0.5]
 Prints "receiving on http://127.0.0.1:PORT" once listening. Needs PYTHONPATH with opentelemetry-proto.
@@ -19,6 +20,7 @@ import json
 import sys
 import threading
 import time
+import urllib.parse
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,6 +34,7 @@ parser.add_argument("--fail", default="")
 parser.add_argument("--retry-after", default="1")
 parser.add_argument("--always", type=int, default=0)
 parser.add_argument("--delay", type=float, default=0)
+parser.add_argument("--reject-containing", default="")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -89,12 +92,15 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(args.delay)
         with lock:
             status = failures.pop(0) if failures else args.always
+        if args.reject_containing and args.reject_containing.encode() in body:
+            status = 400
         if status:
             extra = [("Retry-After", args.retry_after)] if status in (429, 503) else []
             return self.answer(status, json.dumps({"error": f"injected {status}"}).encode(), headers=extra)
         content_type = self.headers.get("Content-Type", "")
+        path = urllib.parse.urlsplit(self.path).path
         rows, reply = [], (200, b"{}", "application/json")
-        if self.path.endswith("/_bulk"):
+        if path.endswith("/_bulk"):
             lines = body.decode().splitlines()
             items, errors = [], False
             with lock:
@@ -108,19 +114,27 @@ class Handler(BaseHTTPRequestHandler):
                         items.append({"create": {"_id": doc_id, "status": 201}})
                         rows.append(("elasticsearch", dict(json.loads(doc), _id=doc_id)))
             reply = (200, json.dumps({"took": 1, "errors": errors, "items": items}).encode(), "application/json")
-        elif self.path == "/loki/api/v1/push":
+        elif path == "/loki/api/v1/push":
             for stream in json.loads(body)["streams"]:
                 for value in stream["values"]:
                     rows.append(("loki", {"stream": stream["stream"], "ts": value[0], "line": value[1], "metadata": value[2] if len(value) > 2 else {}}))
             reply = (204, b"", "application/json")
-        elif self.path.endswith("/v1/logs"):
+        elif path.endswith("/v1/logs"):
             request = logs_service_pb2.ExportLogsServiceRequest()
             if content_type.startswith("application/x-protobuf"):
                 request.ParseFromString(body)
                 kind = "otlp"
                 reply = (200, logs_service_pb2.ExportLogsServiceResponse().SerializeToString(), "application/x-protobuf")
             else:
-                json_format.Parse(body, request)
+                # OTLP/JSON writes trace and span ids in hex where the generic protobuf JSON mapping has base64.
+                document = json.loads(body)
+                for rl in document.get("resourceLogs", []):
+                    for sl in rl.get("scopeLogs", []):
+                        for r in sl.get("logRecords", []):
+                            for key in ("traceId", "spanId"):
+                                if key in r:
+                                    r[key] = base64.b64encode(bytes.fromhex(r[key])).decode()
+                json_format.ParseDict(document, request)
                 kind = "otlp-json"
             rows += [(kind, r) for r in otlp_records(request)]
         else:

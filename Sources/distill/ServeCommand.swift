@@ -129,14 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard !forward.isEmpty else { return nil }
         var options = ForwardOptions()
         do { options.targets = try ForwardTarget.parse(forward) } catch { throw ValidationError(error.localizedDescription) }
-        options.headers = try forwardHeaders.map { header in
-            guard let colon = header.firstIndex(of: ":") else { throw ValidationError(ForwardError.badHeader(header).localizedDescription) }
-            let name = header[..<colon].trimmingCharacters(in: .whitespaces), value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-                throw ValidationError(ForwardError.badHeader(header).localizedDescription)
-            }
-            return (name, value)
-        }
+        do { options.headers = try forwardHeaders.map(ForwardOptions.header) } catch { throw ValidationError(error.localizedDescription) }
         options.queueBytes = forwardQueueMegabytes << 20
         options.batchRecords = forwardBatch
         options.timeout = .milliseconds(Int64(forwardTimeout * 1000))

@@ -146,9 +146,9 @@ struct ForwardTests {
         #expect(server.stop() == 0)
     }
 
-    @Test("a store answering 429 (Retry-After), 503 and 500 gets every record exactly once; one answering 400 drops them, counted")
+    @Test("a store answering 429 (Retry-After), 503, 401 and 500 gets every record exactly once; one refusing a record drops only that one, counted")
     func storeFailures() async throws {
-        let flaky = try StoreReceiver(arguments: ["--fail", "429,503,500", "--retry-after", "1"])
+        let flaky = try StoreReceiver(arguments: ["--fail", "429,503,401,500", "--retry-after", "1"])
         defer { flaky.stop() }
         let server = try ServeProcess(model: try Self.model(), arguments: ["--forward", "http=\(flaky.url)/ingest", "--forward-max-backoff", "0.5"])
         for k in 0..<5 {
@@ -160,22 +160,27 @@ struct ForwardTests {
         let messages = flaky.received(kind: "http").compactMap { ($0["record"] as? [String: Any])?["message"] as? String }
         #expect(rows.count == 100 && messages.count == 100 && Set(messages).count == 100)
         let metrics = try await Self.metrics(port: server.port) { metricValue($0, #"distill_forward_sent_records_total{target="http"}"#) == 100 }
-        #expect(metricValue(metrics, #"distill_forward_retries_total{target="http"}"#) == 3)
+        #expect(metricValue(metrics, #"distill_forward_retries_total{target="http"}"#) == 4)
         #expect(metricValue(metrics, #"distill_forward_sent_records_total{target="http"}"#) == 100)
         #expect(metricValue(metrics, #"distill_forward_requests_total{target="http",status="429"}"#) == 1)
         #expect(server.stop() == 0)
 
-        let refusing = try StoreReceiver(arguments: ["--always", "400"])
+        // A store that fails any request holding the one record it cannot take ("poison"): the request is halved until
+        // that record is alone; the other 29 are stored.
+        let refusing = try StoreReceiver(arguments: ["--reject-containing", "poison"])
         defer { refusing.stop() }
         let second = try ServeProcess(model: try Self.model(), arguments: ["--forward", "loki=\(refusing.url)"])
-        let answer = try await call(port: second.port, path: "/v1/logs", body: Self.ndjson(0..<30), contentType: "application/x-ndjson")
+        let body = Self.ndjson(0..<15) + Array("\n{\"message\": \"poison pill\"}\n".utf8) + Self.ndjson(15..<29)
+        let answer = try await call(port: second.port, path: "/v1/logs", body: body, contentType: "application/x-ndjson")
         #expect(answer.status == 200)
-        let dropped = try await Self.metrics(port: second.port) { metricValue($0, #"distill_forward_dropped_records_total{target="loki",reason="rejected"}"#) == 30 }
-        #expect(metricValue(dropped, #"distill_forward_dropped_records_total{target="loki",reason="rejected"}"#) == 30)
-        #expect(metricValue(dropped, #"distill_forward_sent_records_total{target="loki"}"#) == 0)
+        let dropped = try await Self.metrics(port: second.port) { metricValue($0, #"distill_forward_sent_records_total{target="loki"}"#) == 29 }
+        #expect(metricValue(dropped, #"distill_forward_dropped_records_total{target="loki",reason="rejected"}"#) == 1)
+        #expect(metricValue(dropped, #"distill_forward_sent_records_total{target="loki"}"#) == 29)
+        let stored = await refusing.records("loki", count: 29)
+        #expect(stored.count == 29 && Set(stored.compactMap { $0["line"] as? String }).count == 29 && !stored.contains { ($0["line"] as? String)?.contains("poison") == true })
         #expect(second.stop() == 0)
         let log = second.standardError
-        #expect(log.contains("the store answered 400") && log.contains("30 records dropped"), "\(log)")
+        #expect(log.contains("the store answered 400") && log.contains("1 record dropped"), "\(log)")
     }
 
     @Test("store down: the queue fills, /v1/logs answers 503 with Retry-After; the store comes back and gets every accepted record")
@@ -222,7 +227,10 @@ struct ForwardTests {
             let answer = try await call(port: first.port, path: "/v1/logs", body: Self.ndjson((k * 25)..<(k * 25 + 25)), contentType: "application/x-ndjson")
             #expect(answer.status == 200)
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("elasticsearch").path)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: spool.path)
+        let esSpool = spool.appendingPathComponent(try #require(folders.first { $0.hasPrefix("elasticsearch-") }))
+        let httpSpool = spool.appendingPathComponent(try #require(folders.first { $0.hasPrefix("http-") }))
+        let files = try FileManager.default.contentsOfDirectory(atPath: esSpool.path)
         #expect(files.filter { $0.hasSuffix(".batch") }.count == 6, "\(files)")
         first.signal(SIGKILL)
         first.process.waitUntilExit()
@@ -237,7 +245,7 @@ struct ForwardTests {
         var left: [String] = ["?"]
         for _ in 0..<50 where !left.isEmpty {
             try await Task.sleep(for: .milliseconds(100))
-            left = (try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("http").path)).filter { $0.hasSuffix(".batch") }
+            left = (try FileManager.default.contentsOfDirectory(atPath: httpSpool.path)).filter { $0.hasSuffix(".batch") }
         }
         #expect(left.isEmpty, "spool files left: \(left)")
         #expect(second.stop() == 0)

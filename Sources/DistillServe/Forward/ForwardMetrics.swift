@@ -26,7 +26,7 @@ final class ForwardMetrics: Sendable {
         lastSuccess = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "forward_last_success_timestamp", unitName: "seconds",
                                                            helpText: "When a store last accepted a request (Unix time), by forward target."), labels: labels)
         // Created at zero so that rate() and alerts see the series before the first drop.
-        for reason in ["rejected", "spool_unreadable"] { dropped(0, reason: reason) }
+        for reason in ["rejected", "spool_unreadable", "shutdown"] { dropped(0, reason: reason) }
     }
 
     func sent(_ n: Int) {
@@ -36,7 +36,7 @@ final class ForwardMetrics: Sendable {
 
     func dropped(_ n: Int, reason: String) {
         let counter = registry.makeCounter(descriptor: .init(namespace: "distill", metricName: "forward_dropped_records", unitName: "total",
-                                                             helpText: "Records given up on, by forward target and reason (rejected: the store refused them; spool_unreadable)."),
+                                                             helpText: "Records given up on, by forward target and reason (rejected: the store refused them; spool_unreadable; shutdown: queued without --spool when the process stopped)."),
                                            labels: [("target", target), ("reason", reason)])
         if n > 0 { counter.increment(by: Int64(n)) }
     }

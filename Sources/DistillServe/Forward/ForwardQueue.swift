@@ -39,7 +39,7 @@ final class ForwardQueue: Sendable {
                     s.bytes += e.bytes
                     s.records += e.records
                 }
-                s.nextSequence = (found.last?.sequence ?? 0) + 1
+                s.nextSequence = (found.last?.sequence ?? 0) + 1  // recover() only admits sequences below 10^16
             }
             if !found.isEmpty { wake.yield() }
         }
@@ -75,8 +75,9 @@ final class ForwardQueue: Sendable {
     }
 
     /// The oldest batches, up to `maxRecords` and `maxBytes` (at least one), with their fragments loaded.
-    /// A spool file that cannot be read is reported, removed from the queue and returned as `lost`.
-    func head(maxRecords: Int, maxBytes: Int) -> (batches: [Batch], lost: [(Batch, Error)]) {
+    /// A damaged spool file is removed from the queue and returned as `lost`; a file that cannot be read for
+    /// another reason (I/O, permissions) stays queued and is returned as `unreadable`, with the batches before it.
+    func head(maxRecords: Int, maxBytes: Int) -> (batches: [Batch], lost: [(Batch, Error)], unreadable: Error?) {
         let taken: [Batch] = state.withLock { s in
             var out: [Batch] = [], records = 0, bytes = 0
             for b in s.batches {
@@ -90,15 +91,18 @@ final class ForwardQueue: Sendable {
         var batches: [Batch] = [], lost: [(Batch, Error)] = []
         for var b in taken {
             if b.fragments == nil, let spool {
-                do { b.fragments = try spool.read(b.sequence) } catch {
-                    lost.append((b, error))
+                do { b.fragments = try spool.read(b.sequence) } catch let damage as SpoolFolder.Damage {
+                    spool.setAside(b.sequence)
+                    lost.append((b, damage))
                     remove([b])
                     continue
+                } catch {
+                    return (batches, lost, error)
                 }
             }
             batches.append(b)
         }
-        return (batches, lost)
+        return (batches, lost, nil)
     }
 
     /// Removes delivered (or dropped) batches, and their spool files.

@@ -23,8 +23,21 @@ public struct ForwardTarget: Sendable, Equatable {
     public var endpoint: URL
     /// `Authorization: Basic …` from a URL's `user:password@`.
     public var basicAuthorization: String?
-    /// The name in metrics, logs and the spool folder: the kind, with `-2`, `-3` … for repeats.
+    /// The name in metrics and logs: the kind, with `-2`, `-3` … for repeats.
     public var name: String
+
+    /// Scheme, host, port and path: what messages show (no credentials, no query with a key in it).
+    public var displayURL: String {
+        "\(endpoint.scheme ?? "http")://\(endpoint.host ?? "")\(endpoint.port.map { ":\($0)" } ?? "")\(endpoint.path)"
+    }
+
+    /// The target's spool subfolder: kind and a hash of the URL, so records stay with the store they were
+    /// accepted for when flags are reordered or a URL changes.
+    public var spoolName: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in endpoint.absoluteString.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return "\(kind.rawValue)-" + String(String(hash, radix: 16).prefix(12))
+    }
 
     public static let defaultIndex = "logs-distill-default"
 
@@ -41,9 +54,8 @@ public struct ForwardTarget: Sendable, Equatable {
               let host = parts.host, !host.isEmpty else {
             throw ForwardError.badTarget(argument, "'\(urlText)' is not an http:// or https:// URL with a host")
         }
-        if let user = parts.user {
-            let credentials = user.removingPercentEncoding.map { $0 + ":" + (parts.password?.removingPercentEncoding ?? "") } ?? user
-            basicAuthorization = "Basic " + Data(credentials.utf8).base64EncodedString()
+        if let user = parts.user {  // URLComponents has already percent-decoded user and password
+            basicAuthorization = "Basic " + Data((user + ":" + (parts.password ?? "")).utf8).base64EncodedString()
             parts.user = nil
             parts.password = nil
         }
@@ -57,6 +69,8 @@ public struct ForwardTarget: Sendable, Equatable {
                 throw ForwardError.badTarget(argument, "an Elasticsearch URL's path is the index only (http://HOST:9200/INDEX), got '\(path)'")
             }
             parts.path = "/\(index)/_bulk"
+            // Only what the answer is read for: a bulk answer otherwise echoes every item.
+            parts.queryItems = (parts.queryItems ?? []) + [URLQueryItem(name: "filter_path", value: "errors,items.*.status,items.*.error")]
         case .http: break
         }
         guard let endpoint = parts.url else { throw ForwardError.badTarget(argument, "'\(urlText)' is not a URL") }
@@ -86,6 +100,25 @@ public struct ForwardTarget: Sendable, Equatable {
         case .elasticsearch: return ElasticsearchBulkFormat()
         case .http: return NDJSONFormat()
         }
+    }
+}
+
+extension ForwardOptions {
+    /// Headers distill sets itself: not overridable.
+    static let reservedHeaders: Set<String> = ["content-type", "content-length", "content-encoding", "transfer-encoding", "host", "connection"]
+
+    /// Parses `Name: value` for `--forward-header`.
+    public static func header(_ text: String) throws -> (name: String, value: String) {
+        guard let colon = text.firstIndex(of: ":") else { throw ForwardError.badHeader(text, "expected 'Name: value'") }
+        let name = text[..<colon].trimmingCharacters(in: .whitespaces), value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0)) }) else {
+            throw ForwardError.badHeader(text, "the name must be letters, digits, '-' or '_'")
+        }
+        guard !reservedHeaders.contains(name.lowercased()) else { throw ForwardError.badHeader(text, "\(name) is set by distill for each request") }
+        guard value.unicodeScalars.allSatisfy({ $0 == "\t" || ($0.value >= 0x20 && $0.value != 0x7f) }) else {
+            throw ForwardError.badHeader(text, "the value contains a control character")
+        }
+        return (name, value)
     }
 }
 
@@ -120,13 +153,13 @@ public struct ForwardOptions: Sendable {
 /// Why forwarding cannot start.
 public enum ForwardError: Error, LocalizedError, Sendable {
     case badTarget(String, String)
-    case badHeader(String)
+    case badHeader(String, String)
     case spool(URL, String)
 
     public var errorDescription: String? {
         switch self {
         case .badTarget(let argument, let why): return "--forward \(argument): \(why)"
-        case .badHeader(let h): return "--forward-header '\(h)': expected 'Name: value'"
+        case .badHeader(let h, let why): return "--forward-header '\(h)': \(why)"
         case .spool(let url, let why): return "--spool \(url.path): \(why)"
         }
     }

@@ -38,7 +38,7 @@ public final class Forwarder: Sendable {
         self.options = options
         var senders: [Sender] = []
         for target in options.targets {
-            let spool = try options.spool.map { try SpoolFolder($0.appendingPathComponent(target.name)) }
+            let spool = try options.spool.map { try SpoolFolder($0.appendingPathComponent(target.spoolName)) }
             let queue = ForwardQueue(limitBytes: spool == nil ? options.queueBytes : options.spoolBytes, spool: spool, report: Self.report)
             senders.append(Sender(target: target, format: target.format(lokiCategory: options.lokiCategory), queue: queue,
                                   metrics: ForwardMetrics(registry: metrics.registry, target: target.name)))
@@ -47,6 +47,7 @@ public final class Forwarder: Sendable {
             }
         }
         self.senders = senders
+        if let root = options.spool { Self.reportOrphans(in: root, targets: options.targets) }
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: TimeAmount(options.timeout))
         configuration.decompression = .enabled(limit: .size(64 << 20))
@@ -62,7 +63,9 @@ public final class Forwarder: Sendable {
     }
 
     /// Encodes and queues records for every target. Throws a 503 ``ServeError`` (with `Retry-After`) when a
-    /// target's queue is full, before queueing anything, so the shipper's retry duplicates nothing.
+    /// target's queue is full, before queueing anything. (Concurrent requests may overshoot a limit by what they
+    /// carry; a spool write failing for one target after another queued the records duplicates them there when
+    /// the shipper retries.)
     public func accept(_ entries: [LogEntry]) throws {
         guard !entries.isEmpty else { return }
         var encoded: [(sequence: UInt64, fragments: [Fragment])] = []
@@ -101,6 +104,7 @@ public final class Forwarder: Sendable {
         for task in running { await task.value }
         try? await client.shutdown()
         let left = senders.reduce(0) { $0 + $1.queue.size.records }
+        if options.spool == nil { for sender in senders where sender.queue.size.records > 0 { sender.metrics.dropped(sender.queue.size.records, reason: "shutdown") } }
         if left > 0 {
             Self.report(options.spool != nil ? "forward: \(left) records not yet delivered are kept in the spool for the next start"
                                              : "forward: \(left) records not yet delivered are lost (no --spool)")
@@ -113,47 +117,63 @@ public final class Forwarder: Sendable {
     private func run(_ sender: Sender) async {
         var failing = false
         while !Task.isCancelled {
-            let (batches, lost) = sender.queue.head(maxRecords: options.batchRecords, maxBytes: options.batchBytes)
-            for (batch, error) in lost {
+            let taken = sender.queue.head(maxRecords: options.batchRecords, maxBytes: options.batchBytes)
+            for (batch, error) in taken.lost {
                 sender.metrics.dropped(batch.records, reason: "spool_unreadable")
                 Self.report("forward \(sender.target.name): \(error.localizedDescription); \(batch.records) records dropped")
             }
-            guard !batches.isEmpty else {
-                sender.metrics.queued(sender.queue.size)
-                await sender.queue.waitForWork()
+            if let error = taken.unreadable {
+                // An I/O error (not damage): the file stays; try again shortly.
+                Self.report("forward \(sender.target.name): cannot read the spool (\(error.localizedDescription)); retrying")
+                try? await Task.sleep(for: .seconds(1))
                 continue
             }
-            let records = batches.reduce(0) { $0 + $1.records }
-            let body = sender.format.body(batches.flatMap { $0.fragments ?? [] })
-            var attempt = 0
-            while !Task.isCancelled {
-                let outcome = await send(body, to: sender)
-                switch outcome {
-                case .delivered(let dropped, let reason):
-                    sender.queue.remove(batches)
-                    sender.metrics.sent(records - dropped)
-                    if dropped > 0 {
-                        sender.metrics.dropped(dropped, reason: "rejected")
-                        Self.report("forward \(sender.target.name): the store refused \(dropped) of \(records) records: \(reason ?? "no reason given")")
-                    }
-                    if failing { Self.report("forward \(sender.target.name): delivering again") }
-                    failing = false
-                case .retry(let after, let why):
-                    if !failing { Self.report("forward \(sender.target.name): \(why); retrying (records wait in the queue)") }
-                    failing = true
-                    sender.metrics.retried()
-                    let policy = RetryPolicy(maxRetries: .max, baseDelay: options.retryBase.seconds, maxDelay: options.retryCap.seconds, maxRetryAfter: 300)
-                    try? await Task.sleep(for: .seconds(policy.delay(attempt: attempt, retryAfter: after)))
-                    attempt += 1
-                    continue
-                case .rejected(let why):
-                    sender.queue.remove(batches)
-                    sender.metrics.dropped(records, reason: "rejected")
-                    Self.report("forward \(sender.target.name): \(why); \(records) records dropped (a request the store refuses is not retried)")
-                }
-                break
+            guard !taken.batches.isEmpty else {
+                sender.metrics.queued(sender.queue.size)
+                if taken.lost.isEmpty { await sender.queue.waitForWork() }
+                continue
             }
+            await deliver(taken.batches.flatMap { $0.fragments ?? [] }, to: sender, failing: &failing)
+            guard !Task.isCancelled else { break }
+            sender.queue.remove(taken.batches)
             sender.metrics.queued(sender.queue.size)
+        }
+    }
+
+    /// Sends `fragments` in order until each has been delivered or given up on. Starts with one request; a store
+    /// that refuses it as too large (413) or as bad (400, 422) gets halves, down to single records, so one
+    /// record the store refuses costs only that record. Returns early only when cancelled (shutdown).
+    private func deliver(_ fragments: [Fragment], to sender: Sender, failing: inout Bool) async {
+        var offset = 0, chunk = fragments.count, attempt = 0
+        let policy = RetryPolicy(maxRetries: .max, baseDelay: options.retryBase.seconds, maxDelay: options.retryCap.seconds, maxRetryAfter: 300)
+        while offset < fragments.count, !Task.isCancelled {
+            let part = fragments[offset..<min(fragments.count, offset + chunk)]
+            switch await send(sender.format.body(part), to: sender) {
+            case .delivered(let dropped, let reason):
+                sender.metrics.sent(part.count - dropped)
+                if dropped > 0 {
+                    sender.metrics.dropped(dropped, reason: "rejected")
+                    Self.report("forward \(sender.target.name): the store refused \(dropped) of \(part.count) records: \(reason ?? "no reason given")")
+                }
+                if failing { Self.report("forward \(sender.target.name): delivering again") }
+                (failing, attempt, offset) = (false, 0, offset + part.count)
+            case .retry(let after, let why):
+                if !failing { Self.report("forward \(sender.target.name): \(why); retrying (records wait in the queue)") }
+                failing = true
+                sender.metrics.retried()
+                // Retry-After wins, but never below the backoff: "0" must not make a tight loop.
+                let wait = max(policy.delay(attempt: attempt, retryAfter: after), policy.delay(attempt: attempt, retryAfter: nil))
+                try? await Task.sleep(for: .seconds(wait))
+                attempt += 1
+            case .rejected(let why) where part.count > 1:
+                // Find the records the store refuses: halves, then smaller, down to one.
+                Self.report("forward \(sender.target.name): \(why); sending the \(part.count) records in smaller requests")
+                chunk = (part.count + 1) / 2
+            case .rejected(let why):
+                sender.metrics.dropped(1, reason: "rejected")
+                Self.report("forward \(sender.target.name): \(why); 1 record dropped (a record the store refuses is not retried)")
+                offset += 1
+            }
         }
     }
 
@@ -169,19 +189,28 @@ public final class Forwarder: Sendable {
         request.headers.add(name: "Content-Type", value: sender.format.contentType)
         request.headers.add(name: "User-Agent", value: "distill/\(distillVersion)")
         if let auth = sender.target.basicAuthorization { request.headers.add(name: "Authorization", value: auth) }
-        for h in options.headers { request.headers.replaceOrAdd(name: h.name, value: h.value) }
+        for h in options.headers { request.headers.add(name: h.name, value: h.value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         let start = ContinuousClock.now
+        let response: HTTPClientResponse
         do {
-            let response = try await client.execute(request, timeout: TimeAmount(options.timeout))
-            let answer = try await response.body.collect(upTo: 16 << 20)
-            sender.metrics.request(status: Int(response.status.code), duration: ContinuousClock.now - start)
-            return Self.outcome(kind: sender.target.kind, status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-                                body: Array(answer.readableBytesView))
+            response = try await client.execute(request, timeout: TimeAmount(options.timeout))
         } catch {
             sender.metrics.request(status: 0, duration: ContinuousClock.now - start)
-            return .retry(after: nil, why: "\(sender.target.endpoint.absoluteString) did not answer (\(error))")
+            return .retry(after: nil, why: "\(sender.target.displayURL) did not answer (\(error))")
         }
+        let status = Int(response.status.code)
+        let answer: ByteBuffer
+        do {
+            answer = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            sender.metrics.request(status: status, duration: ContinuousClock.now - start)
+            // A success too long to read is still a success (its item errors go unread); anything else is retried.
+            return (200..<300).contains(status) ? .delivered(dropped: 0, reason: nil)
+                                                : .retry(after: nil, why: "the answer of \(sender.target.displayURL) broke off (\(error))")
+        }
+        sender.metrics.request(status: status, duration: ContinuousClock.now - start)
+        return Self.outcome(kind: sender.target.kind, status: status, retryAfter: response.headers.first(name: "Retry-After"), body: Array(answer.readableBytesView))
     }
 
     /// What a store's answer means for the batch.
@@ -200,9 +229,11 @@ public final class Forwarder: Sendable {
                 return .delivered(dropped: Int(response?.partialSuccess.rejectedLogRecords ?? 0), reason: response?.partialSuccess.errorMessage)
             case .loki, .http: return .delivered(dropped: 0, reason: nil)
             }
-        case 408, 429, 500..<600:
+        // 401, 403, 404: a token or path to fix; the records wait (and the shipper is held back) instead of being lost.
+        case 401, 403, 404, 408, 429, 500..<600:
             return .retry(after: RetryPolicy.retryAfterSeconds(retryAfter), why: "the store answered \(status) \(text)")
         default:
+            // 400, 413, 422 …: this request will never be accepted as it is.
             return .rejected("the store answered \(status) \(text)")
         }
     }
@@ -228,6 +259,18 @@ public final class Forwarder: Sendable {
             }
         }
         return .delivered(dropped: dropped, reason: reason)
+    }
+
+    /// Spool folders of targets no longer configured still hold accepted records: say so (they are not sent).
+    static func reportOrphans(in root: URL, targets: [ForwardTarget]) {
+        let wanted = Set(targets.map(\.spoolName))
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted() where !wanted.contains(name) {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(name).path)) ?? []
+            let batches = files.filter { $0.hasSuffix(".batch") }.count
+            if batches > 0 {
+                report("forward: \(root.appendingPathComponent(name).path) holds \(batches) batches for a target no longer given with --forward; they are kept, not sent")
+            }
+        }
     }
 
     static func report(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }

@@ -205,7 +205,8 @@ public struct LogEntry {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146_097 + doe - 719_468
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
-        guard seconds >= 0 else { return nil }
+        // Nanoseconds since 1970 fit 64 bits until 2554.
+        guard seconds >= 0, seconds <= 18_446_744_072 else { return nil }
         return UInt64(seconds) * 1_000_000_000 + fraction
     }
 

@@ -46,7 +46,7 @@ public enum OTLPLogsJSON {
                     entry.timeUnixNano = try uint64(record, "timeUnixNano", "time_unix_nano", at: at)
                     entry.observedTimeUnixNano = try uint64(record, "observedTimeUnixNano", "observed_time_unix_nano", at: at)
                     if entry.observedTimeUnixNano == 0 { entry.observedTimeUnixNano = observed }
-                    entry.severityNumber = Int(clamping: try int64(record, "severityNumber", "severity_number", at: at))
+                    entry.severityNumber = try severity(record, at: at)
                     entry.severityText = record["severityText"] as? String ?? record["severity_text"] as? String ?? ""
                     if let b = record["body"] { entry.body = try value(b, at: at + ".body") }
                     entry.attributes = try attributes(record, at: at)
@@ -148,15 +148,49 @@ public enum OTLPLogsJSON {
 
     private static func int64(_ o: [String: Any], _ camel: String, _ snake: String, at path: String) throws -> Int64 {
         guard let v = o[camel] ?? o[snake] else { return 0 }
-        if let n = v as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 9.3e18 { return n.int64Value }
+        if let n = v as? NSNumber {
+            switch String(cString: n.objCType) {
+            case "c", "B": break
+            case "f", "d": if let i = Int64(exactly: n.doubleValue) { return i }
+            case "Q": if n.uint64Value <= UInt64(Int64.max) { return Int64(n.uint64Value) }
+            default: return n.int64Value
+            }
+        }
         if let s = v as? String, let i = Int64(s) { return i }
         throw ServeError.badRequest("\(path).\(camel) is not a 64-bit integer")
     }
 
+    /// `severityNumber`: an enum, as its number (any 32-bit value: proto3 enums are open) or its name
+    /// (`SEVERITY_NUMBER_INFO`), as the protobuf JSON mapping allows.
+    private static func severity(_ o: [String: Any], at path: String) throws -> Int {
+        if let name = (o["severityNumber"] ?? o["severity_number"]) as? String, Int64(name) == nil {
+            guard let level = severityNames[name] else { throw ServeError.badRequest("\(path).severityNumber '\(name.prefix(40))' is not a SeverityNumber name") }
+            return level
+        }
+        let n = try int64(o, "severityNumber", "severity_number", at: path)
+        guard let v = Int32(exactly: n) else { throw ServeError.badRequest("\(path).severityNumber \(n) is not a 32-bit enum value") }
+        return Int(v)
+    }
+
+    static let severityNames: [String: Int] = {
+        var names = ["SEVERITY_NUMBER_UNSPECIFIED": 0]
+        for (k, level) in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].enumerated() {
+            for step in 1...4 { names["SEVERITY_NUMBER_\(level)\(step == 1 ? "" : String(step))"] = k * 4 + step }
+        }
+        return names
+    }()
+
     private static func uint64(_ o: [String: Any], _ camel: String, _ snake: String, at path: String) throws -> UInt64 {
         guard let v = o[camel] ?? o[snake] else { return 0 }
         if let s = v as? String, let i = UInt64(s) { return i }
-        if let n = v as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue >= 0, n.doubleValue < 1.8e19 { return n.uint64Value }
+        if let n = v as? NSNumber {
+            switch String(cString: n.objCType) {
+            case "c", "B": break
+            case "f", "d": if let i = UInt64(exactly: n.doubleValue) { return i }
+            case "Q": return n.uint64Value
+            default: if n.int64Value >= 0 { return UInt64(n.int64Value) }
+            }
+        }
         throw ServeError.badRequest("\(path).\(camel) is not an unsigned 64-bit integer")
     }
 

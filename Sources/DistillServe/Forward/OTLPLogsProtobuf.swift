@@ -20,11 +20,15 @@ public enum OTLPLogsProtobuf {
             throw ServeError.badRequest("the body is not an OTLP ExportLogsServiceRequest in protobuf (\(error))")
         }
         var entries: [LogEntry] = []
-        for resourceLogs in request.resourceLogs {
+        for (r, resourceLogs) in request.resourceLogs.enumerated() {
             let resource = resourceLogs.resource.attributes.map(attribute)
-            for scopeLogs in resourceLogs.scopeLogs {
+            for (s, scopeLogs) in resourceLogs.scopeLogs.enumerated() {
                 let scopeAttributes = scopeLogs.scope.attributes.map(attribute)
-                for record in scopeLogs.logRecords {
+                for (k, record) in scopeLogs.logRecords.enumerated() {
+                    // Ids of another length are refused by OTLP receivers: one such record would fail every batch it is forwarded in.
+                    for (name, id, length) in [("trace_id", record.traceID, 16), ("span_id", record.spanID, 8)] where !id.isEmpty && id.count != length {
+                        throw ServeError.badRequest("resource_logs[\(r)].scope_logs[\(s)].log_records[\(k)].\(name) has \(id.count) bytes, not \(length)")
+                    }
                     var entry = LogEntry(source: .otlp)
                     entry.resource = resource
                     entry.scopeName = scopeLogs.scope.name

@@ -39,17 +39,18 @@ public struct OTLPProtobufFormat: WireFormat {
     public func body<C: Collection<Fragment>>(_ fragments: C) -> [UInt8] {
         var out: [UInt8] = []
         for group in Self.grouped(fragments) {
-            // group = varint(resource length) resource scope
-            var i = 0, resourceLength: UInt64 = 0, shift: UInt64 = 0
-            while i < group.group.count {
+            // group = varint(resource length) resource scope; written by fragment(), but read defensively (spool files).
+            var i = 0, resourceLength = 0, shift = 0
+            while i < group.group.count, shift < 28 {
                 let b = group.group[i]
-                resourceLength |= UInt64(b & 0x7f) << shift
+                resourceLength |= Int(b & 0x7f) << shift
                 i += 1
                 if b < 0x80 { break }
                 shift += 7
             }
-            let resource = group.group[i..<(i + Int(resourceLength))]
-            let scope = group.group[(i + Int(resourceLength))...]
+            let split = min(group.group.count, i + resourceLength)
+            let resource = group.group[i..<split]
+            let scope = group.group[split...]
             var scopeLogs: [UInt8] = []
             Self.appendField(1, scope, to: &scopeLogs)
             for item in group.items { Self.appendField(2, item, to: &scopeLogs) }
