@@ -3,6 +3,8 @@
 # (requests, errors, latency percentiles, RSS at start/end/peak) for `distill bench --edge-peers`.
 # Usage: bench/load_test.sh DISTILL_BINARY MODEL_DIR STREAM_FILE OUT_JSON [SECONDS] [CONNECTIONS] [LINES_PER_REQUEST]
 # SERVE_ARGS (environment): extra `distill serve` options, e.g. "--cache-size 0" to time the model on every request.
+# BODIES, CONTENT_TYPE, LABEL (environment): post the prepared bodies in BODIES (each a UInt32 LE length and the bytes,
+# bench/forward_load.sh writes them) to /v1/logs with CONTENT_TYPE instead of /v1/classify texts; LABEL names the run.
 set -euo pipefail
 BIN=$1 MODEL=$2 STREAM=$3 OUT=$4 SECONDS_=${5:-20} CONNECTIONS=${6:-8}
 LINES_PER_REQUEST=${7:-100}
@@ -12,7 +14,11 @@ if ! command -v wrk >/dev/null; then
 fi
 WORK=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-python3 - "$STREAM" "$WORK/bodies.jsonl" "$LINES_PER_REQUEST" <<'PY'
+if [ -n "${BODIES:-}" ]; then
+  SCRIPT=bench/wrk_logs.lua BODIES_FILE=$BODIES
+else
+  SCRIPT=bench/wrk_post.lua BODIES_FILE=$WORK/bodies.jsonl
+  python3 - "$STREAM" "$WORK/bodies.jsonl" "$LINES_PER_REQUEST" <<'PY'
 import json, sys
 lines = open(sys.argv[1], encoding="utf-8").read().split("\n")[:20000]
 n = int(sys.argv[3])
@@ -20,6 +26,8 @@ with open(sys.argv[2], "w") as f:
     for s in range(0, len(lines) - n + 1, n):
         f.write(json.dumps({"texts": lines[s:s + n]}) + "\n")
 PY
+fi
+export BODIES_FILE CONTENT_TYPE=${CONTENT_TYPE:-application/json}
 "$BIN" serve --model "$MODEL" --port 0 --threads 2 ${SERVE_ARGS:-} > "$WORK/serve.out" 2> "$WORK/serve.err" &
 PID=$!
 for _ in $(seq 1 200); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
@@ -27,18 +35,24 @@ PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/ser
 [ -n "$PORT" ] || { echo "distill serve did not start: $(cat "$WORK/serve.err")" >&2; exit 1; }
 rss() { awk '/^VmRSS/ {print $2 * 1024}' /proc/$PID/status; }
 # Warm-up (fills the cache with the stream's templates), then the measured run with RSS sampled each second.
-BODIES_FILE="$WORK/bodies.jsonl" wrk -t2 -c"$CONNECTIONS" -d3s -s bench/wrk_post.lua "http://127.0.0.1:$PORT" > /dev/null
+wrk -t2 -c"$CONNECTIONS" -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT" > /dev/null
 RSS_START=$(rss)
 ( while kill -0 $PID 2>/dev/null; do rss >> "$WORK/rss.txt"; sleep 1; done ) &
 SAMPLER=$!
-BODIES_FILE="$WORK/bodies.jsonl" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_}s" --latency -s bench/wrk_post.lua "http://127.0.0.1:$PORT" > "$WORK/wrk.txt"
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_}s" --latency -s "$SCRIPT" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt"
 RSS_END=$(rss)
 PEAK=$(awk '/^VmHWM/ {print $2 * 1024}' /proc/$PID/status)
 kill $SAMPLER 2>/dev/null || true
-ERRORS=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^distill_http_requests_total/ && $0 !~ /status="200"/ {s += $2} END {print s + 0}')
+curl -s "http://127.0.0.1:$PORT/metrics" > "$WORK/metrics.txt"
+ERRORS=$(awk '/^distill_http_requests_total/ && $0 !~ /status="200"/ && $0 !~ /status="503"/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
+REFUSED=$(awk '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
+# With --forward: what reached the store by the end of the run, and what was still queued.
+FORWARD_SENT=$(awk '/^distill_forward_sent_records_total/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
+FORWARD_QUEUED=$(awk '/^distill_forward_queued_records/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
 kill -TERM $PID; wait $PID || true
 cat "$WORK/wrk.txt" >&2
-python3 - "$WORK/wrk.txt" "$OUT" "$MODEL" "$RSS_START" "$RSS_END" "$PEAK" "$ERRORS" "$LINES_PER_REQUEST" "$WORK/rss.txt" "${SERVE_ARGS:-}" <<'PY'
+python3 - "$WORK/wrk.txt" "$OUT" "$MODEL" "$RSS_START" "$RSS_END" "$PEAK" "$ERRORS" "$LINES_PER_REQUEST" "$WORK/rss.txt" "${SERVE_ARGS:-}" \
+  "${LABEL:-classify}" "$REFUSED" "$FORWARD_SENT" "$FORWARD_QUEUED" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
 def ms(v, unit): return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
@@ -46,11 +60,12 @@ lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\
 requests = int(re.search(r"(\d+) requests in ([\d.]+)(s|m)", text).group(1))
 seconds = float(re.search(r"requests in ([\d.]+)s", text).group(1))
 socket_errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
-non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", text) or [0, 0])[1])
+non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", text) or [0, 0])[1]) - int(sys.argv[12])  # 503s are counted apart
 samples = [int(x) for x in open(sys.argv[9]).read().split()] if open(sys.argv[9]).read().strip() else []
 result = {"model": sys.argv[3] + (" " + sys.argv[10] if sys.argv[10] else ""), "requests": requests, "seconds": seconds, "errors": socket_errors + non2xx + int(sys.argv[7]),
           "lines_per_request": int(sys.argv[8]), "p50_ms": lat["50"], "p99_ms": lat["99"],
-          "rss_start_bytes": int(sys.argv[4]), "rss_end_bytes": int(sys.argv[5]), "peak_rss_bytes": int(sys.argv[6]), "rss_samples": samples}
+          "rss_start_bytes": int(sys.argv[4]), "rss_end_bytes": int(sys.argv[5]), "peak_rss_bytes": int(sys.argv[6]), "rss_samples": samples,
+          "label": sys.argv[11], "refused": int(sys.argv[12]), "forward_sent": int(sys.argv[13]), "forward_queued": int(sys.argv[14])}
 json.dump(result, open(sys.argv[2], "w"), indent=1)
 print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}))
 PY

@@ -35,6 +35,7 @@ parser.add_argument("--retry-after", default="1")
 parser.add_argument("--always", type=int, default=0)
 parser.add_argument("--delay", type=float, default=0)
 parser.add_argument("--reject-containing", default="")
+parser.add_argument("--discard", action="store_true", help="answer success without decoding or storing (a fast sink for benchmarks)")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -99,6 +100,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(status, json.dumps({"error": f"injected {status}"}).encode(), headers=extra)
         content_type = self.headers.get("Content-Type", "")
         path = urllib.parse.urlsplit(self.path).path
+        if args.discard:
+            if path.endswith("/v1/logs") and content_type.startswith("application/x-protobuf"):
+                return self.answer(200, b"", "application/x-protobuf")
+            return self.answer(204 if path == "/loki/api/v1/push" else 200, b"" if path == "/loki/api/v1/push" else b'{"errors":false}')
         rows, reply = [], (200, b"{}", "application/json")
         if path.endswith("/_bulk"):
             lines = body.decode().splitlines()

@@ -219,40 +219,40 @@ public final class DistillServer: Sendable {
         let parsed = try LogRecords.parse(body, options: options)
         let (classifier, predictions) = try await predict(parsed.texts)
         metrics.skipped(parsed.records.compactMap(\.skipped))
-        if let forwarder {
-            var next = 0
-            let entries = parsed.records.map { record -> LogEntry in
-                var entry = LogEntry.fromJSON(record.fields, lineField: record.lineField, observed: observed)
-                if let skip = record.skipped {
-                    entry.annotation = .skipped(LogRecords.message(skip, options: options))
-                } else {
-                    let p = predictions[next]
-                    next += 1
-                    entry.annotation = .classified(label: p.label(in: classifier.labels), probability: p.probability, template: p.template)
-                }
-                return entry
-            }
-            try forwarder.accept(entries)
-        }
-        var out = Data()
-        if parsed.framing == .array { out.append(UInt8(ascii: "[")) }
         var next = 0
-        for (i, record) in parsed.records.enumerated() {
-            var enriched = record.fields
-            if let skip = record.skipped {
-                enriched["distill"] = ["error": LogRecords.message(skip, options: options)]
-            } else {
-                let p = predictions[next]
-                next += 1
-                enriched["distill"] = ["label": p.label(in: classifier.labels), "probability": Double(p.probability), "template": p.template] as [String: Any]
-            }
-            if i > 0, parsed.framing == .array { out.append(UInt8(ascii: ",")) }
-            out.append(try JSONSerialization.data(withJSONObject: enriched, options: [.sortedKeys, .withoutEscapingSlashes]))
-            if parsed.framing == .lines { out.append(10) }
+        let annotations = parsed.records.map { record -> LogEntry.Annotation in
+            if let skip = record.skipped { return .skipped(LogRecords.message(skip, options: options)) }
+            let p = predictions[next]
+            next += 1
+            return .classified(label: p.label(in: classifier.labels), probability: p.probability, template: p.template)
         }
-        if parsed.framing == .array { out.append(UInt8(ascii: "]")) }
+        if let forwarder {
+            try forwarder.accept(zip(parsed.records, annotations).map { record, annotation in
+                var entry = LogEntry.fromJSON(record.fields, lineField: record.lineField, observed: observed)
+                entry.annotation = annotation
+                return entry
+            })
+        }
+        // Every record as it came (keys sorted), a `distill` object in place of any it had.
+        var w = JSONLineWriter(capacity: body.count + 120 * parsed.records.count)
+        if parsed.framing == .array { w.raw("[") }
+        for (i, (record, annotation)) in zip(parsed.records, annotations).enumerated() {
+            if i > 0, parsed.framing == .array { w.raw(",") }
+            w.raw("{")
+            for k in record.fields.keys.sorted() where k != "distill" {
+                w.string(k)
+                w.raw(":")
+                LogValue.writeJSON(record.fields[k]!, to: &w)
+                w.raw(",")
+            }
+            w.raw("\"distill\":")
+            LogEntry.writeDistillObject(annotation, to: &w)
+            w.raw("}")
+            if parsed.framing == .lines { w.raw("\n") }
+        }
+        if parsed.framing == .array { w.raw("]") }
         let type = parsed.framing == .array ? "application/json" : "application/x-ndjson"
-        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 
     /// OTLP records: classified, forwarded, answered with an `ExportLogsServiceResponse` in the request's encoding.

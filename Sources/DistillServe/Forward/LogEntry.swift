@@ -100,7 +100,7 @@ public struct LogEntry {
             }
             for k in fields.keys.sorted() where k != "distill" {
                 key(k)
-                LogValue(json: fields[k]!).writePlainJSON(to: &w)
+                LogValue.writeJSON(fields[k]!, to: &w)
             }
         case .otlp:
             key(timestampKey ?? "@timestamp")
@@ -115,6 +115,13 @@ public struct LogEntry {
             if !spanID.isEmpty { key("span_id"); w.string(Self.hex(spanID)) }
         }
         key("distill")
+        Self.writeDistillObject(annotation, to: &w)
+        w.raw("}")
+        return w.bytes
+    }
+
+    /// The `distill` object of JSON records: `{"label", "probability", "template"}` or `{"error"}`.
+    public static func writeDistillObject(_ annotation: Annotation, to w: inout JSONLineWriter) {
         switch annotation {
         case .classified(let label, let probability, let template):
             w.raw("{\"label\":"); w.string(label); w.raw(",\"probability\":"); w.probability(probability)
@@ -122,8 +129,6 @@ public struct LogEntry {
         case .skipped(let reason):
             w.raw("{\"error\":"); w.string(reason); w.raw("}")
         }
-        w.raw("}")
-        return w.bytes
     }
 
     /// A JSON record as an entry: its time from `timestamp`, `@timestamp`, `time`, `ts` or `date` (RFC 3339, or
