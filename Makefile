@@ -41,7 +41,8 @@ test-blas-kernels: build
 
 ## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch;
 ## log normalization and mining vs Drain3; the edge runtime (the demo's students; runs the demo first if needed) vs
-## fastText and ONNX Runtime, with a wrk load test of `distill serve`.
+## fastText and ONNX Runtime, with a wrk load test of `distill serve`; /v1/logs intake (NDJSON, OTLP protobuf and JSON)
+## and what --forward to Loki and OTLP costs (bench/forward_load.sh).
 EDGE := runs/demo
 bench: assets
 	@bash scripts/fetch_assets.sh torch drain3 edge-peers
@@ -53,6 +54,7 @@ bench: assets
 	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference:$(CACHE)/pip/edge-peers python3 bench/onnx_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/onnx.json
 	bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load.json 20 8 100
 	SERVE_ARGS="--cache-size 0" bash bench/load_test.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench/load-single.json 10 8 1
+	bash bench/forward_load.sh .build/release/distill $(EDGE)/models/bag-kd-int8 $(EDGE)/bench/stream-realistic.txt $(CACHE)/bench 10 8 100
 	.build/release/distill bench --log-sample $(CACHE)/bench/logs.txt --write-log-sample
 	PYTHONPATH=$(CACHE)/pip/drain3 python3 bench/drain3_mask.py $(CACHE)/bench/logs.txt > $(CACHE)/bench/drain3.json
 	PYTHONPATH=$(CACHE)/pip/drain3:bench python3 bench/drain3_mine.py $(CACHE)/bench/logs.txt.miner.tsv > $(CACHE)/bench/drain3_miner.json
@@ -62,7 +64,8 @@ bench: assets
 	.build/release/distill bench --trials $(BENCH_TRIALS) --peers $(CACHE)/bench/numpy.json --peers $(CACHE)/bench/torch.json \
 		--peers $(CACHE)/bench/torch_train.json --peers $(CACHE)/bench/drain3.json --peers $(CACHE)/bench/drain3_miner.json --minilm $(MINILM) \
 		--log-sample $(CACHE)/bench/logs.txt --edge $(EDGE) --edge-peers $(CACHE)/bench/fasttext.json --edge-peers $(CACHE)/bench/onnx.json \
-		--edge-peers $(CACHE)/bench/load.json --edge-peers $(CACHE)/bench/load-single.json
+		--edge-peers $(CACHE)/bench/load.json --edge-peers $(CACHE)/bench/load-single.json \
+		$(foreach f,forward-none forward-loki forward-otlp intake-otlp-protobuf intake-otlp-json forward-full,--edge-peers $(CACHE)/bench/$(f).json)
 
 ## Quality on real logs (data/loghub): the fine-tuned teacher, the students and the peers a user would train instead
 ## (TF-IDF + logistic regression, fastText) on the same hand-labelled lines, one table in runs/quality/quality.md.

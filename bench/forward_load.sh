@@ -23,5 +23,5 @@ run "logs NDJSON, --forward loki" ndjson application/x-ndjson forward-loki.json 
 run "logs NDJSON, --forward otlp" ndjson application/x-ndjson forward-otlp.json "--forward otlp=$SINK_URL"
 run "OTLP protobuf in" otlp-protobuf application/x-protobuf intake-otlp-protobuf.json
 run "OTLP JSON in" otlp-json application/json intake-otlp-json.json
-run "logs NDJSON, --forward to a store that is down (32 MiB queue full)" ndjson application/x-ndjson forward-full.json \
-  "--forward http=http://127.0.0.1:$DEAD_PORT/ingest --forward-queue-mb 32 --forward-timeout 1"
+run "logs NDJSON, --forward to a store that is down (8 MiB queue)" ndjson application/x-ndjson forward-full.json \
+  "--forward http=http://127.0.0.1:$DEAD_PORT/ingest --forward-queue-mb 8 --forward-timeout 1"

@@ -37,6 +37,7 @@ rss() { awk '/^VmRSS/ {print $2 * 1024}' /proc/$PID/status; }
 # Warm-up (fills the cache with the stream's templates), then the measured run with RSS sampled each second.
 wrk -t2 -c"$CONNECTIONS" -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT" > /dev/null
 RSS_START=$(rss)
+REFUSED_BEFORE=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s + 0}')
 ( while kill -0 $PID 2>/dev/null; do rss >> "$WORK/rss.txt"; sleep 1; done ) &
 SAMPLER=$!
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_}s" --latency -s "$SCRIPT" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt"
@@ -45,7 +46,8 @@ PEAK=$(awk '/^VmHWM/ {print $2 * 1024}' /proc/$PID/status)
 kill $SAMPLER 2>/dev/null || true
 curl -s "http://127.0.0.1:$PORT/metrics" > "$WORK/metrics.txt"
 ERRORS=$(awk '/^distill_http_requests_total/ && $0 !~ /status="200"/ && $0 !~ /status="503"/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
-REFUSED=$(awk '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
+# 503s of the measured run (a full forward queue): not errors, and not lines taken in.
+REFUSED=$(awk -v before="$REFUSED_BEFORE" '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s - before}' "$WORK/metrics.txt")
 # With --forward: what reached the store by the end of the run, and what was still queued.
 FORWARD_SENT=$(awk '/^distill_forward_sent_records_total/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
 FORWARD_QUEUED=$(awk '/^distill_forward_queued_records/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")

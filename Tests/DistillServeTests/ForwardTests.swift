@@ -252,6 +252,33 @@ struct ForwardTests {
         #expect(second.standardError.contains("150 records from the spool"), "\(second.standardError)")
     }
 
+    @Test("kill -9 while a request is at the store: the batch is sent again on restart and Elasticsearch stores it once (409s count as delivered)")
+    func killDuringSend() async throws {
+        let spool = temporaryFolder("spool-inflight")
+        // The store takes 1.5 s per request: serve is killed while the first one is in flight.
+        let store = try StoreReceiver(arguments: ["--delay", "1.5"])
+        defer { store.stop() }
+        let arguments = ["--forward", "elasticsearch=\(store.url)/logs-test", "--spool", spool.path, "--forward-max-backoff", "0.3"]
+        let model = try Self.model()
+        let first = try ServeProcess(model: model, arguments: arguments)
+        for k in 0..<4 {
+            let answer = try await call(port: first.port, path: "/v1/logs", body: Self.ndjson((k * 25)..<(k * 25 + 25)), contentType: "application/x-ndjson")
+            #expect(answer.status == 200)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        first.signal(SIGKILL)
+        first.process.waitUntilExit()
+        let second = try ServeProcess(model: model, arguments: arguments)
+        let rows = await store.records("elasticsearch", count: 100)
+        let metrics = try await Self.metrics(port: second.port) { metricValue($0, #"distill_forward_queued_records{target="elasticsearch"}"#) == 0 }
+        #expect(metricValue(metrics, #"distill_forward_queued_records{target="elasticsearch"}"#) == 0)
+        try await Task.sleep(for: .milliseconds(300))
+        let stored = store.received(kind: "elasticsearch").compactMap { ($0["record"] as? [String: Any])?["message"] as? String }
+        #expect(rows.count == 100 && stored.count == 100 && Set(stored).count == 100, "\(stored.count) stored, \(Set(stored).count) distinct")
+        #expect(second.stop() == 0)
+        #expect(second.standardError.contains("records from the spool"), "\(second.standardError)")
+    }
+
     @Test("a real shipper: syslog-ng's http() destination posts Loghub lines; Loki and OTLP stores get them labelled")
     func syslogNG() async throws {
         let store = try StoreReceiver()

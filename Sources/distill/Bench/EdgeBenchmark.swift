@@ -22,10 +22,15 @@ struct EdgeBenchmark {
         struct Serve: Decodable {
             let model: String, requests: Int, errors: Int, linesPerRequest: Int, seconds: Double
             let p50Milliseconds: Double, p99Milliseconds: Double, peakRSSBytes: Int, rssStartBytes: Int, rssEndBytes: Int
+            /// What was posted (`classify`, `logs NDJSON`, `OTLP protobuf in`, …), 503 answers, and with `--forward` what reached the store.
+            let label: String?, refused: Int?, forwardSent: Int?, forwardQueued: Int?
             enum CodingKeys: String, CodingKey {
                 case model, requests, errors, seconds, linesPerRequest = "lines_per_request", p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms"
                 case peakRSSBytes = "peak_rss_bytes", rssStartBytes = "rss_start_bytes", rssEndBytes = "rss_end_bytes"
+                case label, refused, forwardSent = "forward_sent", forwardQueued = "forward_queued"
             }
+            /// Lines taken in per second (requests answered 503 carry none).
+            var linesPerSecond: Double { Double((requests - (refused ?? 0)) * linesPerRequest) / max(seconds, 1e-9) }
         }
         /// A peer classifier timed on the same stream files (`bench/fasttext_peer.py`, `bench/onnx_peer.py`).
         struct Stream: Decodable {
@@ -139,13 +144,38 @@ struct EdgeBenchmark {
                               mine.model, p.name, p.singleP50Milliseconds / mine.p50, p.realisticSeconds / mine.realisticUncached, p.uniqueSeconds / mine.unique)
             }
         }
-        for s in peers?.serve ?? [] {
+        let serve = peers?.serve ?? []
+        for s in serve where (s.label ?? "classify") == "classify" {
             out += String(format: "\ndistill serve under wrk (%@): %d requests of %d line%@ in %.1f s (%.0f lines/s), %d errors, p50 %.2f ms, p99 %.2f ms per request, RSS %@ at start, %@ at end, peak %@",
-                          s.model, s.requests, s.linesPerRequest, s.linesPerRequest == 1 ? "" : "s", s.seconds, Double(s.requests * s.linesPerRequest) / max(s.seconds, 1e-9),
+                          s.model, s.requests, s.linesPerRequest, s.linesPerRequest == 1 ? "" : "s", s.seconds, s.linesPerSecond,
                           s.errors, s.p50Milliseconds, s.p99Milliseconds, mb(s.rssStartBytes), mb(s.rssEndBytes), mb(s.peakRSSBytes))
         }
-        if peers?.serve.isEmpty ?? true {
-            out += "\ndistill serve: not measured (run through `make bench`, which runs bench/load_test.sh)"
+        if serve.isEmpty { out += "\ndistill serve: not measured (run through `make bench`, which runs bench/load_test.sh)" }
+        out += Self.forwardingTable(serve.filter { ($0.label ?? "classify") != "classify" }, mb: mb)
+        return out
+    }
+
+    /// `/v1/logs` under wrk (bench/forward_load.sh): intake formats, and what `--forward` costs against the same
+    /// body without it, measured in the same run.
+    static func forwardingTable(_ runs: [Peers.Serve], mb: (Int) -> String) -> String {
+        guard !runs.isEmpty else { return "" }
+        let base = runs.first { $0.label == "logs NDJSON" }
+        var table = TextTable(["/v1/logs run", "lines/s", "vs NDJSON", "p50 ms", "p99 ms", "p99 added ms", "errors", "503s", "forwarded", "queued", "peak RSS"])
+        for r in runs {
+            table.add([r.label ?? "", String(format: "%.0f", r.linesPerSecond), base.map { String(format: "%.2fx", r.linesPerSecond / $0.linesPerSecond) } ?? "",
+                       String(format: "%.2f", r.p50Milliseconds), String(format: "%.2f", r.p99Milliseconds),
+                       base.map { String(format: "%+.2f", r.p99Milliseconds - $0.p99Milliseconds) } ?? "", String(r.errors), String(r.refused ?? 0),
+                       String(r.forwardSent ?? 0), String(r.forwardQueued ?? 0), mb(r.peakRSSBytes)])
+        }
+        var out = "\n\n/v1/logs and --forward (\(runs.first.map { "\($0.linesPerRequest) records per request" } ?? ""), one serve process per run, 2 compute threads; "
+        out += "the store is a loopback sink that answers at once; `forwarded` = records the store had when the run ended, `queued` = still waiting)\n"
+        out += table.render()
+        if let base, let loki = runs.first(where: { $0.label?.hasSuffix("--forward loki") == true }) {
+            out += String(format: "\nForwarding to Loki keeps %.0f%% of the intake rate and adds %.2f ms to the p99 of a %d-record request.",
+                          100 * loki.linesPerSecond / base.linesPerSecond, loki.p99Milliseconds - base.p99Milliseconds, base.linesPerRequest)
+        }
+        if let proto = runs.first(where: { $0.label == "OTLP protobuf in" }), let json = runs.first(where: { $0.label == "OTLP JSON in" }) {
+            out += String(format: "\nOTLP intake: protobuf %.0f lines/s, JSON %.0f lines/s (protobuf %.2fx).", proto.linesPerSecond, json.linesPerSecond, proto.linesPerSecond / json.linesPerSecond)
         }
         return out
     }
