@@ -37,7 +37,9 @@ rss() { awk '/^VmRSS/ {print $2 * 1024}' /proc/$PID/status; }
 # Warm-up (fills the cache with the stream's templates), then the measured run with RSS sampled each second.
 wrk -t2 -c"$CONNECTIONS" -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT" > /dev/null
 RSS_START=$(rss)
-REFUSED_BEFORE=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s + 0}')
+curl -s "http://127.0.0.1:$PORT/metrics" > "$WORK/metrics-before.txt"
+REFUSED_BEFORE=$(awk '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s + 0}' "$WORK/metrics-before.txt")
+OK_BEFORE=$(awk '/^distill_http_requests_total/ && /route="\/v1\/(logs|classify)"/ && /status="200"/ {s += $2} END {print s + 0}' "$WORK/metrics-before.txt")
 ( while kill -0 $PID 2>/dev/null; do rss >> "$WORK/rss.txt"; sleep 1; done ) &
 SAMPLER=$!
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_}s" --latency -s "$SCRIPT" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt"
@@ -48,13 +50,15 @@ curl -s "http://127.0.0.1:$PORT/metrics" > "$WORK/metrics.txt"
 ERRORS=$(awk '/^distill_http_requests_total/ && $0 !~ /status="200"/ && $0 !~ /status="503"/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
 # 503s of the measured run (a full forward queue): not errors, and not lines taken in.
 REFUSED=$(awk -v before="$REFUSED_BEFORE" '/^distill_http_requests_total/ && /status="503"/ {s += $2} END {print s - before}' "$WORK/metrics.txt")
+# Requests answered 200 in the measured run, by the server's count (what lines/s is made of).
+ACCEPTED=$(awk -v before="$OK_BEFORE" '/^distill_http_requests_total/ && /route="\/v1\/(logs|classify)"/ && /status="200"/ {s += $2} END {print s - before}' "$WORK/metrics.txt")
 # With --forward: what reached the store by the end of the run, and what was still queued.
 FORWARD_SENT=$(awk '/^distill_forward_sent_records_total/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
 FORWARD_QUEUED=$(awk '/^distill_forward_queued_records/ {s += $2} END {print s + 0}' "$WORK/metrics.txt")
 kill -TERM $PID; wait $PID || true
 cat "$WORK/wrk.txt" >&2
 python3 - "$WORK/wrk.txt" "$OUT" "$MODEL" "$RSS_START" "$RSS_END" "$PEAK" "$ERRORS" "$LINES_PER_REQUEST" "$WORK/rss.txt" "${SERVE_ARGS:-}" \
-  "${LABEL:-classify}" "$REFUSED" "$FORWARD_SENT" "$FORWARD_QUEUED" <<'PY'
+  "${LABEL:-classify}" "$REFUSED" "$FORWARD_SENT" "$FORWARD_QUEUED" "$ACCEPTED" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
 def ms(v, unit): return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
@@ -62,12 +66,14 @@ lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\
 requests = int(re.search(r"(\d+) requests in ([\d.]+)(s|m)", text).group(1))
 seconds = float(re.search(r"requests in ([\d.]+)s", text).group(1))
 socket_errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
-non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", text) or [0, 0])[1]) - int(sys.argv[12])  # 503s are counted apart
+non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", text) or [0, 0])[1])
+non2xx = max(0, non2xx - int(sys.argv[12]))  # 503s (a full forward queue) are counted apart
 samples = [int(x) for x in open(sys.argv[9]).read().split()] if open(sys.argv[9]).read().strip() else []
 result = {"model": sys.argv[3] + (" " + sys.argv[10] if sys.argv[10] else ""), "requests": requests, "seconds": seconds, "errors": socket_errors + non2xx + int(sys.argv[7]),
           "lines_per_request": int(sys.argv[8]), "p50_ms": lat["50"], "p99_ms": lat["99"],
           "rss_start_bytes": int(sys.argv[4]), "rss_end_bytes": int(sys.argv[5]), "peak_rss_bytes": int(sys.argv[6]), "rss_samples": samples,
-          "label": sys.argv[11], "refused": int(sys.argv[12]), "forward_sent": int(sys.argv[13]), "forward_queued": int(sys.argv[14])}
+          "label": sys.argv[11], "refused": int(sys.argv[12]), "forward_sent": int(sys.argv[13]), "forward_queued": int(sys.argv[14]),
+          "accepted": int(sys.argv[15])}
 json.dump(result, open(sys.argv[2], "w"), indent=1)
 print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}))
 PY

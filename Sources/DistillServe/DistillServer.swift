@@ -17,6 +17,7 @@ public final class DistillServer: Sendable {
     public let metrics = ServerMetrics()
     /// Sends accepted records on to log stores (`--forward`); nil without targets.
     public let forwarder: Forwarder?
+    private let accessLog: AccessLog?
     private let draining = Atomic<Bool>(false)
     /// Classification runs here, one request at a time, off the server's threads: CPU-bound work does not stall
     /// the event loops, and a burst queues instead of multiplying threads.
@@ -28,6 +29,7 @@ public final class DistillServer: Sendable {
         self.options = options
         slot = try ModelSlot(options: options)
         metrics.modelLoaded(slot.classifier, reload: false)
+        accessLog = try options.accessLog.map(AccessLog.init(path:))
         if let forward = options.forward, !forward.targets.isEmpty {
             forwarder = try Forwarder(options: forward, metrics: metrics)
         } else {
@@ -38,6 +40,7 @@ public final class DistillServer: Sendable {
     /// Serves until SIGTERM/SIGINT, then drains. `onListening` receives the bound port.
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let router = Router()
+        if let accessLog { router.add(middleware: AccessLogMiddleware(log: accessLog)) }
         router.add(middleware: UnmatchedRouteMetrics(metrics: metrics))
         router.post("/v1/classify") { request, _ in try await self.handle("/v1/classify", request) { try await self.classify($0) } }
         router.post("/v1/logs") { request, _ in try await self.handle("/v1/logs", request) { try await self.logs($0) } }

@@ -36,6 +36,8 @@ public struct ServeOptions: Sendable {
     public var maxConnections = 256
     /// `/metrics` also requires the bearer token (when one is set).
     public var protectMetrics = false
+    /// `--access-log`: a file to append one JSON line per request to, or `-` for stderr; nil: none.
+    public var accessLog: String?
     /// Where accepted records are sent on, enriched (`--forward`); nil: nowhere.
     public var forward: ForwardOptions?
     /// Fault injection for drain tests: each classification request waits this long first.

@@ -58,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections open at once (further ones wait in the backlog).")
     var maxConnections: Int = 256
 
+    @Option(name: .customLong("access-log"), help: ArgumentHelp("Append one JSON line per request (time, method, path, status, duration, sizes, user agent) to FILE, or '-' for stderr.", valueName: "file"))
+    var accessLog: String?
+
     @Flag(name: .customLong("protect-metrics"), help: "/metrics also requires the bearer token of --token-env.")
     var protectMetrics = false
 
@@ -162,6 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxConnections = maxConnections
         options.protectMetrics = protectMetrics
         options.forward = try forwardOptions()
+        options.accessLog = accessLog
         if let name = tokenEnvironment {
             guard let token = ProcessInfo.processInfo.environment[name], !token.isEmpty else {
                 throw ValidationError("--token-env \(name): the environment variable \(name) is not set or empty")

@@ -102,6 +102,24 @@ struct ServeTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("--access-log: one JSON line per request, unknown routes included, no query string, no token")
+    func accessLog() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let log = temporaryFile("access.jsonl")
+        let server = try ServeProcess(model: model, arguments: ["--access-log", log.path, "--token-env", "T"], environment: ["T": "s3cret"])
+        _ = try await call(port: server.port, path: "/v1/classify", json: ["texts": ["disk full"]], headers: [("Authorization", "Bearer s3cret"), ("User-Agent", "vector/0.40")])
+        _ = try await call(.GET, port: server.port, path: "/nowhere?api_key=abc", contentType: nil)
+        _ = try await call(port: server.port, path: "/v1/classify", json: ["texts": ["x"]])
+        #expect(server.stop() == 0)
+        let text = try String(contentsOf: log, encoding: .utf8)
+        let rows = text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(rows.count == 3, "\(text)")
+        #expect(rows.map { $0["status"] as? Int } == [200, 404, 401] && rows.map { $0["path"] as? String } == ["/v1/classify", "/nowhere", "/v1/classify"])
+        #expect(rows[0]["user_agent"] as? String == "vector/0.40" && (rows[0]["request_bytes"] as? Int ?? 0) > 0 && rows[0]["duration_ms"] is Double)
+        #expect((rows[0]["time"] as? String)?.hasSuffix("Z") == true && !text.contains("s3cret") && !text.contains("api_key"))
+    }
+
     @Test("a bearer token guards /v1 and /admin but not health or metrics")
     func bearer() async throws {
         let model = temporaryFolder().appendingPathComponent("model")

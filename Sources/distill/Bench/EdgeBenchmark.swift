@@ -23,14 +23,14 @@ struct EdgeBenchmark {
             let model: String, requests: Int, errors: Int, linesPerRequest: Int, seconds: Double
             let p50Milliseconds: Double, p99Milliseconds: Double, peakRSSBytes: Int, rssStartBytes: Int, rssEndBytes: Int
             /// What was posted (`classify`, `logs NDJSON`, `OTLP protobuf in`, …), 503 answers, and with `--forward` what reached the store.
-            let label: String?, refused: Int?, forwardSent: Int?, forwardQueued: Int?
+            let label: String?, refused: Int?, forwardSent: Int?, forwardQueued: Int?, accepted: Int?
             enum CodingKeys: String, CodingKey {
                 case model, requests, errors, seconds, linesPerRequest = "lines_per_request", p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms"
                 case peakRSSBytes = "peak_rss_bytes", rssStartBytes = "rss_start_bytes", rssEndBytes = "rss_end_bytes"
-                case label, refused, forwardSent = "forward_sent", forwardQueued = "forward_queued"
+                case label, refused, accepted, forwardSent = "forward_sent", forwardQueued = "forward_queued"
             }
-            /// Lines taken in per second (requests answered 503 carry none).
-            var linesPerSecond: Double { Double((requests - (refused ?? 0)) * linesPerRequest) / max(seconds, 1e-9) }
+            /// Lines taken in per second: requests the server answered 200 (503s carry none), or all wrk completed.
+            var linesPerSecond: Double { Double((accepted ?? requests) * linesPerRequest) / max(seconds, 1e-9) }
         }
         /// A peer classifier timed on the same stream files (`bench/fasttext_peer.py`, `bench/onnx_peer.py`).
         struct Stream: Decodable {
