@@ -7,7 +7,7 @@ export CACHE
 
 LLM_TEST_PORT ?= 18091
 
-.PHONY: setup assets llm build test test-blas-kernels bench bench-quality demo fixtures experiment-kd fuzz clean
+.PHONY: setup assets llm build test test-blas-kernels bench bench-quality demo fixtures experiment-kd fuzz install clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -74,6 +74,21 @@ bench-quality: assets
 	@bash scripts/fetch_assets.sh quality-peers
 	$(SWIFT) build -c release --product distill
 	bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
+
+## Install the release binary, its man page (swift-argument-parser's generate-manual plugin) and bash, zsh and fish
+## completions under PREFIX (default /usr/local; DESTDIR for packaging).
+PREFIX ?= /usr/local
+install: setup
+	$(SWIFT) build -c release --product distill
+	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/distill $(DESTDIR)$(PREFIX)/bin/distill
+	install -m 644 .build/plugins/GenerateManual/outputs/distill/distill.1 $(DESTDIR)$(PREFIX)/share/man/man1/distill.1
+	.build/release/distill --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/distill
+	.build/release/distill --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_distill
+	.build/release/distill --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/distill.fish
+	@echo "installed distill, its man page and completions under $(DESTDIR)$(PREFIX)"
 
 ## libFuzzer + AddressSanitizer over the safetensors reader, the JSON-lines reader, the log normalizer and the request
 ## decoders, SECONDS_PER_TARGET (150) each; the table goes to runs/fuzz/summary.md, crashes fail the run.

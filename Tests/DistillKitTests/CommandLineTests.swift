@@ -36,6 +36,15 @@ struct CommandLineTests {
         }
     }
 
+    @Test("completion scripts (what make install puts in place) know the subcommands and serve's options")
+    func completions() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let run = try runDistill(["--generate-completion-script", shell])
+            #expect(run.status == 0, "\(shell): \(run.stderr)")
+            for word in ["serve", "train", "classify", "forward", "spool", "access-log"] { #expect(run.stdout.contains(word), "\(shell) completion lacks \(word)") }
+        }
+    }
+
     @Test("encode: --layer out of range and a missing model are clear errors")
     func encodeErrors() throws {
         let bad = try runDistill(["encode", "--model", miniLM.path, "--layer", "9"], stdin: Data("x\n".utf8))
