@@ -219,7 +219,8 @@ public final class DistillServer: Sendable {
             return try await otlpLogs(try OTLPLogsProtobuf.parse(body, options: options, observed: observed), protobuf: true)
         }
         if OTLPLogsJSON.isRequest(body) { return try await otlpLogs(try OTLPLogsJSON.parse(body, options: options, observed: observed), protobuf: false) }
-        let parsed = try LogRecords.parse(body, options: options)
+        let parsed = MessagePack.mediaTypes.contains(mediaType) ? try LogRecords.parseMessagePack(body, options: options)
+                                                                : try LogRecords.parse(body, options: options)
         let (classifier, predictions) = try await predict(parsed.texts)
         metrics.skipped(parsed.records.compactMap(\.skipped))
         var next = 0

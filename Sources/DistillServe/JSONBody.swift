@@ -7,13 +7,14 @@ public enum JSONBody {
     static let mediaTypes: Set<String> = ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonlines", "application/json-lines"]
 
     /// Parses `Content-Type`: the media type must be one of ``mediaTypes`` exactly and a `charset`, when given, utf-8.
-    /// `protobuf` also admits `application/x-protobuf` (OTLP on `/v1/logs`). Returns the media type.
+    /// `protobuf` also admits `application/x-protobuf` (OTLP) and `application/msgpack` (Fluent Bit), for
+    /// `/v1/logs`. Returns the media type.
     @discardableResult
     public static func checkContentType(_ header: String?, protobuf: Bool = false) throws -> String {
         let value = header ?? ""
         let parts = value.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard let type = parts.first, mediaTypes.contains(type) || (protobuf && type == OTLPLogsProtobuf.contentType) else {
-            throw ServeError(415, protobuf ? "Content-Type must be application/json, application/x-ndjson or application/x-protobuf (OTLP), got '\(value)'"
+        guard let type = parts.first, mediaTypes.contains(type) || (protobuf && (type == OTLPLogsProtobuf.contentType || MessagePack.mediaTypes.contains(type))) else {
+            throw ServeError(415, protobuf ? "Content-Type must be application/json, application/x-ndjson, application/msgpack (Fluent Bit) or application/x-protobuf (OTLP), got '\(value)'"
                                            : "Content-Type must be application/json, got '\(value)'")
         }
         for parameter in parts.dropFirst() where !parameter.isEmpty {

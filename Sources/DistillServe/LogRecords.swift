@@ -4,7 +4,7 @@ import Foundation
 /// The bodies log shippers' HTTP outputs send to `POST /v1/logs`: a JSON array of records (Vector's `http` sink
 /// with `codec: json`, Fluent Bit's `http` output with `format json`), newline-delimited records (Vector with
 /// `framing: newline_delimited`, Fluent Bit `format json_lines`) or concatenated records with no separator
-/// (Fluent Bit `format json_stream`). Each record is an object carrying the line in one of the configured
+/// (Fluent Bit `format json_stream`), or MessagePack events (Fluent Bit `format msgpack`). Each record is an object carrying the line in one of the configured
 /// fields (`message`, `log`, `msg`); a bare string counts as `{"message": string}`.
 ///
 /// A record without a usable line (no such field, or a line over `--max-text-bytes`) does not fail the batch —
@@ -56,6 +56,20 @@ public struct LogRecords {
                 if items.count > options.maxBatch { break }
             }
         }
+        return try LogRecords(framing: framing, records: records(items, options: options))
+    }
+
+    /// Fluent Bit's `format msgpack` (its default): events decoded by ``MessagePack``; answered as NDJSON.
+    public static func parseMessagePack(_ body: [UInt8], options: ServeOptions) throws -> LogRecords {
+        let items: [Any]
+        do { items = try MessagePack.fluentBitRecords(body, limit: options.maxBatch) } catch {
+            throw ServeError.badRequest("the msgpack body does not decode: \(error.localizedDescription)")
+        }
+        return try LogRecords(framing: .lines, records: records(items, options: options))
+    }
+
+    /// Decoded items (objects, or strings meaning `{"message": string}`) as records.
+    static func records(_ items: [Any], options: ServeOptions) throws -> [Record] {
         guard !items.isEmpty else { throw ServeError.badRequest("no records in the body") }
         guard items.count <= options.maxBatch else {
             throw ServeError.tooLarge("more than \(options.maxBatch) records in one request (--max-batch)")
@@ -78,7 +92,7 @@ public struct LogRecords {
             }
             records.append(Record(fields: fields, lineField: field, text: text, skipped: nil))
         }
-        return LogRecords(framing: framing, records: records)
+        return records
     }
 
     /// The message a skipped record carries in `distill.error`.

@@ -3,7 +3,8 @@
 //   safetensors — SafetensorsFile on the bytes as a file, then every tensor read as weights, rows and integers
 //   jsonl       — LineReader, StrictJSON and readDataset on the bytes as a JSON-lines file
 //   normalizer  — the log normalizer, masker, input preparation and n-gram features on the bytes as one line
-//   requests    — /v1/classify and /v1/logs body decoders, and the Content-Type parser
+//   requests    — /v1/classify and /v1/logs body decoders (JSON, NDJSON, msgpack, OTLP protobuf and JSON), the
+//                 Content-Type parser, and every --forward wire format over what they decode
 // A crash, a sanitizer report or a trap is a finding; thrown errors are the expected answer to bad input.
 // Built without those flags (plain `swift build`), it only says how to build it.
 import DistillKit
@@ -63,7 +64,16 @@ func fuzzRequests(_ bytes: UnsafeRawBufferPointer) {
     let body = Array(bytes)
     _ = try? ClassifyRequest.parse(body, options: serveOptions)
     _ = try? LogRecords.parse(body, options: serveOptions)
+    _ = try? LogRecords.parseMessagePack(body, options: serveOptions)
     _ = try? JSONBody.checkContentType(String(decoding: bytes.prefix(200), as: UTF8.self))
+    // OTLP in, then out again in every wire format (what --forward does with a request).
+    var entries = (try? OTLPLogsProtobuf.parse(body, options: serveOptions, observed: 1)) ?? []
+    entries += (try? OTLPLogsJSON.parse(body, options: serveOptions, observed: 1)) ?? []
+    if let records = try? LogRecords.parse(body, options: serveOptions) {
+        entries += records.records.map { LogEntry.fromJSON($0.fields, lineField: $0.lineField, observed: 1) }
+    }
+    let formats: [any WireFormat] = [OTLPProtobufFormat(), OTLPJSONFormat(), LokiPushFormat(category: .label), ElasticsearchBulkFormat(), NDJSONFormat()]
+    for format in formats where !entries.isEmpty { _ = format.body(entries.map { format.fragment($0, id: "x") }) }
 }
 
 func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -81,4 +81,64 @@ struct LogsIntakeTests {
         #expect(broken.status == 400 && broken.body.contains("record 1 (line 2 of the body) is not valid JSON"), "\(broken.body)")
         #expect(server.stop() == 0)
     }
+
+    /// Fluent Bit bodies in msgpack, made by the Python `msgpack` package (Fluent Bit itself is not packaged for Debian 12).
+    static func fluentBitMessagePack() throws -> [UInt8] {
+        let script = """
+        import msgpack, struct, sys
+        def et(sec, ns): return msgpack.ExtType(0, struct.pack(">II", sec, ns))
+        events = [[et(1796119200, 500000000), {"log": "disk full on /var\\n", "stream": "stderr", "kubernetes": {"pod_name": "api-1"}}],
+                  [[et(1796119201, 0), {}], {"log": "disk quota exceeded", "date": 7.5}],
+                  [1796119202, {"level": "info", "bytes": b"\\x00\\x01"}]]
+        sys.stdout.buffer.write(b"".join(msgpack.packb(e) for e in events))
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONPATH": projectRoot.appendingPathComponent(".cache/pip/otel").path]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "python msgpack (make assets installs it)")
+        return Array(data)
+    }
+
+    @Test("Fluent Bit's default format msgpack: v1 and v2 events, EventTime as date, nested maps and bin kept; hostile bodies 400")
+    func messagePack() async throws {
+        let model = temporaryFolder().appendingPathComponent("model")
+        try saveBiasedStudent(to: model, label: "disk")
+        let server = try ServeProcess(model: model)
+        let body = try Self.fluentBitMessagePack()
+        let answer = try await call(port: server.port, path: "/v1/logs", body: body, contentType: "application/msgpack")
+        #expect(answer.status == 200 && answer.contentType == "application/x-ndjson", "\(answer.body.prefix(300))")
+        let rows = answer.body.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(rows.count == 3)
+        #expect(rows.prefix(2).allSatisfy { ($0["distill"] as? [String: Any])?["label"] as? String == "disk" })
+        #expect(rows[0]["date"] as? Double == 1_796_119_200.5 && rows[1]["date"] as? Double == 7.5 && rows[2]["date"] as? Double == 1_796_119_202)
+        #expect((rows[0]["kubernetes"] as? [String: Any])?["pod_name"] as? String == "api-1" && rows[2]["bytes"] as? String == "AAE=")
+        #expect(((rows[2]["distill"] as? [String: Any])?["error"] as? String)?.contains("no string field") == true)
+        // The same line with and without the trailing newline: one template.
+        #expect((rows[0]["distill"] as? [String: Any])?["template"] as? String != nil)
+
+        let hostile: [([UInt8], String)] = [
+            (Array(body.dropLast()), "runs past the end of the body"),
+            ([0xd4], "the body ends inside a value"),
+            ([0x92, 0x01], "an array of 2 elements is more than the body holds"),
+            ([0xdd, 0xff, 0xff, 0xff, 0xff], "more than the body holds"),
+            ([UInt8](repeating: 0x91, count: 100) + [0x01], "nested deeper than 64"),
+            ([0x92, 0x01, 0x81, 0x01, 0x02], "a map key is not a string"),
+            ([0x92, 0x01, 0x82, 0xa1, 0x61, 0x01, 0xa1, 0x61, 0x02], "appears twice"),
+            ([0x92, 0x01, 0x81, 0xa1, 0x61, 0xdb, 0xff, 0xff, 0xff, 0xf0], "runs past the end"),
+            ([0x92, 0x01, 0x81, 0xa1, 0x61, 0xa2, 0xc3, 0x28], "not valid UTF-8"),
+            ([0xc1], "starts no MessagePack value"),
+            ([0x01], "is not [time, record]"),
+        ]
+        for (bytes, message) in hostile {
+            let refused = try await call(port: server.port, path: "/v1/logs", body: bytes, contentType: "application/msgpack")
+            #expect(refused.status == 400 && refused.body.contains(message), "\(message): \(refused.body)")
+        }
+        #expect(server.stop() == 0)
+    }
 }
