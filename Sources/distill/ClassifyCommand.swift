@@ -53,6 +53,8 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         try SizeLimits.check(batch, SizeLimits.batch, flag: "--batch")
         try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
@@ -62,6 +64,7 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        output.apply()
         configureInferenceMemory(poolMegabytes: poolMegabytes)
         let started = Date()
         let classifier = try Classifier.load(from: URL(fileURLWithPath: model), cacheCapacity: cacheSize, maxLength: maxLength,
@@ -132,6 +135,7 @@ struct ClassifyCommand: ParsableCommand {
         if stats {
             let seconds = Date().timeIntervalSince(started)
             let cache = classifier.cache?.statistics
+            // Asked for with --stats: printed even with --quiet.
             FileHandle.standardError.write(Data(String(format: "classified %d lines in %.3f s (%.0f lines/s); cache hit rate %.4f (%d entries)\n",
                                                        classified, seconds, Double(classified) / max(seconds, 1e-9), cache?.hitRate ?? 0, cache?.entries ?? 0).utf8))
         }

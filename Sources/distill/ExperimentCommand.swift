@@ -23,16 +23,19 @@ struct ExperimentCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
         compute.apply()
+        output.apply()
         var experiment = KDExperiment(work: URL(fileURLWithPath: work))
         experiment.seeds = (1...max(1, seeds)).map(UInt64.init)
         experiment.studentSteps = steps
         let started = Date()
-        let rows = try experiment.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let rows = try experiment.run { note($0) }
         let table = KDExperiment.markdown(rows, seeds: experiment.seeds.count)
         print(table)
-        FileHandle.standardError.write(Data(String(format: "experiment-kd: %.0f s\n", Date().timeIntervalSince(started)).utf8))
+        note(String(format: "experiment-kd: %.0f s", Date().timeIntervalSince(started)))
         if let out { try Data((table + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic) }
     }
 }

@@ -90,6 +90,8 @@ struct LabelCommand: AsyncParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @OptionGroup var output: OutputOptions
+
     @Flag(name: .customLong("no-dedup"), help: "Key texts exactly instead of by their normalized log template.")
     var noDedup = false
 
@@ -109,6 +111,7 @@ struct LabelCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
+        output.apply()
         if let recipe { try await runRecipe(URL(fileURLWithPath: recipe)); return }
         let labelSet = try readLabelSet(labels!)
         let inputURL = URL(fileURLWithPath: input!)
@@ -137,7 +140,7 @@ struct LabelCommand: AsyncParsableCommand {
         let identities = members.map(\.identity)
         let answers = members.count == 1 ? perTeacher[0] : try EnsembleTeacher(members: members, weights: weightValues).combine(perTeacher)
         try LabelingJob.export(texts: texts, answers: answers, labels: labelSet.map(\.name), teacher: identities.joined(separator: " + "), to: outURL)
-        FileHandle.standardError.write(Data("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)\n".utf8))
+        note("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)")
     }
 
     /// Labels the recipe's labelled, unlabelled and dev texts with each bert/openai teacher.
@@ -160,7 +163,7 @@ struct LabelCommand: AsyncParsableCommand {
             let answers = try await label(texts, with: teacher, store: store, name: entry.name)
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
-            FileHandle.standardError.write(Data("\(entry.name): wrote \(out.path)\n".utf8))
+            note("\(entry.name): wrote \(out.path)")
             ran += 1
         }
         if ran == 0 { throw ValidationError("the recipe has no bert or openai teacher to run") }
@@ -170,13 +173,12 @@ struct LabelCommand: AsyncParsableCommand {
         var job = LabelingJob(teacher: teacher, store: store)
         job.deduplicate = !noDedup
         job.retryFailed = retryFailed
-        FileHandle.standardError.write(Data("\(name): \(teacher.identity)\n".utf8))
+        note("\(name): \(teacher.identity)")
         let (answers, summary) = try await job.run(texts, progress: labelingProgressPrinter())
-        if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        endProgressLines()
         let failures = summary.failures.isEmpty ? "none" : summary.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        FileHandle.standardError.write(Data(String(format: "%@: %d texts, %d distinct, %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s\n",
-                                                   name, summary.texts, summary.keys, summary.cacheHits, summary.requests, failures,
-                                                   summary.meanOutsideMass, summary.seconds).utf8))
+        note(String(format: "%@: %d texts, %d distinct, %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s",
+                    name, summary.texts, summary.keys, summary.cacheHits, summary.requests, failures, summary.meanOutsideMass, summary.seconds))
         // Machine-readable summary on stdout, one JSON line per teacher (`distill label … | jq` reads it).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -264,8 +266,8 @@ func readTexts(_ url: URL, field: String) throws -> [String] {
 func labelingProgressPrinter() -> @Sendable (LabelingJob.Progress) -> Void {
     let state = ProgressThrottle()
     return { p in
-        guard state.shouldPrint(final: p.done == p.total) else { return }
-        FileHandle.standardError.write(Data(("  " + p.line + (isatty(2) != 0 ? "\r" : "\n")).utf8))
+        guard Verbosity.level == .verbose || state.shouldPrint(final: p.done == p.total) else { return }
+        progressLine("  " + p.line)
     }
 }
 

@@ -67,6 +67,8 @@ struct TeacherFineTuneCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         guard ["mean", "pooler", "cls"].contains(pooling) else { throw ValidationError("--pooling must be mean, pooler or cls") }
         guard epochs >= 1, batchSize >= 1, maxLength >= 8, learningRate > 0 else { throw ValidationError("--epochs, --batch-size >= 1, --max-length >= 8, --learning-rate > 0") }
@@ -75,6 +77,7 @@ struct TeacherFineTuneCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        output.apply()
         let labelNames = try readLabelSet(labels).map(\.name)
         let trainSet = try readDataset(URL(fileURLWithPath: train), labels: labelNames, requireLabel: true)
         let devSet = try dev.map { try readDataset(URL(fileURLWithPath: $0), labels: labelNames, requireLabel: true) } ?? []
@@ -89,14 +92,14 @@ struct TeacherFineTuneCommand: ParsableCommand {
         job.maxLength = maxLength
         job.pooling = pooling
         job.seed = seed
-        let err = FileHandle.standardError
         var lastPrint = Date.distantPast
         let result = try job.run(resume: !restart, progress: { p in
-            guard Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
+            guard Verbosity.level == .verbose || Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
             lastPrint = Date()
-            err.write(Data((p.line + (isatty(2) != 0 ? "\r" : "\n")).utf8))
+            progressLine(p.line)
         }, onEpoch: { e in
-            err.write(Data(((isatty(2) != 0 ? "\n" : "") + String(format: "epoch %d: dev accuracy %.4f, macro-F1 %.4f\n", e.epoch, e.accuracy, e.macroF1)).utf8))
+            endProgressLines()
+            note(String(format: "epoch %d: dev accuracy %.4f, macro-F1 %.4f", e.epoch, e.accuracy, e.macroF1))
         })
         if let d = result.dev {
             print(String(format: "saved %@ (epoch %d): dev accuracy %.4f, macro-F1 %.4f; %d parameters (%d trained), %.0f s",

@@ -25,19 +25,21 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
         compute.apply()
+        output.apply()
         let recipe = try Recipe.load(URL(fileURLWithPath: self.recipe))
-        let err = FileHandle.standardError
         var lastPrint = Date.distantPast
-        let outcome = try DistillationRun.execute(recipe, start: resume ? .resume : restart ? .restart : .new, log: { err.write(Data(($0 + "\n").utf8)) }, progress: { p in
-            // One progress line per second (and the last one), overwritten in place on a terminal.
-            guard Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
+        let outcome = try DistillationRun.execute(recipe, start: resume ? .resume : restart ? .restart : .new, log: note, progress: { p in
+            // One progress line per second (and the last one; every one with --verbose), overwritten in place on a terminal.
+            guard Verbosity.level == .verbose || Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
             lastPrint = Date()
-            err.write(Data((p.line + (isatty(2) != 0 ? "\r" : "\n")).utf8))
-        }, externalTeachers: RecipeTeachers.labeler(recipe: recipe, log: { err.write(Data(($0 + "\n").utf8)) }, progress: labelingProgressPrinter()),
-           paraphraser: RecipeTeachers.paraphraser(recipe: recipe, log: { err.write(Data(($0 + "\n").utf8)) }))
-        if isatty(2) != 0 { err.write(Data("\n".utf8)) }
+            progressLine(p.line)
+        }, externalTeachers: RecipeTeachers.labeler(recipe: recipe, log: note, progress: labelingProgressPrinter()),
+           paraphraser: RecipeTeachers.paraphraser(recipe: recipe, log: note))
+        endProgressLines()
         if let test = outcome.test { print(test.table()) }
         print("model: \(outcome.model.path)\(outcome.test == nil ? "" : "   (the test report above is this model's)")")
     }

@@ -36,6 +36,31 @@ struct CommandLineTests {
         }
     }
 
+    @Test("--quiet leaves stderr to warnings and errors, --verbose prints every progress update; stdout is the same")
+    func verbosity() throws {
+        let folder = temporaryFolder("verbosity")
+        try Data("{\"text\": \"disk full on /var\", \"label\": \"a\"}\n{\"text\": \"user root logged in\", \"label\": \"b\"}\n".utf8)
+            .write(to: folder.appendingPathComponent("train.jsonl"))
+        func run(_ flag: String?, name: String) throws -> DistillRun {
+            try """
+            labels: [a, b]
+            data: {labelled: train.jsonl}
+            student: {kind: ngram-bag, buckets: 64, embedding_size: 4}
+            training: {epochs: 3, batch_size: 1}
+            output: \(name)
+            """.write(to: folder.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+            return try runDistill(["train", "--recipe", folder.appendingPathComponent("\(name).yaml").path] + (flag.map { [$0] } ?? []))
+        }
+        let normal = try run(nil, name: "normal"), quiet = try run("--quiet", name: "quiet"), verbose = try run("--verbose", name: "verbose")
+        #expect(normal.status == 0 && quiet.status == 0 && verbose.status == 0, "\(quiet.output)")
+        let progress = { (r: DistillRun) in r.stderr.components(separatedBy: "step ").count - 1 }
+        #expect(progress(normal) >= 1 && progress(quiet) == 0 && progress(verbose) >= 6, "normal \(progress(normal)), verbose \(progress(verbose))")
+        #expect(quiet.stderr.split(separator: "\n").allSatisfy { $0.lowercased().contains("warning") }, "\(quiet.stderr)")
+        #expect(!normal.stderr.isEmpty && normal.stdout.replacingOccurrences(of: "normal", with: "X") == quiet.stdout.replacingOccurrences(of: "quiet", with: "X"))
+        let both = try runDistill(["train", "--recipe", "x.yaml", "--quiet", "--verbose"])
+        #expect(both.status == 64 && both.stderr.contains("--quiet and --verbose exclude each other"))
+    }
+
     @Test("completion scripts (what make install puts in place) know the subcommands and serve's options")
     func completions() throws {
         for shell in ["bash", "zsh", "fish"] {
