@@ -51,19 +51,10 @@ public struct LokiPushFormat: WireFormat {
     }
 
     public func body<C: Collection<Fragment>>(_ fragments: C) -> [UInt8] {
-        var out: [UInt8] = Array("{\"streams\":[".utf8)
-        for (i, stream) in Self.grouped(fragments).enumerated() {
-            if i > 0 { out.append(44) }
+        Self.jsonGroups(fragments, prefix: "{\"streams\":[", open: { out, labels in
             out.append(contentsOf: "{\"stream\":".utf8)
-            out.append(contentsOf: stream.group)
+            out.append(contentsOf: labels)
             out.append(contentsOf: ",\"values\":[".utf8)
-            for (k, item) in stream.items.enumerated() {
-                if k > 0 { out.append(44) }
-                out.append(contentsOf: item)
-            }
-            out.append(contentsOf: "]}".utf8)
-        }
-        out.append(contentsOf: "]}".utf8)
-        return out
+        }, close: "]}")
     }
 }

@@ -45,17 +45,7 @@ public struct OTLPJSONFormat: WireFormat {
     }
 
     public func body<C: Collection<Fragment>>(_ fragments: C) -> [UInt8] {
-        var out: [UInt8] = Array("{\"resourceLogs\":[".utf8)
-        for (i, group) in Self.grouped(fragments).enumerated() {
-            if i > 0 { out.append(44) }
-            out.append(contentsOf: group.group)
-            for (k, item) in group.items.enumerated() {
-                if k > 0 { out.append(44) }
-                out.append(contentsOf: item)
-            }
-            out.append(contentsOf: "]}]}".utf8)
-        }
-        out.append(contentsOf: "]}".utf8)
-        return out
+        // A group is `{"resource":…,"scopeLogs":[{"scope":…,"logRecords":[`, closed by `]}]}`.
+        Self.jsonGroups(fragments, prefix: "{\"resourceLogs\":[", open: { $0.append(contentsOf: $1) }, close: "]}]}")
     }
 }

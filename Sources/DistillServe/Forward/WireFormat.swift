@@ -31,6 +31,24 @@ extension WireFormat {
         }
         return order.map { ($0, items[$0]!) }
     }
+
+    /// JSON bodies made of groups: `prefix`, then per group `open(group)`, its items comma-separated and `close`,
+    /// groups comma-separated, then `suffix`.
+    static func jsonGroups<C: Collection<Fragment>>(_ fragments: C, prefix: String, open: (inout [UInt8], [UInt8]) -> Void, close: String,
+                                                    suffix: String = "]}") -> [UInt8] {
+        var out: [UInt8] = Array(prefix.utf8)
+        for (i, group) in grouped(fragments).enumerated() {
+            if i > 0 { out.append(44) }
+            open(&out, group.group)
+            for (k, item) in group.items.enumerated() {
+                if k > 0 { out.append(44) }
+                out.append(contentsOf: item)
+            }
+            out.append(contentsOf: close.utf8)
+        }
+        out.append(contentsOf: suffix.utf8)
+        return out
+    }
 }
 
 /// Newline-delimited JSON: one enriched record per line (`--forward http=URL`), for any HTTP endpoint that
