@@ -7,7 +7,7 @@ set -euo pipefail
 BIN=$1 MODEL=$2 STREAM=$3 OUT=$4 SECONDS_=${5:-10} CONNECTIONS=${6:-8} N=${7:-100}
 CACHE=${CACHE:-.cache}
 WORK=$(mktemp -d)
-trap 'kill $SINK 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${SINK:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PYTHONPATH=$CACHE/pip/otel python3 bench/make_log_bodies.py "$STREAM" "$WORK" "$N" >&2
 PYTHONPATH=$CACHE/pip/otel python3 scripts/store_receiver.py --port 0 --out /dev/null --discard > "$WORK/sink.out" &
 SINK=$!

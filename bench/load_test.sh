@@ -13,7 +13,7 @@ if ! command -v wrk >/dev/null; then
   else echo "wrk is missing: sudo apt-get install wrk" >&2; exit 1; fi
 fi
 WORK=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 if [ -n "${BODIES:-}" ]; then
   SCRIPT=bench/wrk_logs.lua BODIES_FILE=$BODIES
 else

@@ -10,6 +10,7 @@ while i + 3 <= #data do
   bodies[#bodies + 1] = data:sub(i + 4, i + 3 + n)
   i = i + 4 + n
 end
+assert(#bodies > 0, "no bodies in " .. os.getenv("BODIES_FILE"))
 local headers = {["Content-Type"] = os.getenv("CONTENT_TYPE")}
 local k = 0
 request = function()

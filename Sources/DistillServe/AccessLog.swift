@@ -16,19 +16,10 @@ public final class AccessLog: Sendable {
             handle = Mutex(FileHandle.standardError)
             return
         }
-        let url = URL(fileURLWithPath: path)
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw ServeError(500, "--access-log \(path): cannot create the file (does the folder exist, is it writable?)")
-            }
-        }
-        do {
-            let h = try FileHandle(forWritingTo: url)
-            try h.seekToEnd()
-            handle = Mutex(h)
-        } catch {
-            throw ServeError(500, "--access-log \(path): cannot open the file for appending (\(error.localizedDescription))")
-        }
+        // O_APPEND: every line lands at the end, also after logrotate's copytruncate or next to another writer.
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw ServeError(500, "--access-log \(path): cannot open for appending: \(String(cString: strerror(errno)))") }
+        handle = Mutex(FileHandle(fileDescriptor: fd, closeOnDealloc: true))
     }
 
     /// One finished request.
@@ -68,8 +59,10 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             log.write(method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), duration: ContinuousClock.now - start,
                       requestBytes: requestBytes, responseBytes: response.body.contentLength, userAgent: userAgent, forwardedFor: forwardedFor)
             return response
-        } catch let error as HTTPError {
-            log.write(method: request.method.rawValue, path: request.uri.path, status: Int(error.status.code), duration: ContinuousClock.now - start,
+        } catch {
+            // Unknown routes (HTTPError 404/405); anything else thrown ends as Hummingbird's 500.
+            let status = (error as? HTTPError).map { Int($0.status.code) } ?? 500
+            log.write(method: request.method.rawValue, path: request.uri.path, status: status, duration: ContinuousClock.now - start,
                       requestBytes: requestBytes, responseBytes: nil, userAgent: userAgent, forwardedFor: forwardedFor)
             throw error
         }

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Values come out as Foundation objects, as `JSONSerialization` makes them (`String`, `NSNumber`, `[Any]`,
 /// `[String: Any]`, `NSNull`), so records go down the same path as JSON ones. Every length is checked against the
-/// bytes left before anything is allocated; nesting deeper than ``maxDepth`` is refused.
+/// bytes left before anything is allocated; nesting deeper than ``maxDepth`` is refused. Lenient where shippers
+/// are (invalid UTF-8 replaced, a repeated key's last value kept), strict where the body is not MessagePack.
 public struct MessagePack {
     public static let maxDepth = 64
     public static let mediaTypes: Set<String> = ["application/msgpack", "application/x-msgpack"]
@@ -35,6 +36,8 @@ public struct MessagePack {
                 throw Failure(offset: start, detail: "event \(records.count) is not [time, record] (Fluent Bit's msgpack event)")
             }
             let header = (pair[0] as? [Any])?.first ?? pair[0]  // v2: [[time, metadata], record]
+            // Fluent Bit 3's group markers (time -1: group start, -2: group end) carry no record.
+            if let marker = header as? NSNumber, String(cString: marker.objCType) != "d", marker.int64Value == -1 || marker.int64Value == -2 { continue }
             guard var record = pair[1] as? [String: Any] else {
                 throw Failure(offset: start, detail: "event \(records.count)'s record is not a map with string keys")
             }
@@ -68,11 +71,8 @@ public struct MessagePack {
         return Int(n)
     }
 
-    private mutating func string(_ n: Int) throws -> String {
-        let start = i
-        guard let s = String(validating: try take(n), as: UTF8.self) else { throw Failure(offset: start, detail: "a string is not valid UTF-8") }
-        return s
-    }
+    /// Invalid UTF-8 becomes U+FFFD, as shippers do: one bad byte must not fail a chunk of records.
+    private mutating func string(_ n: Int) throws -> String { String(decoding: try take(n), as: UTF8.self) }
 
     mutating func value(depth: Int) throws -> Any {
         guard depth < Self.maxDepth else { throw Failure(offset: i, detail: "values nested deeper than \(Self.maxDepth)") }
@@ -87,9 +87,10 @@ public struct MessagePack {
         case 0xc0: return NSNull()
         case 0xc2: return NSNumber(value: false)
         case 0xc3: return NSNumber(value: true)
-        case 0xc4, 0xc5, 0xc6:  // bin: base64, as JSON would carry it
+        case 0xc4, 0xc5, 0xc6:  // bin: its text when it is UTF-8 (a `log` sent as bin), base64 otherwise
             let n = Int(try unsigned(1 << Int(b - 0xc4)))
-            return Data(try take(n)).base64EncodedString()
+            let data = try take(n)
+            return String(validating: data, as: UTF8.self) ?? Data(data).base64EncodedString()
         case 0xc7, 0xc8, 0xc9:  // ext 8/16/32
             let n = Int(try unsigned(1 << Int(b - 0xc7)))
             return try ext(n)
@@ -136,8 +137,7 @@ public struct MessagePack {
         for _ in 0..<n {
             let at = i
             guard let key = try value(depth: depth + 1) as? String else { throw Failure(offset: at, detail: "a map key is not a string") }
-            guard out[key] == nil else { throw Failure(offset: at, detail: "the key '\(key.prefix(40))' appears twice in one map") }
-            out[key] = try value(depth: depth + 1)
+            out[key] = try value(depth: depth + 1)  // a repeated key: the last wins, as Fluent Bit's own JSON output does
         }
         return out
     }

@@ -33,9 +33,16 @@ struct OutputOptions: ParsableArguments {
     func apply() { Verbosity.level = quiet ? .quiet : verbose ? .verbose : .normal }
 }
 
-/// A note on stderr (a line a command prints while it works): dropped with `--quiet` unless it is a warning.
+/// Words that make a line a warning `--quiet` keeps: lines from the library's logs are not typed, so a line that
+/// says something failed, was refused, dropped or could not be done is never hidden.
+private let warningWords = ["warning", "error", "fail", "refus", "drop", "cannot", "unreachable", "timed out", "gave up", "giving up"]
+
+/// A note on stderr (a line a command prints while it works): dropped with `--quiet` unless it reads as a warning.
 @Sendable func note(_ line: String) {
-    guard Verbosity.level != .quiet || line.lowercased().hasPrefix("warning") || line.contains("warning:") else { return }
+    if Verbosity.level == .quiet {
+        let lower = line.lowercased()
+        guard warningWords.contains(where: lower.contains) else { return }
+    }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 

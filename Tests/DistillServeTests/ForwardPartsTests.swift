@@ -194,11 +194,22 @@ struct ForwardPartsTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(left == [".lock", "0000000000000003.batch", "0000000000000007.batch.corrupt", "0000000000000008.batch.corrupt", "0000000000000009.batch.corrupt",
                          "0000000000000012.batch"])
+        // A file deleted by hand while queued is a lost batch, not a stuck queue.
+        let folder2 = temporaryFolder("spool-deleted")
+        let spool2 = try SpoolFolder(folder2)
+        try spool2.write(fragments, sequence: 1)
+        try spool2.write(fragments, sequence: 2)
+        let queue2 = ForwardQueue(limitBytes: 1 << 20, spool: spool2) { _ in }
+        try FileManager.default.removeItem(at: spool2.url(1))
+        let head = queue2.head(maxRecords: 10, maxBytes: 1 << 20)
+        #expect(head.lost.count == 1 && head.unreadable == nil && head.batches.map(\.sequence) == [2])
         // A second process (here: a second open) cannot use the same spool.
         #expect(throws: ForwardError.self) { _ = try SpoolFolder(folder) }
-        // A queue over this spool starts with the two batches and numbers new ones after them.
+        // A queue over this spool starts with the two batches and numbers new ones after every name in the folder
+        // (a file set aside or unreadable now must never be overwritten by a new batch).
+        try Data().write(to: folder.appendingPathComponent("0000000000000020.batch.corrupt"))
         let queue = ForwardQueue(limitBytes: 1 << 20, spool: spool) { _ in }
-        #expect(queue.size.records == 4 && queue.reserveSequence() == 13)
+        #expect(queue.size.records == 4 && queue.reserveSequence() == 21)
         #expect(queue.head(maxRecords: 1, maxBytes: 1 << 20).batches.map(\.sequence) == [3])
     }
 

@@ -39,7 +39,8 @@ final class ForwardQueue: Sendable {
                     s.bytes += e.bytes
                     s.records += e.records
                 }
-                s.nextSequence = (found.last?.sequence ?? 0) + 1  // recover() only admits sequences below 10^16
+                // After every name in the folder, read or not: a new batch must never take the name of one left there.
+                s.nextSequence = max(found.last?.sequence ?? 0, spool.highestSequence()) + 1
             }
             if !found.isEmpty { wake.yield() }
         }
@@ -94,6 +95,10 @@ final class ForwardQueue: Sendable {
                 do { b.fragments = try spool.read(b.sequence) } catch let damage as SpoolFolder.Damage {
                     spool.setAside(b.sequence)
                     lost.append((b, damage))
+                    remove([b])
+                    continue
+                } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+                    lost.append((b, error))  // deleted by hand: nothing left to send
                     remove([b])
                     continue
                 } catch {

@@ -115,40 +115,51 @@ public final class Forwarder: Sendable {
     // MARK: sending
 
     private func run(_ sender: Sender) async {
-        var failing = false
+        var failing = false, unreadableWait = 1.0
         while !Task.isCancelled {
             let taken = sender.queue.head(maxRecords: options.batchRecords, maxBytes: options.batchBytes)
             for (batch, error) in taken.lost {
                 sender.metrics.dropped(batch.records, reason: "spool_unreadable")
                 Self.report("forward \(sender.target.name): \(error.localizedDescription); \(batch.records) records dropped")
             }
-            if let error = taken.unreadable {
-                // An I/O error (not damage): the file stays; try again shortly.
-                Self.report("forward \(sender.target.name): cannot read the spool (\(error.localizedDescription)); retrying")
-                try? await Task.sleep(for: .seconds(1))
+            if let error = taken.unreadable, taken.batches.isEmpty {
+                // An I/O error (not damage): the file stays; try again, less and less often.
+                if unreadableWait == 1 { Self.report("forward \(sender.target.name): cannot read the spool (\(error.localizedDescription)); retrying") }
+                try? await Task.sleep(for: .seconds(unreadableWait))
+                unreadableWait = min(60, unreadableWait * 2)
                 continue
             }
+            unreadableWait = 1
             guard !taken.batches.isEmpty else {
                 sender.metrics.queued(sender.queue.size)
                 if taken.lost.isEmpty { await sender.queue.waitForWork() }
                 continue
             }
-            await deliver(taken.batches.flatMap { $0.fragments ?? [] }, to: sender, failing: &failing)
-            guard !Task.isCancelled else { break }
-            sender.queue.remove(taken.batches)
+            let done = await deliver(taken.batches.flatMap { $0.fragments ?? [] }, to: sender, failing: &failing)
+            // Remove what reached the store (or was given up on) even when shutting down: the rest stays queued / spooled.
+            var end = 0
+            let finished = taken.batches.prefix { batch in
+                end += batch.records
+                return end <= done
+            }
+            sender.queue.remove(Array(finished))
             sender.metrics.queued(sender.queue.size)
+            if finished.count < taken.batches.count { break }  // cancelled mid-batch
         }
     }
 
     /// Sends `fragments` in order until each has been delivered or given up on. Starts with one request; a store
     /// that refuses it as too large (413) or as bad (400, 422) gets halves, down to single records, so one
-    /// record the store refuses costs only that record. Returns early only when cancelled (shutdown).
-    private func deliver(_ fragments: [Fragment], to sender: Sender, failing: inout Bool) async {
-        var offset = 0, chunk = fragments.count, attempt = 0
+    /// record the store refuses costs only that record; after a delivered part the size doubles back. Returns how
+    /// many fragments, from the start, are done with (all of them unless cancelled).
+    private func deliver(_ fragments: [Fragment], to sender: Sender, failing: inout Bool) async -> Int {
+        var offset = 0, chunk = fragments.count, attempt = 0, splitReported = false
         let policy = RetryPolicy(maxRetries: .max, baseDelay: options.retryBase.seconds, maxDelay: options.retryCap.seconds, maxRetryAfter: 300)
         while offset < fragments.count, !Task.isCancelled {
             let part = fragments[offset..<min(fragments.count, offset + chunk)]
-            switch await send(sender.format.body(part), to: sender) {
+            let outcome = await send(sender.format.body(part), to: sender)
+            if Task.isCancelled { break }  // shutting down: an interrupted request is no failure of the store
+            switch outcome {
             case .delivered(let dropped, let reason):
                 sender.metrics.sent(part.count - dropped)
                 if dropped > 0 {
@@ -157,6 +168,7 @@ public final class Forwarder: Sendable {
                 }
                 if failing { Self.report("forward \(sender.target.name): delivering again") }
                 (failing, attempt, offset) = (false, 0, offset + part.count)
+                chunk = min(fragments.count, chunk * 2)
             case .retry(let after, let why):
                 if !failing { Self.report("forward \(sender.target.name): \(why); retrying (records wait in the queue)") }
                 failing = true
@@ -167,7 +179,8 @@ public final class Forwarder: Sendable {
                 attempt += 1
             case .rejected(let why) where part.count > 1:
                 // Find the records the store refuses: halves, then smaller, down to one.
-                Self.report("forward \(sender.target.name): \(why); sending the \(part.count) records in smaller requests")
+                if !splitReported { Self.report("forward \(sender.target.name): \(why); sending the \(part.count) records in smaller requests") }
+                splitReported = true
                 chunk = (part.count + 1) / 2
             case .rejected(let why):
                 sender.metrics.dropped(1, reason: "rejected")
@@ -175,6 +188,7 @@ public final class Forwarder: Sendable {
                 offset += 1
             }
         }
+        return offset
     }
 
     enum Outcome: Equatable {

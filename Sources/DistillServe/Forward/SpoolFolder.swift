@@ -2,6 +2,10 @@ import DistillKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// A target's on-disk spool (`--spool DIR`, one subfolder per target URL): each accepted batch is one file
@@ -79,12 +83,13 @@ struct SpoolFolder: Sendable {
         }
         u32(Int(CRC32.checksum(data)))
         let final = url(sequence), temporary = final.deletingPathExtension().appendingPathExtension("tmp")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // 0600: the records are whole log lines.
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ForwardError.spool(folder, "cannot create \(temporary.lastPathComponent): \(String(cString: strerror(errno)))") }
         let written = data.withUnsafeBytes { raw -> Int in
             var done = 0
             while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                let n = systemWrite(fd, raw.baseAddress! + done, raw.count - done)
                 if n < 0 { if errno == EINTR { continue }; return -1 }
                 done += n
             }
@@ -98,6 +103,12 @@ struct SpoolFolder: Sendable {
             let why = reason ?? String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
             throw ForwardError.spool(folder, "cannot write \(final.lastPathComponent): \(why)")
+        }
+        // And the folder, so that the new name itself survives a power loss.
+        let dir = open(folder.path, O_RDONLY | O_CLOEXEC)
+        if dir >= 0 {
+            _ = fsync(dir)
+            close(dir)
         }
     }
 
@@ -127,6 +138,15 @@ struct SpoolFolder: Sendable {
         for _ in 0..<count { fragments.append(Fragment(group: try chunk(), item: try chunk())) }
         guard i == body.count else { throw Damage(file: file, detail: "\(body.count - i) bytes after the last record") }
         return fragments
+    }
+
+    /// The highest sequence any batch file in the folder is named with (read or not, `.corrupt` included).
+    func highestSequence() -> UInt64 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name -> UInt64? in
+            guard let dot = name.firstIndex(of: "."), name.dropFirst(name.distance(from: name.startIndex, to: dot)).hasPrefix(".batch") else { return nil }
+            return UInt64(name[..<dot]).flatMap { $0 <= Self.maxSequence ? $0 : nil }
+        }.max() ?? 0
     }
 
     func remove(_ sequence: UInt64) { try? FileManager.default.removeItem(at: url(sequence)) }
