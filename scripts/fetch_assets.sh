@@ -6,8 +6,8 @@
 #   torch:  PyTorch CPU for the benchmark peer
 #   drain3: Drain3 for the log-masking benchmark peer
 #   edge-peers: fastText and ONNX Runtime (+ onnx) for the edge-runtime benchmark peers
-#   otel:   the OpenTelemetry Python SDK, its OTLP/HTTP exporter and opentelemetry-proto: the real OTLP client and
-#           decoder of the forwarding tests
+#   otel:   the OpenTelemetry Python SDK, its OTLP/HTTP exporter and opentelemetry-proto (the real OTLP client and
+#           decoder of the forwarding tests) and msgpack (Fluent Bit-shaped msgpack bodies)
 #   quality-peers: scikit-learn and fastText for the real-logs quality benchmark (make bench-quality)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,9 +49,9 @@ for what in "${@:-models}"; do
         "${PIP[@]}" --target "$CACHE/pip/edge-peers" fasttext-wheel onnxruntime onnx "numpy<2"  # fasttext-wheel 0.9.2 breaks on numpy 2
       fi ;;
     otel)
-      if ! PYTHONPATH="$CACHE/pip/otel" python3 -c "import opentelemetry.sdk._logs, opentelemetry.exporter.otlp.proto.http._log_exporter, opentelemetry.proto.collector.logs.v1.logs_service_pb2" 2>/dev/null; then
-        echo "fetch: OpenTelemetry SDK, OTLP/HTTP exporter, opentelemetry-proto -> $CACHE/pip/otel (tests only)"
-        "${PIP[@]}" --target "$CACHE/pip/otel" opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-proto==1.45.2
+      if ! PYTHONPATH="$CACHE/pip/otel" python3 -c "import msgpack, opentelemetry.sdk._logs, opentelemetry.exporter.otlp.proto.http._log_exporter, opentelemetry.proto.collector.logs.v1.logs_service_pb2" 2>/dev/null; then
+        echo "fetch: OpenTelemetry SDK, OTLP/HTTP exporter, opentelemetry-proto, msgpack -> $CACHE/pip/otel (tests only)"
+        "${PIP[@]}" --target "$CACHE/pip/otel" opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-proto==1.45.2 msgpack==1.2.4
       fi ;;
     quality-peers)
       if ! PYTHONPATH="$CACHE/pip/quality-peers" python3 -c "import sklearn, fasttext, numpy; assert numpy.__version__ < \"2\"" 2>/dev/null; then
