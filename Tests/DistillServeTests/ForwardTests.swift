@@ -51,7 +51,7 @@ struct ForwardTests {
         try sdk.run()
         input.fileHandleForWriting.write(Data((0..<5).map { "disk quota exceeded for user \($0)\n" }.joined().utf8))
         try input.fileHandleForWriting.close()
-        sdk.waitUntilExit()
+        while sdk.isRunning { try await Task.sleep(for: .milliseconds(50)) }  // not waitUntilExit: it would hold a cooperative thread
         #expect(sdk.terminationStatus == 0, "\(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
 
         // NDJSON: the record as sent, a `distill` object added.

@@ -22,6 +22,11 @@ func rawExchange(port: Int, _ bytes: [UInt8], wait: Double) -> RawExchange {
     defer { close(fd) }
     let start = Date()
     if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+    return readExchange(fd, since: start, wait: wait)
+}
+
+/// Reads `fd` until the server closes it or `wait` s (counted from `start`) pass.
+func readExchange(_ fd: Int32, since start: Date, wait: Double) -> RawExchange {
     var received = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 65536)
     var firstByte: Double?
