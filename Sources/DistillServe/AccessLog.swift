@@ -34,8 +34,7 @@ public final class AccessLog: Sendable {
         w.raw(",\"status\":")
         w.int(status)
         w.raw(",\"duration_ms\":")
-        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) * 1e-15
-        w.bytes.append(contentsOf: String(format: "%.3f", ms).utf8)
+        w.bytes.append(contentsOf: String(format: "%.3f", duration.seconds * 1000).utf8)
         if let requestBytes { w.raw(",\"request_bytes\":"); w.int(requestBytes) }
         if let responseBytes { w.raw(",\"response_bytes\":"); w.int(responseBytes) }
         if let userAgent { w.raw(",\"user_agent\":"); w.string(String(userAgent.prefix(256))) }

@@ -218,7 +218,7 @@ public final class DistillServer: Sendable {
         if mediaType == OTLPLogsProtobuf.contentType {
             return try await otlpLogs(try OTLPLogsProtobuf.parse(body, options: options, observed: observed), protobuf: true)
         }
-        if OTLPLogsJSON.isRequest(body) { return try await otlpLogs(try OTLPLogsJSON.parse(body, options: options, observed: observed), protobuf: false) }
+        if let entries = try OTLPLogsJSON.parseIfRequest(body, options: options, observed: observed) { return try await otlpLogs(entries, protobuf: false) }
         let parsed = MessagePack.mediaTypes.contains(mediaType) ? try LogRecords.parseMessagePack(body, options: options)
                                                                 : try LogRecords.parse(body, options: options)
         let (classifier, predictions) = try await predict(parsed.texts)
@@ -242,16 +242,7 @@ public final class DistillServer: Sendable {
         if parsed.framing == .array { w.raw("[") }
         for (i, (record, annotation)) in zip(parsed.records, annotations).enumerated() {
             if i > 0, parsed.framing == .array { w.raw(",") }
-            w.raw("{")
-            for k in record.fields.keys.sorted() where k != "distill" {
-                w.string(k)
-                w.raw(":")
-                LogValue.writeJSON(record.fields[k]!, to: &w)
-                w.raw(",")
-            }
-            w.raw("\"distill\":")
-            LogEntry.writeDistillObject(annotation, to: &w)
-            w.raw("}")
+            LogEntry.writeJSONRecord(record.fields, annotation: annotation, to: &w)
             if parsed.framing == .lines { w.raw("\n") }
         }
         if parsed.framing == .array { w.raw("]") }
@@ -264,19 +255,15 @@ public final class DistillServer: Sendable {
         var entries = parsed
         var texts: [String] = [], classified: [Int] = [], skips: [LogRecords.Skip] = []
         for (i, entry) in entries.enumerated() {
-            let skip: LogRecords.Skip
-            if let text = OTLPLogsJSON.text(of: entry, options: options) {
-                guard text.utf8.count > options.maxTextBytes else {
-                    texts.append(text)
-                    classified.append(i)
-                    continue
-                }
-                skip = .tooLong
+            let text = OTLPLogsJSON.text(of: entry, options: options)
+            if let text, text.utf8.count <= options.maxTextBytes {
+                texts.append(text)
+                classified.append(i)
             } else {
-                skip = .noText
+                let skip: LogRecords.Skip = text == nil ? .noText : .tooLong
+                skips.append(skip)
+                entries[i].annotation = .skipped(LogRecords.message(skip, options: options, otlp: true))
             }
-            skips.append(skip)
-            entries[i].annotation = .skipped(LogRecords.message(skip, options: options, otlp: true))
         }
         let (classifier, predictions) = try await predict(texts)
         for (p, i) in zip(predictions, classified) {

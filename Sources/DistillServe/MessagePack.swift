@@ -1,3 +1,4 @@
+import DistillKit
 import Foundation
 
 /// A MessagePack decoder for Fluent Bit's `http` output with `format msgpack` (its default): a body of
@@ -37,7 +38,7 @@ public struct MessagePack {
             }
             let header = (pair[0] as? [Any])?.first ?? pair[0]  // v2: [[time, metadata], record]
             // Fluent Bit 3's group markers (time -1: group start, -2: group end) carry no record.
-            if let marker = header as? NSNumber, String(cString: marker.objCType) != "d", marker.int64Value == -1 || marker.int64Value == -2 { continue }
+            if let marker = header as? NSNumber, StrictJSON.numberKind(marker) == .signed, marker.int64Value == -1 || marker.int64Value == -2 { continue }
             guard var record = pair[1] as? [String: Any] else {
                 throw Failure(offset: start, detail: "event \(records.count)'s record is not a map with string keys")
             }

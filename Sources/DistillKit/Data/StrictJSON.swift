@@ -87,6 +87,19 @@ public enum StrictJSON {
     }
 
     /// "string", "number", "array", … for messages.
+    /// What a number `JSONSerialization` (or any `NSNumber` maker) produced holds: `true`/`false` are numbers
+    /// there, told apart only by their Objective-C type code.
+    public enum NumberKind: Sendable { case bool, float, unsigned, signed }
+
+    public static func numberKind(_ n: NSNumber) -> NumberKind {
+        switch String(cString: n.objCType) {
+        case "c", "B": return .bool
+        case "f", "d": return .float
+        case "Q": return .unsigned
+        default: return .signed
+        }
+    }
+
     public static func kind(of value: Any) -> String {
         switch value {
         case is String: return "string"

@@ -62,7 +62,7 @@ final class ForwardQueue: Sendable {
 
     /// Adds a batch (written to the spool first, when there is one).
     func append(_ fragments: [Fragment], sequence: UInt64) throws {
-        let bytes = fragments.reduce(0) { $0 + $1.byteCount }
+        let bytes = fragments.byteCount
         if let spool { try spool.write(fragments, sequence: sequence) }
         state.withLock { s in
             // Sequences are reserved in order but may be appended out of order by concurrent requests.

@@ -11,9 +11,10 @@ import Synchronization
 ///
 /// A store's answer decides: 2xx delivered (Elasticsearch item errors and OTLP partial success are read: items
 /// answered 409 are already stored, 429 and 5xx items retry the request, others are dropped and counted);
-/// 408, 429 and 5xx, a timeout or a refused connection retry with backoff and jitter (`Retry-After` honoured),
-/// for as long as it takes — the queue fills and `/v1/logs` answers 503, so shippers hold their data; any other
-/// 4xx drops the batch (counted, reported) because sending it again cannot succeed.
+/// 401, 403, 404, 408, 429 and 5xx, a timeout or a refused connection retry with backoff and jitter
+/// (`Retry-After` honoured), for as long as it takes — the queue fills and `/v1/logs` answers 503, so shippers
+/// hold their data; any other 4xx splits the request down to the records the store refuses, which are dropped
+/// (counted, reported) because sending them again cannot succeed.
 public final class Forwarder: Sendable {
     public let options: ForwardOptions
     let senders: [Sender]
@@ -21,6 +22,8 @@ public final class Forwarder: Sendable {
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Makes Elasticsearch `_id`s unique to this process (with the queue sequence and the record's index).
     private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    /// Waits between retries of a store request (no limit on their number).
+    private let retryPolicy: RetryPolicy
 
     /// One target's queue, format and counters.
     final class Sender: Sendable {
@@ -36,6 +39,7 @@ public final class Forwarder: Sendable {
 
     public init(options: ForwardOptions, metrics: ServerMetrics) throws {
         self.options = options
+        retryPolicy = RetryPolicy(maxRetries: .max, baseDelay: options.retryBase.seconds, maxDelay: options.retryCap.seconds, maxRetryAfter: 300)
         var senders: [Sender] = []
         for target in options.targets {
             let spool = try options.spool.map { try SpoolFolder($0.appendingPathComponent(target.spoolName)) }
@@ -74,7 +78,7 @@ public final class Forwarder: Sendable {
             let prefix = "\(instance)-\(sequence)-"
             encoded.append((sequence, entries.enumerated().map { sender.format.fragment($1, id: prefix + String($0)) }))
         }
-        for (sender, (_, fragments)) in zip(senders, encoded) where !sender.queue.hasRoom(fragments.reduce(0) { $0 + $1.byteCount }) {
+        for (sender, (_, fragments)) in zip(senders, encoded) where !sender.queue.hasRoom(fragments.byteCount) {
             sender.metrics.refused()
             throw ServeError(503, "the forward queue of \(sender.target.name) is full (\(sender.queue.size.records) records waiting for \(sender.target.endpoint.host ?? "the store")); retry later",
                              retryAfter: 2)
@@ -154,7 +158,6 @@ public final class Forwarder: Sendable {
     /// many fragments, from the start, are done with (all of them unless cancelled).
     private func deliver(_ fragments: [Fragment], to sender: Sender, failing: inout Bool) async -> Int {
         var offset = 0, chunk = fragments.count, attempt = 0, splitReported = false
-        let policy = RetryPolicy(maxRetries: .max, baseDelay: options.retryBase.seconds, maxDelay: options.retryCap.seconds, maxRetryAfter: 300)
         while offset < fragments.count, !Task.isCancelled {
             let part = fragments[offset..<min(fragments.count, offset + chunk)]
             let outcome = await send(sender.format.body(part), to: sender)
@@ -174,7 +177,7 @@ public final class Forwarder: Sendable {
                 failing = true
                 sender.metrics.retried()
                 // Retry-After wins, but never below the backoff: "0" must not make a tight loop.
-                let wait = max(policy.delay(attempt: attempt, retryAfter: after), policy.delay(attempt: attempt, retryAfter: nil))
+                let wait = max(retryPolicy.delay(attempt: attempt, retryAfter: after), retryPolicy.delay(attempt: attempt, retryAfter: nil))
                 try? await Task.sleep(for: .seconds(wait))
                 attempt += 1
             case .rejected(let why) where part.count > 1:

@@ -68,43 +68,42 @@ public struct LogEntry {
         return "unknown_service"
     }
 
+    /// The event's time, or when it was received when it has none.
+    public var timeOrObserved: UInt64 { timeUnixNano != 0 ? timeUnixNano : observedTimeUnixNano }
+
     /// The line a store shows: a classified JSON record's text, an OTLP body, or the whole JSON record.
     public var line: String {
         switch source {
         case .json(let fields, let lineField):
             if let lineField, let text = fields[lineField] as? String { return LogRecords.trimmingLineBreaks(text) }
-            return (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            var w = JSONLineWriter(capacity: 256)
+            LogValue.writeJSON(fields, to: &w)
+            return String(decoding: w.bytes, as: UTF8.self)
         case .otlp:
             return body?.text ?? ""
         }
     }
 
     /// The record as one JSON object with a `distill` object (NDJSON and Elasticsearch targets): a JSON record's
-    /// own fields; an OTLP record as `@timestamp`, `message`, `severity_text`, `attributes`, `resource`, `scope`.
+    /// own fields (``writeJSONRecord(_:annotation:timestamp:to:)``); an OTLP record as `@timestamp`, `message`,
+    /// `severity_text`, `attributes`, `resource`, `scope`. `timestampKey` is added when the record has no such field.
     public func jsonDocument(timestampKey: String? = nil) -> [UInt8] {
         var w = JSONLineWriter(capacity: 256)
-        w.raw("{")
-        var first = true
-        func key(_ k: String) {
-            if !first { w.raw(",") }
-            first = false
-            w.string(k)
-            w.raw(":")
-        }
         switch source {
         case .json(let fields, _):
-            if let timestampKey, fields[timestampKey] == nil {
-                key(timestampKey)
-                w.string(Self.rfc3339(timeUnixNano != 0 ? timeUnixNano : observedTimeUnixNano))
-            }
-            for k in fields.keys.sorted() where k != "distill" {
-                key(k)
-                LogValue.writeJSON(fields[k]!, to: &w)
-            }
+            let stamp = timestampKey.flatMap { fields[$0] == nil ? (key: $0, value: Self.rfc3339(timeOrObserved)) : nil }
+            Self.writeJSONRecord(fields, annotation: annotation, timestamp: stamp, to: &w)
         case .otlp:
+            w.raw("{")
+            var first = true
+            func key(_ k: String) {
+                if !first { w.raw(",") }
+                first = false
+                w.string(k)
+                w.raw(":")
+            }
             key(timestampKey ?? "@timestamp")
-            w.string(Self.rfc3339(timeUnixNano != 0 ? timeUnixNano : observedTimeUnixNano))
+            w.string(Self.rfc3339(timeOrObserved))
             if let body { key("message"); body.writePlainJSON(to: &w) }
             if !severityText.isEmpty { key("severity_text"); w.string(severityText) }
             if severityNumber != 0 { key("severity_number"); w.int(severityNumber) }
@@ -113,11 +112,33 @@ public struct LogEntry {
             if !scopeName.isEmpty { key("scope"); LogValue.map([LogAttribute("name", .string(scopeName)), LogAttribute("version", .string(scopeVersion))]).writePlainJSON(to: &w) }
             if !traceID.isEmpty { key("trace_id"); w.string(Self.hex(traceID)) }
             if !spanID.isEmpty { key("span_id"); w.string(Self.hex(spanID)) }
+            key("distill")
+            Self.writeDistillObject(annotation, to: &w)
+            w.raw("}")
         }
-        key("distill")
-        Self.writeDistillObject(annotation, to: &w)
-        w.raw("}")
         return w.bytes
+    }
+
+    /// A shipper's JSON record as it came (keys sorted; `timestamp` first when given) with a `distill` object in
+    /// place of any it had: the `/v1/logs` answer and the JSON targets.
+    public static func writeJSONRecord(_ fields: [String: Any], annotation: Annotation, timestamp: (key: String, value: String)? = nil,
+                                       to w: inout JSONLineWriter) {
+        w.raw("{")
+        if let timestamp {
+            w.string(timestamp.key)
+            w.raw(":")
+            w.string(timestamp.value)
+            w.raw(",")
+        }
+        for k in fields.keys.sorted() where k != "distill" {
+            w.string(k)
+            w.raw(":")
+            LogValue.writeJSON(fields[k]!, to: &w)
+            w.raw(",")
+        }
+        w.raw("\"distill\":")
+        writeDistillObject(annotation, to: &w)
+        w.raw("}")
     }
 
     /// The `distill` object of JSON records: `{"label", "probability", "template"}` or `{"error"}`.
@@ -155,13 +176,13 @@ public struct LogEntry {
     /// A time value as nanoseconds since the epoch, nil when it is not one.
     static func unixNanos(_ value: Any) -> UInt64? {
         if let s = value as? String { return parseRFC3339(s) }
-        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        guard let n = value as? NSNumber, StrictJSON.numberKind(n) != .bool else { return nil }
         let v = n.doubleValue
         guard v.isFinite, v > 0 else { return nil }
         // Magnitude tells the unit: seconds until the year 5138, then ms, µs, ns.
         let nanos: Double = v < 1e11 ? v * 1e9 : v < 1e14 ? v * 1e6 : v < 1e17 ? v * 1e3 : v
         guard nanos < 1.8e19 else { return nil }
-        if String(cString: n.objCType) != "d", v >= 1e17 { return n.uint64Value }
+        if StrictJSON.numberKind(n) != .float, v >= 1e17 { return n.uint64Value }
         return UInt64(nanos)
     }
 

@@ -19,11 +19,11 @@ public indirect enum LogValue: Sendable, Equatable {
         switch value {
         case let s as String: self = .string(s)
         case let n as NSNumber:
-            switch String(cString: n.objCType) {
-            case "c", "B": self = .bool(n.boolValue)
-            case "f", "d": self = .double(n.doubleValue)
-            case "Q": self = n.uint64Value <= UInt64(Int64.max) ? .int(Int64(n.uint64Value)) : .double(n.doubleValue)
-            default: self = .int(n.int64Value)
+            switch StrictJSON.numberKind(n) {
+            case .bool: self = .bool(n.boolValue)
+            case .float: self = .double(n.doubleValue)
+            case .unsigned: self = n.uint64Value <= UInt64(Int64.max) ? .int(Int64(n.uint64Value)) : .double(n.doubleValue)
+            case .signed: self = .int(n.int64Value)
             }
         case let a as [Any]: self = .array(a.map(LogValue.init(json:)))
         case let o as [String: Any]: self = .map(o.keys.sorted().map { LogAttribute($0, LogValue(json: o[$0]!)) })
@@ -38,13 +38,13 @@ public indirect enum LogValue: Sendable, Equatable {
         switch value {
         case let s as String: w.string(s)
         case let n as NSNumber:
-            switch String(cString: n.objCType) {
-            case "c", "B": w.raw(n.boolValue ? "true" : "false")
-            case "f", "d":
+            switch StrictJSON.numberKind(n) {
+            case .bool: w.raw(n.boolValue ? "true" : "false")
+            case .float:
                 let d = n.doubleValue
                 d.isFinite ? w.bytes.append(contentsOf: "\(d)".utf8) : w.raw("null")
-            case "Q": w.bytes.append(contentsOf: String(n.uint64Value).utf8)
-            default: w.bytes.append(contentsOf: String(n.int64Value).utf8)
+            case .unsigned: w.bytes.append(contentsOf: String(n.uint64Value).utf8)
+            case .signed: w.bytes.append(contentsOf: String(n.int64Value).utf8)
             }
         case let a as [Any]:
             w.raw("[")

@@ -29,7 +29,7 @@ public struct LokiPushFormat: WireFormat {
         labels.raw("}")
         var w = JSONLineWriter(capacity: 200)
         w.raw("[\"")
-        w.bytes.append(contentsOf: String(entry.timeUnixNano != 0 ? entry.timeUnixNano : entry.observedTimeUnixNano).utf8)
+        w.bytes.append(contentsOf: String(entry.timeOrObserved).utf8)
         w.raw("\",")
         w.string(entry.line)
         w.raw(",{")

@@ -6,14 +6,17 @@ import Foundation
 /// lowerCamelCase and in the proto's snake_case, as the mapping asks of parsers; 64-bit integers as strings or
 /// numbers; trace and span ids as hex.
 public enum OTLPLogsJSON {
-    /// Whether a JSON body is an OTLP request rather than shipper records: one object with `resourceLogs`.
-    public static func isRequest(_ body: [UInt8]) -> Bool {
-        guard body.first(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) == UInt8(ascii: "{") else { return false }
-        // Cheap test first; the parse decides.
+    /// The records of a JSON body when it is an OTLP request rather than shipper records (one object with
+    /// `resourceLogs`), nil otherwise. The body is parsed once: a cheap look at its start first, then the parse
+    /// that both decides and is used.
+    public static func parseIfRequest(_ body: [UInt8], options: ServeOptions, observed: UInt64) throws -> [LogEntry]? {
+        guard body.first(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) == UInt8(ascii: "{") else { return nil }
         guard let text = String(validating: body.prefix(512), as: UTF8.self) ?? String(bytes: body.prefix(511), encoding: .utf8),
-              text.contains("resourceLogs") || text.contains("resource_logs") else { return false }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return false }
-        return object.count == 1 && (object["resourceLogs"] ?? object["resource_logs"]) is [Any]
+              text.contains("resourceLogs") || text.contains("resource_logs") else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], object.count == 1,
+              (object["resourceLogs"] ?? object["resource_logs"]) is [Any] else { return nil }
+        try JSONBody.checkStrict(body)
+        return try records(in: object, options: options, observed: observed)
     }
 
     /// The records of a request, each with its resource and scope; the text to classify is the body string (or a
@@ -27,6 +30,10 @@ public enum OTLPLogsJSON {
         } catch let error as ServeError { throw error } catch {
             throw ServeError.badRequest("the body is " + StrictJSON.parseFailure(error, json: String(decoding: body, as: UTF8.self)))
         }
+        return try records(in: object, options: options, observed: observed)
+    }
+
+    static func records(in object: [String: Any], options: ServeOptions, observed: UInt64) throws -> [LogEntry] {
         var entries: [LogEntry] = []
         for (r, resourceLogs) in try list(object, "resourceLogs", "resource_logs", at: "").enumerated() {
             let path = "resourceLogs[\(r)]"
@@ -122,12 +129,12 @@ public enum OTLPLogsJSON {
             return .string(s)
         }
         if let b = o["boolValue"] ?? o["bool_value"] {
-            guard let n = b as? NSNumber, String(cString: n.objCType) == "c" else { throw ServeError.badRequest("\(path).boolValue is not true or false") }
+            guard let n = b as? NSNumber, StrictJSON.numberKind(n) == .bool else { throw ServeError.badRequest("\(path).boolValue is not true or false") }
             return .bool(n.boolValue)
         }
         if o["intValue"] != nil || o["int_value"] != nil { return .int(try int64(o, "intValue", "int_value", at: path)) }
         if let d = o["doubleValue"] ?? o["double_value"] {
-            if let n = d as? NSNumber, String(cString: n.objCType) != "c" { return .double(n.doubleValue) }
+            if let n = d as? NSNumber, StrictJSON.numberKind(n) != .bool { return .double(n.doubleValue) }
             if let s = d as? String, let v = Double(s) { return .double(v) }  // "NaN", "Infinity"
             throw ServeError.badRequest("\(path).doubleValue is not a number")
         }
@@ -149,11 +156,11 @@ public enum OTLPLogsJSON {
     private static func int64(_ o: [String: Any], _ camel: String, _ snake: String, at path: String) throws -> Int64 {
         guard let v = o[camel] ?? o[snake] else { return 0 }
         if let n = v as? NSNumber {
-            switch String(cString: n.objCType) {
-            case "c", "B": break
-            case "f", "d": if let i = Int64(exactly: n.doubleValue) { return i }
-            case "Q": if n.uint64Value <= UInt64(Int64.max) { return Int64(n.uint64Value) }
-            default: return n.int64Value
+            switch StrictJSON.numberKind(n) {
+            case .bool: break
+            case .float: if let i = Int64(exactly: n.doubleValue) { return i }
+            case .unsigned: if n.uint64Value <= UInt64(Int64.max) { return Int64(n.uint64Value) }
+            case .signed: return n.int64Value
             }
         }
         if let s = v as? String, let i = Int64(s) { return i }
@@ -184,11 +191,11 @@ public enum OTLPLogsJSON {
         guard let v = o[camel] ?? o[snake] else { return 0 }
         if let s = v as? String, let i = UInt64(s) { return i }
         if let n = v as? NSNumber {
-            switch String(cString: n.objCType) {
-            case "c", "B": break
-            case "f", "d": if let i = UInt64(exactly: n.doubleValue) { return i }
-            case "Q": return n.uint64Value
-            default: if n.int64Value >= 0 { return UInt64(n.int64Value) }
+            switch StrictJSON.numberKind(n) {
+            case .bool: break
+            case .float: if let i = UInt64(exactly: n.doubleValue) { return i }
+            case .unsigned: return n.uint64Value
+            case .signed: if n.int64Value >= 0 { return UInt64(n.int64Value) }
             }
         }
         throw ServeError.badRequest("\(path).\(camel) is not an unsigned 64-bit integer")

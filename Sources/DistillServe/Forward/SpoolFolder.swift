@@ -64,7 +64,7 @@ struct SpoolFolder: Sendable {
             guard name.hasSuffix(".batch"), let sequence = UInt64(name.dropLast(6)), sequence <= Self.maxSequence else { continue }
             do {
                 let fragments = try read(sequence)
-                entries.append(Entry(sequence: sequence, bytes: fragments.reduce(0) { $0 + $1.byteCount }, records: fragments.count))
+                entries.append(Entry(sequence: sequence, bytes: fragments.byteCount, records: fragments.count))
             } catch {
                 if error is Damage { setAside(sequence) }
                 report("\(error.localizedDescription); \(error is Damage ? "renamed to \(name).corrupt and skipped" : "skipped until the next start")")

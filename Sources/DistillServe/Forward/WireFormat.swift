@@ -11,6 +11,11 @@ public struct Fragment: Sendable, Equatable {
     public init(group: [UInt8] = [], item: [UInt8]) { (self.group, self.item) = (group, item) }
 }
 
+extension Collection<Fragment> {
+    /// Bytes the fragments take (what queue and spool limits count).
+    var byteCount: Int { reduce(0) { $0 + $1.byteCount } }
+}
+
 /// A store's wire format: how one record becomes a fragment and fragments become a request body.
 public protocol WireFormat: Sendable {
     var contentType: String { get }
