@@ -99,7 +99,8 @@ public enum Student {
                 "tokenizer_class": "BertTokenizer", "do_lower_case": tokenizer.normalizer.lowercase,
                 "tokenize_chinese_chars": tokenizer.normalizer.handleChineseChars,
                 "strip_accents": tokenizer.normalizer.stripAccents as Any? ?? NSNull(),
-                "model_max_length": tokenizer.modelMaxLength, "unk_token": "[UNK]", "sep_token": "[SEP]",
+                // The model's positions bound what it can read (a 48-position student is not a 512-token model).
+                "model_max_length": min(tokenizer.modelMaxLength, m.config.maxPositionEmbeddings), "unk_token": "[UNK]", "sep_token": "[SEP]",
                 "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]",
             ]
             let data = try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.prettyPrinted, .sortedKeys])

@@ -250,7 +250,34 @@ public enum DistillationRun {
                                        curves: ReportHTML.Curves.read(recipe.output.appendingPathComponent("train.jsonl")))
             try Data(page.utf8).write(to: recipe.output.appendingPathComponent("report.html"), options: .atomic)
         }
+        try writeModelCards(recipe, chosen: chosen, report: report, counts: [
+            ("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.count),
+            ("dev", recipe.data.dev, dev.count), ("test", recipe.data.test, test.count),
+        ])
         return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen, checks: checks)
+    }
+
+    /// A model card (`README.md` + `model_card.json`) in `best/` and `final/`: the recipe's teachers and data, and
+    /// the test report in the folder that was tested.
+    static func writeModelCards(_ recipe: Recipe, chosen: URL, report: EvaluationReport?, counts: [(String, URL?, Int)]) throws {
+        let name = recipe.file.deletingPathExtension().lastPathComponent
+        let teachers = recipe.teachers.map { t -> String in
+            let kind: String
+            switch t.kind {
+            case let .bert(url): kind = "BERT classifier `\(url.lastPathComponent)` (white-box: logits)"
+            case let .softLabels(url): kind = "stored distributions `\(url.lastPathComponent)`"
+            case let .openAI(spec): kind = "LLM `\(spec.model)` behind an OpenAI-compatible API"
+            }
+            return "`\(t.name)`: \(kind), weight \(t.weight)"
+        }
+        let data = counts.compactMap { key, url, count in url.map { "\(key): `\($0.lastPathComponent)`, \(count) lines" } }
+            + (recipe.input.kind == .logs ? ["input: log-normalized (masks: \(recipe.input.masks.joined(separator: ", ")))"] : [])
+        for folder in ["best", "final"].map({ recipe.output.appendingPathComponent($0) }) where FileManager.default.fileExists(atPath: folder.path) {
+            let tested = folder.standardizedFileURL == chosen.standardizedFileURL
+            let student = try Student.load(from: folder)
+            let facts = ModelCard.Facts(title: "\(name) (\(folder.lastPathComponent)/)", teachers: teachers, data: data, report: tested ? report : nil)
+            try ModelCard(facts, model: .init(student), decision: try DecisionRule.load(folder: folder)).write(into: folder)
+        }
     }
 
     /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it
