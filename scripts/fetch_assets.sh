@@ -9,6 +9,8 @@
 #   otel:   the OpenTelemetry Python SDK, its OTLP/HTTP exporter and opentelemetry-proto (the real OTLP client and
 #           decoder of the forwarding tests) and msgpack (Fluent Bit-shaped msgpack bodies)
 #   quality-peers: scikit-learn and fastText for the real-logs quality benchmark (make bench-quality)
+#   exports: transformers, onnxruntime and onnx (with PyTorch from `torch`), which run `distill export`'s folders in
+#            the export tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CACHE:-.cache}
@@ -53,11 +55,16 @@ for what in "${@:-models}"; do
         echo "fetch: OpenTelemetry SDK, OTLP/HTTP exporter, opentelemetry-proto, msgpack -> $CACHE/pip/otel (tests only)"
         "${PIP[@]}" --target "$CACHE/pip/otel" opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-proto==1.45.2 msgpack==1.2.4
       fi ;;
+    exports)
+      if ! PYTHONPATH="$CACHE/pip/exports" python3 -c "import transformers, onnxruntime, onnx; assert transformers.__version__ == '5.24.0'" 2>/dev/null; then
+        echo "fetch: transformers, onnxruntime, onnx -> $CACHE/pip/exports (export tests only)"
+        "${PIP[@]}" --target "$CACHE/pip/exports" transformers==5.24.0 onnxruntime==1.32.0 onnx==1.23.2
+      fi ;;
     quality-peers)
       if ! PYTHONPATH="$CACHE/pip/quality-peers" python3 -c "import sklearn, fasttext, numpy; assert numpy.__version__ < \"2\"" 2>/dev/null; then
         echo "fetch: scikit-learn and fastText -> $CACHE/pip/quality-peers (quality-benchmark peers only)"
         "${PIP[@]}" --target "$CACHE/pip/quality-peers" scikit-learn fasttext-wheel "numpy<2"  # fasttext-wheel 0.9.2 breaks on numpy 2
       fi ;;
-    *) echo "fetch_assets.sh: unknown asset '$what' (models, otel, torch, drain3, edge-peers, quality-peers)" >&2; exit 2 ;;
+    *) echo "fetch_assets.sh: unknown asset '$what' (models, otel, torch, exports, drain3, edge-peers, quality-peers)" >&2; exit 2 ;;
   esac
 done
