@@ -61,6 +61,25 @@ struct ReportHTMLTests {
         #expect(count("class=\"cell\"", in: evalHTML) == labels.count * labels.count && evalHTML.contains("id=\"reliability\""))
     }
 
+    @Test("the demo's comparison page: headless Chromium finds one point per model in both Pareto charts; the front is the undominated models")
+    func comparisonPage() throws {
+        // Sizes and latencies of the demo's kinds of models (a 90 MB teacher, int8 and F32 students, a worse big bag).
+        let rows = [("teacher", 0.93, 90e6, 2.1), ("tiny BERT", 0.88, 4.2e6, 0.09), ("tiny BERT int8", 0.879, 1.3e6, 0.08),
+                    ("bag", 0.86, 67e6, 0.02), ("bag int8", 0.862, 17e6, 0.02), ("bag, hard labels", 0.80, 67e6, 0.02)].map {
+            ComparisonHTML.Row(name: $0.0, accuracy: $0.1, macroF1: $0.1, agreementWithTeacher: nil, parameters: 1000, sizeOnDiskBytes: Int($0.2),
+                               p50Milliseconds: $0.3, throughput: 1000 / $0.3)
+        }
+        #expect(ComparisonHTML.paretoFront(rows) { Double($0.sizeOnDiskBytes) } == [2, 1, 0], "smallest first; the bags are beaten by the int8 BERT")
+        #expect(ComparisonHTML.paretoFront(rows) { $0.p50Milliseconds } == [4, 2, 1, 0], "the int8 bag is the fastest; the F32 bag ties it and is worse")
+        let page = temporaryFolder("comparison").appendingPathComponent("report.html")
+        try Data(ComparisonHTML.page(title: "demo <run>", subtitle: "s", rows: rows).utf8).write(to: page)
+        let (dom, screenshot) = try render(page)
+        #expect(dom.contains("id=\"pareto-size\"") && dom.contains("id=\"pareto-latency\"") && dom.contains("demo &lt;run&gt;"))
+        #expect(count("class=\"point\"", in: dom) == 2 * rows.count && count("class=\"front\"", in: dom) == 2)
+        #expect(count("data-front=\"true\"", in: dom) == 3 + 4 && count("class=\"model\"", in: dom) == rows.count)
+        #expect(screenshot > 10_000, "the page rendered (\(screenshot) bytes of PNG)")
+    }
+
     @Test("labels and warnings from user files are escaped")
     func escaping() throws {
         var report = EvaluationReport.compute(probabilities: [[0.9, 0.1], [0.2, 0.8]], gold: [0, 1], labels: ["<script>x</script>", "a&b"])

@@ -235,6 +235,10 @@ public struct Demo {
             let size = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, f in
                 total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(f).path))?[.size] as? Int) ?? 0)
             }
+            let card = ModelCard.Facts(title: "Distill demo: \(name)", teachers: name.hasPrefix("teacher") ? [] : ["all-MiniLM-L6-v2 fine-tuned on the demo's labelled lines (white-box)"],
+                                       data: ["the demo's generated log corpus (seed \(seed)): \(labelled.count) labelled, \(unlabelled.count) unlabelled lines",
+                                              "test: \(test.count) lines of \(generator.heldOutTemplates().count) held-out templates"], report: report)
+            try ModelCard(card, model: .init(student, quantization: Student.quantization(of: folder))).write(into: folder)
             rows.append(Row(model: name, accuracy: report.accuracy, macroF1: report.macroF1, agreementWithTeacher: report.agreementWithTeacher ?? 0,
                             parameters: student.module.parameterCount, sizeOnDiskBytes: size, p50Milliseconds: speed.p50Milliseconds,
                             p99Milliseconds: speed.p99Milliseconds, throughput: speed.batchThroughput))
@@ -279,7 +283,18 @@ public struct Demo {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: output.appendingPathComponent("report.json"), options: .atomic)
         try Data(Demo.markdown(result).utf8).write(to: output.appendingPathComponent("report.md"), options: .atomic)
+        try Data(Demo.html(result).utf8).write(to: output.appendingPathComponent("report.html"), options: .atomic)
         return result
+    }
+
+    /// The result as a page: the table and the size/latency/quality Pareto charts (``ComparisonHTML``).
+    public static func html(_ r: Result) -> String {
+        ComparisonHTML.page(title: "Distill demo — \(r.date), \(r.machine)",
+                            subtitle: "Held-out templates: \(r.test) test lines from \(r.heldOutTemplates) templates no model saw in training; "
+                                + "\(r.labelled) labelled and \(r.unlabelled) unlabelled training lines.",
+                            rows: r.rows.map { ComparisonHTML.Row(name: $0.model, accuracy: $0.accuracy, macroF1: $0.macroF1, agreementWithTeacher: $0.agreementWithTeacher,
+                                                                  parameters: $0.parameters, sizeOnDiskBytes: $0.sizeOnDiskBytes, p50Milliseconds: $0.p50Milliseconds,
+                                                                  throughput: $0.throughput) })
     }
 
     /// The result table in Markdown.
