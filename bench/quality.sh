@@ -193,4 +193,5 @@ python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
   "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" \
   "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \
   "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer"
+"$distill" report --comparison "$out/quality-comparison.json" --out "$out/quality.html"
 echo "bench-quality ($mode): $((SECONDS - started)) s"

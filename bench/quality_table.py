@@ -152,4 +152,15 @@ text = "\n".join(lines) + "\n\n" + "\n".join(summary) + (
     f"of the training templates. Macro-F1 over the labels present in each test file.\n")
 open(out_md, "w").write(text)
 json.dump(rows, open(os.path.splitext(out_md)[0] + ".json", "w"), indent=1)
+# The comparison `distill report` renders as quality.html (table + size/speed/quality Pareto charts), held-out templates.
+comparison = {
+    "title": "Real logs: quality on held-out templates, size and speed",
+    "subtitle": f"{len(gold['test-heldout'])} lines of {len(template_lines)} templates no model was trained on; macro-F1 over the labels present.",
+    "latency": "batch time per line (1000 / lines per second)",
+    "rows": [{"name": r["name"], "accuracy": r["test-heldout"]["accuracy"], "macro_f1": r["test-heldout"]["macro_f1"],
+              "agreement_with_teacher": r["test-heldout"]["agreement"], "size_bytes": r["meta"].get("size_bytes") or None,
+              "ms_per_line": 1000 / r["meta"]["lines_per_second"] if r["meta"].get("lines_per_second") else None,
+              "lines_per_second": r["meta"].get("lines_per_second") or None} for r in rows],
+}
+json.dump(comparison, open(os.path.splitext(out_md)[0] + "-comparison.json", "w"), indent=1)
 print(text)

@@ -12,7 +12,7 @@ struct Distill: AsyncParsableCommand {
         commandName: "distill",
         abstract: "Distill large teachers into tiny, fast log classifiers.",
         version: distillVersion,
-        subcommands: [GenerateLogsCommand.self, LoghubCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, QuantizeCommand.self, ExportCommand.self, ServeCommand.self, EncodeCommand.self, InspectCommand.self, PrepareCommand.self, VocabCommand.self, LabelCommand.self, TeacherCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [GenerateLogsCommand.self, LoghubCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self, ClassifyCommand.self, QuantizeCommand.self, ExportCommand.self, ReportCommand.self, ServeCommand.self, EncodeCommand.self, InspectCommand.self, PrepareCommand.self, VocabCommand.self, LabelCommand.self, TeacherCommand.self, ExperimentCommand.self, BenchCommand.self, DemoCommand.self]
     )
 
     /// Runs the command, first re-executing once with `OPENBLAS_CORETYPE` set when OpenBLAS did not recognise

@@ -69,7 +69,7 @@ struct ReportHTMLTests {
             ComparisonHTML.Row(name: $0.0, accuracy: $0.1, macroF1: $0.1, agreementWithTeacher: nil, parameters: 1000, sizeOnDiskBytes: Int($0.2),
                                p50Milliseconds: $0.3, throughput: 1000 / $0.3)
         }
-        #expect(ComparisonHTML.paretoFront(rows) { Double($0.sizeOnDiskBytes) } == [2, 1, 0], "smallest first; the bags are beaten by the int8 BERT")
+        #expect(ComparisonHTML.paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) } == [2, 1, 0], "smallest first; the bags are beaten by the int8 BERT")
         #expect(ComparisonHTML.paretoFront(rows) { $0.p50Milliseconds } == [4, 2, 1, 0], "the int8 bag is the fastest; the F32 bag ties it and is worse")
         let page = temporaryFolder("comparison").appendingPathComponent("report.html")
         try Data(ComparisonHTML.page(title: "demo <run>", subtitle: "s", rows: rows).utf8).write(to: page)
@@ -78,6 +78,52 @@ struct ReportHTMLTests {
         #expect(count("class=\"point\"", in: dom) == 2 * rows.count && count("class=\"front\"", in: dom) == 2)
         #expect(count("data-front=\"true\"", in: dom) == 3 + 4 && count("class=\"model\"", in: dom) == rows.count)
         #expect(screenshot > 10_000, "the page rendered (\(screenshot) bytes of PNG)")
+    }
+
+    @Test("the quality benchmark's page: bench/quality_table.py's comparison rendered by `distill report`; a model without a size stays in the table, off the size chart; bad JSON names the key")
+    func qualityPage() throws {
+        let dir = temporaryFolder("quality")
+        let split = dir.appendingPathComponent("split"), predictions = dir.appendingPathComponent("predictions")
+        try FileManager.default.createDirectory(at: split, withIntermediateDirectories: true)
+        let gold = ["normal", "database", "normal", "auth", "network", "normal"]
+        for test in ["test-heldout", "test-seen"] {
+            try gold.enumerated().map { #"{"text": "line \#($0.offset)", "label": "\#($0.element)", "template": "t\#($0.offset % 3)"}"# }.joined(separator: "\n")
+                .write(to: split.appendingPathComponent("\(test).jsonl"), atomically: true, encoding: .utf8)
+        }
+        let models: [(String, [String], String)] = [
+            ("teacher", gold, #"{"size_bytes": 90000000, "lines_per_second": 400}"#),
+            ("student", ["normal", "database", "normal", "auth", "normal", "normal"], #"{"size_bytes": 2000000, "lines_per_second": 90000}"#),
+            ("peer", ["normal", "normal", "normal", "auth", "network", "normal"], #"{"lines_per_second": 20000}"#),
+        ]
+        var arguments = [projectRoot.appendingPathComponent("bench/quality_table.py").path, split.path, dir.appendingPathComponent("quality.md").path, "teacher"]
+        for (name, answers, meta) in models {
+            let folder = predictions.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for test in ["test-heldout", "test-seen"] {
+                try answers.map { #"{"label": "\#($0)"}"# }.joined(separator: "\n").write(to: folder.appendingPathComponent("\(test).jsonl"), atomically: true, encoding: .utf8)
+            }
+            try meta.write(to: folder.appendingPathComponent("meta.json"), atomically: true, encoding: .utf8)
+            arguments.append("\(name)=\(folder.path):\(name == "peer" ? "peer" : name == "teacher" ? "teacher" : "student")")
+        }
+        let table = Process()
+        table.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        table.arguments = ["python3"] + arguments
+        table.standardOutput = FileHandle.nullDevice
+        try table.run()
+        table.waitUntilExit()
+        #expect(table.terminationStatus == 0)
+        let page = dir.appendingPathComponent("quality.html")
+        let run = try runDistill(["report", "--comparison", dir.appendingPathComponent("quality-comparison.json").path, "--out", page.path])
+        #expect(run.status == 0 && run.stderr.contains("report: 3 models"), "\(run.output)")
+        let (dom, _) = try render(page)
+        #expect(count("class=\"model\"", in: dom) == 3 && dom.contains("batch time per line"))
+        let sizeChart = try #require(dom.range(of: "id=\"pareto-size\"").map { String(dom[$0.lowerBound...]) })
+        let sizeSVG = String(sizeChart.prefix(upTo: sizeChart.range(of: "</svg>")!.lowerBound))
+        #expect(count("class=\"point\"", in: sizeSVG) == 2, "the peer has no size: not on the size chart")
+        #expect(count("class=\"point\"", in: dom) == 2 + 3)
+
+        let broken = try runDistill(["report", "--comparison", "-", "--out", "-"], stdin: Data(#"{"title": "t", "subtitle": "s", "rows": [{"name": "x", "accuracy": "high"}]}"#.utf8))
+        #expect(broken.status == 1 && broken.stderr.contains("<stdin>: key 'rows.0.accuracy'"), "\(broken.output)")
     }
 
     @Test("labels and warnings from user files are escaped")

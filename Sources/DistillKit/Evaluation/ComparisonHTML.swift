@@ -5,26 +5,33 @@ import Foundation
 /// no other model beats on both cost and macro-F1 — drawn as a line and marked in the table.
 public enum ComparisonHTML {
     /// One model of the comparison.
-    public struct Row: Sendable {
+    public struct Row: Codable, Sendable {
         public var name: String
         public var accuracy: Double
         public var macroF1: Double
         public var agreementWithTeacher: Double?
-        public var parameters: Int
-        public var sizeOnDiskBytes: Int
-        public var p50Milliseconds: Double
-        public var throughput: Double
+        /// Unknown for peers that do not say (nil: left blank; a row without a size or latency is left out of that chart).
+        public var parameters: Int?
+        public var sizeOnDiskBytes: Int?
+        public var p50Milliseconds: Double?
+        public var throughput: Double?
 
-        public init(name: String, accuracy: Double, macroF1: Double, agreementWithTeacher: Double?, parameters: Int, sizeOnDiskBytes: Int,
-                    p50Milliseconds: Double, throughput: Double) {
+        enum CodingKeys: String, CodingKey {
+            case name, accuracy, macroF1 = "macro_f1", agreementWithTeacher = "agreement_with_teacher", parameters
+            case sizeOnDiskBytes = "size_bytes", p50Milliseconds = "ms_per_line", throughput = "lines_per_second"
+        }
+
+        public init(name: String, accuracy: Double, macroF1: Double, agreementWithTeacher: Double?, parameters: Int?, sizeOnDiskBytes: Int?,
+                    p50Milliseconds: Double?, throughput: Double?) {
             (self.name, self.accuracy, self.macroF1, self.agreementWithTeacher) = (name, accuracy, macroF1, agreementWithTeacher)
             (self.parameters, self.sizeOnDiskBytes, self.p50Milliseconds, self.throughput) = (parameters, sizeOnDiskBytes, p50Milliseconds, throughput)
         }
     }
 
-    /// Indices of the rows on the Pareto front of (lower `cost`, higher macro-F1), by ascending cost.
-    public static func paretoFront(_ rows: [Row], cost: (Row) -> Double) -> [Int] {
-        let order = rows.indices.sorted { (cost(rows[$0]), -rows[$0].macroF1) < (cost(rows[$1]), -rows[$1].macroF1) }
+    /// Indices of the rows on the Pareto front of (lower `cost`, higher macro-F1), by ascending cost; rows without a
+    /// cost are not on it.
+    public static func paretoFront(_ rows: [Row], cost: (Row) -> Double?) -> [Int] {
+        let order = rows.indices.filter { cost(rows[$0]) != nil }.sorted { (cost(rows[$0])!, -rows[$0].macroF1) < (cost(rows[$1])!, -rows[$1].macroF1) }
         var front: [Int] = [], best = -Double.infinity
         for i in order where rows[i].macroF1 > best {
             front.append(i)
@@ -33,23 +40,36 @@ public enum ComparisonHTML {
         return front
     }
 
-    public static func page(title: String, subtitle: String, rows: [Row]) -> String {
-        let sizeFront = Set(paretoFront(rows) { Double($0.sizeOnDiskBytes) }), latencyFront = Set(paretoFront(rows) { $0.p50Milliseconds })
+    /// A comparison as a file (`distill report --comparison`): the page's title and subtitle, what `ms_per_line`
+    /// measures, and the rows.
+    public struct Document: Codable, Sendable {
+        public var title: String
+        public var subtitle: String
+        public var latency: String?
+        public var rows: [Row]
+    }
+
+    /// What the demo's `ms_per_line` is.
+    public static let singleLineLatency = "median single-line latency"
+
+    public static func page(title: String, subtitle: String, rows: [Row], latency: String = singleLineLatency) -> String {
+        let sizeFront = Set(paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }), latencyFront = Set(paretoFront(rows) { $0.p50Milliseconds })
         var table = "<table id=\"models\"><tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>agreement with teacher</th><th>parameters</th>"
-            + "<th>size</th><th>p50 latency</th><th>throughput</th><th>Pareto (size / latency)</th></tr>"
+            + "<th>size</th><th>\(ReportHTML.escape(latency))</th><th>throughput</th><th>Pareto (size / latency)</th></tr>"
         for (i, r) in rows.enumerated() {
             let marks = [sizeFront.contains(i) ? "size" : nil, latencyFront.contains(i) ? "latency" : nil].compactMap { $0 }.joined(separator: ", ")
             table += "<tr class=\"model\" data-pareto=\"\(marks)\"><td>\(ReportHTML.escape(r.name))</td><td>\(ReportHTML.format(r.accuracy))</td>"
                 + "<td>\(ReportHTML.format(r.macroF1))</td><td>\(r.agreementWithTeacher.map(ReportHTML.format) ?? "")</td>"
-                + "<td>\(r.parameters.formatted(.number.grouping(.automatic)))</td><td>\(String(format: "%.2f MB", Double(r.sizeOnDiskBytes) / 1e6))</td>"
-                + "<td>\(String(format: "%.3f ms", r.p50Milliseconds))</td><td>\(String(format: "%.0f lines/s", r.throughput))</td><td>\(marks.isEmpty ? "—" : marks)</td></tr>"
+                + "<td>\(r.parameters.map { $0.formatted(.number.grouping(.automatic)) } ?? "")</td><td>\(r.sizeOnDiskBytes.map { String(format: "%.2f MB", Double($0) / 1e6) } ?? "")</td>"
+                + "<td>\(r.p50Milliseconds.map { String(format: "%.3f ms", $0) } ?? "")</td><td>\(r.throughput.map { String(format: "%.0f lines/s", $0) } ?? "")</td>"
+                + "<td>\(marks.isEmpty ? "—" : marks)</td></tr>"
         }
         table += "</table>\n"
         let body = "<h1>\(ReportHTML.escape(title))</h1>\n<p>\(ReportHTML.escape(subtitle))</p>\n" + table
             + "<section><h2>Size against quality</h2><p>Size on disk (log scale) and macro-F1 on the test lines; the line joins the Pareto front "
             + "(no other model is both smaller and better).</p>\n"
-            + scatter(id: "pareto-size", rows: rows, front: paretoFront(rows) { Double($0.sizeOnDiskBytes) }, cost: { Double($0.sizeOnDiskBytes) / 1e6 }, unit: "MB")
-            + "</section>\n<section><h2>Latency against quality</h2><p>Median single-line latency (log scale) and macro-F1.</p>\n"
+            + scatter(id: "pareto-size", rows: rows, front: paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }, cost: { $0.sizeOnDiskBytes.map { Double($0) / 1e6 } }, unit: "MB")
+            + "</section>\n<section><h2>Latency against quality</h2><p>\(ReportHTML.escape(latency.prefix(1).uppercased() + latency.dropFirst())) (log scale) and macro-F1.</p>\n"
             + scatter(id: "pareto-latency", rows: rows, front: paretoFront(rows) { $0.p50Milliseconds }, cost: { $0.p50Milliseconds }, unit: "ms")
             + "</section>\n"
         return """
@@ -69,10 +89,11 @@ public enum ComparisonHTML {
     }
 
     /// A scatter plot: cost (log10 x) against macro-F1 (y), the front as a step line, each point labelled by its row number.
-    static func scatter(id: String, rows: [Row], front: [Int], cost: (Row) -> Double, unit: String) -> String {
+    static func scatter(id: String, rows: [Row], front: [Int], cost: (Row) -> Double?, unit: String) -> String {
         let width = 720, height = 320, left = 50, right = 20, top = 20, bottom = 40
-        let costs = rows.map { max(cost($0), 1e-6) }
-        let lo = log10(costs.min() ?? 1) - 0.15, hi = max(log10(costs.max() ?? 10) + 0.15, lo + 0.3)
+        let costs = rows.map { cost($0).map { max($0, 1e-6) } }
+        let known = costs.compactMap { $0 }
+        let lo = log10(known.min() ?? 1) - 0.15, hi = max(log10(known.max() ?? 10) + 0.15, lo + 0.3)
         let f1s = rows.map(\.macroF1)
         let yLo = max(0, (f1s.min() ?? 0) - 0.05), yHi = min(1, max((f1s.max() ?? 1) + 0.05, yLo + 0.1))
         func x(_ c: Double) -> Double { Double(left) + (log10(max(c, 1e-6)) - lo) / (hi - lo) * Double(width - left - right) }
@@ -92,16 +113,17 @@ public enum ComparisonHTML {
             // A step line: quality holds until the next, costlier model on the front.
             var points: [String] = []
             for (k, i) in front.enumerated() {
-                if k > 0 { points.append(String(format: "%.1f,%.1f", x(costs[i]), y(rows[front[k - 1]].macroF1))) }
-                points.append(String(format: "%.1f,%.1f", x(costs[i]), y(rows[i].macroF1)))
+                if k > 0 { points.append(String(format: "%.1f,%.1f", x(costs[i]!), y(rows[front[k - 1]].macroF1))) }
+                points.append(String(format: "%.1f,%.1f", x(costs[i]!), y(rows[i].macroF1)))
             }
             svg += "<polyline class=\"front\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
         }
         let onFront = Set(front)
         for (i, r) in rows.enumerated() {
-            let (px, py) = (x(costs[i]), y(r.macroF1))
+            guard let c = costs[i] else { continue }
+            let (px, py) = (x(c), y(r.macroF1))
             svg += "<circle class=\"point\" data-model=\"\(ReportHTML.escape(r.name))\" data-front=\"\(onFront.contains(i))\" cx=\"\(String(format: "%.1f", px))\" cy=\"\(String(format: "%.1f", py))\" r=\"5\" "
-                + "fill=\"\(onFront.contains(i) ? "#2ca02c" : "#999")\"><title>\(ReportHTML.escape(r.name)): macro-F1 \(ReportHTML.format(r.macroF1)), \(String(format: "%.3g", costs[i])) \(unit)</title></circle>"
+                + "fill=\"\(onFront.contains(i) ? "#2ca02c" : "#999")\"><title>\(ReportHTML.escape(r.name)): macro-F1 \(ReportHTML.format(r.macroF1)), \(String(format: "%.3g", c)) \(unit)</title></circle>"
             svg += "<text x=\"\(String(format: "%.1f", px + 7))\" y=\"\(String(format: "%.1f", py - 6))\">\(i + 1)</text>"
         }
         svg += "<text x=\"\(width - right)\" y=\"\(height - 4)\" text-anchor=\"end\">points numbered as the table's rows</text>"
