@@ -87,8 +87,9 @@ public enum ModelExport {
             tokenizer = AutoTokenizer.from_pretrained(folder\(remoteCode ? ", trust_remote_code=True" : ""))
             model = \(load)
             batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")   # truncation at \(positions) tokens
-            probabilities = model(**batch).logits\(decision.map { $0.temperature == 1 ? "" : " / \($0.temperature)" } ?? "").softmax(-1)
+            probabilities = \(decision.map { $0.temperature == 1 ? "model(**batch).logits" : "(model(**batch).logits / \($0.temperature))" } ?? "model(**batch).logits").softmax(-1)
             ```
+
             \(preparationNote(student))
             """))
         try card.write(into: folder)
@@ -131,7 +132,7 @@ public enum ModelExport {
             ("distill.input", String(decoding: try JSONEncoder().encode(student.input), as: UTF8.self)),
             ("distill.temperature", "\(temperature)"),
         ]
-        let inputs: String
+        let inputs: String, feeds: String
         switch student {
         case let .bert(model, tokenizer):
             builder = try BertONNX.graph(model, temperature: temperature)
@@ -142,6 +143,7 @@ public enum ModelExport {
             inputs = "`input_ids` and `attention_mask` (int64 `[batch, sequence]`, at most \(positions) tokens with `[CLS]` and `[SEP]`, "
                 + "padded with id \(tokenizer.padID) and mask 0): the `input_ids` `distill prepare` prints, or `tokenizer.json` beside the model "
                 + "(Hugging Face `tokenizers`, truncation set)."
+            feeds = "{\"input_ids\": ids, \"attention_mask\": mask}   # int64 arrays [batch, sequence]"
         case let .ngramBag(model):
             builder = try NGramBagONNX.graph(model, temperature: temperature)
             metadata.append(("distill.padding_feature_id", "\(NGramBagONNX.padding)"))
@@ -150,6 +152,7 @@ public enum ModelExport {
             try encoder.encode(model.config).write(to: folder.appendingPathComponent("config.json"))
             inputs = "`feature_ids` (int64 `[batch, features]`): the `feature_ids` `distill prepare` prints for each line, padded with "
                 + "\(NGramBagONNX.padding) to the longest line of the batch."
+            feeds = "{\"feature_ids\": ids}   # int64 array [batch, features], -1 = padding"
         }
         let doc = "Distill \(student.kind) classifier. Inputs: \(inputs) Outputs: `logits` and `probabilities` (float `[batch, \(student.labels.count)]`), "
             + "labels in the order of metadata `distill.labels`."
@@ -166,8 +169,10 @@ public enum ModelExport {
             ```python
             import onnxruntime
             session = onnxruntime.InferenceSession("model.onnx")
+            inputs = \(feeds)
             probabilities = session.run(["probabilities"], inputs)[0]
             ```
+
             \(preparationNote(student))
             """))
         try card.write(into: folder)
