@@ -54,9 +54,9 @@ let package = Package(
             // The circuit breaker's TCP probe of a teacher server.
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        // OTLP logs messages, generated once by scripts/generate_otlp_swift.py (swift-protobuf's plugin) and committed.
+        // OTLP logs messages, generated once by scripts/generate_proto_swift.py otlp (swift-protobuf's plugin) and committed.
         .target(name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
-        // ONNX model messages, generated once by scripts/generate_onnx_swift.py (swift-protobuf's plugin) and committed.
+        // ONNX model messages, generated once by scripts/generate_proto_swift.py onnx (swift-protobuf's plugin) and committed.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // `distill export`: Hugging Face folders (tokenizer.json, model card, remote code for Distill's pooling) and ONNX graphs.
         .target(name: "DistillExport", dependencies: [

@@ -33,13 +33,9 @@ enum TokenizerJSON {
         out.raw(",\"lowercase\":")
         bool(n.lowercase, &out)
         out.raw("},\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[")
-        special("[CLS]", 0, &out)
-        out.raw(",{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},")
-        special("[SEP]", 0, &out)
+        singleTemplate(&out)
         out.raw("],\"pair\":[")
-        special("[CLS]", 0, &out)
-        out.raw(",{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},")
-        special("[SEP]", 0, &out)
+        singleTemplate(&out)  // [CLS] $A [SEP], then $B [SEP] as type 1
         out.raw(",{\"Sequence\":{\"id\":\"B\",\"type_id\":1}},")
         special("[SEP]", 1, &out)
         out.raw("],\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[")
@@ -83,6 +79,13 @@ enum TokenizerJSON {
     }
 
     private static func bool(_ v: Bool, _ out: inout JSONLineWriter) { v ? out.raw("true") : out.raw("false") }
+
+    /// `[CLS] $A [SEP]`, all type 0.
+    private static func singleTemplate(_ out: inout JSONLineWriter) {
+        special("[CLS]", 0, &out)
+        out.raw(",{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},")
+        special("[SEP]", 0, &out)
+    }
 
     private static func special(_ token: StaticString, _ type: Int, _ out: inout JSONLineWriter) {
         out.raw("{\"SpecialToken\":{\"id\":\"")
