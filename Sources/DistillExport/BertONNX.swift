@@ -31,10 +31,12 @@ enum BertONNX {
         var x = g.node("Add", [g.node("Add", [word, positions]), typeZero], hint: "embeddings")
         x = try g.layerNorm(x, "bert.embeddings.LayerNorm", epsilon: c.layerNormEps, w)
 
-        // The mask as an additive bias [batch, 1, 1, sequence]: 0 where attended, -1e9 where padded.
-        let maskFloat = g.node("Cast", [mask], [.int("to", Int64(ONNXGraphBuilder.ElementType.float.rawValue))], hint: "mask_float")
-        let inverted = g.node("Sub", [g.constant(1, "one_f"), maskFloat], hint: "mask_inverted")
-        let bias = g.node("Unsqueeze", [g.node("Mul", [inverted, g.constant(-1e9, "minus_large")]), g.constant([1, 2], "axes12")], hint: "attention_bias")
+        // The mask as an additive bias [batch, 1, 1, sequence]: 0 where attended (any nonzero mask value, as in
+        // Distill), -1e9 where padded (exp underflows to 0 in the softmax, as Distill's -greatestFiniteMagnitude).
+        let float = Int64(ONNXGraphBuilder.ElementType.float.rawValue)
+        let maskFloat = g.node("Cast", [g.node("Not", [g.node("Equal", [mask, g.constant([0], "zero_i", scalar: true)])])], [.int("to", float)], hint: "mask_float")
+        let padded = g.node("Cast", [g.node("Equal", [mask, g.constant([0], "zero_i", scalar: true)])], [.int("to", float)], hint: "padded")
+        let bias = g.node("Unsqueeze", [g.node("Mul", [padded, g.constant(-1e9, "minus_large")]), g.constant([1, 2], "axes12")], hint: "attention_bias")
         let headShape = g.constant([0, 0, Int64(heads), Int64(d)], "head_shape")
         let mergedShape = g.constant([0, 0, Int64(h)], "merged_shape")
         let scale = g.constant(1 / Float(d).squareRoot(), "attention_scale")

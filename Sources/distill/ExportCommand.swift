@@ -12,7 +12,7 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a model for transformers (--format hf) or ONNX Runtime (--format onnx), with a model card.",
         discussion: """
             hf: a Hugging Face folder (config.json, model.safetensors, tokenizer.json, vocab.txt, tokenizer_config.json with \
-            model_max_length = the model's positions, special_tokens_map.json, README.md). A model pooled by mean or [CLS] gets \
+            model_max_length = --max-length (128, as classify; at most the model's positions), special_tokens_map.json, README.md). A model pooled by mean or [CLS] gets \
             modeling_distill.py and model_type distill_bert: load it with trust_remote_code=True (plain BertForSequenceClassification \
             would pool through a random tanh layer). BERT models only.
             onnx: model.onnx (opset 17) with logits and probabilities outputs; BERT reads input_ids and attention_mask, the n-gram bag \
@@ -29,19 +29,35 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "hf or onnx.")
     var format: ExportFormat
 
-    @Option(help: "Output folder (replaced if it exists).")
+    @Option(help: "Output folder (new or empty; --force replaces an existing one).")
     var out: String
 
+    @Option(name: .customLong("max-length"), parsing: .unconditional,
+            help: "Tokens per line for BERT models (as classify's --max-length; at most the model's positions): the tokenizer's truncation.")
+    var maxLength: Int = 128
+
+    @Flag(help: "Replace an existing output folder, whole.")
+    var force = false
+
     @OptionGroup var output: OutputOptions
+
+    func validate() throws { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
 
     func run() throws {
         output.apply()
         let source = URL(fileURLWithPath: model)
         let student = try Student.load(from: source)
         let decision = try DecisionRule.load(folder: source)
-        let facts = ModelCard.Facts.load(folder: source) ?? ModelCard.Facts(title: source.lastPathComponent)
-        let card = ModelCard(facts, model: .init(student, quantization: Student.quantization(of: source)), decision: decision)
-        let written = try ModelExport.write(student, format: format, to: URL(fileURLWithPath: out), card: card, decision: decision)
+        var facts: ModelCard.Facts
+        do { facts = try ModelCard.Facts.load(folder: source) ?? ModelCard.Facts(title: source.lastPathComponent) } catch {
+            note("warning: \(error.localizedDescription); the card is written without the training facts")
+            facts = ModelCard.Facts(title: source.lastPathComponent)
+        }
+        let quantization = Student.quantization(of: source)
+        if let quantization { facts.data.append("exported in F32 from an int8 folder (\(quantization)), dequantized as Distill does at load") }
+        let card = ModelCard(facts, model: .init(student), decision: decision)
+        let written = try ModelExport.write(student, from: source, format: format, to: URL(fileURLWithPath: out), maxLength: maxLength,
+                                            replace: force, card: card, decision: decision)
         note("export: \(format.rawValue) -> \(written.folder.path): \(written.files.joined(separator: ", ")) "
              + String(format: "(%.1f MB)", Double(written.bytes) / 1e6))
     }

@@ -40,12 +40,17 @@ struct QuantizeCommand: ParsableCommand {
                   + String(format: "largest probability change %.4f, mean %.5f", r.maxProbabilityChange ?? 0, r.meanProbabilityChange ?? 0))
         }
         // The card goes along: the source's teachers and data; its test report was the F32 model's, so it is left out.
+        // A card that cannot be written is a warning: the int8 model is saved.
         let outURL = URL(fileURLWithPath: out)
-        var facts = ModelCard.Facts.load(folder: modelURL) ?? ModelCard.Facts(title: modelURL.lastPathComponent)
-        facts.title += " (int8)"
-        facts.report = nil
-        facts.data.append("int8 copy of `\(modelURL.lastPathComponent)`" + (r.lines > 0 ? ": on \(r.lines) calibration lines the same label on \(pct(r.agreement))" : ""))
-        try ModelCard(facts, model: .init(try Student.load(from: outURL), quantization: r.method), decision: try DecisionRule.load(folder: outURL)).write(into: outURL)
+        do {
+            var facts = try ModelCard.Facts.load(folder: modelURL) ?? ModelCard.Facts(title: modelURL.lastPathComponent)
+            facts.title += " (int8)"
+            facts.report = nil
+            facts.data.append("int8 copy of `\(modelURL.lastPathComponent)`" + (r.lines > 0 ? ": on \(r.lines) calibration lines the same label on \(pct(r.agreement))" : ""))
+            try ModelCard(facts, model: .init(try Student.load(from: outURL), quantization: r.method), decision: try DecisionRule.load(folder: outURL)).write(into: outURL)
+        } catch {
+            note("warning: no model card in \(out): \(error.localizedDescription)")
+        }
         print("wrote \(out) (\(r.method))")
     }
 }

@@ -8,11 +8,11 @@ import Foundation
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Render a comparison of models (JSON) as report.html: the table and the size/latency/quality Pareto charts.",
+        abstract: "Render a comparison of models (JSON) as an HTML page: the table and the size/latency/quality Pareto charts.",
         discussion: """
             The JSON object has "title", "subtitle", optional "latency" (what ms_per_line measures) and "rows": \
             [{"name", "accuracy", "macro_f1", "agreement_with_teacher"?, "parameters"?, "size_bytes"?, "ms_per_line"?, \
-            "lines_per_second"?}]. `make bench-quality` writes one (runs/quality/quality.json); the demo writes its page itself. \
+            "lines_per_second"?}]. `make bench-quality` writes one (runs/quality/quality-comparison.json); the demo writes its page itself. \
             The page has no scripts and loads nothing.
             """
     )
@@ -34,6 +34,16 @@ struct ReportCommand: ParsableCommand {
             throw CommandFailure("\(name): key '\(error.keyPath)': \(error.summary)")
         } catch {
             throw CommandFailure("\(name): not JSON: \(error.localizedDescription)")
+        }
+        for (i, row) in document.rows.enumerated() {
+            for (key, value) in [("accuracy", row.accuracy), ("macro_f1", row.macroF1), ("agreement_with_teacher", row.agreementWithTeacher ?? 0)]
+            where !(value.isFinite && (0...1).contains(value)) {
+                throw CommandFailure("\(name): key 'rows.\(i).\(key)': \(value) is not a share in 0...1 (model '\(row.name)')")
+            }
+            for (key, value) in [("ms_per_line", row.millisecondsPerLine ?? 1), ("lines_per_second", row.throughput ?? 1), ("size_bytes", Double(row.sizeOnDiskBytes ?? 1))]
+            where !(value.isFinite && value > 0) {
+                throw CommandFailure("\(name): key 'rows.\(i).\(key)': \(value) is not a positive number (model '\(row.name)')")
+            }
         }
         let page = ComparisonHTML.page(title: document.title, subtitle: document.subtitle, rows: document.rows,
                                        latency: document.latency ?? ComparisonHTML.singleLineLatency)

@@ -67,10 +67,10 @@ struct ReportHTMLTests {
         let rows = [("teacher", 0.93, 90e6, 2.1), ("tiny BERT", 0.88, 4.2e6, 0.09), ("tiny BERT int8", 0.879, 1.3e6, 0.08),
                     ("bag", 0.86, 67e6, 0.02), ("bag int8", 0.862, 17e6, 0.02), ("bag, hard labels", 0.80, 67e6, 0.02)].map {
             ComparisonHTML.Row(name: $0.0, accuracy: $0.1, macroF1: $0.1, agreementWithTeacher: nil, parameters: 1000, sizeOnDiskBytes: Int($0.2),
-                               p50Milliseconds: $0.3, throughput: 1000 / $0.3)
+                               millisecondsPerLine: $0.3, throughput: 1000 / $0.3)
         }
         #expect(ComparisonHTML.paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) } == [2, 1, 0], "smallest first; the bags are beaten by the int8 BERT")
-        #expect(ComparisonHTML.paretoFront(rows) { $0.p50Milliseconds } == [4, 2, 1, 0], "the int8 bag is the fastest; the F32 bag ties it and is worse")
+        #expect(ComparisonHTML.paretoFront(rows) { $0.millisecondsPerLine } == [4, 2, 1, 0], "the int8 bag is the fastest; the F32 bag ties it and is worse")
         let page = temporaryFolder("comparison").appendingPathComponent("report.html")
         try Data(ComparisonHTML.page(title: "demo <run>", subtitle: "s", rows: rows).utf8).write(to: page)
         let (dom, screenshot) = try render(page)

@@ -250,10 +250,15 @@ public enum DistillationRun {
                                        curves: ReportHTML.Curves.read(recipe.output.appendingPathComponent("train.jsonl")))
             try Data(page.utf8).write(to: recipe.output.appendingPathComponent("report.html"), options: .atomic)
         }
-        try writeModelCards(recipe, chosen: chosen, report: report, counts: [
+        // The models are saved: a card that cannot be written is a warning, not a failed run.
+        do {
+            try writeModelCards(recipe, chosen: chosen, report: report, counts: [
             ("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.count),
             ("dev", recipe.data.dev, dev.count), ("test", recipe.data.test, test.count),
-        ])
+            ])
+        } catch {
+            log("warning: no model card written: \(error.localizedDescription)")
+        }
         return Outcome(student: student, test: report, teacherAgreement: agreement, model: chosen, checks: checks)
     }
 

@@ -6,25 +6,29 @@ import Foundation
 public enum ComparisonHTML {
     /// One model of the comparison.
     public struct Row: Codable, Sendable {
+        /// The model, as the table names it.
         public var name: String
+        /// Shares in 0...1 on the comparison's test lines.
         public var accuracy: Double
         public var macroF1: Double
         public var agreementWithTeacher: Double?
         /// Unknown for peers that do not say (nil: left blank; a row without a size or latency is left out of that chart).
         public var parameters: Int?
         public var sizeOnDiskBytes: Int?
-        public var p50Milliseconds: Double?
+        /// The latency axis: the demo's median single-line latency, the quality benchmark's batch time per line.
+        public var millisecondsPerLine: Double?
+        /// Lines per second.
         public var throughput: Double?
 
         enum CodingKeys: String, CodingKey {
             case name, accuracy, macroF1 = "macro_f1", agreementWithTeacher = "agreement_with_teacher", parameters
-            case sizeOnDiskBytes = "size_bytes", p50Milliseconds = "ms_per_line", throughput = "lines_per_second"
+            case sizeOnDiskBytes = "size_bytes", millisecondsPerLine = "ms_per_line", throughput = "lines_per_second"
         }
 
         public init(name: String, accuracy: Double, macroF1: Double, agreementWithTeacher: Double?, parameters: Int?, sizeOnDiskBytes: Int?,
-                    p50Milliseconds: Double?, throughput: Double?) {
+                    millisecondsPerLine: Double?, throughput: Double?) {
             (self.name, self.accuracy, self.macroF1, self.agreementWithTeacher) = (name, accuracy, macroF1, agreementWithTeacher)
-            (self.parameters, self.sizeOnDiskBytes, self.p50Milliseconds, self.throughput) = (parameters, sizeOnDiskBytes, p50Milliseconds, throughput)
+            (self.parameters, self.sizeOnDiskBytes, self.millisecondsPerLine, self.throughput) = (parameters, sizeOnDiskBytes, millisecondsPerLine, throughput)
         }
     }
 
@@ -43,17 +47,22 @@ public enum ComparisonHTML {
     /// A comparison as a file (`distill report --comparison`): the page's title and subtitle, what `ms_per_line`
     /// measures, and the rows.
     public struct Document: Codable, Sendable {
+        /// The page's heading.
         public var title: String
+        /// A line under it: what was measured on what.
         public var subtitle: String
+        /// What `ms_per_line` measures (default: ``singleLineLatency``).
         public var latency: String?
+        /// The models, in table order.
         public var rows: [Row]
     }
 
     /// What the demo's `ms_per_line` is.
     public static let singleLineLatency = "median single-line latency"
 
+    /// The page: the table, then the size and latency charts, each marking its Pareto front.
     public static func page(title: String, subtitle: String, rows: [Row], latency: String = singleLineLatency) -> String {
-        let sizeFront = Set(paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }), latencyFront = Set(paretoFront(rows) { $0.p50Milliseconds })
+        let sizeFront = Set(paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }), latencyFront = Set(paretoFront(rows) { $0.millisecondsPerLine })
         var table = "<table id=\"models\"><tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>agreement with teacher</th><th>parameters</th>"
             + "<th>size</th><th>\(ReportHTML.escape(latency))</th><th>throughput</th><th>Pareto (size / latency)</th></tr>"
         for (i, r) in rows.enumerated() {
@@ -61,7 +70,7 @@ public enum ComparisonHTML {
             table += "<tr class=\"model\" data-pareto=\"\(marks)\"><td>\(ReportHTML.escape(r.name))</td><td>\(ReportHTML.format(r.accuracy))</td>"
                 + "<td>\(ReportHTML.format(r.macroF1))</td><td>\(r.agreementWithTeacher.map(ReportHTML.format) ?? "")</td>"
                 + "<td>\(r.parameters.map { $0.formatted(.number.grouping(.automatic)) } ?? "")</td><td>\(r.sizeOnDiskBytes.map { String(format: "%.2f MB", Double($0) / 1e6) } ?? "")</td>"
-                + "<td>\(r.p50Milliseconds.map { String(format: "%.3f ms", $0) } ?? "")</td><td>\(r.throughput.map { String(format: "%.0f lines/s", $0) } ?? "")</td>"
+                + "<td>\(r.millisecondsPerLine.map { String(format: "%.3f ms", $0) } ?? "")</td><td>\(r.throughput.map { String(format: "%.0f lines/s", $0) } ?? "")</td>"
                 + "<td>\(marks.isEmpty ? "—" : marks)</td></tr>"
         }
         table += "</table>\n"
@@ -70,7 +79,7 @@ public enum ComparisonHTML {
             + "(no other model is both smaller and better).</p>\n"
             + scatter(id: "pareto-size", rows: rows, front: paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }, cost: { $0.sizeOnDiskBytes.map { Double($0) / 1e6 } }, unit: "MB")
             + "</section>\n<section><h2>Latency against quality</h2><p>\(ReportHTML.escape(latency.prefix(1).uppercased() + latency.dropFirst())) (log scale) and macro-F1.</p>\n"
-            + scatter(id: "pareto-latency", rows: rows, front: paretoFront(rows) { $0.p50Milliseconds }, cost: { $0.p50Milliseconds }, unit: "ms")
+            + scatter(id: "pareto-latency", rows: rows, front: paretoFront(rows) { $0.millisecondsPerLine }, cost: { $0.millisecondsPerLine }, unit: "ms")
             + "</section>\n"
         return """
         <!DOCTYPE html>

@@ -28,10 +28,15 @@ public struct ModelCard: Sendable {
             self.report = report
         }
 
-        /// The facts saved in `folder`, or nil when it has none (or they no longer parse).
-        public static func load(folder: URL) -> Facts? {
-            guard let data = try? Data(contentsOf: folder.appendingPathComponent(ModelCard.factsFileName)) else { return nil }
-            return try? JSONDecoder().decode(Facts.self, from: data)
+        /// The facts saved in `folder`, or nil when it has none; a file that does not parse is an error naming it.
+        public static func load(folder: URL) throws -> Facts? {
+            let url = folder.appendingPathComponent(ModelCard.factsFileName)
+            guard let data = try? Data(contentsOf: url) else { return nil }
+            do { return try JSONDecoder().decode(Facts.self, from: data) } catch let error as DecodingError {
+                throw ModelError.invalidConfig(path: url.path, key: error.keyPath, detail: error.summary)
+            } catch {
+                throw ModelError.invalidConfig(path: url.path, key: "(root)", detail: "not JSON")
+            }
         }
     }
 
@@ -87,8 +92,7 @@ public struct ModelCard: Sendable {
     public func markdown() -> String {
         var s = "---\nlibrary_name: \(library)\npipeline_tag: text-classification\ntags:\n- distill\n- log-classification\n- knowledge-distillation\n---\n\n"
         s += "# \(title)\n\n"
-        s += "A log-line classifier distilled by Distill — small enough for an edge node (2 cores, "
-            + "1 GB), answering one of \(model.labels.count) labels: \(model.labels.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
+        s += "A log-line classifier made with Distill, answering one of \(model.labels.count) labels: \(model.labels.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
         s += "## Model\n\n| | |\n|---|---|\n"
         s += "| architecture | \(model.architecture) |\n"
         s += "| parameters | \(model.parameters.formatted(.number.grouping(.automatic))) |\n"
@@ -109,8 +113,9 @@ public struct ModelCard: Sendable {
                 + "\(fixed(r.expectedCalibrationError))"
             if let a = r.agreementWithTeacher { s += ", agreement with the teacher \(fixed(a))" }
             s += ".\n\n| label | precision | recall | F1 | support |\n|---|---|---|---|---|\n"
-            for c in r.perClass { s += "| \(c.label) | \(fixed(c.precision)) | \(fixed(c.recall)) | \(fixed(c.f1)) | \(c.support) |\n" }
-            if let normal = r.labels.firstIndex(of: "normal"), r.confusion.count == r.labels.count {
+            for c in r.perClass { s += "| \(c.label.replacingOccurrences(of: "|", with: "\\|")) | \(fixed(c.precision)) | \(fixed(c.recall)) | \(fixed(c.f1)) | \(c.support) |\n" }
+            if let normal = r.labels.firstIndex(of: "normal"), r.confusion.count == r.labels.count,
+               r.confusion.allSatisfy({ $0.count == r.labels.count }) {
                 let alerts = r.confusion.enumerated().filter { $0.offset != normal }.map { $0.element.reduce(0, +) }.reduce(0, +)
                 let missed = r.confusion.enumerated().filter { $0.offset != normal }.map { $0.element[normal] }.reduce(0, +)
                 let normals = r.confusion[normal].reduce(0, +)
@@ -123,9 +128,11 @@ public struct ModelCard: Sendable {
         } else {
             s += "Not evaluated in this folder (no test set, or another folder of the run was the one tested).\n"
         }
+        if library == "distill" {
         s += "\n## How to use\n\n```sh\ndistill classify --model FOLDER --input app.log      # JSON lines: label, probability, template\n"
             + "distill serve --model FOLDER --forward loki=http://loki:3100   # labels next to the logs in the store\n"
             + "distill prepare --model FOLDER < app.log                      # the text and ids the model reads\n```\n"
+        }
         for (title, body) in sections { s += "\n## \(title)\n\n\(body)\n" }
         s += "\n## Intended use\n\nTagging log lines of the systems and kinds of messages it was trained on with an operational "
             + "category, to route, count and alert on them next to the raw logs. It is a triage aid, not an incident detector: "
@@ -139,7 +146,8 @@ public struct ModelCard: Sendable {
             s += "- It reads log-normalized text (timestamps, addresses, ids and numbers masked); feed it raw lines through Distill, "
                 + "or the prepared text `distill prepare` prints — other runtimes given raw lines will answer differently.\n"
         }
-        s += "- Probabilities are \(decision == nil ? "the softmax of the logits, not calibrated on held-out data" : "calibrated on the dev lines by the temperature above").\n"
+        let calibrated = (decision?.temperature ?? 1) != 1
+        s += "- Probabilities are \(calibrated ? "calibrated on the dev lines by the temperature above" : "the softmax of the logits, not calibrated on held-out data").\n"
         return s
     }
 

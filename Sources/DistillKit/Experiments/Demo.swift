@@ -227,7 +227,7 @@ public struct Demo {
         s.seed = seed
         s.evaluateEvery = 100
         var rows: [Row] = []
-        func evaluate(_ name: String, _ student: Student, folder: URL, save: Bool = true) throws {
+        func evaluate(_ name: String, _ student: Student, folder: URL, save: Bool = true, distilled: Bool = true) throws {
             if save { try student.save(to: folder) }
             let p = probabilities(student, test.map(\.0))
             let report = EvaluationReport.compute(probabilities: p, gold: test.map(\.1), labels: labels, teacherPredictions: teacherTest)
@@ -235,7 +235,7 @@ public struct Demo {
             let size = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, f in
                 total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(f).path))?[.size] as? Int) ?? 0)
             }
-            let card = ModelCard.Facts(title: "Distill demo: \(name)", teachers: name.hasPrefix("teacher") ? [] : ["all-MiniLM-L6-v2 fine-tuned on the demo's labelled lines (white-box)"],
+            let card = ModelCard.Facts(title: "Distill demo: \(name)", teachers: !distilled ? [] : ["all-MiniLM-L6-v2 fine-tuned on the demo's labelled lines (white-box)"],
                                        data: ["the demo's generated log corpus (seed \(seed)): \(labelled.count) labelled, \(unlabelled.count) unlabelled lines",
                                               "test: \(test.count) lines of \(generator.heldOutTemplates().count) held-out templates"], report: report)
             try ModelCard(card, model: .init(student, quantization: Student.quantization(of: folder))).write(into: folder)
@@ -244,7 +244,7 @@ public struct Demo {
                             p99Milliseconds: speed.p99Milliseconds, throughput: speed.batchThroughput))
             log(String(format: "%@: accuracy %.4f, macro-F1 %.4f, agreement %.4f", name, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0))
         }
-        try evaluate("teacher: all-MiniLM-L6-v2 fine-tuned", teacher, folder: output.appendingPathComponent("models/teacher"))
+        try evaluate("teacher: all-MiniLM-L6-v2 fine-tuned", teacher, folder: output.appendingPathComponent("models/teacher"), distilled: false)
 
         let kdBert = tinyBert()
         guard case let .bert(studentModel, _) = kdBert else { fatalError("tiny BERT is a BERT") }
@@ -270,10 +270,10 @@ public struct Demo {
         }
         let hardBert = tinyBert()
         try DistillationTrainer(student: hardBert, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/tiny-bert-hard")).run()
-        try evaluate("tiny BERT 2x32, hard labels only", hardBert, folder: output.appendingPathComponent("models/tiny-bert-hard"))
+        try evaluate("tiny BERT 2x32, hard labels only", hardBert, folder: output.appendingPathComponent("models/tiny-bert-hard"), distilled: false)
         let hardBag = bag()
         try DistillationTrainer(student: hardBag, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/bag-hard")).run()
-        try evaluate("n-gram bag, hard labels only", hardBag, folder: output.appendingPathComponent("models/bag-hard"))
+        try evaluate("n-gram bag, hard labels only", hardBag, folder: output.appendingPathComponent("models/bag-hard"), distilled: false)
 
         let formatter = ISO8601DateFormatter()
         let result = Result(date: formatter.string(from: Date()), machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
@@ -293,7 +293,7 @@ public struct Demo {
                             subtitle: "Held-out templates: \(r.test) test lines from \(r.heldOutTemplates) templates no model saw in training; "
                                 + "\(r.labelled) labelled and \(r.unlabelled) unlabelled training lines.",
                             rows: r.rows.map { ComparisonHTML.Row(name: $0.model, accuracy: $0.accuracy, macroF1: $0.macroF1, agreementWithTeacher: $0.agreementWithTeacher,
-                                                                  parameters: $0.parameters, sizeOnDiskBytes: $0.sizeOnDiskBytes, p50Milliseconds: $0.p50Milliseconds,
+                                                                  parameters: $0.parameters, sizeOnDiskBytes: $0.sizeOnDiskBytes, millisecondsPerLine: $0.p50Milliseconds,
                                                                   throughput: $0.throughput) })
     }
 
