@@ -43,18 +43,20 @@ public enum ModelExport {
         do { try fm.createDirectory(at: staging, withIntermediateDirectories: true) } catch {
             throw ExportError.io(path: staging.path, detail: "cannot create folder: \(fileErrorReason(error))")
         }
+        let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
         do {
             switch format {
             case .hf: try writeHF(student, into: staging, maxLength: maxLength, card: card, decision: decision)
             case .onnx: try writeONNX(student, into: staging, maxLength: maxLength, card: card, decision: decision)
             }
             if let decision { try decision.save(to: staging) }
-            let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
             if fm.fileExists(atPath: folder.path) { try fm.moveItem(at: folder, to: old) }
             try fm.moveItem(at: staging, to: folder)
             try? fm.removeItem(at: old)
         } catch {
             try? fm.removeItem(at: staging)
+            // The old folder goes back where it was if the new one could not take its place.
+            if !fm.fileExists(atPath: folder.path) && fm.fileExists(atPath: old.path) { try? fm.moveItem(at: old, to: folder) }
             if error is ExportError || error is ModelError { throw error }
             throw ExportError.io(path: folder.path, detail: fileErrorReason(error))
         }

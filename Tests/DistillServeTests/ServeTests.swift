@@ -142,9 +142,9 @@ struct ServeTests {
     func drain() async throws {
         let model = temporaryFolder().appendingPathComponent("model")
         try saveBiasedStudent(to: model, label: "disk")
-        // A 5 s hold: with 1.5 s the request once came and went between two /metrics polls of a machine loaded by
-        // the other suites (make test, 2026-12-01), and the drain was never tested.
-        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "5000"])
+        // An 8 s hold: with 1.5 s the request once came and went between two /metrics
+        // polls of a machine loaded by the other suites (make test, 2026-12-01), and the drain was never tested.
+        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "8000"])
         let port = server.port
         // The slow request goes over a raw socket, written at once: under the full suite an HTTP client's request
         // once took more than 90 s to leave the test process (2 cores, shared event loops), and the drain went untested.
@@ -153,20 +153,21 @@ struct ServeTests {
         #expect(fd >= 0)
         defer { if fd >= 0 { close(fd) } }
         let request = rawRequest("POST /v1/classify HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nContent-Length: \(body.utf8.count)\nConnection: close\n", body: body)
-        let sent = Date()
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        // Signal only once the server holds the request (the gauge counts this /metrics call too).
+        // Signal only once the server holds the request (the gauge counts this /metrics call too). The polls go over
+        // raw sockets as well: an HTTP client's request once took longer to leave this process than the whole hold
+        // (make test, 2026-12-01), so no poll saw it.
         let deadline = ContinuousClock.now + .seconds(90)
         var held = false, gauge = ""
         while !held && ContinuousClock.now < deadline {
-            let metrics = (try? await call(.GET, port: port, path: "/metrics").body) ?? ""
+            let metrics = rawExchange(port: port, rawRequest("GET /metrics HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n"), wait: 10).response
             gauge = metrics.split(separator: "\n").first { $0.hasPrefix("distill_inflight_requests ") }.map(String.init) ?? "(no gauge)"
             held = (Double(gauge.split(separator: " ").last ?? "") ?? 0) >= 2
             if !held { try? await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(held, "the slow request never reached the server; last gauge: \(gauge)")
         server.signal(SIGTERM)
-        let answered = readExchange(fd, since: sent, wait: 60)
+        let answered = readExchange(fd, since: Date(), wait: 60)  // (counted from the signal: the polls may have taken long)
         #expect(answered.status == 200 && answered.response.contains("disk") && answered.closedByServer, "\(answered.response)")
         #expect(server.stop() == 0)
         // (async-http-client retries a refused connection until the deadline: keep it short.)
