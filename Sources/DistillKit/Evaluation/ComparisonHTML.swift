@@ -62,7 +62,9 @@ public enum ComparisonHTML {
 
     /// The page: the table, then the size and latency charts, each marking its Pareto front.
     public static func page(title: String, subtitle: String, rows: [Row], latency: String = singleLineLatency) -> String {
-        let sizeFront = Set(paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }), latencyFront = Set(paretoFront(rows) { $0.millisecondsPerLine })
+        // Each front once: the table marks its members, the chart draws it.
+        let sizeOrder = paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }, latencyOrder = paretoFront(rows) { $0.millisecondsPerLine }
+        let sizeFront = Set(sizeOrder), latencyFront = Set(latencyOrder)
         var table = "<table id=\"models\"><tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>agreement with teacher</th><th>parameters</th>"
             + "<th>size</th><th>\(ReportHTML.escape(latency))</th><th>throughput</th><th>Pareto (size / latency)</th></tr>"
         for (i, r) in rows.enumerated() {
@@ -77,9 +79,9 @@ public enum ComparisonHTML {
         let body = "<h1>\(ReportHTML.escape(title))</h1>\n<p>\(ReportHTML.escape(subtitle))</p>\n" + table
             + "<section><h2>Size against quality</h2><p>Size on disk (log scale) and macro-F1 on the test lines; the line joins the Pareto front "
             + "(no other model is both smaller and better).</p>\n"
-            + scatter(id: "pareto-size", rows: rows, front: paretoFront(rows) { $0.sizeOnDiskBytes.map(Double.init) }, cost: { $0.sizeOnDiskBytes.map { Double($0) / 1e6 } }, unit: "MB")
+            + scatter(id: "pareto-size", rows: rows, front: sizeOrder, cost: { $0.sizeOnDiskBytes.map { Double($0) / 1e6 } }, unit: "MB")
             + "</section>\n<section><h2>Latency against quality</h2><p>\(ReportHTML.escape(latency.prefix(1).uppercased() + latency.dropFirst())) (log scale) and macro-F1.</p>\n"
-            + scatter(id: "pareto-latency", rows: rows, front: paretoFront(rows) { $0.millisecondsPerLine }, cost: { $0.millisecondsPerLine }, unit: "ms")
+            + scatter(id: "pareto-latency", rows: rows, front: latencyOrder, cost: { $0.millisecondsPerLine }, unit: "ms")
             + "</section>\n"
         return """
         <!DOCTYPE html>
