@@ -137,21 +137,37 @@ memory: memory and other resource exhaustion (OOM, CPU throttling, file descript
 application: application errors and crashes (exceptions, panics, failed requests)
 configuration: invalid or missing configuration
 LABELS
-  dir="$out/predictions/llm-$llm"; mkdir -p "$dir"
-  t0=$(date +%s.%N)
-  for test in test-heldout test-seen; do
-    "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/$test.jsonl" \
-      --out "$dir/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-$test.log" 2>&1
+  # The most probable label of each `distill label` output line (normal for a failed one).
+  top_labels() {
     python3 -c "
 import json, sys
 for line in open(sys.argv[1], encoding='utf-8'):
     p = json.loads(line).get('probabilities')
-    print(json.dumps({'label': max(p, key=p.get) if p else 'normal'}))" "$dir/$test.labels.jsonl" >"$dir/$test.jsonl"
+    print(json.dumps({'label': max(p, key=p.get) if p else 'normal'}))" "$1"
+  }
+  # Two prompts: zero-shot, and few-shot with the 4 labelled lines nearest to each line (`--examples`).
+  for prompt in zero-shot few-shot; do
+    dir="$out/predictions/llm-$llm-$prompt"; mkdir -p "$dir"
+    examples=(); [ "$prompt" = few-shot ] && examples=(--examples "$split/labelled.jsonl" --nearest-examples 4)
+    t0=$(date +%s.%N)
+    for test in test-heldout test-seen; do
+      "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/$test.jsonl" "${examples[@]}" \
+        --out "$dir/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-$prompt-$test.log" 2>&1
+      top_labels "$dir/$test.labels.jsonl" >"$dir/$test.jsonl"
+      # Ensemble: the fine-tuned MiniLM and the LLM, equal weights (the LLM's answers come from the store).
+      mkdir -p "$dir-ensemble"
+      "$distill" label --teacher "bert:$out/models/teacher" --teacher "openai:http://127.0.0.1:$port/v1" --weights 0.5,0.5 --labels "$out/labels.txt" \
+        --input "$split/$test.jsonl" "${examples[@]}" --max-length 64 --out "$dir-ensemble/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" \
+        --concurrency 2 >"$out/logs/llm-$llm-$prompt-ensemble-$test.log" 2>&1
+      top_labels "$dir-ensemble/$test.labels.jsonl" >"$dir-ensemble/$test.jsonl"
+    done
+    seconds=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+    calls=$(grep -ho '"requests":[0-9]*' "$out"/logs/llm-"$llm"-"$prompt"-test-*.log | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo null)
+    echo "{\"name\": \"llm-$llm-$prompt\", \"label_seconds\": $seconds, \"requests\": ${calls:-null}, \"size_bytes\": $(stat -c %s "$gguf")}" >"$dir/meta.json"
+    echo "{\"name\": \"llm-$llm-$prompt-ensemble\", \"size_bytes\": $(( $(stat -c %s "$gguf") + $(du -cb "$out/models/teacher"/*.safetensors | tail -1 | cut -f1) ))}" >"$dir-ensemble/meta.json"
+    echo "  llm $llm $prompt: $seconds s"
   done
-  seconds=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
-  calls=$(grep -ho '"requests":[0-9]*' "$out"/logs/llm-"$llm"-test-*.log | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo null)
-  echo "{\"name\": \"llm-$llm\", \"label_seconds\": $seconds, \"requests\": ${calls:-null}, \"size_bytes\": $(stat -c %s "$gguf")}" >"$dir/meta.json"
-  echo "  llm $llm: $seconds s"
+  dir="$out/predictions/llm-$llm-zero-shot"
 
   # The zero-label path: the same LLM labels the unlabelled lines (one call per distinct masked line) and an n-gram
   # bag learns from its answers alone: no hand-labelled line anywhere, no dev set (fixed epochs).
@@ -174,11 +190,16 @@ for line in open(sys.argv[1], encoding='utf-8'):
   [ -f "$out/runs/bag-zero-label/final/config.json" ] || timed bag-zero-label "$distill" train --resume --recipe "$out/recipes/bag-zero-label.yaml"
   rm -rf "$out/models/bag-zero-label" && cp -r "$out/runs/bag-zero-label/final" "$out/models/bag-zero-label"
   predict bag-zero-label
-  # Calls per distinct gold template of the unlabelled lines (the store answers repeats; a rerun asks nothing).
-  keys=$(grep -o '"keys":[0-9]*' "$out/logs/llm-$llm-unlabelled.log" | tail -1 | cut -d: -f2)
+  # Questions (one call each, `group_by: template`) per distinct gold template of the unlabelled lines (the store
+  # answers repeats; a rerun asks nothing).
+  keys=$(grep -o '"questions":[0-9]*' "$out/logs/llm-$llm-unlabelled.log" | tail -1 | cut -d: -f2)
   templates=$(python3 -c "import json,sys; print(len({json.loads(l)['template'] for l in open(sys.argv[1])}))" "$split/unlabelled.jsonl")
   echo "{\"keys\": ${keys:-null}, \"templates\": $templates, \"lines\": $(wc -l <"$split/unlabelled.jsonl")}" >"$out/predictions/bag-zero-label/labelling.json"
-  llm_rows=("$llm zero-shot (llama.cpp)=$dir:teacher" "bag from the LLM's answers alone (zero labels)=$out/predictions/bag-zero-label:zero-label")
+  llm_rows=("$llm zero-shot (llama.cpp)=$out/predictions/llm-$llm-zero-shot:teacher"
+            "$llm few-shot, 4 nearest labelled lines (llama.cpp)=$out/predictions/llm-$llm-few-shot:teacher"
+            "ensemble: fine-tuned MiniLM + $llm zero-shot (equal weights)=$out/predictions/llm-$llm-zero-shot-ensemble:teacher"
+            "ensemble: fine-tuned MiniLM + $llm few-shot (equal weights)=$out/predictions/llm-$llm-few-shot-ensemble:teacher"
+            "bag from the LLM's answers alone (zero labels)=$out/predictions/bag-zero-label:zero-label")
 fi
 
 echo "peers (same labelled lines, raw text)"

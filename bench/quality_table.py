@@ -140,7 +140,7 @@ if students and peers:
         info = os.path.join(next(p for n, p, _ in entries if n == zero["name"]), "labelling.json")
         if os.path.exists(info):
             c = json.load(open(info))
-            cost = (f"; labelling its {c['lines']:,} unlabelled lines asked {c['keys']} distinct masked lines of {c['templates']} gold templates "
+            cost = (f"; labelling its {c['lines']:,} unlabelled lines asked {c['keys']} questions (one per mined template) for {c['templates']} gold templates "
                     f"({c['keys'] / max(1, c['templates']):.2f} calls per template at most; goal <= 1)")
         summary.append(f"- Zero-label path: **{zero['name']}** held-out macro-F1 {num(zero['test-heldout']['macro_f1'])} vs its LLM teacher "
                        f"{num(llm['test-heldout']['macro_f1'])}: {d:+.1f} points (goal >= -2){cost}.")

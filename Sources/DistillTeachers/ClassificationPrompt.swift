@@ -41,10 +41,10 @@ public struct ClassificationPrompt: Sendable, Equatable {
     /// The answer word for a label name.
     public func answer(for label: String) -> String { verbalizer.words[labels.firstIndex(of: label)!] }
 
-    /// Chat messages: system, few-shot pairs, the question.
-    public func messages(for text: String) -> [[String: String]] {
+    /// Chat messages: system, few-shot pairs (the fixed ones, then `examples` chosen for this line), the question.
+    public func messages(for text: String, examples: [LLMTeacherSpec.FewShotExample] = []) -> [[String: String]] {
         var m = [["role": "system", "content": system]]
-        for e in fewShot {
+        for e in fewShot + examples {
             m.append(["role": "user", "content": question(e.text)])
             m.append(["role": "assistant", "content": answer(for: e.label)])
         }
@@ -53,9 +53,9 @@ public struct ClassificationPrompt: Sendable, Equatable {
     }
 
     /// One text prompt for `/v1/completions` (the answer follows "Category:").
-    public func completionPrompt(for text: String) -> String {
+    public func completionPrompt(for text: String, examples: [LLMTeacherSpec.FewShotExample] = []) -> String {
         var s = system + "\n\n"
-        for e in fewShot { s += question(e.text) + "\nCategory: " + answer(for: e.label) + "\n\n" }
+        for e in fewShot + examples { s += question(e.text) + "\nCategory: " + answer(for: e.label) + "\n\n" }
         return s + question(text) + "\nCategory:"
     }
 

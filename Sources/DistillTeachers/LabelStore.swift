@@ -135,25 +135,36 @@ public final class LabelStore: Sendable {
 
     /// Stores (or replaces) one answer, committed before returning.
     public func save(teacher: String, key: String, text: String, answer: TeacherAnswer) throws {
+        try save(teacher: teacher, entries: [(key, text)], answer: answer)
+    }
+
+    /// Stores (or replaces) one answer under several keys (the lines of one template), in one transaction
+    /// committed before returning.
+    public func save(teacher: String, entries: [(key: String, text: String)], answer: TeacherAnswer) throws {
+        guard !entries.isEmpty else { return }
         try wrap {
             try pool.write { db in
-                var values: [(String, (any DatabaseValueConvertible)?)] = [("teacher", teacher), ("key", key), ("text", text), ("created_at", Date().timeIntervalSince1970)]
-                switch answer {
-                case let .labelled(l):
-                    let p = "[" + l.probabilities.map { "\($0)" }.joined(separator: ",") + "]"
-                    values += [("status", "ok"), ("probabilities", p), ("method", l.method.rawValue), ("outside_mass", Double(l.outsideMass)),
-                               ("raw_answer", l.rawAnswer), ("prompt_tokens", l.promptTokens), ("completion_tokens", l.completionTokens),
-                               ("requests", l.requests), ("latency_ms", l.latencySeconds * 1000), ("detail", nil)]
-                case let .failed(f):
-                    values += [("status", f.kind.rawValue), ("probabilities", nil), ("method", nil), ("outside_mass", nil), ("raw_answer", f.rawAnswer),
-                               ("prompt_tokens", nil), ("completion_tokens", nil), ("requests", f.requests), ("latency_ms", 0.0), ("detail", f.detail)]
-                }
-                let columns = values.map(\.0).joined(separator: ", ")
-                let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
-                try db.execute(sql: "INSERT OR REPLACE INTO label (\(columns)) VALUES (\(marks))",
-                               arguments: StatementArguments(values.map { $0.1?.databaseValue ?? .null }))
+                for (key, text) in entries { try insert(db, teacher: teacher, key: key, text: text, answer: answer) }
             }
         }
+    }
+
+    private func insert(_ db: Database, teacher: String, key: String, text: String, answer: TeacherAnswer) throws {
+        var values: [(String, (any DatabaseValueConvertible)?)] = [("teacher", teacher), ("key", key), ("text", text), ("created_at", Date().timeIntervalSince1970)]
+        switch answer {
+        case let .labelled(l):
+            let p = "[" + l.probabilities.map { "\($0)" }.joined(separator: ",") + "]"
+            values += [("status", "ok"), ("probabilities", p), ("method", l.method.rawValue), ("outside_mass", Double(l.outsideMass)),
+                       ("raw_answer", l.rawAnswer), ("prompt_tokens", l.promptTokens), ("completion_tokens", l.completionTokens),
+                       ("requests", l.requests), ("latency_ms", l.latencySeconds * 1000), ("detail", nil)]
+        case let .failed(f):
+            values += [("status", f.kind.rawValue), ("probabilities", nil), ("method", nil), ("outside_mass", nil), ("raw_answer", f.rawAnswer),
+                       ("prompt_tokens", nil), ("completion_tokens", nil), ("requests", f.requests), ("latency_ms", 0.0), ("detail", f.detail)]
+        }
+        let columns = values.map(\.0).joined(separator: ", ")
+        let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
+        try db.execute(sql: "INSERT OR REPLACE INTO label (\(columns)) VALUES (\(marks))",
+                       arguments: StatementArguments(values.map { $0.1?.databaseValue ?? .null }))
     }
 
     private func entry(_ row: Row) throws -> Entry {

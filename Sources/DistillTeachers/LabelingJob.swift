@@ -2,15 +2,15 @@ import DistillKit
 import DistillText
 import Foundation
 
-/// Labels a list of texts with a teacher through a ``LabelStore``: texts whose key is stored are not sent
-/// again (with deduplication the key is the normalized log line, so lines of one template cost one call),
-/// every answer is committed as it arrives, and the output is assembled from the store in input order, so an
-/// interrupted run that is started again ends with the same output as an uninterrupted one.
+/// Labels a list of texts with a teacher through a ``LabelStore``: lines that share a question (by default one
+/// per template, see ``LabelGrouping``) cost one call, every answer is committed as it arrives under each line's
+/// key, and the output is assembled from the store in input order, so an interrupted run that is started again
+/// ends with the same output as an uninterrupted one.
 public struct LabelingJob: Sendable {
     public var teacher: any Teacher
     public var store: LabelStore
-    /// Key texts by their normalized form (level + masked message): repeated templates cost one call.
-    public var deduplicate: Bool = true
+    /// Which lines share one question.
+    public var grouping: LabelGrouping = .standard
     /// Ask again for stored off-label, malformed and rejected answers (unavailable ones are always retried).
     public var retryFailed: Bool = false
     /// Stop (keeping what is stored) after this many texts in a row came back unavailable: the server is down.
@@ -21,11 +21,14 @@ public struct LabelingJob: Sendable {
         self.store = store
     }
 
-    /// Identity plus label set: the store's teacher column.
-    public var storeTeacher: String { teacher.identity + "|labels=" + teacher.labels.joined(separator: ",") }
+    /// Identity plus label set: the store's teacher column. Template grouping stores each line's key with the
+    /// answer its template got, so it has a column of its own (switching back to `line` asks each line again).
+    public var storeTeacher: String {
+        teacher.identity + "|labels=" + teacher.labels.joined(separator: ",") + (grouping == .template ? "|group=template" : "")
+    }
 
-    /// The key a text is stored under.
-    public func key(_ text: String) -> String { deduplicate ? LabelingJob.templateKey(text) : text }
+    /// The key a text is stored under: the text itself, or its level and masked message.
+    public func key(_ text: String) -> String { grouping == .text ? text : LabelingJob.templateKey(text) }
 
     /// The normalized form of a log line: its level and masked message (envelope and variables removed).
     public static func templateKey(_ text: String) -> String {
@@ -33,11 +36,71 @@ public struct LabelingJob: Sendable {
         return [n.level, n.masked].compactMap { $0 }.joined(separator: " ")
     }
 
+    /// The template of a key (level and masked message) on its own: every token that holds a digit or a
+    /// placeholder becomes `<*>`, so keys that differ only in identifiers the masker keeps (`job_1445_0020`,
+    /// `user42`) or in the kind of a masked value (`<NUM>`, `<HEX>`) have one template, while plain words stay;
+    /// runs of whitespace (padding) count as one space.
+    public static func template(ofKey key: String) -> String {
+        tokens(ofKey: key).joined(separator: " ")
+    }
+
+    static func tokens(ofKey key: String) -> [Substring] {
+        key.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            .map { token in token.utf8.contains { ($0 >= 48 && $0 <= 57) || $0 == 60 } ? "<*>" : token }
+    }
+
+    /// A word position is a variable when at least this many templates (of ``template(ofKey:)``) differ only
+    /// there, each with its own word: user and host names (`Invalid user oracle`, `Invalid user chen`, …). Fewer
+    /// distinct words (`refused`, `established`, `closed`; `RUNNING`, `FAILED`) stay constant.
+    public static let variableWordThreshold = 8
+    /// Templates longer than this many tokens skip the variable-word pass (its cost grows with length squared).
+    static let variableWordMaxTokens = 64
+
+    /// The template of each key of a set: ``template(ofKey:)``, then the word positions where at least
+    /// ``variableWordThreshold`` templates differ only there become `<*>` (the first such position). Depends
+    /// on the set, not on its order.
+    public static func templates(_ keys: some Collection<String>) -> [String: String] {
+        var own: [String: [Substring]] = [:]
+        for k in keys where own[k] == nil { own[k] = tokens(ofKey: k) }
+        let distinct = Set(own.values)
+        // Per template with one word position blanked: the words seen there.
+        var wordsAt: [[Substring]: Set<Substring>] = [:]
+        func blanked(_ t: [Substring], _ p: Int) -> [Substring] { var b = t; b[p] = "\u{0}"; return b }
+        for t in distinct where t.count <= variableWordMaxTokens {
+            for p in t.indices where t[p] != "<*>" { wordsAt[blanked(t, p), default: []].insert(t[p]) }
+        }
+        var merged: [[Substring]: String] = [:]
+        for t in distinct {
+            var out = t
+            if t.count <= variableWordMaxTokens,
+               let p = t.indices.first(where: { t[$0] != "<*>" && (wordsAt[blanked(t, $0)]?.count ?? 0) >= variableWordThreshold }) {
+                out[p] = "<*>"
+            }
+            merged[t] = out.joined(separator: " ")
+        }
+        return own.mapValues { merged[$0]! }
+    }
+
+    /// The question each key belongs to (indices into `keys`, numbered in order of first appearance): with
+    /// `.template` one per template of ``templates(_:)`` over `keys` and `alsoKnown` (keys stored by earlier
+    /// runs, so that their templates come out the same), else one per key.
+    public static func questions(_ keys: [String], grouping: LabelGrouping, alsoKnown: Set<String> = []) -> [Int] {
+        guard grouping == .template else { return Array(keys.indices) }
+        let templateOf = templates(alsoKnown.union(keys))
+        var number: [String: Int] = [:]
+        return keys.map { key in
+            let t = templateOf[key]!
+            if let n = number[t] { return n }
+            number[t] = number.count
+            return number.count - 1
+        }
+    }
+
     static let normalizer = LogNormalizer()
 
     /// Progress of a run, reported after every answer.
     public struct Progress: Sendable {
-        /// Distinct keys answered (from the store or the teacher) out of `total`.
+        /// Questions answered (from the store or the teacher) out of `total`.
         public var done: Int
         public var total: Int
         public var cacheHits: Int
@@ -50,9 +113,9 @@ public struct LabelingJob: Sendable {
         public var requestRate: Double { elapsedSeconds > 0 ? Double(requests) / elapsedSeconds : 0 }
         public var etaSeconds: Double? { rate > 0 ? Double(total - done) / rate : nil }
 
-        /// `  812/2000 keys · 14.2 calls/s · 350 cached · 2 failed · ETA 1:24`
+        /// `  812/2000 questions · 14.2 calls/s · 350 cached · 2 failed · ETA 1:24`
         public var line: String {
-            var s = "\(done)/\(total) keys · " + String(format: "%.1f calls/s", requestRate) + " · \(cacheHits) cached · \(failures) failed"
+            var s = "\(done)/\(total) questions · " + String(format: "%.1f calls/s", requestRate) + " · \(cacheHits) cached · \(failures) failed"
             if let eta = etaSeconds, done < total { s += " · ETA " + formatDuration(eta) }
             return s
         }
@@ -61,8 +124,13 @@ public struct LabelingJob: Sendable {
     /// What a run did.
     public struct Summary: Sendable, Codable, Equatable {
         public var texts: Int
+        /// Distinct keys (lines by level and masked message, or texts).
         public var keys: Int
+        /// Distinct questions: keys grouped as ``LabelingJob/grouping`` says (as many as `keys` unless by template).
+        public var questions: Int
+        /// Questions whose answer was in the store (asked by an earlier run, or by another line of the template).
         public var cacheHits: Int
+        /// Questions sent to the teacher in this run.
         public var labelledNow: Int
         public var requests: Int
         public var failures: [String: Int]
@@ -79,34 +147,69 @@ public struct LabelingJob: Sendable {
         var order: [String] = []
         for (k, t) in zip(keys, texts) where firstText[k] == nil { firstText[k] = t; order.append(k) }
         let teacherKey = storeTeacher
-        var answers = try store.entries(teacher: teacherKey, keys: order).mapValues(\.answer)
-        let pending = order.filter { k in
-            guard let a = answers[k] else { return true }
-            if let f = a.failure { return f.isTransient || retryFailed }
-            return false
+        // Templates over this run's keys and the stored ones (their answers answer new lines of a template).
+        let storedKeys = grouping == .template ? try store.keys(teacher: teacherKey) : []
+        let templateOf = grouping == .template ? Self.templates(storedKeys.union(order)) : [:]
+        var members: [[String]] = [], memberIndex: [String: Int] = [:]  // keys per question, in order of appearance
+        for k in order {
+            let question = grouping == .template ? templateOf[k]! : k
+            if let i = memberIndex[question] { members[i].append(k) } else { memberIndex[question] = members.count; members.append([k]) }
         }
-        let cacheHits = order.count - pending.count
-        var state = Progress(done: cacheHits, total: order.count, cacheHits: cacheHits, requests: 0, failures: 0, elapsedSeconds: 0)
+        var answers = try store.entries(teacher: teacherKey, keys: order).mapValues(\.answer)
+        func settled(_ k: String) -> Bool {
+            guard let a = answers[k] else { return false }
+            if let f = a.failure { return !(f.isTransient || retryFailed) }
+            return true
+        }
+        // Per question: the keys still to answer. A template with an answer under one of its keys — this run's
+        // lines, or lines an earlier run labelled (first stored key in sorted order) — answers the rest without a call.
+        var storedTemplateAnswer: [String: TeacherAnswer] = [:]
+        if grouping == .template {
+            let wanted = Set(members.map { templateOf[$0[0]]! })
+            let candidates = storedKeys.filter { wanted.contains(templateOf[$0]!) }.sorted()
+            let stored = try store.entries(teacher: teacherKey, keys: candidates)
+            for k in candidates {
+                let t = templateOf[k]!
+                if storedTemplateAnswer[t] == nil, let e = stored[k], e.answer.label != nil { storedTemplateAnswer[t] = e.answer }
+            }
+        }
+        var pending: [[String]] = []
+        for group in members {
+            let open = group.filter { !settled($0) }
+            if open.isEmpty { continue }
+            let known = group.lazy.compactMap { answers[$0] }.first { $0.label != nil }
+                ?? (grouping == .template ? storedTemplateAnswer[templateOf[group[0]]!] : nil)
+            if let known {
+                try store.save(teacher: teacherKey, entries: open.map { ($0, firstText[$0]!) }, answer: known)
+                for k in open { answers[k] = known }
+            } else {
+                pending.append(open)
+            }
+        }
+        let cacheHits = members.count - pending.count
+        var state = Progress(done: cacheHits, total: members.count, cacheHits: cacheHits, requests: 0, failures: 0, elapsedSeconds: 0)
         progress(state)
         var consecutiveUnavailable = 0
         var seenSuccess = answers.values.contains { $0.label != nil }
-        var heldFailures: [(String, TeacherAnswer)] = []  // not stored until the teacher has answered once: a misconfiguration then loses nothing
+        var heldFailures: [([String], TeacherAnswer)] = []  // not stored until the teacher has answered once: a misconfiguration then loses nothing
         let batch = max(1, teacher.preferredBatchSize), window = max(1, teacher.maxConcurrency)
         let batches = stride(from: 0, to: pending.count, by: batch).map { Array(pending[$0..<min($0 + batch, pending.count)]) }
         let teacher = self.teacher
-        try await withThrowingTaskGroup(of: ([String], [TeacherAnswer]).self) { group in
+        func entries(_ keys: [String]) -> [(key: String, text: String)] { keys.map { ($0, firstText[$0]!) } }
+        try await withThrowingTaskGroup(of: ([[String]], [TeacherAnswer]).self) { group in
             var next = 0
             func submit() {
                 guard next < batches.count else { return }
-                let keys = batches[next]
-                let inputs = keys.map { firstText[$0]! }
+                let questions = batches[next]
+                // The question is the first line (in input order) of its template.
+                let inputs = questions.map { firstText[$0[0]]! }
                 next += 1
-                group.addTask { (keys, try await teacher.label(inputs)) }
+                group.addTask { (questions, try await teacher.label(inputs)) }
             }
             for _ in 0..<min(window, batches.count) { submit() }
-            while let (keys, results) = try await group.next() {
-                for (k, answer) in zip(keys, results) {
-                    answers[k] = answer
+            while let (questions, results) = try await group.next() {
+                for (question, answer) in zip(questions, results) {
+                    for k in question { answers[k] = answer }
                     state.done += 1
                     switch answer {
                     case let .labelled(l):
@@ -114,23 +217,23 @@ public struct LabelingJob: Sendable {
                         consecutiveUnavailable = 0
                         if !seenSuccess {
                             seenSuccess = true
-                            for (hk, ha) in heldFailures { try store.save(teacher: teacherKey, key: hk, text: firstText[hk]!, answer: ha) }
+                            for (held, ha) in heldFailures { try store.save(teacher: teacherKey, entries: entries(held), answer: ha) }
                             heldFailures = []
                         }
-                        try store.save(teacher: teacherKey, key: k, text: firstText[k]!, answer: answer)
+                        try store.save(teacher: teacherKey, entries: entries(question), answer: answer)
                     case let .failed(f):
                         state.requests += f.requests
                         state.failures += 1
                         consecutiveUnavailable = f.isTransient ? consecutiveUnavailable + 1 : 0
-                        if seenSuccess { try store.save(teacher: teacherKey, key: k, text: firstText[k]!, answer: answer) } else { heldFailures.append((k, answer)) }
+                        if seenSuccess { try store.save(teacher: teacherKey, entries: entries(question), answer: answer) } else { heldFailures.append((question, answer)) }
                         if consecutiveUnavailable >= maximumConsecutiveUnavailable {
                             group.cancelAll()
-                            throw TeacherError.unreachable(url: teacher.identity, detail: "\(consecutiveUnavailable) texts in a row failed; last: \(f.detail). "
+                            throw TeacherError.unreachable(url: teacher.identity, detail: "\(consecutiveUnavailable) questions in a row failed; last: \(f.detail). "
                                                            + "Answers so far are stored; run again to continue")
                         }
                         if !seenSuccess && heldFailures.count >= min(8, pending.count) {
                             group.cancelAll()
-                            throw TeacherError.configuration(key: "teacher", detail: "the first \(heldFailures.count) texts all failed (last: \(f.errorDescription!)); "
+                            throw TeacherError.configuration(key: "teacher", detail: "the first \(heldFailures.count) questions all failed (last: \(f.errorDescription!)); "
                                                              + "check the server, model and constraint settings")
                         }
                     }
@@ -148,9 +251,9 @@ public struct LabelingJob: Sendable {
             case let .failed(f): failures[f.kind.rawValue, default: 0] += 1
             }
         }
-        let summary = Summary(texts: texts.count, keys: order.count, cacheHits: cacheHits, labelledNow: pending.count, requests: state.requests,
-                              failures: failures, methods: methods, meanOutsideMass: labelled > 0 ? outside / Double(labelled) : 0,
-                              seconds: Date().timeIntervalSince(started))
+        let summary = Summary(texts: texts.count, keys: order.count, questions: members.count, cacheHits: cacheHits, labelledNow: pending.count,
+                              requests: state.requests, failures: failures, methods: methods,
+                              meanOutsideMass: labelled > 0 ? outside / Double(labelled) : 0, seconds: Date().timeIntervalSince(started))
         return (keys.map { answers[$0]! }, summary)
     }
 

@@ -19,6 +19,8 @@ public final class OpenAITeacher: Teacher {
     /// The model as the server names it (`/v1/models`), or `spec.model`.
     public let modelName: String
     public let promptVersion: String
+    /// Per-line examples (``LLMTeacherSpec/nearestExamples`` of ``LLMTeacherSpec/examplesFile``), when asked for.
+    public let nearest: NearestExamples?
     public var identity: String { "openai:\(modelName)/prompt-\(promptVersion)" }
     public var preferredBatchSize: Int { 1 }
     /// `spec.maxConcurrency`, or 1 for a llama.cpp server when `spec.reproducible`.
@@ -29,8 +31,9 @@ public final class OpenAITeacher: Teacher {
     let retry: RetryPolicy
     let apiKey: String?
 
-    private init(spec: LLMTeacherSpec, labels: [String], prompt: ClassificationPrompt, constraint: LLMTeacherSpec.Constraint,
+    private init(spec: LLMTeacherSpec, labels: [String], prompt: ClassificationPrompt, nearest: NearestExamples?, constraint: LLMTeacherSpec.Constraint,
                  serverKind: String, modelName: String, transport: any HTTPTransport, retry: RetryPolicy, apiKey: String?) {
+        self.nearest = nearest
         self.spec = spec
         self.labels = labels
         self.prompt = prompt
@@ -43,7 +46,8 @@ public final class OpenAITeacher: Teacher {
         gate = RequestGate(maxConcurrent: spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency,
                            requestsPerSecond: spec.requestsPerSecond)
         promptVersion = prompt.version(extra: [spec.endpoint.rawValue, constraint.rawValue, "\(spec.topLogprobs)", spec.fallback.rawValue,
-                                               "\(spec.samples)", "\(spec.smoothing)", "\(spec.maxTextCharacters)", "\(spec.seed)"])
+                                               "\(spec.samples)", "\(spec.smoothing)", "\(spec.maxTextCharacters)", "\(spec.seed)"]
+                                               + (nearest.map { [$0.fingerprint] } ?? []))
     }
 
     /// Checks the settings, reads the API key from its environment variable, probes the server (llama.cpp's
@@ -99,7 +103,12 @@ public final class OpenAITeacher: Teacher {
         }
         let prompt = ClassificationPrompt(labels: names, descriptions: labels.map(\.description), verbalizer: Verbalizer(labels: names, codes: codes),
                                           instructions: spec.instructions, fewShot: spec.fewShot)
-        return OpenAITeacher(spec: spec, labels: names, prompt: prompt, constraint: constraint, serverKind: serverKind, modelName: modelName,
+        var nearest: NearestExamples?
+        if spec.nearestExamples > 0, let file = spec.examplesFile {
+            let records = try readDataset(URL(fileURLWithPath: file), labels: names, requireLabel: true)
+            nearest = NearestExamples(pool: records.map { .init(text: $0.text, label: names[$0.label!]) }, count: spec.nearestExamples)
+        }
+        return OpenAITeacher(spec: spec, labels: names, prompt: prompt, nearest: nearest, constraint: constraint, serverKind: serverKind, modelName: modelName,
                              transport: transport, retry: retry ?? RetryPolicy(maxRetries: spec.maxRetries), apiKey: apiKey)
     }
 
@@ -211,12 +220,13 @@ public final class OpenAITeacher: Teacher {
     func requestBody(_ text: String, temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
         if spec.reproducible && serverKind == "llama.cpp" { body["cache_prompt"] = false }
+        let examples = (nearest?.examples(for: text) ?? []).map { LLMTeacherSpec.FewShotExample(text: clipped($0.text), label: $0.label) }
         switch spec.endpoint {
         case .chat:
-            body["messages"] = prompt.messages(for: text)
+            body["messages"] = prompt.messages(for: text, examples: examples)
             if logprobs { body["logprobs"] = true; body["top_logprobs"] = spec.topLogprobs }
         case .completions:
-            body["prompt"] = prompt.completionPrompt(for: text)
+            body["prompt"] = prompt.completionPrompt(for: text, examples: examples)
             if logprobs { body["logprobs"] = spec.topLogprobs }
         }
         switch constraint {

@@ -25,9 +25,10 @@ public enum RecipeTeachers {
             try blocking {
                 let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
                                                                transport: AsyncHTTPClientTransport(log: log))
-                let job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
+                var job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
+                job.grouping = if case let .openAI(spec) = entry.kind { spec.groupBy } else { .line }
                 let (answers, summary) = try await job.run(texts, progress: progress)
-                log("teacher \(entry.name): \(summary.keys) distinct texts, \(summary.cacheHits) from the store, \(summary.requests) requests, "
+                log("teacher \(entry.name): \(summary.keys) distinct lines, \(summary.questions) questions (by \(job.grouping.rawValue)), \(summary.cacheHits) from the store, \(summary.requests) requests, "
                     + "\(summary.failures.values.reduce(0, +)) failed \(summary.failures.isEmpty ? "" : "\(summary.failures)")")
                 return answers.map { $0.label?.probabilities }
             }

@@ -57,8 +57,10 @@ struct DemoCommand: ParsableCommand {
             demo.secondTeacher = { texts in
                 try blocking {
                     let teacher = try await OpenAITeacher.connect(spec: llmSpec, labels: labels)
-                    let (answers, summary) = try await LabelingJob(teacher: teacher, store: try LabelStore(url: store)).run(texts, progress: printer)
-                    FileHandle.standardError.write(Data("\nLLM teacher \(teacher.identity): \(summary.keys) distinct lines, \(summary.cacheHits) from the store, \(summary.requests) requests, failures \(summary.failures)\n".utf8))
+                    var job = LabelingJob(teacher: teacher, store: try LabelStore(url: store))
+                    job.grouping = llmSpec.groupBy
+                    let (answers, summary) = try await job.run(texts, progress: printer)
+                    FileHandle.standardError.write(Data("\nLLM teacher \(teacher.identity): \(summary.keys) distinct lines, \(summary.questions) questions, \(summary.cacheHits) from the store, \(summary.requests) requests, failures \(summary.failures)\n".utf8))
                     return answers.map { $0.label?.probabilities }
                 }
             }

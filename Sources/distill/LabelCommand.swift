@@ -70,6 +70,12 @@ struct LabelCommand: AsyncParsableCommand {
     @Option(name: .customLong("top-logprobs"), help: "LLM: alternatives per answer token.")
     var topLogprobs = 20
 
+    @Option(help: "LLM: labelled lines (JSONL with text and label) to choose per-line examples from.")
+    var examples: String?
+
+    @Option(name: .customLong("nearest-examples"), help: "LLM: per line, this many --examples lines most similar to it shown before the question.")
+    var nearestExamples = LLMTeacherSpec.defaultNearestExamples
+
     @Option(help: "LLM: requests in flight.")
     var concurrency = 4
 
@@ -92,8 +98,8 @@ struct LabelCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Flag(name: .customLong("no-dedup"), help: "Key texts exactly instead of by their normalized log template.")
-    var noDedup = false
+    @Option(name: .customLong("group-by"), help: "Lines that share one question: template (one call per template), line (per level and masked message) or text (every distinct text).")
+    var groupBy: LabelGrouping = .standard
 
     @Flag(name: .customLong("retry-failed"), help: "Ask again for stored off-label, malformed and rejected answers.")
     var retryFailed = false
@@ -160,7 +166,9 @@ struct LabelCommand: AsyncParsableCommand {
             if case .softLabels = entry.kind { continue }
             let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
                                                            transport: AsyncHTTPClientTransport(log: standardErrorLine))
-            let answers = try await label(texts, with: teacher, store: store, name: entry.name)
+            // An openai teacher's `group_by` (what `distill train` uses too); bert teachers answer each line.
+            let grouping: LabelGrouping = if case let .openAI(spec) = entry.kind { spec.groupBy } else { .line }
+            let answers = try await label(texts, with: teacher, store: store, name: entry.name, grouping: grouping)
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
             note("\(entry.name): wrote \(out.path)")
@@ -169,16 +177,17 @@ struct LabelCommand: AsyncParsableCommand {
         if ran == 0 { throw ValidationError("the recipe has no bert or openai teacher to run") }
     }
 
-    func label(_ texts: [String], with teacher: any Teacher, store: LabelStore, name: String) async throws -> [TeacherAnswer] {
+    func label(_ texts: [String], with teacher: any Teacher, store: LabelStore, name: String, grouping: LabelGrouping? = nil) async throws -> [TeacherAnswer] {
         var job = LabelingJob(teacher: teacher, store: store)
-        job.deduplicate = !noDedup
+        job.grouping = grouping ?? groupBy
         job.retryFailed = retryFailed
         note("\(name): \(teacher.identity)")
         let (answers, summary) = try await job.run(texts, progress: labelingProgressPrinter())
         endProgressLines()
         let failures = summary.failures.isEmpty ? "none" : summary.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        note(String(format: "%@: %d texts, %d distinct, %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s",
-                    name, summary.texts, summary.keys, summary.cacheHits, summary.requests, failures, summary.meanOutsideMass, summary.seconds))
+        note(String(format: "%@: %d texts, %d distinct lines, %d questions (by %@), %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s",
+                    name, summary.texts, summary.keys, summary.questions, job.grouping.rawValue, summary.cacheHits, summary.requests, failures,
+                    summary.meanOutsideMass, summary.seconds))
         // Machine-readable summary on stdout, one JSON line per teacher (`distill label … | jq` reads it).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -188,7 +197,8 @@ struct LabelCommand: AsyncParsableCommand {
 
     func makeTeacher(_ spec: String, labels: [Recipe.Label]) async throws -> any Teacher {
         if spec.hasPrefix("bert:") {
-            return try BertTeacher(folder: URL(fileURLWithPath: String(spec.dropFirst(5))), labels: labels.map(\.name), maxLength: maxLength)
+            return try BertTeacher(folder: URL(fileURLWithPath: String(spec.dropFirst(5))), labels: labels.map(\.name), maxLength: maxLength,
+                                   preparingInput: true)
         }
         guard spec.hasPrefix("openai:") else { throw ValidationError("--teacher '\(spec)': expected openai:BASE_URL or bert:FOLDER") }
         var s = LLMTeacherSpec(baseURL: String(spec.dropFirst(7)), model: model)
@@ -202,6 +212,8 @@ struct LabelCommand: AsyncParsableCommand {
         s.fallback = try parse(fallback, "fallback")
         s.apiKeyEnvironment = apiKeyEnv
         s.samples = samples
+        s.examplesFile = examples
+        s.nearestExamples = examples == nil ? 0 : nearestExamples
         s.topLogprobs = topLogprobs
         s.maxConcurrency = concurrency
         s.reproducible = !allowBatching
@@ -211,6 +223,8 @@ struct LabelCommand: AsyncParsableCommand {
         return try await OpenAITeacher.connect(spec: s, labels: labels, transport: AsyncHTTPClientTransport(log: standardErrorLine))
     }
 }
+
+extension LabelGrouping: ExpressibleByArgument {}
 
 /// Label names (and descriptions) from a file or a comma-separated list.
 func readLabelSet(_ argument: String) throws -> [Recipe.Label] {

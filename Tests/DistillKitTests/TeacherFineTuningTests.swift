@@ -68,7 +68,7 @@ struct TeacherFineTuningTests {
             .write(to: input, atomically: true, encoding: .utf8)
         let labelled = folder.appendingPathComponent("labelled.jsonl")
         let args = ["label", "--teacher", "bert:\(out.path)", "--labels", labels.joined(separator: ","), "--input", input.path,
-                    "--out", labelled.path, "--max-length", "32", "--no-dedup"]
+                    "--out", labelled.path, "--max-length", "32", "--group-by", "text"]
         let cli = try runDistill(args)
         #expect(cli.status == 0, "\(cli.stderr)")
         let rows = try String(contentsOf: labelled, encoding: .utf8).split(separator: "\n").map {

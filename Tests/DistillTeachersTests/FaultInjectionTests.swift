@@ -208,7 +208,7 @@ struct FaultInjectionTests {
         let store = try LabelStore(url: temporaryFile("down.sqlite"))
         var job = LabelingJob(teacher: teacher, store: store)
         job.maximumConsecutiveUnavailable = 4
-        job.deduplicate = false
+        job.grouping = .text
         await #expect(throws: TeacherError.self) { _ = try await job.run((0..<20).map { "line \($0)" }) }
         let stored = try store.count()
         #expect(stored >= 3 && stored < 20)
@@ -225,7 +225,7 @@ struct FaultInjectionTests {
                                                       retry: RetryPolicy(maxRetries: 2, baseDelay: 0.1, maxDelay: 0.2))
         let store = try LabelStore(url: temporaryFile("killed.sqlite"))
         var job = LabelingJob(teacher: teacher, store: store)
-        job.deduplicate = false
+        job.grouping = .text
         let killer = Task {
             while s.requests.count < 40 { try await Task.sleep(for: .milliseconds(5)) }
             s.stop()

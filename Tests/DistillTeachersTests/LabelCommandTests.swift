@@ -76,8 +76,12 @@ struct LabelCommandTests {
         // Uninterrupted.
         let clean = try runDistill(args("clean"))
         #expect(clean.status == 0, "\(clean.output)")
-        let distinct = Set(lines.map(LabelingJob.templateKey)).count
-        #expect(requestedTexts(proxy.requests).count == distinct)
+        // One call per template (`--group-by template`, the default): the lines' masked keys grouped.
+        let keys = Set(lines.map(LabelingJob.templateKey)), distinct = keys.count
+        let templateOf = LabelingJob.templates(keys)
+        let questions = Set(templateOf.values).count
+        #expect(questions < distinct)
+        #expect(requestedTexts(proxy.requests).count == questions)
 
         // Killed once some answers are stored.
         let mark = proxy.requests.count
@@ -99,8 +103,9 @@ struct LabelCommandTests {
         let resumed = try runDistill(args("killed"))
         #expect(resumed.status == 0, "\(resumed.output)")
         let askedAgain = requestedTexts(Array(proxy.requests[beforeResume...]))
-        #expect(askedAgain.count == distinct - stored.count, "each missing text asked once")
-        #expect(askedAgain.allSatisfy { !stored.contains(LabelingJob.templateKey($0)) }, "no stored text asked again")
+        let answered = Set(stored.map { templateOf[$0]! })
+        #expect(askedAgain.count == questions - answered.count, "each missing template asked once")
+        #expect(askedAgain.allSatisfy { !answered.contains(templateOf[LabelingJob.templateKey($0)]!) }, "no stored template asked again")
         #expect(proxy.requests.count > mark)
         let a = try Data(contentsOf: folder.appendingPathComponent("clean.jsonl")), b = try Data(contentsOf: folder.appendingPathComponent("killed.jsonl"))
         #expect(a == b, "resumed output differs from the uninterrupted one")

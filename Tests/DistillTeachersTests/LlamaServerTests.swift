@@ -90,7 +90,7 @@ struct LlamaServerTests {
         let teacher = try await OpenAITeacher.connect(spec: spec, labels: logLabels)
         let store = try LabelStore(url: temporaryFile("free.sqlite"))
         var job = LabelingJob(teacher: teacher, store: store)
-        job.deduplicate = false
+        job.grouping = .text
         let (answers, summary) = try await job.run(sampleLines)
         #expect(answers.count == sampleLines.count)
         #expect(summary.methods.values.reduce(0, +) + summary.failures.values.reduce(0, +) == sampleLines.count)

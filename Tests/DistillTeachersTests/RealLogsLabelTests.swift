@@ -36,8 +36,8 @@ struct RealLogsLabelTests {
         let requests = s.requests.filter { $0.path.hasSuffix("/chat/completions") }.count
         print("label on real logs: \(lines.count) lines, \(requests) requests, \(answered) answered, \(failed) failed")
         #expect(answered > lines.count / 2 && answered + failed == lines.count)
-        // Keyed by the masked message, the 16,000 real lines are 1,128 keys (the 8 systems have 715 templates;
-        // 7,105 keys before identifiers' numbers were masked).
-        #expect(requests < lines.count / 8, "lines are keyed by their masked message: far fewer requests than lines")
+        // Keyed by the masked message, the 16,000 real lines are 1,128 keys, grouped by template 750 questions (the
+        // 8 systems have 715 templates; 7,105 keys before identifiers' numbers were masked); retries of the 500s add some.
+        #expect(requests < lines.count / 8, "lines are grouped by template: far fewer requests than lines")
     }
 }

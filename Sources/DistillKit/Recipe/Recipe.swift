@@ -151,7 +151,12 @@ public struct Recipe: Sendable {
                 guard let location = try path(&m, "path") else { throw m.error("path", nil, "is required") }
                 kind = kindName == "bert" ? .bert(location) : .softLabels(location)
             case "openai":
-                kind = .openAI(try llmTeacherSpec(&m, labels: labels.map(\.name), file: file))
+                // `examples: labelled` is the recipe's labelled file; any other value a path.
+                let examples: URL? = try m.string("examples") == "labelled" ? data.labelled : try path(&m, "examples")
+                if try m.string("examples") == "labelled" && data.labelled == nil {
+                    throw m.error("examples", nil, "'labelled' needs data.labelled")
+                }
+                kind = .openAI(try llmTeacherSpec(&m, labels: labels.map(\.name), file: file, examples: examples))
             default: throw m.error("kind", nil, "'\(kindName)' is not a teacher kind (bert, soft-labels, openai)")
             }
             let weight = try m.float("weight") ?? 1
@@ -447,8 +452,10 @@ private func bertFromTeacher(_ s: inout YAMLMap, teachers: [Recipe.Teacher]) thr
     return .bertFromTeacher(teacher: name, layers: count, teacherLayers: teacherLayers)
 }
 
-private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String) throws -> LLMTeacherSpec {
+private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String, examples: URL?) throws -> LLMTeacherSpec {
     var spec = LLMTeacherSpec(baseURL: try m.requiredString("base_url"), model: try m.string("model") ?? "default")
+    spec.examplesFile = examples?.path
+    spec.nearestExamples = try m.int("nearest_examples") ?? (examples == nil ? 0 : LLMTeacherSpec.defaultNearestExamples)
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ current: T) throws -> T where T.RawValue == String {
         guard let raw = try m.string(key) else { return current }
         guard let v = T(rawValue: raw) else { throw m.error(key, nil, "'\(raw)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))") }
@@ -458,6 +465,7 @@ private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String) 
     spec.constraint = try choice("constrain", spec.constraint)
     spec.verbalizer = try choice("verbalizer", spec.verbalizer)
     spec.fallback = try choice("fallback", spec.fallback)
+    spec.groupBy = try choice("group_by", spec.groupBy)
     spec.apiKeyEnvironment = try m.string("api_key_env")
     spec.topLogprobs = try m.int("top_logprobs") ?? spec.topLogprobs
     spec.samples = try m.int("samples") ?? spec.samples

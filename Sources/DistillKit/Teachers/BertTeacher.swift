@@ -23,10 +23,16 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// The tape-free engine that answers ``label(_:)`` (built once; features use the module).
     private let engine: StudentInference
 
+    /// Raw lines become the model's text (its `distill_input`) in ``label(_:)`` and ``distributions(_:)``; nil
+    /// when the caller passes prepared text (recipes prepare every line once, for teachers and student alike).
+    public let preparer: TextInput.Preparer?
+
     /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`; `name`
-    /// (the recipe's teacher name) goes into errors.
-    public init(folder: URL, labels: [String], maxLength: Int = 128, name: String? = nil) throws {
+    /// (the recipe's teacher name) goes into errors. `preparingInput`: texts are raw lines, prepared as the
+    /// folder's `distill_input` says (what `distill label --teacher bert:FOLDER` passes).
+    public init(folder: URL, labels: [String], maxLength: Int = 128, name: String? = nil, preparingInput: Bool = false) throws {
         model = try BertForSequenceClassification.load(folder: folder)
+        preparer = preparingInput && model.input != nil && model.input!.kind != .raw ? model.input!.preparer() : nil
         tokenizer = try WordPieceTokenizer.load(folder: folder)
         try checkVocabulary(tokenizer, fits: model.config, folder: folder)
         let own = model.config.labels ?? []
@@ -40,7 +46,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
         self.labels = labels
         self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
         engine = StudentInference(.bert(model, tokenizer), maxLength: self.maxLength)
-        identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)"
+        identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)" + (preparer == nil ? "" : "|input=\(model.input!.kind.rawValue)")
     }
 
     public func label(_ texts: [String]) async throws -> [TeacherAnswer] {
@@ -57,7 +63,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// Per text, the softmax over the run's labels (renormalized after dropping the teacher's other labels) and
     /// the mass those other labels had.
     public func distributions(_ texts: [String]) -> [(probabilities: [Float], outsideMass: Float)] {
-        let rows = engine.probabilities(texts)
+        let rows = engine.probabilities(preparer.map { p in texts.map(p.prepare) } ?? texts)
         return rows.map { row in
             let mapped = mapping.map { row[$0] }
             let total = mapped.reduce(0, +)

@@ -64,6 +64,14 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     public var maxTextCharacters: Int = 2000
     /// Sent as `seed` (servers that support it sample reproducibly).
     public var seed: Int = 0
+    /// Which lines share one question (one call per template by default).
+    public var groupBy: LabelGrouping = .standard
+    /// Labelled lines (a JSONL file with `text` and `label`) to choose per-line examples from.
+    public var examplesFile: String?
+    /// Per line, this many lines of `examplesFile` most similar to it shown as examples after `fewShot` (0: none).
+    public var nearestExamples: Int = 0
+    /// `nearestExamples` when an examples file is given without a count.
+    public static let defaultNearestExamples = 4
 
     public struct FewShotExample: Sendable, Equatable, Codable {
         public var text: String
@@ -95,6 +103,10 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
         guard timeoutSeconds > 0 else { throw TeacherError.configuration(key: "timeout", detail: "must be > 0 seconds") }
         guard (0...20).contains(maxRetries) else { throw TeacherError.configuration(key: "max_retries", detail: "must be within 0...20") }
         guard maxTextCharacters >= 16 else { throw TeacherError.configuration(key: "max_text_chars", detail: "must be at least 16") }
+        guard (0...32).contains(nearestExamples) else { throw TeacherError.configuration(key: "nearest_examples", detail: "must be within 0...32") }
+        if nearestExamples > 0 && examplesFile == nil {
+            throw TeacherError.configuration(key: "examples", detail: "nearest_examples needs a file of labelled lines to choose from (`examples: labelled` or a path)")
+        }
         for (i, e) in fewShot.enumerated() where !labels.contains(e.label) {
             throw TeacherError.configuration(key: "few_shot[\(i)].label", detail: "'\(e.label)' is not in the label set")
         }
