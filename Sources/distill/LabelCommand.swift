@@ -168,7 +168,9 @@ struct LabelCommand: AsyncParsableCommand {
                                                            transport: AsyncHTTPClientTransport(log: standardErrorLine))
             // An openai teacher's `group_by` (what `distill train` uses too); bert teachers answer each line.
             let grouping: LabelGrouping = if case let .openAI(spec) = entry.kind { spec.groupBy } else { .line }
-            let answers = try await label(texts, with: teacher, store: store, name: entry.name, grouping: grouping)
+            // A bert teacher reads the recipe's prepared text, as in `distill train`; LLMs the raw lines.
+            let inputs = if case .bert = entry.kind, recipe.input.kind != .raw { texts.map(recipe.input.preparer().prepare) } else { texts }
+            let answers = try await label(inputs, with: teacher, store: store, name: entry.name, grouping: grouping)
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
             note("\(entry.name): wrote \(out.path)")

@@ -112,7 +112,7 @@ struct LabelCommandTests {
         #expect(String(decoding: a, as: UTF8.self).split(separator: "\n").count == 2000)
     }
 
-    @Test("recipe with an openai teacher: `distill label --recipe` pays for the labels, `distill train` reuses them with zero calls")
+    @Test("recipe with an openai teacher, input logs, per-line examples: `distill label --recipe` pays for the labels, `distill train` reuses them with zero calls")
     func recipeTeacher() throws {
         let proxy = try LoopbackServer { _, _ in .forward(port: llamaPort!) }
         defer { proxy.stop() }
@@ -144,6 +144,9 @@ struct LabelCommandTests {
             few_shot:
               - text: "ERROR could not connect to database server"
                 label: database
+            examples: labelled
+            nearest_examples: 2
+        input: logs
         student:
           kind: ngram-bag
           buckets: 4096
@@ -160,10 +163,13 @@ struct LabelCommandTests {
         #expect(asked > 0 && asked <= 90)
         let out = try String(contentsOf: folder.appendingPathComponent("run/labels/smollm.jsonl"), encoding: .utf8)
         #expect(out.split(separator: "\n").count == 90)
-        // The few-shot example reached the server as a user/assistant pair.
+        // The few-shot example reached the server as a user/assistant pair, then the 2 nearest labelled lines; the
+        // question is the raw line (LLMs read lines as written, whatever the recipe's input).
         let body = try #require(proxy.requests.last { $0.path.hasSuffix("/chat/completions") }?.json)
         let messages = try #require(body["messages"] as? [[String: String]])
-        #expect(messages.count == 4 && messages[2]["content"] == "B" && messages[0]["content"]!.contains("B = database: database errors"))
+        #expect(messages.count == 8 && messages[2]["content"] == "B" && messages[0]["content"]!.contains("B = database: database errors"))
+        let rawTexts = Set(usable.prefix(90).map(\.text))
+        #expect(requestedTexts(proxy.requests).allSatisfy { rawTexts.contains($0) }, "the LLM is asked raw lines")
 
         let trained = try runDistill(["train", "--recipe", folder.appendingPathComponent("recipe.yaml").path])
         #expect(trained.status == 0, "\(trained.output)")

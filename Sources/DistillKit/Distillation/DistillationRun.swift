@@ -86,7 +86,9 @@ public enum DistillationRun {
             var perTeacherDev: [[[Float]?]] = []
             for t in recipe.teachers {
                 log("teacher \(t.name): labelling \(trainTexts.count) texts")
-                let stored: Bool = { if case .softLabels = t.kind { return true }; return false }()
+                // Stored soft labels and LLMs read the raw lines: files are keyed by them, and an LLM understands a line
+                // as written (its store is keyed as `distill label --recipe` asks); a BERT teacher reads prepared text.
+                let stored: Bool = { if case .bert = t.kind { return false }; return true }()
                 let started = Date()
                 var lastLine = Date.distantPast
                 let rows = try teacherDistributions(t, texts: stored ? rawTrainTexts : trainTexts, labels: labels, cacheFolder: cache,
