@@ -118,7 +118,7 @@ predict() {  # NAME
 for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8; do predict "$name"; done
 
 # An LLM teacher zero-shot (no labelled line), through `distill label` on llama.cpp: the label descriptions of
-# LogTaxonomy in the prompt, logprobs over the label names, one call per distinct masked line. QUALITY_LLM:
+# LogTaxonomy in the prompt, logprobs over the label names, one call per template (`--group-by template`). QUALITY_LLM:
 # qwen-0.5b (default), qwen-1.5b or none.
 llm=${QUALITY_LLM:-qwen-0.5b}
 llm_rows=()
@@ -149,10 +149,12 @@ for line in open(sys.argv[1], encoding='utf-8'):
   for prompt in zero-shot few-shot; do
     dir="$out/predictions/llm-$llm-$prompt"; mkdir -p "$dir"
     examples=(); [ "$prompt" = few-shot ] && examples=(--examples "$split/labelled.jsonl" --nearest-examples 4)
-    t0=$(date +%s.%N)
+    seconds=0
     for test in test-heldout test-seen; do
+      t0=$(date +%s.%N)
       "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/$test.jsonl" "${examples[@]}" \
         --out "$dir/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-$prompt-$test.log" 2>&1
+      seconds=$(awk -v s="$seconds" -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", s + a - b }')
       top_labels "$dir/$test.labels.jsonl" >"$dir/$test.jsonl"
       # Ensemble: the fine-tuned MiniLM and the LLM, equal weights (the LLM's answers come from the store).
       mkdir -p "$dir-ensemble"
@@ -161,7 +163,6 @@ for line in open(sys.argv[1], encoding='utf-8'):
         --concurrency 2 >"$out/logs/llm-$llm-$prompt-ensemble-$test.log" 2>&1
       top_labels "$dir-ensemble/$test.labels.jsonl" >"$dir-ensemble/$test.jsonl"
     done
-    seconds=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
     calls=$(grep -ho '"requests":[0-9]*' "$out"/logs/llm-"$llm"-"$prompt"-test-*.log | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo null)
     echo "{\"name\": \"llm-$llm-$prompt\", \"label_seconds\": $seconds, \"requests\": ${calls:-null}, \"size_bytes\": $(stat -c %s "$gguf")}" >"$dir/meta.json"
     echo "{\"name\": \"llm-$llm-$prompt-ensemble\", \"size_bytes\": $(( $(stat -c %s "$gguf") + $(du -cb "$out/models/teacher"/*.safetensors | tail -1 | cut -f1) ))}" >"$dir-ensemble/meta.json"
@@ -169,7 +170,7 @@ for line in open(sys.argv[1], encoding='utf-8'):
   done
   dir="$out/predictions/llm-$llm-zero-shot"
 
-  # The zero-label path: the same LLM labels the unlabelled lines (one call per distinct masked line) and an n-gram
+  # The zero-label path: the same LLM labels the unlabelled lines (one call per template) and an n-gram
   # bag learns from its answers alone: no hand-labelled line anywhere, no dev set (fixed epochs).
   t0=$(date +%s.%N)
   "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/unlabelled.jsonl" \

@@ -53,7 +53,7 @@ public struct LabelingJob: Sendable {
     /// there, each with its own word: user and host names (`Invalid user oracle`, `Invalid user chen`, …). Fewer
     /// distinct words (`refused`, `established`, `closed`; `RUNNING`, `FAILED`) stay constant.
     public static let variableWordThreshold = 8
-    /// Templates longer than this many tokens skip the variable-word pass (its cost grows with length squared).
+    /// Templates longer than this many tokens skip the variable-word pass (its time grows with length squared).
     static let variableWordMaxTokens = 64
 
     /// The template of each key of a set: ``template(ofKey:)``, then the word positions where at least
@@ -62,10 +62,17 @@ public struct LabelingJob: Sendable {
     public static func templates(_ keys: some Collection<String>) -> [String: String] {
         var own: [String: [Substring]] = [:]
         for k in keys where own[k] == nil { own[k] = tokens(ofKey: k) }
-        let distinct = Set(own.values)
-        // Per template with one word position blanked: the words seen there.
-        var wordsAt: [[Substring]: Set<Substring>] = [:]
-        func blanked(_ t: [Substring], _ p: Int) -> [Substring] { var b = t; b[p] = "\u{0}"; return b }
+        let distinct = Array(Set(own.values))
+        // Per template with one word position blanked (a 64-bit hash of the rest and the position): the words seen
+        // there. Memory stays one hash per word position, whatever the number of keys.
+        func blanked(_ t: [Substring], _ p: Int) -> Int {
+            var h = Hasher()
+            h.combine(t.count)
+            h.combine(p)
+            for (i, token) in t.enumerated() where i != p { h.combine(token) }
+            return h.finalize()
+        }
+        var wordsAt: [Int: Set<Substring>] = [:]
         for t in distinct where t.count <= variableWordMaxTokens {
             for p in t.indices where t[p] != "<*>" { wordsAt[blanked(t, p), default: []].insert(t[p]) }
         }

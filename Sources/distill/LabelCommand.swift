@@ -73,8 +73,10 @@ struct LabelCommand: AsyncParsableCommand {
     @Option(help: "LLM: labelled lines (JSONL with text and label) to choose per-line examples from.")
     var examples: String?
 
-    @Option(name: .customLong("nearest-examples"), help: "LLM: per line, this many --examples lines most similar to it shown before the question.")
-    var nearestExamples = LLMTeacherSpec.defaultNearestExamples
+    @Option(name: .customLong("nearest-examples"), help: "LLM: per line, this many --examples lines most similar to it shown before the question (default 4).")
+    var nearestExamplesOption: Int?
+    var nearestExamples: Int { nearestExamplesOption ?? LLMTeacherSpec.defaultNearestExamples }
+    var nearestExamplesGiven: Bool { nearestExamplesOption != nil }
 
     @Option(help: "LLM: requests in flight.")
     var concurrency = 4
@@ -98,14 +100,20 @@ struct LabelCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .customLong("group-by"), help: "Lines that share one question: template (one call per template), line (per level and masked message) or text (every distinct text).")
-    var groupBy: LabelGrouping = .standard
+    @Option(name: .customLong("group-by"), help: "Lines that share one question: template (one call per template; the default for LLMs), line (per level and masked message; the default for BERT) or text (every distinct text).")
+    var groupBy: LabelGrouping?
+
+    @Flag(name: .customLong("no-dedup"), help: .hidden)
+    var noDedup = false  // before --group-by: the same as --group-by text
 
     @Flag(name: .customLong("retry-failed"), help: "Ask again for stored off-label, malformed and rejected answers.")
     var retryFailed = false
 
     func validate() throws {
         try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
+        if examples == nil && nearestExamplesGiven {
+            throw ValidationError("--nearest-examples needs --examples FILE (the labelled lines to choose from)")
+        }
         if recipe == nil {
             guard !teachers.isEmpty, labels != nil, input != nil, out != nil else {
                 throw ValidationError("give --recipe FILE, or --teacher SPEC --labels FILE --input FILE --out FILE")
@@ -181,7 +189,8 @@ struct LabelCommand: AsyncParsableCommand {
 
     func label(_ texts: [String], with teacher: any Teacher, store: LabelStore, name: String, grouping: LabelGrouping? = nil) async throws -> [TeacherAnswer] {
         var job = LabelingJob(teacher: teacher, store: store)
-        job.grouping = grouping ?? groupBy
+        // An LLM asks once per template; a local BERT answers every line (it is cheap and sees each line's words).
+        job.grouping = grouping ?? (noDedup ? .text : groupBy) ?? (teacher is BertTeacher ? .line : .standard)
         job.retryFailed = retryFailed
         note("\(name): \(teacher.identity)")
         let (answers, summary) = try await job.run(texts, progress: labelingProgressPrinter())

@@ -28,6 +28,12 @@ struct NearestExamplesTests {
         let words: [String] = NearestExamples.words("INFO <NUM> of <IP>:<PORT> ok")
         #expect(words == ["info", "of", "ok"])
         #expect(NearestExamples(pool: pool, count: 10).examples(for: "x").count == 4)
+        // A labelled line is not its own example (nor another line of its masked form).
+        let own = NearestExamples(pool: pool, count: 1).examples(for: "ERROR Connection to 10.0.0.5:5432 refused")
+        #expect(own.first?.label != "network" && own.count == 1)
+        // Only `<CAPITALS>` is a placeholder: a bare `<` or `>` in a line is punctuation.
+        let punctuation: [String] = NearestExamples.words("queue>limit a<b rest of line")
+        #expect(punctuation == ["queue", "limit", "rest", "of", "line"])
         #expect(NearestExamples(pool: [], count: 3).examples(for: "x").isEmpty)
         #expect(NearestExamples(pool: pool, count: 2).fingerprint != NearestExamples(pool: pool, count: 3).fingerprint)
     }

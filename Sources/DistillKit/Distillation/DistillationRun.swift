@@ -88,10 +88,11 @@ public enum DistillationRun {
                 log("teacher \(t.name): labelling \(trainTexts.count) texts")
                 // Stored soft labels and LLMs read the raw lines: files are keyed by them, and an LLM understands a line
                 // as written (its store is keyed as `distill label --recipe` asks); a BERT teacher reads prepared text.
-                let stored: Bool = { if case .bert = t.kind { return false }; return true }()
+                let readsRaw: Bool = { if case .bert = t.kind { return false }; return true }()
+                let stored: Bool = { if case .softLabels = t.kind { return true }; return false }()
                 let started = Date()
                 var lastLine = Date.distantPast
-                let rows = try teacherDistributions(t, texts: stored ? rawTrainTexts : trainTexts, labels: labels, cacheFolder: cache,
+                let rows = try teacherDistributions(t, texts: readsRaw ? rawTrainTexts : trainTexts, labels: labels, cacheFolder: cache,
                                                     maxLength: recipe.training.maxLength, external: externalTeachers) { done, total in
                     // A progress line every 2 s (and the last): labelling thousands of lines with a BERT takes a while.
                     guard Date().timeIntervalSince(lastLine) >= 2 || done == total else { return }
@@ -109,7 +110,7 @@ public enum DistillationRun {
                     }
                 }
                 perTeacher.append(rows)
-                perTeacherDev.append(try teacherDistributions(t, texts: stored ? rawDevTexts : dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"),
+                perTeacherDev.append(try teacherDistributions(t, texts: readsRaw ? rawDevTexts : dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"),
                                                              maxLength: recipe.training.maxLength, external: externalTeachers))
             }
             var reliability: [[Float]]?
