@@ -95,12 +95,18 @@ public struct LabelingJob: Sendable {
         guard grouping == .template else { return Array(keys.indices) }
         let templateOf = templates(alsoKnown.union(keys))
         var number: [String: Int] = [:]
-        return keys.map { key in
-            let t = templateOf[key]!
-            if let n = number[t] { return n }
-            number[t] = number.count
-            return number.count - 1
+        for (i, group) in members(keys, question: { templateOf[$0]! }).enumerated() { for k in group { number[k] = i } }
+        return keys.map { number[$0]! }
+    }
+
+    /// `keys` grouped by their question, the groups in order of first appearance.
+    static func members(_ keys: [String], question: (String) -> String) -> [[String]] {
+        var members: [[String]] = [], index: [String: Int] = [:]
+        for k in keys {
+            let q = question(k)
+            if let i = index[q] { members[i].append(k) } else { index[q] = members.count; members.append([k]) }
         }
+        return members
     }
 
     static let normalizer = LogNormalizer()
@@ -157,11 +163,7 @@ public struct LabelingJob: Sendable {
         // Templates over this run's keys and the stored ones (their answers answer new lines of a template).
         let storedKeys = grouping == .template ? try store.keys(teacher: teacherKey) : []
         let templateOf = grouping == .template ? Self.templates(storedKeys.union(order)) : [:]
-        var members: [[String]] = [], memberIndex: [String: Int] = [:]  // keys per question, in order of appearance
-        for k in order {
-            let question = grouping == .template ? templateOf[k]! : k
-            if let i = memberIndex[question] { members[i].append(k) } else { memberIndex[question] = members.count; members.append([k]) }
-        }
+        let members = Self.members(order) { grouping == .template ? templateOf[$0]! : $0 }
         var answers = try store.entries(teacher: teacherKey, keys: order).mapValues(\.answer)
         func settled(_ k: String) -> Bool {
             guard let a = answers[k] else { return false }

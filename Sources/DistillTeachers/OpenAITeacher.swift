@@ -147,7 +147,9 @@ public final class OpenAITeacher: Teacher {
     public func labelOne(_ text: String) async throws -> TeacherAnswer {
         let started = Date()
         let input = clipped(text)
-        let (first, requests) = try await exchange(requestBody(input, temperature: 0, logprobs: spec.topLogprobs > 0, seed: spec.seed))
+        // The per-line examples, chosen once for the answer and every sample.
+        let examples = (nearest?.examples(for: input) ?? []).map { LLMTeacherSpec.FewShotExample(text: clipped($0.text), label: $0.label) }
+        let (first, requests) = try await exchange(requestBody(input, examples: examples, temperature: 0, logprobs: spec.topLogprobs > 0, seed: spec.seed))
         var total = requests
         func elapsed() -> Double { Date().timeIntervalSince(started) }
         let response: CompletionResponse
@@ -193,7 +195,7 @@ public final class OpenAITeacher: Teacher {
             var counts = [Float](repeating: 0, count: labels.count)
             var offLabel = 0
             for k in 1...spec.samples {
-                let (sample, n) = try await exchange(requestBody(input, temperature: 1, logprobs: false, seed: spec.seed + k))
+                let (sample, n) = try await exchange(requestBody(input, examples: examples, temperature: 1, logprobs: false, seed: spec.seed + k))
                 total += n
                 if case let .success(s) = sample, let i = prompt.verbalizer.label(forAnswer: answerText(s)) { counts[i] += 1 } else { offLabel += 1 }
             }
@@ -217,10 +219,9 @@ public final class OpenAITeacher: Teacher {
 
     var endpointURL: String { spec.apiBase + (spec.endpoint == .chat ? "/chat/completions" : "/completions") }
 
-    func requestBody(_ text: String, temperature: Double, logprobs: Bool, seed: Int) -> Data {
+    func requestBody(_ text: String, examples: [LLMTeacherSpec.FewShotExample] = [], temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
         if spec.reproducible && serverKind == "llama.cpp" { body["cache_prompt"] = false }
-        let examples = (nearest?.examples(for: text) ?? []).map { LLMTeacherSpec.FewShotExample(text: clipped($0.text), label: $0.label) }
         switch spec.endpoint {
         case .chat:
             body["messages"] = prompt.messages(for: text, examples: examples)

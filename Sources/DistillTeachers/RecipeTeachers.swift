@@ -17,6 +17,12 @@ public enum RecipeTeachers {
         }
     }
 
+    /// How a recipe teacher's lines share questions: an openai teacher's `group_by`; a bert teacher answers each line.
+    public static func grouping(_ entry: Recipe.Teacher) -> LabelGrouping {
+        if case let .openAI(spec) = entry.kind { return spec.groupBy }
+        return .line
+    }
+
     /// The labeller ``DistillationRun/execute(_:start:log:progress:externalTeachers:paraphraser:)`` calls for `kind: openai`
     /// teachers: labels through ``storeURL(_:)`` (nothing is asked twice) and logs a summary.
     public static func labeler(recipe: Recipe, log: @escaping @Sendable (String) -> Void,
@@ -26,7 +32,7 @@ public enum RecipeTeachers {
                 let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
                                                                transport: AsyncHTTPClientTransport(log: log))
                 var job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
-                job.grouping = if case let .openAI(spec) = entry.kind { spec.groupBy } else { .line }
+                job.grouping = grouping(entry)
                 let (answers, summary) = try await job.run(texts, progress: progress)
                 log("teacher \(entry.name): \(summary.keys) distinct lines, \(summary.questions) questions (by \(job.grouping.rawValue)), \(summary.cacheHits) from the store, \(summary.requests) requests, "
                     + "\(summary.failures.values.reduce(0, +)) failed \(summary.failures.isEmpty ? "" : "\(summary.failures)")")

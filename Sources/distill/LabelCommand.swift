@@ -174,11 +174,9 @@ struct LabelCommand: AsyncParsableCommand {
             if case .softLabels = entry.kind { continue }
             let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
                                                            transport: AsyncHTTPClientTransport(log: standardErrorLine))
-            // An openai teacher's `group_by` (what `distill train` uses too); bert teachers answer each line.
-            let grouping: LabelGrouping = if case let .openAI(spec) = entry.kind { spec.groupBy } else { .line }
             // A bert teacher reads the recipe's prepared text, as in `distill train`; LLMs the raw lines.
             let inputs = if case .bert = entry.kind, recipe.input.kind != .raw { texts.map(recipe.input.preparer().prepare) } else { texts }
-            let answers = try await label(inputs, with: teacher, store: store, name: entry.name, grouping: grouping)
+            let answers = try await label(inputs, with: teacher, store: store, name: entry.name, grouping: RecipeTeachers.grouping(entry))
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
             note("\(entry.name): wrote \(out.path)")

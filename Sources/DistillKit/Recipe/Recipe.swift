@@ -152,9 +152,12 @@ public struct Recipe: Sendable {
                 kind = kindName == "bert" ? .bert(location) : .softLabels(location)
             case "openai":
                 // `examples: labelled` is the recipe's labelled file; any other value a path.
-                let examples: URL? = try m.string("examples") == "labelled" ? data.labelled : try path(&m, "examples")
-                if try m.string("examples") == "labelled" && data.labelled == nil {
-                    throw m.error("examples", nil, "'labelled' needs data.labelled")
+                let examples: URL?
+                if try m.string("examples") == "labelled" {
+                    guard let labelled = data.labelled else { throw m.error("examples", nil, "'labelled' needs data.labelled") }
+                    examples = labelled
+                } else {
+                    examples = try path(&m, "examples")
                 }
                 kind = .openAI(try llmTeacherSpec(&m, labels: labels.map(\.name), file: file, examples: examples))
             default: throw m.error("kind", nil, "'\(kindName)' is not a teacher kind (bert, soft-labels, openai)")

@@ -32,7 +32,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// folder's `distill_input` says (what `distill label --teacher bert:FOLDER` passes).
     public init(folder: URL, labels: [String], maxLength: Int = 128, name: String? = nil, preparingInput: Bool = false) throws {
         model = try BertForSequenceClassification.load(folder: folder)
-        preparer = preparingInput && model.input != nil && model.input!.kind != .raw ? model.input!.preparer() : nil
+        preparer = preparingInput ? model.input.flatMap { $0.kind == .raw ? nil : $0.preparer() } : nil
         tokenizer = try WordPieceTokenizer.load(folder: folder)
         try checkVocabulary(tokenizer, fits: model.config, folder: folder)
         let own = model.config.labels ?? []
@@ -46,7 +46,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
         self.labels = labels
         self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
         engine = StudentInference(.bert(model, tokenizer), maxLength: self.maxLength)
-        identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)" + (preparer == nil ? "" : "|input=\(model.input!.kind.rawValue)")
+        identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)" + (preparer.map { "|input=\($0.input.kind.rawValue)" } ?? "")
     }
 
     public func label(_ texts: [String]) async throws -> [TeacherAnswer] {
