@@ -32,6 +32,10 @@ for what in "${@:-models}"; do
       if [ ! -f "$ref" ] || [ scripts/minilm_reference.py -nt "$ref" ] || [ scripts/bert_numpy.py -nt "$ref" ]; then
         PYTHONPATH="$CACHE/pip/reference" python3 scripts/minilm_reference.py "$MINILM" "$CACHE/fixtures"
       fi
+      ref="$CACHE/fixtures/static_embeddings_reference.json"
+      if [ ! -f "$ref" ] || [ scripts/static_embeddings_reference.py -nt "$ref" ] || [ scripts/bert_numpy.py -nt "$ref" ]; then
+        PYTHONPATH="$CACHE/pip/reference" python3 scripts/static_embeddings_reference.py "$MINILM" "$CACHE/fixtures"
+      fi
       ;;
     drain3)
       if ! PYTHONPATH="$CACHE/pip/drain3" python3 -c "import drain3" 2>/dev/null; then

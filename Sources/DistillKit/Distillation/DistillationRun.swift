@@ -163,6 +163,13 @@ public enum DistillationRun {
         let sharedTokenizer = try whiteBox.first.map { try WordPieceTokenizer.load(folder: $0.1) }
         let student = try buildStudent(recipe, texts: trainTexts, tokenizer: sharedTokenizer)
         log("student: \(student.module.parameterCount) parameters")
+        if case let .teacherStatic(name) = recipe.studentEmbeddings {
+            guard let t = recipe.teachers.first(where: { $0.name == name }), case let .bert(folder) = t.kind else {
+                throw RecipeError(file: recipe.file.path, line: 0, key: "student.embeddings_from", detail: "'\(name)' is not a `kind: bert` teacher")
+            }
+            log(try StudentEmbeddingInitialization.apply(to: student, teacher: try BertModel.load(folder: folder),
+                                                         tokenizer: try WordPieceTokenizer.load(folder: folder), texts: trainTexts))
+        }
         var intermediates: [IntermediateDistillation] = []
         if case let .bert(model, _) = student {
             for (i, (t, folder)) in whiteBox.enumerated() {

@@ -91,6 +91,8 @@ public struct Recipe: Sendable {
     public var input: TextInput = .raw
     /// The decision rule fitted on dev after training (`decision`; nil: the plain argmax, no `decision.json`).
     public var decision: DecisionSettings?
+    /// How the student's token or n-gram embeddings start (`student.embeddings_from: TEACHER`; default random).
+    public var studentEmbeddings = StudentEmbeddingInitialization.standard
 
     public var labelNames: [String] { labels.map(\.name) }
 
@@ -208,6 +210,14 @@ public struct Recipe: Sendable {
                                 hiddenSize: try s.int("hidden_size", in: 0...ModelLimits.width.upperBound) ?? 0)
         default:
             throw s.error("kind", nil, "'\(studentKind)' is not a student kind (bert, ngram-bag)")
+        }
+        var studentEmbeddings = StudentEmbeddingInitialization.standard
+        if let name = try s.string("embeddings_from") {
+            if case .bertFromTeacher = student { throw s.error("embeddings_from", nil, "a student cut from a teacher already has its embeddings; remove it") }
+            guard let t = teachers.first(where: { $0.name == name }), case .bert = t.kind else {
+                throw s.error("embeddings_from", nil, "'\(name)' is not the name of a `kind: bert` teacher of this recipe")
+            }
+            studentEmbeddings = .teacherStatic(teacher: name)
         }
         var training = TrainingConfig()
         switch student {
@@ -401,6 +411,7 @@ public struct Recipe: Sendable {
                       augmentation: augmentation, augmentationTeacherFilter: augmentationTeacherFilter,
                       paraphrases: paraphrases, paraphraseTeacher: paraphraseTeacher, input: input)
         recipe.decision = decision
+        recipe.studentEmbeddings = studentEmbeddings
         return recipe
     }
 }

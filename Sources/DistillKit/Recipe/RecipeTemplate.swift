@@ -39,6 +39,7 @@ student:
   vocab_size: 8000            # WordPiece vocabulary learned from the training texts
   pooling: mean               # mean | cls | pooler
   max_length: 64              # tokens per line
+  # embeddings_from: big-bert  # start the token (or, for ngram-bag, n-gram) embeddings from a bert teacher's static embeddings
   # kind: ngram-bag
   # buckets: 262144
   # embedding_size: 64

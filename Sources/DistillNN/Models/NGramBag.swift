@@ -81,11 +81,16 @@ public final class NGramBag: Module {
         self.config = config
         let e = config.embeddingSize
         let scale: Float = seed == nil ? 0 : 1
-        embeddings = Embedding(count: config.featurizer.buckets, width: e, std: scale / Float(e), generator: &g)
+        embeddings = Embedding(count: config.featurizer.buckets, width: e, std: scale * Self.initialEmbeddingStd(width: e), generator: &g)
         hidden = config.hiddenSize > 0 ? Linear(inputSize: e, outputSize: config.hiddenSize, std: scale * (2 / Float(e)).squareRoot(), generator: &g) : nil
         let width = config.hiddenSize > 0 ? config.hiddenSize : e
         classifier = Linear(inputSize: width, outputSize: config.id2label.count, std: scale * (1 / Float(width)).squareRoot(), generator: &g)
     }
+
+    /// The spread of a random embedding row: 1 / width.
+    public static func initialEmbeddingStd(width: Int) -> Float { 1 / Float(width) }
+    /// ``initialEmbeddingStd(width:)`` of this model.
+    public var initialEmbeddingStd: Float { Self.initialEmbeddingStd(width: config.embeddingSize) }
 
     public var children: [(String, ModuleChild)] {
         [("embeddings", .module(embeddings))] + (hidden.map { [("hidden", .module($0))] } ?? []) + [("classifier", .module(classifier))]

@@ -37,6 +37,16 @@ public struct NGramFeaturizer: Sendable, Equatable, Codable {
         return out
     }
 
+    /// The features of one word (a single token after normalization and punctuation splitting): its unigram
+    /// bucket and the buckets of its character n-grams. nil when `word` is not exactly one word.
+    public func wordFeatures(_ word: String) -> (unigram: Int, characters: [Int])? {
+        let normalizer = BertNormalizer(lowercase: lowercase)
+        guard normalizer.preTokenize(normalizer.normalize(word)).count == 1 else { return nil }
+        let all = features(word)
+        guard let first = all.first else { return nil }
+        return (first, Array(all.dropFirst()))
+    }
+
     /// Reusable buffers of ``forEachFeature(_:scratch:_:)``: one per thread, kept between calls.
     public struct Scratch {
         var normalized: [UInt8] = []
