@@ -72,9 +72,9 @@ bench: assets
 ## (TF-IDF + logistic regression, fastText) on the same hand-labelled lines, one table in runs/quality/quality.md.
 ## QUALITY=full for the full run (more epochs); the reduced run is the default.
 bench-quality: assets
-	@bash scripts/fetch_assets.sh quality-peers
+	@bash scripts/fetch_assets.sh quality-peers embedding-peers
 	$(SWIFT) build -c release --product distill
-	bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
+	EMBEDDING_PEERS=$(CACHE)/pip/embedding-peers bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
 
 ## Install the release binary, its man page (swift-argument-parser's generate-manual plugin) and bash, zsh and fish
 ## completions under PREFIX (default /usr/local; DESTDIR for packaging).

@@ -2,7 +2,8 @@
 # The real-logs quality benchmark (`make bench-quality`): on the committed Loghub samples (data/loghub), the
 # real-logs protocol of `distill loghub` — whole templates held out, at most 2 hand-labelled lines per training
 # template, the rest unlabelled — and, in one run, the fine-tuned MiniLM teacher, Distill's students (n-gram bag
-# and tiny BERT from scratch, a BERT cut from the teacher's layers; distilled and gold-only; F32 and int8) and the peers a user would train instead on the same
+# and tiny BERT from scratch, with random or teacher-static embeddings, a BERT cut from the teacher's layers; distilled and gold-only; F32 and
+# int8) and the peers a user would train instead on the same
 # labelled lines (bench/quality_peers.py). One table (bench/quality_table.py), written to OUT/quality.md.
 #
 # Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
@@ -82,7 +83,18 @@ recipe tinybert-gold no "$bert" "$bert_epochs"
 recipe tinybert-kd yes "$bert" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse}
   attention: {weight: 1.0, kind: kl}"
 recipe cut-kd yes "$cut_student" "$cut_epochs"
-for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd; do
+# The same students with their embeddings started from the teacher's static embeddings (model2vec's method);
+# the tiny BERT one (12 more minutes) in the full run only.
+recipe bag-kd-static yes "$bag
+  embeddings_from: minilm" "$bag_epochs"
+static_students=(bag-kd-static)
+if [ "$mode" = full ]; then
+  recipe tinybert-kd-static yes "$bert
+  embeddings_from: minilm" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse}
+  attention: {weight: 1.0, kind: kl}"
+  static_students+=(tinybert-kd-static)
+fi
+for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd "${static_students[@]}"; do
   echo "student $name"
   [ -f "$out/runs/$name/final/config.json" ] || timed "$name" "$distill" train --resume --recipe "$out/recipes/$name.yaml"
   # The model the run ships: best/ (best dev epoch, with the decision rule fitted for it) when it exists, else final/.
@@ -115,7 +127,7 @@ predict() {  # NAME
   [ -d "$dir-rule" ] && cp "$dir/meta.json" "$dir-rule/meta.json"
   return 0
 }
-for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8; do predict "$name"; done
+for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8 "${static_students[@]}"; do predict "$name"; done
 
 # An LLM teacher zero-shot (no labelled line), through `distill label` on llama.cpp: the label descriptions of
 # LogTaxonomy in the prompt, logprobs over the label names, one call per template (`--group-by template`). QUALITY_LLM:
@@ -205,15 +217,23 @@ fi
 
 echo "peers (same labelled lines, raw text)"
 PYTHONPATH="$peers" python3 bench/quality_peers.py "$split" "$out/predictions"
+embedding_rows=()
+if [ -n "${EMBEDDING_PEERS:-}" ]; then
+  PYTHONPATH="$EMBEDDING_PEERS" python3 bench/quality_peers_embedding.py "$split" "$out/predictions" "$minilm" "$mode" 2>"$out/logs/embedding-peers.log" \
+    | tee -a "$out/logs/peers.txt"
+  embedding_rows=("model2vec (static MiniLM + its classifier)=$out/predictions/model2vec:peer" "SetFit (MiniLM)=$out/predictions/setfit:peer")
+fi
 
 p="$out/predictions"
+tinybert_static_row=()
+[ "$mode" = full ] && tinybert_static_row=("tiny BERT, distilled, embeddings from the teacher's static embeddings=$p/tinybert-kd-static:student")
 python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
   "fine-tuned MiniLM=$p/teacher:teacher" "${llm_rows[@]}" \
-  "bag, distilled=$p/bag-kd:student" "bag, distilled, + bar on normal (dev: 10% missed)=$p/bag-kd-rule:student" "bag, distilled, int8=$p/bag-kd-int8:student" \
-  "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
+  "bag, distilled=$p/bag-kd:student" "bag, distilled, embeddings from the teacher's static embeddings=$p/bag-kd-static:student" "bag, distilled, + bar on normal (dev: 10% missed)=$p/bag-kd-rule:student" "bag, distilled, int8=$p/bag-kd-int8:student" \
+  "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "${tinybert_static_row[@]}" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
   "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "BERT cut, distilled, + bar on normal (dev: 10% missed)=$p/cut-kd-rule:student" \
   "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" \
   "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \
-  "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer"
+  "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer" "${embedding_rows[@]}"
 "$distill" report --comparison "$out/quality-comparison.json" --out "$out/quality.html"
 echo "bench-quality ($mode): $((SECONDS - started)) s"

@@ -9,6 +9,7 @@
 #   otel:   the OpenTelemetry Python SDK, its OTLP/HTTP exporter and opentelemetry-proto (the real OTLP client and
 #           decoder of the forwarding tests) and msgpack (Fluent Bit-shaped msgpack bodies)
 #   quality-peers: scikit-learn and fastText for the real-logs quality benchmark (make bench-quality)
+#   embedding-peers: model2vec and SetFit (with PyTorch CPU) for the same benchmark
 #   exports: transformers, onnxruntime and onnx (with PyTorch from `torch`), which run `distill export`'s folders in
 #            the export tests
 set -euo pipefail
@@ -69,6 +70,13 @@ for what in "${@:-models}"; do
         echo "fetch: scikit-learn and fastText -> $CACHE/pip/quality-peers (quality-benchmark peers only)"
         "${PIP[@]}" --target "$CACHE/pip/quality-peers" scikit-learn fasttext-wheel "numpy<2"  # fasttext-wheel 0.9.2 breaks on numpy 2
       fi ;;
-    *) echo "fetch_assets.sh: unknown asset '$what' (models, otel, torch, exports, drain3, edge-peers, quality-peers)" >&2; exit 2 ;;
+    embedding-peers)
+      if ! PYTHONPATH="$CACHE/pip/embedding-peers" python3 -c "import model2vec.distill, model2vec.train, setfit, torch" 2>/dev/null; then
+        echo "fetch: model2vec and SetFit (with PyPI torch CPU) -> $CACHE/pip/embedding-peers (quality-benchmark peers only)"
+        # Their own folder: they need numpy 2, fastText's wheel needs numpy 1. transformers < 5.4 is model2vec's bound.
+        "${PIP[@]}" --target "$CACHE/pip/embedding-peers" "model2vec[distill,train]==0.10.0" setfit==1.2.0 torch==2.13.0+cpu
+      fi
+      ;;
+    *) echo "fetch_assets.sh: unknown asset '$what' (models, otel, torch, exports, drain3, edge-peers, quality-peers, embedding-peers)" >&2; exit 2 ;;
   esac
 done
