@@ -9,41 +9,17 @@ order) and PREDICTIONS_DIR/<peer>/meta.json (training seconds, size on disk, lin
 
 Usage: python3 bench/quality_peers.py SPLIT_DIR PREDICTIONS_DIR
 """
-import json
 import os
 import pickle
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_predictions import Predictions, read  # noqa: E402
+
 split, out = sys.argv[1:3]
-TESTS = ["test-heldout", "test-seen"]
-
-
-def read(name):
-    return [json.loads(line) for line in open(os.path.join(split, name + ".jsonl"), encoding="utf-8")]
-
-
-train = read("labelled")
-tests = {t: read(t) for t in TESTS}
-
-
-def write(peer, predict, seconds, size, version):
-    folder = os.path.join(out, peer)
-    os.makedirs(folder, exist_ok=True)
-    rate = None
-    for t, rows in tests.items():
-        texts = [r["text"] for r in rows]
-        start = time.perf_counter()
-        labels = predict(texts)
-        elapsed = time.perf_counter() - start
-        if t == "test-heldout":
-            rate = len(texts) / elapsed
-        with open(os.path.join(folder, t + ".jsonl"), "w", encoding="utf-8") as f:
-            for label in labels:
-                f.write(json.dumps({"label": label}) + "\n")
-    json.dump({"name": peer, "version": version, "train_seconds": seconds, "size_bytes": size, "lines_per_second": rate},
-              open(os.path.join(folder, "meta.json"), "w"), indent=1)
-    print(f"{peer}: trained in {seconds:.1f} s, {size} bytes, {rate:.0f} lines/s")
+train = read(split, "labelled")
+write = Predictions(split, out).write
 
 
 # TF-IDF + logistic regression: the "ten lines of scikit-learn".

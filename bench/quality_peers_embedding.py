@@ -13,57 +13,39 @@ PyTorch, so they run from their own folder (fetch_assets.sh embedding-peers), ap
 
 Usage: python3 bench/quality_peers_embedding.py SPLIT_DIR PREDICTIONS_DIR MINILM_FOLDER [reduced|full]
 """
-import json
 import os
 import shutil
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_predictions import Predictions, read  # noqa: E402
+
 split, out, minilm = sys.argv[1:4]
 mode = sys.argv[4] if len(sys.argv) > 4 else "reduced"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-TESTS = ["test-heldout", "test-seen"]
 
 import torch  # noqa: E402
 
 torch.set_num_threads(2)
 torch.manual_seed(1)
 
-
-def read(name):
-    return [json.loads(line) for line in open(os.path.join(split, name + ".jsonl"), encoding="utf-8")]
-
-
-train = read("labelled")
+train = read(split, "labelled")
 texts, labels = [r["text"] for r in train], [r["label"] for r in train]
-tests = {t: read(t) for t in TESTS}
+write = Predictions(split, out).write
 
 
-def folder_size(path):
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files
+def saved_size(save):
+    """Bytes of the weight files `save(folder)` writes."""
+    folder = tempfile.mkdtemp()
+    save(folder)
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(folder) for f in files
                if f.endswith((".safetensors", ".bin", ".pkl", ".joblib", ".skops")))
-
-
-def write(peer, predict, seconds, size, version):
-    folder = os.path.join(out, peer)
-    os.makedirs(folder, exist_ok=True)
-    rate = None
-    for t, rows in tests.items():
-        lines = [r["text"] for r in rows]
-        start = time.perf_counter()
-        predicted = predict(lines)
-        elapsed = time.perf_counter() - start
-        if t == "test-heldout":
-            rate = len(lines) / elapsed
-        with open(os.path.join(folder, t + ".jsonl"), "w", encoding="utf-8") as f:
-            for label in predicted:
-                f.write(json.dumps({"label": str(label)}) + "\n")
-    json.dump({"name": peer, "version": version, "train_seconds": seconds, "size_bytes": size, "lines_per_second": rate},
-              open(os.path.join(folder, "meta.json"), "w"), indent=1)
-    print(f"{peer}: trained in {seconds:.1f} s, {size} bytes, {rate:.0f} lines/s", flush=True)
+    shutil.rmtree(folder)
+    return size
 
 
 def model2vec_peer():
@@ -78,11 +60,8 @@ def model2vec_peer():
     classifier.fit(texts, labels, class_weight="balanced")
     pipeline = classifier.to_pipeline()
     seconds = time.perf_counter() - start
-    saved = tempfile.mkdtemp()
-    pipeline.save_pretrained(saved)
-    size = folder_size(saved)
-    shutil.rmtree(saved)
-    write("model2vec", lambda lines: list(pipeline.predict(lines)), seconds, size, f"model2vec {model2vec.__version__}")
+    write("model2vec", lambda lines: list(pipeline.predict(lines)), seconds, saved_size(pipeline.save_pretrained),
+          f"model2vec {model2vec.__version__}")
 
 
 def setfit_peer():
@@ -106,11 +85,7 @@ def setfit_peer():
     trainer = Trainer(model=model, args=arguments, train_dataset=Dataset.from_dict({"text": texts, "label": labels}))
     trainer.train()
     seconds = time.perf_counter() - start
-    saved = tempfile.mkdtemp()
-    model.save_pretrained(saved)
-    size = folder_size(saved)
-    shutil.rmtree(saved)
-    write("setfit", lambda lines: list(model.predict(lines)), seconds, size, f"setfit {setfit.__version__}")
+    write("setfit", lambda lines: list(model.predict(lines)), seconds, saved_size(model.save_pretrained), f"setfit {setfit.__version__}")
 
 
 # EMBEDDING_PEERS_ONLY=model2vec|setfit runs one of them.
