@@ -22,6 +22,21 @@ def load_safetensors(path):
     return out
 
 
+def load_checkpoint(model_dir):
+    """config.json, the weights (load_safetensors) and the Hugging Face `tokenizers` tokenizer of tokenizer.json,
+    without padding or truncation, of a BERT folder."""
+    import os
+
+    from tokenizers import Tokenizer
+
+    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    weights = load_safetensors(os.path.join(model_dir, "model.safetensors"))
+    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    return cfg, weights, tok
+
+
 def layer_norm(x, w, b, eps):
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_numpy import encoder_states, load_safetensors  # noqa: E402
+from bert_numpy import encoder_states, load_checkpoint  # noqa: E402
 
 SENTENCES = [
     "Connection refused while connecting to upstream database at 10.0.3.17:5432",
@@ -64,14 +64,8 @@ def save_safetensors(path, tensors):
 
 def main():
     model_dir, out_dir = sys.argv[1], sys.argv[2]
-    from tokenizers import Tokenizer
-
     os.makedirs(out_dir, exist_ok=True)
-    cfg = json.load(open(os.path.join(model_dir, "config.json")))
-    weights = load_safetensors(os.path.join(model_dir, "model.safetensors"))
-    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
+    cfg, weights, tok = load_checkpoint(model_dir)
     cases, tensors = [], {}
     for i, text in enumerate(SENTENCES):
         ids = tok.encode(text).ids

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_numpy import encoder_states, load_safetensors  # noqa: E402
+from bert_numpy import encoder_states, load_checkpoint  # noqa: E402
 
 # Vocabulary tokens (whole words, continuation pieces, punctuation) and words the vocabulary does not hold
 # (split into pieces): log words of several systems.
@@ -30,14 +30,8 @@ COMPONENTS = 8
 
 def main():
     model_dir, out_dir = sys.argv[1], sys.argv[2]
-    from tokenizers import Tokenizer
-
     os.makedirs(out_dir, exist_ok=True)
-    cfg = json.load(open(os.path.join(model_dir, "config.json")))
-    weights = load_safetensors(os.path.join(model_dir, "model.safetensors"))
-    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
+    cfg, weights, tok = load_checkpoint(model_dir)
     vocab = tok.get_vocab()
     cls, sep = vocab["[CLS]"], vocab["[SEP]"]
     cases, rows = [], []
