@@ -164,9 +164,7 @@ public enum DistillationRun {
         let student = try buildStudent(recipe, texts: trainTexts, tokenizer: sharedTokenizer)
         log("student: \(student.module.parameterCount) parameters")
         if case let .teacherStatic(name) = recipe.studentEmbeddings {
-            guard let t = recipe.teachers.first(where: { $0.name == name }), case let .bert(folder) = t.kind else {
-                throw RecipeError(file: recipe.file.path, line: 0, key: "student.embeddings_from", detail: "'\(name)' is not a `kind: bert` teacher")
-            }
+            let folder = try bertTeacherFolder(recipe, name: name, key: "student.embeddings_from")
             log(try StudentEmbeddingInitialization.apply(to: student, teacher: try BertModel.load(folder: folder),
                                                          tokenizer: try WordPieceTokenizer.load(folder: folder), texts: trainTexts))
         }
@@ -295,6 +293,14 @@ public enum DistillationRun {
         }
     }
 
+    /// The folder of the recipe's `kind: bert` teacher `name` (the student's `key` names it).
+    static func bertTeacherFolder(_ recipe: Recipe, name: String, key: String) throws -> URL {
+        guard let teacher = recipe.teachers.first(where: { $0.name == name }), case let .bert(folder) = teacher.kind else {
+            throw RecipeError(file: recipe.file.path, line: 0, key: key, detail: "'\(name)' is not a `kind: bert` teacher")
+        }
+        return folder
+    }
+
     /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it
     /// identically before loading its checkpoint).
     static func buildStudent(_ recipe: Recipe, texts: [String], tokenizer shared: WordPieceTokenizer? = nil) throws -> Student {
@@ -310,9 +316,7 @@ public enum DistillationRun {
             if recipe.input.kind != .raw { config.distillInput = recipe.input }
             return .bert(BertForSequenceClassification(config: config, seed: recipe.training.seed), tokenizer)
         case let .bertFromTeacher(name, count, teacherLayers):
-            guard let teacher = recipe.teachers.first(where: { $0.name == name }), case let .bert(folder) = teacher.kind else {
-                throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher", detail: "'\(name)' is not a `kind: bert` teacher")
-            }
+            let folder = try bertTeacherFolder(recipe, name: name, key: "student.from_teacher")
             guard case let .bert(model, teacherTokenizer) = try Student.load(from: folder) else {
                 throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher", detail: "\(folder.path) is not a BERT folder")
             }

@@ -50,16 +50,16 @@ public enum StudentEmbeddingInitialization: Sendable, Equatable {
             let scale = rescale(table.vectors, toStd: bag.initialEmbeddingStd)
             // Unigram buckets: the word's vector; character n-gram buckets: the mean over the words holding them.
             var unigram: [Int: (sum: [Float], count: Int)] = [:], characters: [Int: (sum: [Float], count: Int)] = [:]
-            func add(_ bucket: Int, _ i: Int, into table: inout [Int: (sum: [Float], count: Int)], _ source: StaticEmbeddings) {
-                var entry = table[bucket] ?? ([Float](repeating: 0, count: width), 0)
-                for c in 0..<width { entry.sum[c] += source.vectors[i * width + c] }
+            func add(_ i: Int, to bucket: Int, in sums: inout [Int: (sum: [Float], count: Int)]) {
+                var entry = sums[bucket] ?? ([Float](repeating: 0, count: width), 0)
+                for (c, v) in table.vector(i).enumerated() { entry.sum[c] += v }
                 entry.count += 1
-                table[bucket] = entry
+                sums[bucket] = entry
             }
             for (i, word) in words.enumerated() {
                 guard let f = featurizer.wordFeatures(word) else { continue }
-                add(f.unigram, i, into: &unigram, table)
-                for bucket in Set(f.characters) { add(bucket, i, into: &characters, table) }
+                add(i, to: f.unigram, in: &unigram)
+                for bucket in Set(f.characters) { add(i, to: bucket, in: &characters) }
             }
             let weight = bag.embeddings.weight
             var written = Set<Int>()
