@@ -107,6 +107,21 @@ struct StaticEmbeddingsTests {
         #expect(again.bert.embeddings.wordEmbeddings.weight.scalars == after)
     }
 
+    @Test("distill train with student.embeddings_from: the bag starts from the teacher's static embeddings and trains")
+    func recipeEndToEnd() throws {
+        let dir = try makeProject()
+        let url = dir.appendingPathComponent("recipe.yaml")
+        let recipe = try String(contentsOf: url, encoding: .utf8)
+        let student = "  kind: ngram-bag\n  buckets: 4096\n  embedding_size: 16\n"
+        #expect(recipe.contains(student))
+        try Data(recipe.replacingOccurrences(of: student, with: student + "  embeddings_from: big-bert\n").utf8).write(to: url)
+        let result = try runDistill(["train", "--recipe", url.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("n-gram buckets from the teacher's static embeddings of"), "\(result.stderr)")
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: dir.appendingPathComponent("run/report.json")))
+        #expect(report.examples == 60 && report.accuracy > 0.5, "\(report.table())")
+    }
+
     @Test("an n-gram bag: words of the texts and of the teacher's vocabulary land in their unigram buckets, n-grams get the mean of their words")
     func bagStudent() throws {
         let (teacher, teacherTokenizer, _) = try Self.smallTeacher()
