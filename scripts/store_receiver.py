@@ -8,7 +8,9 @@ Elasticsearch `_bulk` answers 201 per new `_id` and 409 for one seen before, as 
 
 Faults for the tests: --fail 429,503 answers the first requests with these statuses (Retry-After from
 --retry-after), --always 400 answers every request with one, --reject-containing TEXT answers 400 to any request
-whose body contains TEXT (a store refusing one bad record fails the whole request), --delay slows every answer.
+whose body contains TEXT (a store refusing one bad record fails the whole request), --delay slows every answer,
+--hold-first holds only the first request that long. Each request also leaves a row {"kind": "arrival"} once its
+body is read, before it is stored or answered.
 
   store_receiver.py --port 0 --out received.jsonl [--fail 429,500] [--retry-after 1] [--always 400] [--delay 0.5]
 Prints "receiving on http://127.0.0.1:PORT" once listening. Needs PYTHONPATH with opentelemetry-proto.
@@ -34,6 +36,8 @@ parser.add_argument("--fail", default="")
 parser.add_argument("--retry-after", default="1")
 parser.add_argument("--always", type=int, default=0)
 parser.add_argument("--delay", type=float, default=0)
+parser.add_argument("--hold-first", type=float, default=0,
+                    help="the first request waits this long (instead of --delay) before it is stored and answered")
 parser.add_argument("--reject-containing", default="")
 parser.add_argument("--discard", action="store_true", help="answer success without decoding or storing (a fast sink for benchmarks)")
 args = parser.parse_args()
@@ -41,6 +45,7 @@ args = parser.parse_args()
 lock = threading.Lock()
 failures = [int(s) for s in args.fail.split(",") if s]
 seen_ids = set()
+requests_seen = 0
 out = open(args.out, "a", buffering=1)
 
 
@@ -89,8 +94,16 @@ class Handler(BaseHTTPRequestHandler):
             body = gzip.decompress(body)
         elif self.headers.get("Content-Encoding") == "deflate":
             body = zlib.decompress(body)
-        if args.delay:
-            time.sleep(args.delay)
+        global requests_seen
+        with lock:
+            first = requests_seen == 0
+            requests_seen += 1
+            # An "arrival" row: the body is here, not yet stored nor answered (a test can kill the sender now).
+            if not args.discard:
+                out.write(json.dumps({"kind": "arrival", "path": self.path, "bytes": len(body)}) + "\n")
+        wait = args.hold_first if first and args.hold_first else args.delay
+        if wait:
+            time.sleep(wait)
         with lock:
             status = failures.pop(0) if failures else args.always
         if args.reject_containing and args.reject_containing.encode() in body:

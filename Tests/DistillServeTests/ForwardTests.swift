@@ -255,8 +255,10 @@ struct ForwardTests {
     @Test("kill -9 while a request is at the store: the batch is sent again on restart and Elasticsearch stores it once (409s count as delivered)")
     func killDuringSend() async throws {
         let spool = temporaryFolder("spool-inflight")
-        // The store takes 1.5 s per request: serve is killed while the first one is in flight.
-        let store = try StoreReceiver(arguments: ["--delay", "1.5"])
+        // The store holds the first request 8 s before it stores and answers it: serve is killed once that request's
+        // body is at the store (its "arrival" row), so the kill lands while it is in flight on any machine speed.
+        let hold = 8.0
+        let store = try StoreReceiver(arguments: ["--hold-first", String(hold)])
         defer { store.stop() }
         let arguments = ["--forward", "elasticsearch=\(store.url)/logs-test", "--spool", spool.path, "--forward-max-backoff", "0.3"]
         let model = try Self.model()
@@ -265,16 +267,23 @@ struct ForwardTests {
             let answer = try await call(port: first.port, path: "/v1/logs", body: Self.ndjson((k * 25)..<(k * 25 + 25)), contentType: "application/x-ndjson")
             #expect(answer.status == 200)
         }
-        try await Task.sleep(for: .milliseconds(500))
+        let arrived = Date()
+        for _ in 0..<200 where store.received(kind: "arrival").isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         first.signal(SIGKILL)
         first.process.waitUntilExit()
+        #expect(store.received(kind: "arrival").count == 1 && store.received(kind: "elasticsearch").isEmpty,
+                "the kill came after the first request was answered: the test did not kill in flight")
         let second = try ServeProcess(model: model, arguments: arguments)
         let rows = await store.records("elasticsearch", count: 100)
         let metrics = try await Self.metrics(port: second.port) { metricValue($0, #"distill_forward_queued_records{target="elasticsearch"}"#) == 0 }
         #expect(metricValue(metrics, #"distill_forward_queued_records{target="elasticsearch"}"#) == 0)
+        // The held request of the killed process is stored or refused (409) only after its hold: count after it.
+        let heldEnds = arrived.addingTimeInterval(hold + 0.5).timeIntervalSinceNow
+        if heldEnds > 0 { try await Task.sleep(for: .seconds(heldEnds)) }
         try await Task.sleep(for: .milliseconds(300))
         let stored = store.received(kind: "elasticsearch").compactMap { ($0["record"] as? [String: Any])?["message"] as? String }
         #expect(rows.count == 100 && stored.count == 100 && Set(stored).count == 100, "\(stored.count) stored, \(Set(stored).count) distinct")
+        #expect(store.received(kind: "arrival").count >= 2, "the records in flight were not sent again")
         #expect(second.stop() == 0)
         #expect(second.standardError.contains("records from the spool"), "\(second.standardError)")
     }
