@@ -152,8 +152,32 @@ public struct LabelingJob: Sendable {
         public var seconds: Double
     }
 
-    /// Labels `texts`; returns one answer per text (nil only if the run was stopped) and the summary.
+    /// Labels `texts`; returns one answer per text and the summary.
     public func run(_ texts: [String], progress: @Sendable (Progress) -> Void = { _ in }) async throws -> (answers: [TeacherAnswer], summary: Summary) {
+        let (keys, _, answers, summary) = try await label(texts, shard: nil, progress: progress)
+        return (keys.map { answers[$0]! }, summary)
+    }
+
+    /// Labels the lines of `texts` that fall in `shard` (by their template over all of `texts`, so every shard
+    /// of one input agrees on the templates and asks the questions an unsharded run would, each in one shard).
+    /// Returns the indices of those lines in `texts`, their answers and the summary of the shard.
+    public func run(_ texts: [String], shard: LabelShard, progress: @Sendable (Progress) -> Void = { _ in })
+        async throws -> (lines: [Int], answers: [TeacherAnswer], summary: Summary) {
+        let (keys, kept, answers, summary) = try await label(texts, shard: shard, progress: progress)
+        let lines = keys.indices.filter { kept.contains(keys[$0]) }
+        return (lines, lines.map { answers[keys[$0]]! }, summary)
+    }
+
+    /// The template each line of `texts` belongs to for sharding: ``templates(_:)`` over the lines' keys
+    /// (`keys` when they already are template keys).
+    static func shardTemplates(_ texts: [String], keys: [String], grouping: LabelGrouping) -> [String] {
+        let lineKeys = grouping == .text ? texts.map(templateKey) : keys
+        let templateOf = templates(Set(lineKeys))
+        return lineKeys.map { templateOf[$0]! }
+    }
+
+    private func label(_ texts: [String], shard: LabelShard?, progress: @Sendable (Progress) -> Void)
+        async throws -> (keys: [String], kept: Set<String>, answers: [String: TeacherAnswer], summary: Summary) {
         let started = Date()
         let keys = texts.map(key)
         var firstText: [String: String] = [:]
@@ -163,7 +187,19 @@ public struct LabelingJob: Sendable {
         // Templates over this run's keys and the stored ones (their answers answer new lines of a template).
         let storedKeys = grouping == .template ? try store.keys(teacher: teacherKey) : []
         let templateOf = grouping == .template ? Self.templates(storedKeys.union(order)) : [:]
-        let members = Self.members(order) { grouping == .template ? templateOf[$0]! : $0 }
+        var members = Self.members(order) { grouping == .template ? templateOf[$0]! : $0 }
+        var shardTexts = texts.count
+        if let shard {
+            // A question goes to the shard of its first line's template (one template per question unless the
+            // store holds another input's keys: give each shard a new store).
+            let lineTemplate = Self.shardTemplates(texts, keys: keys, grouping: grouping)
+            var templateOfKey: [String: String] = [:]
+            for (k, t) in zip(keys, lineTemplate) where templateOfKey[k] == nil { templateOfKey[k] = t }
+            members = members.filter { shard.contains(template: templateOfKey[$0[0]]!) }
+            order = members.flatMap { $0 }
+            let kept = Set(order)
+            shardTexts = keys.lazy.filter { kept.contains($0) }.count
+        }
         var answers = try store.entries(teacher: teacherKey, keys: order).mapValues(\.answer)
         func settled(_ k: String) -> Bool {
             guard let a = answers[k] else { return false }
@@ -260,10 +296,10 @@ public struct LabelingJob: Sendable {
             case let .failed(f): failures[f.kind.rawValue, default: 0] += 1
             }
         }
-        let summary = Summary(texts: texts.count, keys: order.count, questions: members.count, cacheHits: cacheHits, labelledNow: pending.count,
+        let summary = Summary(texts: shardTexts, keys: order.count, questions: members.count, cacheHits: cacheHits, labelledNow: pending.count,
                               requests: state.requests, failures: failures, methods: methods,
                               meanOutsideMass: labelled > 0 ? outside / Double(labelled) : 0, seconds: Date().timeIntervalSince(started))
-        return (keys.map { answers[$0]! }, summary)
+        return (keys, Set(order), answers, summary)
     }
 
     /// Writes one JSON line per text, in input order (atomically): `{"text", "label", "probabilities": {label: p},
