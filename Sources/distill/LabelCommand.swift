@@ -4,10 +4,21 @@ import DistillTeachers
 import DistillText
 import Foundation
 
-/// `distill label`: label a dataset with teachers through the SQLite soft-label store.
+/// `distill label`: label a dataset with teachers (`run`, the default), or merge label stores (`merge`).
 struct LabelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "label",
+        abstract: LabelRunCommand.configuration.abstract,
+        discussion: "`distill label OPTIONS` is `distill label run OPTIONS`: see `distill label run --help` for its options.",
+        subcommands: [LabelRunCommand.self, LabelMergeCommand.self],
+        defaultSubcommand: LabelRunCommand.self
+    )
+}
+
+/// `distill label [run]`: label a dataset with teachers through the SQLite soft-label store.
+struct LabelRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Label texts with teachers (LLM over an OpenAI-compatible API, local BERT, or several); resumable, never asks twice.",
         discussion: """
         Every answer is committed to a SQLite store as it arrives; texts already stored (by teacher, prompt version and \
@@ -19,6 +30,12 @@ struct LabelCommand: AsyncParsableCommand {
         Direct mode:
           distill label --teacher openai:http://127.0.0.1:8080/v1 --labels labels.txt --input logs.jsonl --out labelled.jsonl
         Several --teacher options make an ensemble (weighted mean, --weights).
+        Sharded (e.g. a Kubernetes Indexed Job, deploy/kubernetes/label-job.yaml): each shard labels the templates \
+        that hash to it into its own store, then the stores are merged and one unsharded run writes the output \
+        from the merged store without asking the teacher again:
+          distill label --shard 0/2 --store shard-0.sqlite --out shard-0.jsonl …   (and 1/2)
+          distill label merge shard-0.sqlite shard-1.sqlite --out labels.sqlite
+          distill label --store labels.sqlite --out labelled.jsonl …
         """
     )
 
@@ -109,10 +126,17 @@ struct LabelCommand: AsyncParsableCommand {
     @Flag(name: .customLong("retry-failed"), help: "Ask again for stored off-label, malformed and rejected answers.")
     var retryFailed = false
 
+    @Option(help: "Label only shard I of N (I from 0, as Kubernetes' JOB_COMPLETION_INDEX): the lines whose template hashes to I; --out gets those lines. Give each shard its own --store (default labels-shard-I-of-N.sqlite beside --out), then `distill label merge`.")
+    var shard: String?
+
     func validate() throws {
         try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
         if examples == nil && nearestExamplesGiven {
             throw ValidationError("--nearest-examples needs --examples FILE (the labelled lines to choose from)")
+        }
+        if let shard {
+            do { _ = try LabelShard(parsing: shard) } catch { throw ValidationError(error.localizedDescription) }
+            if recipe != nil { throw ValidationError("--shard labels direct-mode input (--teacher --input --out); a recipe's data is labelled whole") }
         }
         if recipe == nil {
             guard !teachers.isEmpty, labels != nil, input != nil, out != nil else {
@@ -131,7 +155,9 @@ struct LabelCommand: AsyncParsableCommand {
         let inputURL = URL(fileURLWithPath: input!)
         let texts = try readTexts(inputURL, field: field)
         let outURL = URL(fileURLWithPath: out!)
-        let storeURL = self.store.map { URL(fileURLWithPath: $0) } ?? outURL.deletingLastPathComponent().appendingPathComponent("labels.sqlite")
+        let shard = try self.shard.map { try LabelShard(parsing: $0) }
+        let defaultStore = shard.map { "labels-shard-\($0.index)-of-\($0.count).sqlite" } ?? "labels.sqlite"
+        let storeURL = self.store.map { URL(fileURLWithPath: $0) } ?? outURL.deletingLastPathComponent().appendingPathComponent(defaultStore)
         // One labelling process per store (a second would ask the teacher the same questions).
         let lock = try RunLock(storeURL.appendingPathExtension("lock"))
         defer { withExtendedLifetime(lock) {} }
@@ -144,17 +170,23 @@ struct LabelCommand: AsyncParsableCommand {
         } ?? [Float](repeating: 1, count: teachers.count)
         guard weightValues.count == teachers.count else { throw ValidationError("--weights needs \(teachers.count) values, one per --teacher") }
         // Each member through the store on its own (changing a weight asks nothing again), then combined.
+        // A shard's lines are the same for every member: they are chosen by template, whatever the grouping.
         var perTeacher: [[TeacherAnswer]] = []
         var members: [any Teacher] = []
+        var lines = Array(texts.indices)
         for spec in teachers {
             let teacher = try await makeTeacher(spec, labels: labelSet)
             members.append(teacher)
-            perTeacher.append(try await label(texts, with: teacher, store: store, name: spec))
+            let (shardLines, answers) = try await label(texts, with: teacher, store: store, name: spec, shard: shard)
+            lines = shardLines
+            perTeacher.append(answers)
         }
         let identities = members.map(\.identity)
         let answers = members.count == 1 ? perTeacher[0] : try EnsembleTeacher(members: members, weights: weightValues).combine(perTeacher)
-        try LabelingJob.export(texts: texts, answers: answers, labels: labelSet.map(\.name), teacher: identities.joined(separator: " + "), to: outURL)
-        note("wrote \(answers.count) lines to \(outURL.path) (\(answers.filter { $0.failure != nil }.count) failed)")
+        try LabelingJob.export(texts: lines.map { texts[$0] }, answers: answers, labels: labelSet.map(\.name),
+                               teacher: identities.joined(separator: " + "), to: outURL)
+        let of = shard.map { " (shard \($0) of \(texts.count) lines; store \(storeURL.path))" } ?? ""
+        note("wrote \(answers.count) lines to \(outURL.path)\(of) (\(answers.filter { $0.failure != nil }.count) failed)")
     }
 
     /// Labels the recipe's labelled, unlabelled and dev texts with each bert/openai teacher.
@@ -176,7 +208,7 @@ struct LabelCommand: AsyncParsableCommand {
                                                            transport: AsyncHTTPClientTransport(log: standardErrorLine))
             // A bert teacher reads the recipe's prepared text, as in `distill train`; LLMs the raw lines.
             let inputs = if case .bert = entry.kind, recipe.input.kind != .raw { texts.map(recipe.input.preparer().prepare) } else { texts }
-            let answers = try await label(inputs, with: teacher, store: store, name: entry.name, grouping: RecipeTeachers.grouping(entry))
+            let answers = try await label(inputs, with: teacher, store: store, name: entry.name, grouping: RecipeTeachers.grouping(entry)).answers
             let out = recipe.output.appendingPathComponent("labels/\(entry.name).jsonl")
             try LabelingJob.export(texts: texts, answers: answers, labels: labels, teacher: teacher.identity, to: out)
             note("\(entry.name): wrote \(out.path)")
@@ -185,13 +217,22 @@ struct LabelCommand: AsyncParsableCommand {
         if ran == 0 { throw ValidationError("the recipe has no bert or openai teacher to run") }
     }
 
-    func label(_ texts: [String], with teacher: any Teacher, store: LabelStore, name: String, grouping: LabelGrouping? = nil) async throws -> [TeacherAnswer] {
+    /// Labels `texts` (the lines of `shard` only, when given) with one teacher; returns the lines labelled
+    /// (indices into `texts`) and their answers.
+    func label(_ texts: [String], with teacher: any Teacher, store: LabelStore, name: String, grouping: LabelGrouping? = nil,
+               shard: LabelShard? = nil) async throws -> (lines: [Int], answers: [TeacherAnswer]) {
         var job = LabelingJob(teacher: teacher, store: store)
         // An LLM asks once per template; a local BERT answers every line (it is cheap and sees each line's words).
         job.grouping = grouping ?? (noDedup ? .text : groupBy) ?? (teacher is BertTeacher ? .line : .standard)
         job.retryFailed = retryFailed
-        note("\(name): \(teacher.identity)")
-        let (answers, summary) = try await job.run(texts, progress: labelingProgressPrinter())
+        note("\(name): \(teacher.identity)" + (shard.map { ", shard \($0)" } ?? ""))
+        let lines: [Int], answers: [TeacherAnswer], summary: LabelingJob.Summary
+        if let shard {
+            (lines, answers, summary) = try await job.run(texts, shard: shard, progress: labelingProgressPrinter())
+        } else {
+            (answers, summary) = try await job.run(texts, progress: labelingProgressPrinter())
+            lines = Array(texts.indices)
+        }
         endProgressLines()
         let failures = summary.failures.isEmpty ? "none" : summary.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         note(String(format: "%@: %d texts, %d distinct lines, %d questions (by %@), %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s",
@@ -201,7 +242,7 @@ struct LabelCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-        return answers
+        return (lines, answers)
     }
 
     func makeTeacher(_ spec: String, labels: [Recipe.Label]) async throws -> any Teacher {
