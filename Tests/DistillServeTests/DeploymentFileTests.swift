@@ -172,12 +172,103 @@ struct DeploymentFileTests {
         #expect(Set(ids).count == ids.count)
     }
 
-    func serveHelp() throws -> String {
+    @Test("Kubernetes label job: Indexed shards over the teacher Service, one store per shard on a shared volume; the merge step reads them; every flag exists")
+    func labelJob() throws {
+        let documents = try yaml("kubernetes/label-job.yaml")
+        let kinds = documents.compactMap { $0["kind"] as? String }
+        #expect(kinds == ["ConfigMap", "PersistentVolumeClaim", "PersistentVolumeClaim", "Deployment", "Service", "Job"])
+        func named(_ kind: String, _ name: String) throws -> [String: Any] {
+            try #require(documents.first { $0["kind"] as? String == kind && ($0["metadata"] as? [String: Any])?["name"] as? String == name },
+                         "no \(kind) \(name)")
+        }
+        for d in documents { #expect((d["metadata"] as? [String: Any])?["namespace"] as? String == "distill") }
+        let job = try named("Job", "distill-label")["spec"] as! [String: Any]
+        #expect(job["completionMode"] as? String == "Indexed")
+        let completions = try #require(job["completions"] as? Int)
+        #expect((job["parallelism"] as? Int ?? 1) <= completions)
+        let pod = (job["template"] as! [String: Any])["spec"] as! [String: Any]
+        #expect(["Never", "OnFailure"].contains(pod["restartPolicy"] as? String ?? ""))
+        let container = (pod["containers"] as! [[String: Any]])[0]
+        #expect(container["command"] as? [String] == ["/usr/local/bin/distill"])
+        let args = container["args"] as! [String]
+        func value(_ flag: String) throws -> String { args[try #require(args.firstIndex(of: flag), "no \(flag)") + 1] }
+        #expect(args.first == "label")
+        // The shard index is the pod's completion index, through an env var Kubernetes expands in args.
+        #expect(try value("--shard") == "$(SHARD)/\(completions)")
+        let env = try #require((container["env"] as? [[String: Any]])?.first { $0["name"] as? String == "SHARD" })
+        #expect(((env["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String
+                == "metadata.annotations['batch.kubernetes.io/job-completion-index']")
+        // One store and one output per shard.
+        #expect(try value("--store").contains("$(SHARD)") && value("--out").contains("$(SHARD)"))
+        // The teacher URL names the Service and its port; the Service selects the llama.cpp pods on their port.
+        let teacherURL = try #require(URL(string: String(try value("--teacher").dropFirst("openai:".count))))
+        let service = try named("Service", teacherURL.host ?? "")["spec"] as! [String: Any]
+        let servicePort = (service["ports"] as! [[String: Any]])[0]
+        #expect(servicePort["port"] as? Int == teacherURL.port && teacherURL.path == "/v1")
+        let deployment = try named("Deployment", "distill-teacher")["spec"] as! [String: Any]
+        let teacherPod = (deployment["template"] as! [String: Any])
+        #expect((service["selector"] as! [String: String]) == (teacherPod["metadata"] as! [String: Any])["labels"] as? [String: String])
+        let server = ((teacherPod["spec"] as! [String: Any])["containers"] as! [[String: Any]])[0]
+        let serverPort = (server["ports"] as! [[String: Any]])[0]
+        #expect(servicePort["targetPort"] as? String == serverPort["name"] as? String)
+        let serverArgs = server["args"] as! [String]
+        #expect(serverArgs[serverArgs.firstIndex(of: "--port")! + 1] == String(serverPort["containerPort"] as! Int))
+        #expect(serverArgs[serverArgs.firstIndex(of: "-np")! + 1] == "1", "one slot per replica: no batching, reproducible answers")
+        // Every llama-server flag exists on the llama-server this repository builds (the same llama.cpp).
+        let llamaHelp = try help(try llamaServerBinary(), ["--help"])
+        for flag in serverArgs where flag.hasPrefix("-") { #expect(llamaHelp.contains(flag + " ") || llamaHelp.contains(flag + ","), "llama-server has no \(flag)") }
+        // Files: the labels from the ConfigMap (a valid label file), input and stores on the shared volume.
+        let labelsPath = try value("--labels")
+        let mounts = container["volumeMounts"] as! [[String: Any]]
+        func volume(of path: String, in mounts: [[String: Any]], pod: [String: Any]) throws -> [String: Any] {
+            let mount = try #require(mounts.first { path.hasPrefix(($0["mountPath"] as! String) + "/") }, "\(path) is on no volume")
+            return try #require((pod["volumes"] as! [[String: Any]]).first { $0["name"] as? String == mount["name"] as? String })
+        }
+        let config = try named("ConfigMap", ((try volume(of: labelsPath, in: mounts, pod: pod))["configMap"] as! [String: Any])["name"] as! String)
+        let labelText = try #require((config["data"] as! [String: String])[URL(fileURLWithPath: labelsPath).lastPathComponent])
+        let names = labelText.split(separator: "\n").map { String($0.split(separator: ":")[0]) }
+        #expect(Set(names) == Set(realLogLabels))
+        let data = try volume(of: try value("--store"), in: mounts, pod: pod)
+        let claim = try named("PersistentVolumeClaim", (data["persistentVolumeClaim"] as! [String: Any])["claimName"] as! String)
+        #expect(((claim["spec"] as! [String: Any])["accessModes"] as? [String]) == ["ReadWriteMany"], "shards on several nodes write one volume")
+        #expect(try volume(of: try value("--input"), in: mounts, pod: pod)["persistentVolumeClaim"] != nil)
+        let labelHelp = try help(distillBinary, ["label", "run", "--help"])
+        for flag in args where flag.hasPrefix("--") { #expect(labelHelp.contains(flag), "distill label has no \(flag)") }
+
+        // The merge step: every shard's store in, one store out, then the unsharded run over the merged store.
+        let merge = try yaml("kubernetes/label-merge-job.yaml")[0]
+        let mergePod = ((merge["spec"] as! [String: Any])["template"] as! [String: Any])["spec"] as! [String: Any]
+        let script = (((mergePod["containers"] as! [[String: Any]])[0]["args"] as! [String])[0])
+        let stores = (0..<completions).map { try! value("--store").replacingOccurrences(of: "$(SHARD)", with: String($0)) }
+        #expect(script.contains("distill label merge " + stores.joined(separator: " ") + " --out "), "\(script)")
+        let finalRun = try #require(script.components(separatedBy: "&&").last).split(separator: " ").map(String.init)
+        #expect(!finalRun.contains("--shard") && finalRun.contains("--store") && finalRun.contains("--out"))
+        let mergeOut = script.components(separatedBy: " --out ")[1].split(separator: " ")[0]
+        #expect(finalRun[finalRun.firstIndex(of: "--store")! + 1] == mergeOut)
+        let mergeHelp = try help(distillBinary, ["label", "merge", "--help"])
+        #expect(mergeHelp.contains("--out"))
+        for flag in finalRun where flag.hasPrefix("--") { #expect(labelHelp.contains(flag), "distill label has no \(flag)") }
+        #expect(((mergePod["volumes"] as! [[String: Any]]).first { $0["name"] as? String == "data" }?["persistentVolumeClaim"] as? [String: Any])?["claimName"] as? String
+                == (data["persistentVolumeClaim"] as! [String: Any])["claimName"] as? String)
+    }
+
+    /// The llama-server `scripts/build_llama_server.sh` built (it only prints the path when built already).
+    func llamaServerBinary() throws -> URL {
+        let output = try help(URL(fileURLWithPath: "/bin/bash"), [projectRoot.appendingPathComponent("scripts/build_llama_server.sh").path])
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("LLAMA_SERVER=") }, "no llama-server (make llm): \(output)")
+        return URL(fileURLWithPath: String(line.dropFirst("LLAMA_SERVER=".count)))
+    }
+
+    func serveHelp() throws -> String { try help(distillBinary, ["serve", "--help"]) }
+
+    /// What `binary arguments` prints on stdout and stderr.
+    func help(_ binary: URL, _ arguments: [String]) throws -> String {
         let process = Process()
-        process.executableURL = distillBinary
-        process.arguments = ["serve", "--help"]
+        process.executableURL = binary
+        process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
+        process.standardError = out
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
