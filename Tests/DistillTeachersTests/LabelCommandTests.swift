@@ -112,6 +112,80 @@ struct LabelCommandTests {
         #expect(String(decoding: a, as: UTF8.self).split(separator: "\n").count == 2000)
     }
 
+    @Test("two shards as two processes (one killed with kill -9 and rerun), `distill label merge`, one unsharded run: zero calls, the same store and byte-identical output as an unsharded run")
+    func shardsAndMerge() throws {
+        // Each answer waits 0.2 s at the proxy, so shard 1 is still running when it is killed.
+        let proxy = try LoopbackServer { _, _ in .delay(0.2, .forward(port: llamaPort!)) }
+        defer { proxy.stop() }
+        let folder = temporaryFile("label-shards")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lines = repetitiveLines(count: 600, keys: 40, seed: 23)
+        let input = folder.appendingPathComponent("logs.txt")
+        try lines.joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
+        func args(_ name: String, store: String? = nil, shard: String? = nil) -> [String] {
+            ["label", "--teacher", "openai:\(proxy.baseURL)", "--labels", logLabels.map(\.name).joined(separator: ","), "--input", input.path,
+             "--out", folder.appendingPathComponent("\(name).jsonl").path, "--store", folder.appendingPathComponent("\(store ?? name).sqlite").path]
+                + (shard.map { ["--shard", $0] } ?? [])
+        }
+        let whole = try runDistill(args("whole"))
+        #expect(whole.status == 0, "\(whole.output)")
+        let questions = Set(requestedTexts(proxy.requests))
+        #expect(questions.count == requestedTexts(proxy.requests).count)
+        // Which template (and so which shard) each line belongs to, as the job computes it.
+        let templateOf = LabelingJob.templates(Set(lines.map(LabelingJob.templateKey)))
+        let shardOf = { (line: String) in try! (0..<2).first { try LabelShard(index: $0, count: 2).contains(template: templateOf[LabelingJob.templateKey(line)]!) }! }
+        let wholeOut = try String(contentsOf: folder.appendingPathComponent("whole.jsonl"), encoding: .utf8).split(separator: "\n")
+
+        var mark = proxy.requests.count
+        let first = try runDistill(args("shard-0", shard: "0/2"))
+        #expect(first.status == 0, "\(first.output)")
+        let asked0 = requestedTexts(Array(proxy.requests[mark...]))
+        #expect(!asked0.isEmpty && asked0.allSatisfy { shardOf($0) == 0 })
+        let shard0Out = try String(contentsOf: folder.appendingPathComponent("shard-0.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(shard0Out == lines.indices.filter { shardOf(lines[$0]) == 0 }.map { wholeOut[$0] }, "shard 0 writes its lines, as the unsharded run labels them")
+
+        // Shard 1, killed once a few answers are stored, then run again.
+        mark = proxy.requests.count
+        let killedStore = folder.appendingPathComponent("shard-1.sqlite")
+        let process = try startDistill(args("shard-1", shard: "1/2"), log: folder.appendingPathComponent("shard-1.log"))
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, process.isRunning {
+            if let n = try? LabelStore(url: killedStore).count(), n >= 3 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(process.isRunning, "shard 1 finished before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 1.5)  // the request in flight ends at the server before the rerun asks
+        let storedBefore = try LabelStore(url: killedStore).keys()
+        let askedBeforeKill = Set(requestedTexts(Array(proxy.requests[mark...])))
+        mark = proxy.requests.count
+        let resumed = try runDistill(args("shard-1", shard: "1/2"))
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let askedAfter = requestedTexts(Array(proxy.requests[mark...]))
+        #expect(askedAfter.allSatisfy { shardOf($0) == 1 && !storedBefore.contains(LabelingJob.templateKey($0)) }, "nothing stored is asked again")
+        #expect(askedBeforeKill.union(askedAfter).union(asked0) == questions, "the shards together ask the unsharded run's questions")
+        #expect(asked0.count + askedAfter.count + storedBefore.map { templateOf[$0]! }.reduce(into: Set<String>()) { $0.insert($1) }.count == questions.count)
+
+        let merged = folder.appendingPathComponent("merged.sqlite")
+        let merge = try runDistill(["label", "merge", folder.appendingPathComponent("shard-0.sqlite").path, killedStore.path, "--out", merged.path])
+        #expect(merge.status == 0, "\(merge.output)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(merge.stdout.utf8)) as? [String: Any])
+        #expect(summary["conflicts"] as? Int == 0 && summary["added"] as? Int == Set(lines.map(LabelingJob.templateKey)).count, "\(merge.stdout)")
+        #expect(try storedAnswers(merged) == storedAnswers(folder.appendingPathComponent("whole.sqlite")))
+
+        mark = proxy.requests.count
+        let final = try runDistill(args("final", store: "merged"))
+        #expect(final.status == 0, "\(final.output)")
+        #expect(requestedTexts(Array(proxy.requests[mark...])).isEmpty, "the merged store answers every line")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("final.jsonl")) == Data(contentsOf: folder.appendingPathComponent("whole.jsonl")))
+        // Refusals name the problem.
+        let missing = try runDistill(["label", "merge", folder.appendingPathComponent("nope.sqlite").path, "--out", merged.path])
+        #expect(missing.status != 0 && missing.stderr.contains("nope.sqlite: no such label store"), "\(missing.stderr)")
+        let badShard = try runDistill(args("bad", shard: "2/2"))
+        #expect(badShard.status != 0 && badShard.stderr.contains("--shard 2/2"), "\(badShard.stderr)")
+    }
+
     @Test("recipe with an openai teacher, input logs, per-line examples: `distill label --recipe` pays for the labels, `distill train` reuses them with zero calls")
     func recipeTeacher() throws {
         let proxy = try LoopbackServer { _, _ in .forward(port: llamaPort!) }
