@@ -164,7 +164,7 @@ public struct LabelingJob: Sendable {
     public func run(_ texts: [String], shard: LabelShard, progress: @Sendable (Progress) -> Void = { _ in })
         async throws -> (lines: [Int], answers: [TeacherAnswer], summary: Summary) {
         let (keys, kept, answers, summary) = try await label(texts, shard: shard, progress: progress)
-        let lines = keys.indices.filter { kept.contains(keys[$0]) }
+        let lines = keys.indices.filter { kept?.contains(keys[$0]) ?? true }
         return (lines, lines.map { answers[keys[$0]]! }, summary)
     }
 
@@ -176,8 +176,9 @@ public struct LabelingJob: Sendable {
         return lineKeys.map { templateOf[$0]! }
     }
 
+    /// `kept`: the keys of the shard (nil without one: every key).
     private func label(_ texts: [String], shard: LabelShard?, progress: @Sendable (Progress) -> Void)
-        async throws -> (keys: [String], kept: Set<String>, answers: [String: TeacherAnswer], summary: Summary) {
+        async throws -> (keys: [String], kept: Set<String>?, answers: [String: TeacherAnswer], summary: Summary) {
         let started = Date()
         let keys = texts.map(key)
         var firstText: [String: String] = [:]
@@ -188,7 +189,7 @@ public struct LabelingJob: Sendable {
         let storedKeys = grouping == .template ? try store.keys(teacher: teacherKey) : []
         let templateOf = grouping == .template ? Self.templates(storedKeys.union(order)) : [:]
         var members = Self.members(order) { grouping == .template ? templateOf[$0]! : $0 }
-        var shardTexts = texts.count
+        var shardTexts = texts.count, kept: Set<String>?
         if let shard {
             // A question goes to the shard of its first line's template (one template per question unless the
             // store holds another input's keys: give each shard a new store).
@@ -197,8 +198,9 @@ public struct LabelingJob: Sendable {
             for (k, t) in zip(keys, lineTemplate) where templateOfKey[k] == nil { templateOfKey[k] = t }
             members = members.filter { shard.contains(template: templateOfKey[$0[0]]!) }
             order = members.flatMap { $0 }
-            let kept = Set(order)
-            shardTexts = keys.lazy.filter { kept.contains($0) }.count
+            let inShard = Set(order)
+            shardTexts = keys.lazy.filter { inShard.contains($0) }.count
+            kept = inShard
         }
         var answers = try store.entries(teacher: teacherKey, keys: order).mapValues(\.answer)
         func settled(_ k: String) -> Bool {
@@ -299,7 +301,7 @@ public struct LabelingJob: Sendable {
         let summary = Summary(texts: shardTexts, keys: order.count, questions: members.count, cacheHits: cacheHits, labelledNow: pending.count,
                               requests: state.requests, failures: failures, methods: methods,
                               meanOutsideMass: labelled > 0 ? outside / Double(labelled) : 0, seconds: Date().timeIntervalSince(started))
-        return (keys, Set(order), answers, summary)
+        return (keys, kept, answers, summary)
     }
 
     /// Writes one JSON line per text, in input order (atomically): `{"text", "label", "probabilities": {label: p},

@@ -126,17 +126,16 @@ struct LabelRunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("retry-failed"), help: "Ask again for stored off-label, malformed and rejected answers.")
     var retryFailed = false
 
-    @Option(help: "Label only shard I of N (I from 0, as Kubernetes' JOB_COMPLETION_INDEX): the lines whose template hashes to I; --out gets those lines. Give each shard its own --store (default labels-shard-I-of-N.sqlite beside --out), then `distill label merge`.")
-    var shard: String?
+    @Option(help: "Label only shard I of N (I from 0, as Kubernetes' JOB_COMPLETION_INDEX): the lines whose template hashes to I; --out gets those lines. Give each shard its own --store (default labels-shard-I-of-N.sqlite beside --out), then `distill label merge`.", transform: { try LabelShard(parsing: $0) })
+    var shard: LabelShard?
 
     func validate() throws {
         try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
         if examples == nil && nearestExamplesGiven {
             throw ValidationError("--nearest-examples needs --examples FILE (the labelled lines to choose from)")
         }
-        if let shard {
-            do { _ = try LabelShard(parsing: shard) } catch { throw ValidationError(error.localizedDescription) }
-            if recipe != nil { throw ValidationError("--shard labels direct-mode input (--teacher --input --out); a recipe's data is labelled whole") }
+        if shard != nil && recipe != nil {
+            throw ValidationError("--shard labels direct-mode input (--teacher --input --out); a recipe's data is labelled whole")
         }
         if recipe == nil {
             guard !teachers.isEmpty, labels != nil, input != nil, out != nil else {
@@ -155,7 +154,6 @@ struct LabelRunCommand: AsyncParsableCommand {
         let inputURL = URL(fileURLWithPath: input!)
         let texts = try readTexts(inputURL, field: field)
         let outURL = URL(fileURLWithPath: out!)
-        let shard = try self.shard.map { try LabelShard(parsing: $0) }
         let defaultStore = shard.map { "labels-shard-\($0.index)-of-\($0.count).sqlite" } ?? "labels.sqlite"
         let storeURL = self.store.map { URL(fileURLWithPath: $0) } ?? outURL.deletingLastPathComponent().appendingPathComponent(defaultStore)
         // One labelling process per store (a second would ask the teacher the same questions).

@@ -27,10 +27,6 @@ struct LabelMergeCommand: ParsableCommand {
     func validate() throws {
         guard !stores.isEmpty else { throw ValidationError("give at least one store to merge") }
         for path in stores where !FileManager.default.fileExists(atPath: path) { throw ValidationError("\(path): no such label store") }
-        let target = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath()
-        if stores.contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath() == target }) {
-            throw ValidationError("--out \(out) is also an input: merge into a new store (or leave it out of the inputs)")
-        }
     }
 
     func run() throws {
