@@ -7,7 +7,9 @@ import Foundation
 /// alternatives are mapped to labels by the ``Verbalizer`` and renormalized (the rest is the outside mass). A
 /// server that sends no logprobs gets the configured fallback (k samples at temperature 1, or the smoothed hard
 /// answer). Timeouts, 429 and 5xx are retried with backoff; a text that still fails, or whose answer names no
-/// label, comes back as a ``TeacherFailure`` and the run goes on.
+/// label, comes back as a ``TeacherFailure`` and the run goes on. With several replicas
+/// (``LLMTeacherSpec/baseURLs``) requests are spread by a ``ReplicaPool`` and a failed request is retried at once
+/// on another replica.
 public final class OpenAITeacher: Teacher {
     public let spec: LLMTeacherSpec
     public let labels: [String]
@@ -23,16 +25,20 @@ public final class OpenAITeacher: Teacher {
     public let nearest: NearestExamples?
     public var identity: String { "openai:\(modelName)/prompt-\(promptVersion)" }
     public var preferredBatchSize: Int { 1 }
-    /// `spec.maxConcurrency`, or 1 for a llama.cpp server when `spec.reproducible`.
-    public var maxConcurrency: Int { spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency }
+    /// Requests in flight per replica: `spec.maxConcurrency`, or 1 for a llama.cpp server when `spec.reproducible`.
+    public var perReplicaConcurrency: Int { spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency }
+    /// ``perReplicaConcurrency`` times the replicas.
+    public var maxConcurrency: Int { perReplicaConcurrency * spec.baseURLs.count }
 
     let transport: any HTTPTransport
     let gate: RequestGate
+    let replicas: ReplicaPool
     let retry: RetryPolicy
     let apiKey: String?
 
     private init(spec: LLMTeacherSpec, labels: [String], prompt: ClassificationPrompt, nearest: NearestExamples?, constraint: LLMTeacherSpec.Constraint,
-                 serverKind: String, modelName: String, transport: any HTTPTransport, retry: RetryPolicy, apiKey: String?) {
+                 serverKind: String, modelName: String, transport: any HTTPTransport, retry: RetryPolicy, apiKey: String?, replicasOut: Set<Int>,
+                 log: (@Sendable (String) -> Void)?) {
         self.nearest = nearest
         self.spec = spec
         self.labels = labels
@@ -43,19 +49,26 @@ public final class OpenAITeacher: Teacher {
         self.transport = transport
         self.retry = retry
         self.apiKey = apiKey
-        gate = RequestGate(maxConcurrent: spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency,
-                           requestsPerSecond: spec.requestsPerSecond)
+        let perReplica = spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency
+        gate = RequestGate(maxConcurrent: perReplica * spec.baseURLs.count, requestsPerSecond: spec.requestsPerSecond)
+        let headers = Self.authorization(apiKey), timeout = Self.probeTimeout(spec)
+        replicas = ReplicaPool(addresses: spec.baseURLs.map(ReplicaAddress.init), perReplica: perReplica, out: replicasOut,
+                               probe: { [transport, serverKind] address in
+                                   await Self.health(address, serverKind: serverKind, headers: headers, transport: transport, timeout: timeout)
+                               }, log: log)
         promptVersion = prompt.version(extra: [spec.endpoint.rawValue, constraint.rawValue, "\(spec.topLogprobs)", spec.fallback.rawValue,
                                                "\(spec.samples)", "\(spec.smoothing)", "\(spec.maxTextCharacters)", "\(spec.seed)"]
                                                + (nearest.map { [$0.fingerprint] } ?? []))
     }
 
-    /// Checks the settings, reads the API key from its environment variable, probes the server (llama.cpp's
-    /// `/props` and `/tokenize`, `/v1/models`) and fixes the verbalizer and constraint.
+    /// Checks the settings, reads the API key from its environment variable, probes every replica (llama.cpp's
+    /// `/props` and `/tokenize`, `/v1/models`) and fixes the verbalizer and constraint. Replicas that do not answer
+    /// start out of service (told to `log`); none answering is ``TeacherError/unreachable(url:detail:)``, and
+    /// replicas that differ in server kind or model are a ``TeacherError/configuration(key:detail:)``.
     ///
     /// - Parameter retry: nil: from `spec.maxRetries` with default delays.
     public static func connect(spec: LLMTeacherSpec, labels: [Recipe.Label], transport: any HTTPTransport = AsyncHTTPClientTransport(),
-                               retry: RetryPolicy? = nil) async throws -> OpenAITeacher {
+                               retry: RetryPolicy? = nil, log: (@Sendable (String) -> Void)? = nil) async throws -> OpenAITeacher {
         let names = labels.map(\.name)
         try spec.validate(labels: names)
         var apiKey: String?
@@ -65,28 +78,36 @@ public final class OpenAITeacher: Teacher {
             }
             apiKey = value
         }
-        let base = spec.apiBase, root = spec.serverRoot
-        let headers = apiKey.map { [(name: "Authorization", value: "Bearer \($0)")] } ?? []
-        let probeTimeout = min(3, spec.timeoutSeconds)
+        let headers = authorization(apiKey)
+        let probeTimeout = probeTimeout(spec)
+        let addresses = spec.baseURLs.map(ReplicaAddress.init)
 
-        // llama.cpp answers /props with its generation settings.
-        var serverKind = "openai-compatible"
-        do {
-            let reply = try await transport.send(method: "GET", url: root + "/props", headers: headers, body: nil, timeout: probeTimeout)
-            if reply.status == 200, let o = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
-               o["default_generation_settings"] != nil || o["build_info"] != nil {
-                serverKind = "llama.cpp"
+        var probes: [(kind: String, model: String?)?] = []
+        for address in addresses {
+            probes.append(try await probeServer(address, spec: spec, headers: headers, transport: transport, timeout: probeTimeout,
+                                                failIfUnreachable: addresses.count == 1))
+        }
+        let answering = addresses.indices.filter { probes[$0] != nil }
+        guard let first = answering.first, let firstProbe = probes[first] else {
+            throw TeacherError.unreachable(url: addresses.map(\.root).joined(separator: ", "), detail: "no replica accepts connections")
+        }
+        for i in answering.dropFirst() {
+            guard let p = probes[i] else { continue }
+            if p.kind != firstProbe.kind {
+                throw TeacherError.configuration(key: "base_url", detail: "replica \(addresses[i]) is a \(p.kind) server but \(addresses[first]) is \(firstProbe.kind); "
+                                                 + "all replicas must run the same server and model")
             }
-        } catch let error as TransportError {
-            if case .connection = error { throw TeacherError.unreachable(url: root, detail: error.description) }
         }
-        var modelName = spec.model
-        if spec.model == "default",
-           let reply = try? await transport.send(method: "GET", url: base + "/models", headers: headers, body: nil, timeout: probeTimeout),
-           reply.status == 200, let o = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
-           let first = (o["data"] as? [Any])?.first as? [String: Any], let id = first["id"] as? String {
-            modelName = id.contains("/") ? URL(fileURLWithPath: id).lastPathComponent : id  // llama.cpp names the GGUF file by path
+        // The model named by the first replica that lists one (it is part of the store's teacher key).
+        let named = answering.compactMap { i in probes[i]?.model.map { (i, $0) } }
+        if spec.model == "default", let (i, other) = named.first(where: { $0.1 != named[0].1 }) {
+            throw TeacherError.configuration(key: "base_url", detail: "replica \(addresses[i]) serves '\(other)' but \(addresses[named[0].0]) serves "
+                                             + "'\(named[0].1)'; all replicas must serve the same model (or set `model`)")
         }
+        let out = Set(addresses.indices.filter { probes[$0] == nil })
+        for i in out.sorted() { log?("teacher replica \(addresses[i]) does not accept connections; starting without it and probing it") }
+        let serverKind = firstProbe.kind
+        let modelName = spec.model == "default" ? named.first?.1 ?? spec.model : spec.model
         let constraint: LLMTeacherSpec.Constraint = spec.constraint == .auto ? (serverKind == "llama.cpp" ? .grammar : .none) : spec.constraint
 
         let codes: Bool
@@ -94,7 +115,7 @@ public final class OpenAITeacher: Teacher {
         case .names: codes = false
         case .codes: codes = true
         case .auto:
-            if serverKind == "llama.cpp", let pieces = await firstPieces(names.map { $0.lowercased() }, root: root, headers: headers,
+            if serverKind == "llama.cpp", let pieces = await firstPieces(names.map { $0.lowercased() }, root: addresses[first].root, headers: headers,
                                                                          transport: transport, timeout: probeTimeout) {
                 codes = !Verbalizer.firstTokensDistinct(pieces, words: names)
             } else {
@@ -109,7 +130,67 @@ public final class OpenAITeacher: Teacher {
             nearest = NearestExamples(pool: records.map { .init(text: $0.text, label: names[$0.label!]) }, count: spec.nearestExamples)
         }
         return OpenAITeacher(spec: spec, labels: names, prompt: prompt, nearest: nearest, constraint: constraint, serverKind: serverKind, modelName: modelName,
-                             transport: transport, retry: retry ?? RetryPolicy(maxRetries: spec.maxRetries), apiKey: apiKey)
+                             transport: transport, retry: retry ?? RetryPolicy(maxRetries: spec.maxRetries), apiKey: apiKey, replicasOut: out, log: log)
+    }
+
+    static func authorization(_ apiKey: String?) -> [(name: String, value: String)] { apiKey.map { [(name: "Authorization", value: "Bearer \($0)")] } ?? [] }
+
+    static func probeTimeout(_ spec: LLMTeacherSpec) -> Double { min(3, spec.timeoutSeconds) }
+
+    /// A replica's server kind ("llama.cpp" when `/props` answers like llama.cpp's server, else "openai-compatible")
+    /// and the model it names first in `/v1/models`; nil when it does not accept connections (thrown instead when
+    /// `failIfUnreachable`).
+    static func probeServer(_ address: ReplicaAddress, spec: LLMTeacherSpec, headers: [(name: String, value: String)], transport: any HTTPTransport,
+                            timeout: Double, failIfUnreachable: Bool) async throws -> (kind: String, model: String?)? {
+        var kind = "openai-compatible"
+        do {
+            let reply = try await transport.send(method: "GET", url: address.root + "/props", headers: headers, body: nil, timeout: timeout)
+            if reply.status == 200, let o = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
+               o["default_generation_settings"] != nil || o["build_info"] != nil {
+                kind = "llama.cpp"
+            }
+        } catch let error as TransportError {
+            if case .connection = error {
+                if failIfUnreachable { throw TeacherError.unreachable(url: address.root, detail: error.description) }
+                return nil
+            }
+        }
+        var model: String?
+        if let reply = try? await transport.send(method: "GET", url: address.apiBase + "/models", headers: headers, body: nil, timeout: timeout),
+           reply.status == 200, let o = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
+           let first = (o["data"] as? [Any])?.first as? [String: Any], let id = first["id"] as? String {
+            model = id.contains("/") ? URL(fileURLWithPath: id).lastPathComponent : id  // llama.cpp names the GGUF file by path
+        }
+        return (kind, model)
+    }
+
+    /// nil when the replica answers its health request (llama.cpp: `/health`, which says 503 while a model loads;
+    /// else `/v1/models`), else why not.
+    static func health(_ address: ReplicaAddress, serverKind: String, headers: [(name: String, value: String)], transport: any HTTPTransport,
+                       timeout: Double) async -> String? {
+        let url = serverKind == "llama.cpp" ? address.root + "/health" : address.apiBase + "/models"
+        do {
+            let reply = try await transport.send(method: "GET", url: url, headers: headers, body: nil, timeout: timeout)
+            return reply.status == 200 ? nil : "\(url): HTTP \(reply.status)"
+        } catch {
+            return "\(url): \(error)"
+        }
+    }
+
+    /// Requests, failures and time out of service per replica so far.
+    public func replicaUsage() async -> [ReplicaUsage] { await replicas.report() }
+
+    /// One line on how requests were spread, e.g. `replicas: http://a:8080/v1 412 requests, http://b:8080/v1 409
+    /// requests (1 failed, out of service 1 time)`; nil with a single replica.
+    public func replicaSummary() async -> String? {
+        let usage = await replicas.report()
+        guard usage.count > 1 else { return nil }
+        return "replicas: " + usage.map { u in
+            var extra: [String] = []
+            if u.failures > 0 { extra.append("\(u.failures) failed") }
+            if u.timesOut > 0 { extra.append("out of service \(u.timesOut) time\(u.timesOut == 1 ? "" : "s")\(u.inService ? "" : ", out now")") }
+            return "\(u.address) \(u.requests) request\(u.requests == 1 ? "" : "s")" + (extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")")
+        }.joined(separator: ", ")
     }
 
     /// The first token piece of each word per llama.cpp's `/tokenize` (nil if the server cannot tell).
@@ -217,7 +298,7 @@ public final class OpenAITeacher: Teacher {
 
     private func quoted(_ s: String) -> String { "'" + (s.count > 80 ? String(s.prefix(80)) + "…" : s) + "'" }
 
-    var endpointURL: String { spec.apiBase + (spec.endpoint == .chat ? "/chat/completions" : "/completions") }
+    var endpointPath: String { spec.endpoint == .chat ? "/chat/completions" : "/completions" }
 
     func requestBody(_ text: String, examples: [LLMTeacherSpec.FewShotExample] = [], temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
@@ -240,11 +321,10 @@ public final class OpenAITeacher: Teacher {
 
     // MARK: HTTP with retries
 
-    /// Sends `body` until a usable reply, a per-text failure, or a fatal error; returns the requests made.
-    func exchange(_ body: Data, url: String? = nil) async throws -> (Result<CompletionResponse, TeacherFailure>, Int) {
-        let url = url ?? endpointURL
-        let headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
-            + (apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [])
+    /// Sends `body` until a usable reply, a per-text failure, or a fatal error; returns the requests made. A failure
+    /// that takes a replica out is retried at once when another replica is in service.
+    func exchange(_ body: Data) async throws -> (Result<CompletionResponse, TeacherFailure>, Int) {
+        let headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")] + Self.authorization(apiKey)
         var requests = 0
         var attempt = 0
         while true {
@@ -252,10 +332,24 @@ public final class OpenAITeacher: Teacher {
             var problem: String
             var kind = TeacherFailure.Kind.unavailable
             var retryAfter: Double?
+            var failover = false
             do {
-                let reply = try await gate.withSlot { [transport, spec] in
-                    try await transport.send(method: "POST", url: url, headers: headers, body: body, timeout: spec.timeoutSeconds)
+                let sent = try await gate.withSlot { [transport, spec, replicas, endpointPath] in
+                    let replica = await replicas.acquire()
+                    let url = ReplicaAddress(spec.baseURLs[replica]).apiBase + endpointPath
+                    do {
+                        let reply = try await transport.send(method: "POST", url: url, headers: headers, body: body, timeout: spec.timeoutSeconds)
+                        let unhealthy = [408, 429, 500, 502, 503, 504].contains(reply.status)
+                        return (reply: reply, url: url, othersInService: await replicas.release(replica, failure: unhealthy ? "HTTP \(reply.status)" : nil))
+                    } catch let error as TransportError {
+                        throw ReplicaFailure(error: error, url: url, othersInService: await replicas.release(replica, failure: error.description))
+                    } catch {
+                        await replicas.release(replica, failure: nil)
+                        throw error
+                    }
                 }
+                let (reply, url) = (sent.reply, sent.url)
+                failover = sent.othersInService
                 lazy var message = serverMessage(reply.body)  // error replies only: a 200 body is parsed once, below
                 switch reply.status {
                 case 200..<300:
@@ -274,13 +368,14 @@ public final class OpenAITeacher: Teacher {
                 default:
                     return (.failure(TeacherFailure(kind: .rejected, detail: "HTTP \(reply.status)\(message.isEmpty ? "" : ": " + message)")), requests)
                 }
-            } catch let error as TransportError {
-                problem = error.description
+            } catch let failure as ReplicaFailure {
+                problem = failure.error.description
+                failover = failure.othersInService
             }
             if attempt >= retry.maxRetries {
                 return (.failure(TeacherFailure(kind: kind, detail: "gave up after \(requests) request\(requests == 1 ? "" : "s"): \(problem)")), requests)
             }
-            let wait = retry.delay(attempt: attempt, retryAfter: retryAfter)
+            let wait = failover && kind == .unavailable ? 0 : retry.delay(attempt: attempt, retryAfter: retryAfter)
             attempt += 1
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
         }
@@ -319,4 +414,11 @@ public final class OpenAITeacher: Teacher {
         }
         return (texts, failed)
     }
+}
+
+/// A transport error on one replica, and whether another replica is in service to retry on.
+struct ReplicaFailure: Error {
+    var error: TransportError
+    var url: String
+    var othersInService: Bool
 }

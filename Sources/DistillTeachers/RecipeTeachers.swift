@@ -8,10 +8,11 @@ public enum RecipeTeachers {
 
     /// A teacher for a recipe entry (`bert` or `openai`; `soft-labels` files are read, not run).
     public static func teacher(_ entry: Recipe.Teacher, labels: [Recipe.Label], maxLength: Int = 128,
-                               transport: any HTTPTransport = AsyncHTTPClientTransport()) async throws -> any Teacher {
+                               transport: any HTTPTransport = AsyncHTTPClientTransport(),
+                               log: (@Sendable (String) -> Void)? = nil) async throws -> any Teacher {
         switch entry.kind {
         case let .bert(folder): return try BertTeacher(folder: folder, labels: labels.map(\.name), maxLength: maxLength)
-        case let .openAI(spec): return try await OpenAITeacher.connect(spec: spec, labels: labels, transport: transport)
+        case let .openAI(spec): return try await OpenAITeacher.connect(spec: spec, labels: labels, transport: transport, log: log)
         case .softLabels:
             throw TeacherError.configuration(key: "kind", detail: "teacher '\(entry.name)' is a soft-labels file: it is read, not run")
         }
@@ -30,12 +31,13 @@ public enum RecipeTeachers {
         { entry, texts in
             try blocking {
                 let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
-                                                               transport: AsyncHTTPClientTransport(log: log))
+                                                               transport: AsyncHTTPClientTransport(log: log), log: log)
                 var job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
                 job.grouping = grouping(entry)
                 let (answers, summary) = try await job.run(texts, progress: progress)
                 log("teacher \(entry.name): \(summary.keys) distinct lines, \(summary.questions) questions (by \(job.grouping.rawValue)), \(summary.cacheHits) from the store, \(summary.requests) requests, "
                     + "\(summary.failures.values.reduce(0, +)) failed \(summary.failures.isEmpty ? "" : "\(summary.failures)")")
+                if let spread = await (teacher as? OpenAITeacher)?.replicaSummary() { log("teacher \(entry.name): \(spread)") }
                 return answers.map { $0.label?.probabilities }
             }
         }
@@ -52,7 +54,7 @@ extension RecipeTeachers {
                 guard case let .openAI(spec) = entry.kind else {
                     throw TeacherError.configuration(key: "paraphrase_teacher", detail: "'\(entry.name)' is not an openai teacher")
                 }
-                let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels, transport: AsyncHTTPClientTransport(log: log))
+                let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels, transport: AsyncHTTPClientTransport(log: log), log: log)
                 let store = try LabelStore(url: storeURL(recipe))
                 return try await paraphrase(texts, count: count, teacher: teacher, store: store, log: log)
             }

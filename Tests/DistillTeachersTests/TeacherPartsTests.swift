@@ -112,7 +112,7 @@ struct TeacherPartsTests {
         #expect(throws: TeacherError.configuration(key: "base_url", detail: "'ftp://x' is not an http(s) URL such as http://127.0.0.1:8080/v1")) {
             try spec.validate(labels: ["a"])
         }
-        spec.baseURL = "http://127.0.0.1:1/v1"
+        spec.baseURLs = ["http://127.0.0.1:1/v1"]
         spec.topLogprobs = 50
         #expect(throws: TeacherError.self) { try spec.validate(labels: ["a"]) }
         spec.topLogprobs = 5

@@ -467,7 +467,8 @@ private func bertFromTeacher(_ s: inout YAMLMap, teachers: [Recipe.Teacher]) thr
 }
 
 private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String, examples: URL?) throws -> LLMTeacherSpec {
-    var spec = LLMTeacherSpec(baseURL: try m.requiredString("base_url"), model: try m.string("model") ?? "default")
+    guard let urls = try m.strings("base_url") else { throw m.error("base_url", nil, "is required") }
+    var spec = LLMTeacherSpec(baseURLs: urls, model: try m.string("model") ?? "default")
     spec.examplesFile = examples?.path
     spec.nearestExamples = try m.int("nearest_examples") ?? (examples == nil ? 0 : LLMTeacherSpec.defaultNearestExamples)
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ current: T) throws -> T where T.RawValue == String {

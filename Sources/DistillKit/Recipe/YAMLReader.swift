@@ -58,6 +58,17 @@ struct YAMLMap {
         return s
     }
 
+    /// A string or a non-empty list of strings.
+    mutating func strings(_ key: String) throws -> [String]? {
+        guard let n = node(key), n.null == nil else { return nil }
+        if n.scalar != nil, let s = n.string { return [s] }
+        guard let items = n.sequence, !items.isEmpty else { throw error(key, n, "expected a string or a non-empty list of strings, found \(n.found)") }
+        return try items.map { item in
+            guard item.scalar != nil, let s = item.string else { throw error(key, item, "expected a string, found \(item.found)") }
+            return s
+        }
+    }
+
     mutating func int(_ key: String) throws -> Int? {
         guard let n = node(key), n.null == nil else { return nil }
         guard let v = n.int else { throw error(key, n, "expected an integer, found \(n.found)") }

@@ -31,8 +31,10 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
         case hard
     }
 
-    /// Up to and including `/v1`, e.g. `http://127.0.0.1:8080/v1`.
-    public var baseURL: String
+    /// The replicas serving the model, each up to and including `/v1`, e.g. `http://127.0.0.1:8080/v1`. Requests go
+    /// to the replica with the fewest in flight; one that fails is taken out and probed back in (``maxConcurrency``
+    /// is per replica). All must serve the same model: answers are stored by model and prompt, not by replica.
+    public var baseURLs: [String]
     public var model: String = "default"
     public var endpoint: Endpoint = .chat
     /// Name of the environment variable that holds the API key (the key itself is never stored or logged).
@@ -48,6 +50,7 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     public var instructions: String?
     /// Example lines with their label names, shown to the model before each question.
     public var fewShot: [FewShotExample] = []
+    /// Requests in flight per replica.
     public var maxConcurrency: Int = 4
     /// With a llama.cpp server: one request at a time and no prompt-cache reuse (`cache_prompt: false`), so that a
     /// text gets the same logprobs whatever was asked before. Measured on llama.cpp b11434 (CPU,
@@ -80,20 +83,28 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     }
 
     public init(baseURL: String, model: String = "default") {
-        self.baseURL = baseURL
+        self.init(baseURLs: [baseURL], model: model)
+    }
+
+    public init(baseURLs: [String], model: String = "default") {
+        self.baseURLs = baseURLs
         self.model = model
     }
 
-    /// `baseURL` without a trailing slash (`…/v1`).
-    public var apiBase: String { baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL }
-
-    /// The server root: `apiBase` without its `/v1` (llama.cpp's `/props`, `/tokenize` live there).
-    public var serverRoot: String { apiBase.hasSuffix("/v1") ? String(apiBase.dropLast(3)) : apiBase }
+    /// The first replica's URL.
+    public var baseURL: String { baseURLs.first ?? "" }
 
     /// Checks ranges and that few-shot labels exist; errors name the setting.
     public func validate(labels: [String]) throws {
-        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw TeacherError.configuration(key: "base_url", detail: "'\(baseURL)' is not an http(s) URL such as http://127.0.0.1:8080/v1")
+        guard !baseURLs.isEmpty else { throw TeacherError.configuration(key: "base_url", detail: "needs at least one URL") }
+        for u in baseURLs {
+            guard let url = URL(string: u), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw TeacherError.configuration(key: "base_url", detail: "'\(u)' is not an http(s) URL such as http://127.0.0.1:8080/v1")
+            }
+        }
+        let bases = baseURLs.map(ReplicaAddress.init)
+        if let dup = bases.indices.first(where: { i in bases[..<i].contains(bases[i]) }) {
+            throw TeacherError.configuration(key: "base_url", detail: "'\(baseURLs[dup])' is listed twice")
         }
         guard (0...20).contains(topLogprobs) else { throw TeacherError.configuration(key: "top_logprobs", detail: "must be within 0...20") }
         guard (1...100).contains(samples) else { throw TeacherError.configuration(key: "samples", detail: "must be within 1...100") }
@@ -111,4 +122,19 @@ public struct LLMTeacherSpec: Sendable, Equatable, Codable {
             throw TeacherError.configuration(key: "few_shot[\(i)].label", detail: "'\(e.label)' is not in the label set")
         }
     }
+}
+
+/// Where one replica of an OpenAI-compatible server answers.
+public struct ReplicaAddress: Sendable, Hashable, CustomStringConvertible {
+    /// Up to `/v1`, without a trailing slash.
+    public let apiBase: String
+    /// The server root: `apiBase` without its `/v1` (llama.cpp's `/props`, `/tokenize` and `/health` live there).
+    public let root: String
+
+    public init(_ baseURL: String) {
+        apiBase = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        root = apiBase.hasSuffix("/v1") ? String(apiBase.dropLast(3)) : apiBase
+    }
+
+    public var description: String { apiBase }
 }
