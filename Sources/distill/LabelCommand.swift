@@ -42,7 +42,7 @@ struct LabelRunCommand: AsyncParsableCommand {
     @Option(help: "Recipe file: label its data with its teachers.")
     var recipe: String?
 
-    @Option(name: .customLong("teacher"), help: "openai:BASE_URL (…/v1) or bert:FOLDER; repeat for an ensemble.")
+    @Option(name: .customLong("teacher"), help: "openai:BASE_URL (…/v1; replicas of one model: openai:URL,URL,…) or bert:FOLDER; repeat for an ensemble.")
     var teachers: [String] = []
 
     @Option(help: "Comma-separated weights, one per --teacher (default: equal).")
@@ -95,7 +95,7 @@ struct LabelRunCommand: AsyncParsableCommand {
     var nearestExamples: Int { nearestExamplesOption ?? LLMTeacherSpec.defaultNearestExamples }
     var nearestExamplesGiven: Bool { nearestExamplesOption != nil }
 
-    @Option(help: "LLM: requests in flight.")
+    @Option(help: "LLM: requests in flight per replica (a llama.cpp server gets 1 unless --allow-batching).")
     var concurrency = 4
 
     @Flag(name: .customLong("allow-batching"), help: "LLM: let llama.cpp batch concurrent requests (faster on GPUs; logprobs then vary between runs).")
@@ -203,7 +203,7 @@ struct LabelRunCommand: AsyncParsableCommand {
         for entry in recipe.teachers {
             if case .softLabels = entry.kind { continue }
             let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
-                                                           transport: AsyncHTTPClientTransport(log: standardErrorLine))
+                                                           transport: AsyncHTTPClientTransport(log: standardErrorLine), log: standardErrorLine)
             // A bert teacher reads the recipe's prepared text, as in `distill train`; LLMs the raw lines.
             let inputs = if case .bert = entry.kind, recipe.input.kind != .raw { texts.map(recipe.input.preparer().prepare) } else { texts }
             let answers = try await label(inputs, with: teacher, store: store, name: entry.name, grouping: RecipeTeachers.grouping(entry)).answers
@@ -236,6 +236,7 @@ struct LabelRunCommand: AsyncParsableCommand {
         note(String(format: "%@: %d texts, %d distinct lines, %d questions (by %@), %d from the store, %d requests, failures: %@, mean outside mass %.3f, %.1f s",
                     name, summary.texts, summary.keys, summary.questions, job.grouping.rawValue, summary.cacheHits, summary.requests, failures,
                     summary.meanOutsideMass, summary.seconds))
+        if let spread = await (teacher as? OpenAITeacher)?.replicaSummary() { note("\(name): \(spread)") }
         // Machine-readable summary on stdout, one JSON line per teacher (`distill label … | jq` reads it).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -249,7 +250,10 @@ struct LabelRunCommand: AsyncParsableCommand {
                                    preparingInput: true)
         }
         guard spec.hasPrefix("openai:") else { throw ValidationError("--teacher '\(spec)': expected openai:BASE_URL or bert:FOLDER") }
-        var s = LLMTeacherSpec(baseURL: String(spec.dropFirst(7)), model: model)
+        // Replicas of one server: openai:URL,URL,…
+        let urls = spec.dropFirst(7).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !urls.isEmpty else { throw ValidationError("--teacher '\(spec)': expected openai:BASE_URL (or several, comma-separated)") }
+        var s = LLMTeacherSpec(baseURLs: urls, model: model)
         func parse<T: RawRepresentable>(_ raw: String, _ option: String) throws -> T where T.RawValue == String {
             guard let v = T(rawValue: raw) else { throw ValidationError("--\(option) '\(raw)' is not a valid choice") }
             return v
@@ -268,7 +272,7 @@ struct LabelRunCommand: AsyncParsableCommand {
         s.requestsPerSecond = rps
         s.timeoutSeconds = timeout
         s.maxRetries = retries
-        return try await OpenAITeacher.connect(spec: s, labels: labels, transport: AsyncHTTPClientTransport(log: standardErrorLine))
+        return try await OpenAITeacher.connect(spec: s, labels: labels, transport: AsyncHTTPClientTransport(log: standardErrorLine), log: standardErrorLine)
     }
 }
 
