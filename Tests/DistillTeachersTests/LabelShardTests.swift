@@ -6,10 +6,11 @@ import GRDB
 import Testing
 
 /// The content of a store's answers, row by row (not when or how fast they came).
-func storedAnswers(_ url: URL) throws -> [String] {
+func storedAnswers(_ url: URL, withRequests: Bool = true) throws -> [String] {
     let queue = try DatabaseQueue(path: url.path)
     return try queue.read { db in
-        try Row.fetchAll(db, sql: "SELECT teacher, key, text, status, probabilities, method, outside_mass, raw_answer, prompt_tokens, completion_tokens, requests, detail FROM label ORDER BY teacher, key")
+        try Row.fetchAll(db, sql: "SELECT teacher, key, text, status, probabilities, method, outside_mass, raw_answer, prompt_tokens, completion_tokens, "
+                                  + (withRequests ? "requests, " : "") + "detail FROM label ORDER BY teacher, key")
             .map { row in row.databaseValues.map(\.description).joined(separator: " | ") }
     }
 }
