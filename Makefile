@@ -43,9 +43,10 @@ test-blas-kernels: build
 ## Speed tables: GEMM vs raw OpenBLAS vs numpy; transformer block fwd+bwd; MiniLM forward and student training vs PyTorch;
 ## log normalization and mining vs Drain3; the edge runtime (the demo's students; runs the demo first if needed) vs
 ## fastText and ONNX Runtime, with a wrk load test of `distill serve`; /v1/logs intake (NDJSON, OTLP protobuf and JSON)
-## and what --forward to Loki and OTLP costs (bench/forward_load.sh).
+## and what --forward to Loki and OTLP costs (bench/forward_load.sh); `distill label` with one llama-server against
+## the same teacher on two (bench/label_replicas.sh, its own table).
 EDGE := runs/demo
-bench: assets
+bench: assets llm
 	@bash scripts/fetch_assets.sh torch drain3 edge-peers
 	$(SWIFT) build -c release --product distill
 	@mkdir -p $(CACHE)/bench
@@ -67,6 +68,7 @@ bench: assets
 		--log-sample $(CACHE)/bench/logs.txt --edge $(EDGE) --edge-peers $(CACHE)/bench/fasttext.json --edge-peers $(CACHE)/bench/onnx.json \
 		--edge-peers $(CACHE)/bench/load.json --edge-peers $(CACHE)/bench/load-single.json \
 		$(foreach f,forward-none forward-loki forward-otlp intake-otlp-protobuf intake-otlp-json forward-full,--edge-peers $(CACHE)/bench/$(f).json)
+	bash bench/label_replicas.sh .build/release/distill $(CACHE)/bench/label-replicas.json
 
 ## Quality on real logs (data/loghub): the fine-tuned teacher, the students and the peers a user would train instead
 ## (TF-IDF + logistic regression, fastText) on the same hand-labelled lines, one table in runs/quality/quality.md.

@@ -181,13 +181,14 @@ public final class OpenAITeacher: Teacher {
     public func replicaUsage() async -> [ReplicaUsage] { await replicas.report() }
 
     /// One line on how requests were spread, e.g. `replicas: http://a:8080/v1 412 requests, http://b:8080/v1 409
-    /// requests (1 failed, out of service 1 time)`; nil with a single replica.
+    /// requests (1 failed, 1 sent again at once to another, out of service 1 time)`; nil with a single replica.
     public func replicaSummary() async -> String? {
         let usage = await replicas.report()
         guard usage.count > 1 else { return nil }
         return "replicas: " + usage.map { u in
             var extra: [String] = []
             if u.failures > 0 { extra.append("\(u.failures) failed") }
+            if u.retriedElsewhereAtOnce > 0 { extra.append("\(u.retriedElsewhereAtOnce) sent again at once to another") }
             if u.timesOut > 0 { extra.append("out of service \(u.timesOut) time\(u.timesOut == 1 ? "" : "s")\(u.inService ? "" : ", out now")") }
             return "\(u.address) \(u.requests) request\(u.requests == 1 ? "" : "s")" + (extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")")
         }.joined(separator: ", ")
@@ -333,6 +334,7 @@ public final class OpenAITeacher: Teacher {
             var kind = TeacherFailure.Kind.unavailable
             var retryAfter: Double?
             var failover = false
+            var replicaUsed = 0
             do {
                 let sent = try await gate.withSlot { [transport, spec, replicas, endpointPath] in
                     let replica = await replicas.acquire()
@@ -340,9 +342,10 @@ public final class OpenAITeacher: Teacher {
                     do {
                         let reply = try await transport.send(method: "POST", url: url, headers: headers, body: body, timeout: spec.timeoutSeconds)
                         let unhealthy = [408, 429, 500, 502, 503, 504].contains(reply.status)
-                        return (reply: reply, url: url, othersInService: await replicas.release(replica, failure: unhealthy ? "HTTP \(reply.status)" : nil))
+                        return (reply: reply, url: url, replica: replica,
+                                othersInService: await replicas.release(replica, failure: unhealthy ? "HTTP \(reply.status)" : nil))
                     } catch let error as TransportError {
-                        throw ReplicaFailure(error: error, url: url, othersInService: await replicas.release(replica, failure: error.description))
+                        throw ReplicaFailure(error: error, url: url, replica: replica, othersInService: await replicas.release(replica, failure: error.description))
                     } catch {
                         await replicas.release(replica, failure: nil)
                         throw error
@@ -350,6 +353,7 @@ public final class OpenAITeacher: Teacher {
                 }
                 let (reply, url) = (sent.reply, sent.url)
                 failover = sent.othersInService
+                replicaUsed = sent.replica
                 lazy var message = serverMessage(reply.body)  // error replies only: a 200 body is parsed once, below
                 switch reply.status {
                 case 200..<300:
@@ -371,12 +375,15 @@ public final class OpenAITeacher: Teacher {
             } catch let failure as ReplicaFailure {
                 problem = failure.error.description
                 failover = failure.othersInService
+                replicaUsed = failure.replica
             }
             if attempt >= retry.maxRetries {
                 return (.failure(TeacherFailure(kind: kind, detail: "gave up after \(requests) request\(requests == 1 ? "" : "s"): \(problem)")), requests)
             }
-            let wait = failover && kind == .unavailable ? 0 : retry.delay(attempt: attempt, retryAfter: retryAfter)
+            let failsOver = failover && kind == .unavailable
+            let wait = failsOver ? 0 : retry.delay(attempt: attempt, retryAfter: retryAfter)
             attempt += 1
+            await replicas.noteRetry(after: replicaUsed, failsOver: failsOver)
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
         }
     }
@@ -420,5 +427,6 @@ public final class OpenAITeacher: Teacher {
 struct ReplicaFailure: Error {
     var error: TransportError
     var url: String
+    var replica: Int
     var othersInService: Bool
 }

@@ -12,6 +12,10 @@ public struct ReplicaUsage: Sendable, Equatable {
     public var timesOut = 0
     /// Whether it is in service now.
     public var inService = true
+    /// Requests that failed here and were sent again at once to another replica in service.
+    public var retriedElsewhereAtOnce = 0
+    /// Requests that failed here and were sent again after the retry backoff (the policy's delay, or Retry-After).
+    public var retriedAfterBackoff = 0
 }
 
 /// Spreads one teacher's requests over the replicas that serve its model.
@@ -81,6 +85,11 @@ actor ReplicaPool {
         }
         serveWaiters()
         return usage.indices.contains { $0 != i && outUntil[$0] == nil }
+    }
+
+    /// Counts a retry of a request that failed at replica `i`: sent at once to another replica, or after the backoff.
+    func noteRetry(after i: Int, failsOver: Bool) {
+        if failsOver { usage[i].retriedElsewhereAtOnce += 1 } else { usage[i].retriedAfterBackoff += 1 }
     }
 
     /// Requests, failures and time out per replica so far.

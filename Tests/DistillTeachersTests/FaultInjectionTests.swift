@@ -233,7 +233,8 @@ struct FaultInjectionTests {
         }
         await #expect(throws: TeacherError.self) { _ = try await job.run((0..<400).map { "line \($0)" }) }
         let ended = Date(), killed = try await killer.value
-        #expect(ended.timeIntervalSince(killed) < 20, "gave up \(ended.timeIntervalSince(killed)) s after the server died")
+        // Without the breaker the first give-up comes after 3 x 30 s; the bound leaves room for a loaded machine.
+        #expect(ended.timeIntervalSince(killed) < 75, "gave up \(ended.timeIntervalSince(killed)) s after the server died")
         #expect(notices.lines.contains { $0.contains("refuses connections") && $0.contains("127.0.0.1:\(s.port)") }, "\(notices.lines)")
         #expect(transport.breaker.isOpen(s.baseURL))
         let texts = (0..<400).map { "line \($0)" }
