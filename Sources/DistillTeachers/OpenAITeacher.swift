@@ -16,8 +16,8 @@ public final class OpenAITeacher: Teacher {
     public let prompt: ClassificationPrompt
     /// The constraint actually used (`auto` resolved).
     public let constraint: LLMTeacherSpec.Constraint
-    /// "llama.cpp" when `/props` answered like llama.cpp's server, else "openai-compatible".
-    public let serverKind: String
+    /// llama.cpp when `/props` answered like llama.cpp's server, else any OpenAI-compatible server.
+    public let serverKind: TeacherServerKind
     /// The model as the server names it (`/v1/models`), or `spec.model`.
     public let modelName: String
     public let promptVersion: String
@@ -26,7 +26,7 @@ public final class OpenAITeacher: Teacher {
     public var identity: String { "openai:\(modelName)/prompt-\(promptVersion)" }
     public var preferredBatchSize: Int { 1 }
     /// Requests in flight per replica: `spec.maxConcurrency`, or 1 for a llama.cpp server when `spec.reproducible`.
-    public var perReplicaConcurrency: Int { spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency }
+    public var perReplicaConcurrency: Int { spec.reproducible && serverKind == .llamaCpp ? 1 : spec.maxConcurrency }
     /// ``perReplicaConcurrency`` times the replicas.
     public var maxConcurrency: Int { perReplicaConcurrency * spec.baseURLs.count }
 
@@ -37,7 +37,7 @@ public final class OpenAITeacher: Teacher {
     let apiKey: String?
 
     private init(spec: LLMTeacherSpec, labels: [String], prompt: ClassificationPrompt, nearest: NearestExamples?, constraint: LLMTeacherSpec.Constraint,
-                 serverKind: String, modelName: String, transport: any HTTPTransport, retry: RetryPolicy, apiKey: String?, replicasOut: Set<Int>,
+                 serverKind: TeacherServerKind, modelName: String, transport: any HTTPTransport, retry: RetryPolicy, apiKey: String?, replicasOut: Set<Int>,
                  log: (@Sendable (String) -> Void)?) {
         self.nearest = nearest
         self.spec = spec
@@ -49,7 +49,7 @@ public final class OpenAITeacher: Teacher {
         self.transport = transport
         self.retry = retry
         self.apiKey = apiKey
-        let perReplica = spec.reproducible && serverKind == "llama.cpp" ? 1 : spec.maxConcurrency
+        let perReplica = spec.reproducible && serverKind == .llamaCpp ? 1 : spec.maxConcurrency
         gate = RequestGate(maxConcurrent: perReplica * spec.baseURLs.count, requestsPerSecond: spec.requestsPerSecond)
         let headers = Self.authorization(apiKey), timeout = Self.probeTimeout(spec)
         replicas = ReplicaPool(addresses: spec.baseURLs.map(ReplicaAddress.init), perReplica: perReplica, out: replicasOut,
@@ -82,7 +82,7 @@ public final class OpenAITeacher: Teacher {
         let probeTimeout = probeTimeout(spec)
         let addresses = spec.baseURLs.map(ReplicaAddress.init)
 
-        var probes: [(kind: String, model: String?)?] = []
+        var probes: [(kind: TeacherServerKind, model: String?)?] = []
         for address in addresses {
             probes.append(try await probeServer(address, spec: spec, headers: headers, transport: transport, timeout: probeTimeout,
                                                 failIfUnreachable: addresses.count == 1))
@@ -108,14 +108,14 @@ public final class OpenAITeacher: Teacher {
         for i in out.sorted() { log?("teacher replica \(addresses[i]) does not accept connections; starting without it and probing it") }
         let serverKind = firstProbe.kind
         let modelName = spec.model == "default" ? named.first?.1 ?? spec.model : spec.model
-        let constraint: LLMTeacherSpec.Constraint = spec.constraint == .auto ? (serverKind == "llama.cpp" ? .grammar : .none) : spec.constraint
+        let constraint: LLMTeacherSpec.Constraint = spec.constraint == .auto ? (serverKind == .llamaCpp ? .grammar : .none) : spec.constraint
 
         let codes: Bool
         switch spec.verbalizer {
         case .names: codes = false
         case .codes: codes = true
         case .auto:
-            if serverKind == "llama.cpp", let pieces = await firstPieces(names.map { $0.lowercased() }, root: addresses[first].root, headers: headers,
+            if serverKind == .llamaCpp, let pieces = await firstPieces(names.map { $0.lowercased() }, root: addresses[first].root, headers: headers,
                                                                          transport: transport, timeout: probeTimeout) {
                 codes = !Verbalizer.firstTokensDistinct(pieces, words: names)
             } else {
@@ -137,17 +137,17 @@ public final class OpenAITeacher: Teacher {
 
     static func probeTimeout(_ spec: LLMTeacherSpec) -> Double { min(3, spec.timeoutSeconds) }
 
-    /// A replica's server kind ("llama.cpp" when `/props` answers like llama.cpp's server, else "openai-compatible")
+    /// A replica's server kind (llama.cpp when `/props` answers like llama.cpp's server)
     /// and the model it names first in `/v1/models`; nil when it does not accept connections (thrown instead when
     /// `failIfUnreachable`).
     static func probeServer(_ address: ReplicaAddress, spec: LLMTeacherSpec, headers: [(name: String, value: String)], transport: any HTTPTransport,
-                            timeout: Double, failIfUnreachable: Bool) async throws -> (kind: String, model: String?)? {
-        var kind = "openai-compatible"
+                            timeout: Double, failIfUnreachable: Bool) async throws -> (kind: TeacherServerKind, model: String?)? {
+        var kind = TeacherServerKind.openAICompatible
         do {
             let reply = try await transport.send(method: "GET", url: address.root + "/props", headers: headers, body: nil, timeout: timeout)
             if reply.status == 200, let o = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
                o["default_generation_settings"] != nil || o["build_info"] != nil {
-                kind = "llama.cpp"
+                kind = .llamaCpp
             }
         } catch let error as TransportError {
             if case .connection = error {
@@ -166,9 +166,9 @@ public final class OpenAITeacher: Teacher {
 
     /// nil when the replica answers its health request (llama.cpp: `/health`, which says 503 while a model loads;
     /// else `/v1/models`), else why not.
-    static func health(_ address: ReplicaAddress, serverKind: String, headers: [(name: String, value: String)], transport: any HTTPTransport,
+    static func health(_ address: ReplicaAddress, serverKind: TeacherServerKind, headers: [(name: String, value: String)], transport: any HTTPTransport,
                        timeout: Double) async -> String? {
-        let url = serverKind == "llama.cpp" ? address.root + "/health" : address.apiBase + "/models"
+        let url = serverKind == .llamaCpp ? address.root + "/health" : address.apiBase + "/models"
         do {
             let reply = try await transport.send(method: "GET", url: url, headers: headers, body: nil, timeout: timeout)
             return reply.status == 200 ? nil : "\(url): HTTP \(reply.status)"
@@ -303,7 +303,7 @@ public final class OpenAITeacher: Teacher {
 
     func requestBody(_ text: String, examples: [LLMTeacherSpec.FewShotExample] = [], temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
-        if spec.reproducible && serverKind == "llama.cpp" { body["cache_prompt"] = false }
+        if spec.reproducible && serverKind == .llamaCpp { body["cache_prompt"] = false }
         switch spec.endpoint {
         case .chat:
             body["messages"] = prompt.messages(for: text, examples: examples)

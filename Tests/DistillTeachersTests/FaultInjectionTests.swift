@@ -50,7 +50,7 @@ struct FaultInjectionTests {
         #expect(abs(label.probabilities[0] - 0.75) < 1e-5 && abs(label.probabilities[1] - 0.25) < 1e-5 && label.probabilities[2] == 0)
         #expect(abs(label.outsideMass - 0.2) < 1e-5)
         #expect(label.rawAnswer == "database" && label.requests == 1 && label.promptTokens == 50)
-        #expect(teacher.serverKind == "openai-compatible")
+        #expect(teacher.serverKind == .openAICompatible)
         // What went over the wire: temperature 0, logprobs asked for, the label list in the system prompt.
         let body = try #require(s.requests.last { $0.path.hasSuffix("/chat/completions") }?.json)
         #expect(body["temperature"] as? Double == 0 && body["logprobs"] as? Bool == true && body["top_logprobs"] as? Int == 20)

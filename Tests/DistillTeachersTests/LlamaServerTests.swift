@@ -34,7 +34,7 @@ struct LlamaServerTests {
     @Test("auto mode finds llama.cpp, constrains with a grammar; distributions sum to 1 over the labels; outside mass recorded; answers are labels")
     func grammarDistributions() async throws {
         let teacher = try await OpenAITeacher.connect(spec: LLMTeacherSpec(baseURL: llamaURL!), labels: logLabels)
-        #expect(teacher.serverKind == "llama.cpp" && teacher.constraint == .grammar)
+        #expect(teacher.serverKind == .llamaCpp && teacher.constraint == .grammar)
         #expect(teacher.modelName.hasSuffix(".gguf"))
         let answers = try await teacher.label(sampleLines)
         for (line, answer) in zip(sampleLines, answers) {
