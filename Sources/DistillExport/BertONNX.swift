@@ -67,14 +67,14 @@ enum BertONNX {
 
         let pooled: String
         switch model.pooling {
-        case "mean":
+        case .mean:
             let m = g.node("Unsqueeze", [maskFloat, g.constant([2], "axis2")], hint: "mask_column")
             let sum = g.node("ReduceSum", [g.node("Mul", [x, m]), g.constant([1], "axis1")], [.int("keepdims", 0)], hint: "masked_sum")
             let count = g.node("Max", [g.node("ReduceSum", [m, g.constant([1], "axis1")], [.int("keepdims", 0)]), g.constant(1, "one_f")], hint: "mask_count")
             pooled = g.node("Div", [sum, count], hint: "mean_pooled")
-        case "cls":
+        case .cls:
             pooled = g.node("Gather", [x, g.constant([0], "cls_index", scalar: true)], [.int("axis", 1)], hint: "cls")
-        default:
+        case .pooler:
             let cls = g.node("Gather", [x, g.constant([0], "cls_index", scalar: true)], [.int("axis", 1)], hint: "cls")
             pooled = g.node("Tanh", [try g.linear(cls, "bert.pooler.dense", w)], hint: "pooler")
         }

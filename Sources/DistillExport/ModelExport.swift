@@ -79,7 +79,7 @@ public enum ModelExport {
         }
         let positions = length(model, maxLength)
         var config = try configObject(model, labels: student.labels)
-        let remoteCode = model.pooling != "pooler"
+        let remoteCode = model.pooling != .pooler
         if remoteCode {
             // transformers' BertForSequenceClassification always pools through tanh(dense([CLS])): a Distill model
             // pooled otherwise gets its own class, and a model_type plain transformers refuses instead of misreading.

@@ -91,7 +91,7 @@ public enum Student {
             var config = m.config
             config.architectures = ["BertForSequenceClassification"]
             config.labels = labels
-            if m.pooling != "pooler" { config.distillPooling = m.pooling }
+            if m.pooling != .pooler { config.distillPooling = m.pooling }
             try config.write(to: folder.appendingPathComponent("config.json"))
             try SafetensorsWriter.write(m.stateDict(), to: weights, as: storage, metadata: ["format": "pt"])
             try tokenizer.vocabulary.write(vocabTxt: folder.appendingPathComponent("vocab.txt"))

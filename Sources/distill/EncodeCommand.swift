@@ -19,7 +19,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Hugging Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json).")
     var model: String
 
-    @Option(help: "How token vectors become one vector: mean (over real tokens) or cls.")
+    @Option(help: "How token vectors become one vector: mean (over real tokens), cls, or pooler (tanh(dense([CLS])), if the checkpoint has pooler weights).")
     var pooling: Pooling = .mean
 
     @Option(help: "Hidden layer to pool: 0 = embeddings, N = after layer N. Default: the last layer.")
@@ -45,6 +45,9 @@ struct EncodeCommand: ParsableCommand {
         compute.apply()
         let folder = URL(fileURLWithPath: model)
         let encoder = try BertModel.load(folder: folder)
+        if pooling == .pooler && encoder.pooler == nil {
+            throw ValidationError("--pooling pooler: \(model) has no pooler weights (bert.pooler.dense); use mean or cls")
+        }
         let tokenizer = try WordPieceTokenizer.load(folder: folder)
         try checkVocabulary(tokenizer, fits: encoder.config, folder: folder)
         let layers = encoder.config.numHiddenLayers
@@ -63,7 +66,7 @@ struct EncodeCommand: ParsableCommand {
                 let encoded = tokenizer.encodeBatch(texts, maxLength: limit)
                 let out = encoder(encoded, outputHiddenStates: layer != nil)
                 let hidden = layer.map { out.hiddenStates[$0] } ?? out.lastHiddenState
-                let pooled = pool(hidden, attentionMask: encoded.attentionMask, pooling: pooling)
+                let pooled = encoder.pool(hidden, attentionMask: encoded.attentionMask, pooling: pooling)
                 let h = pooled.shape[1], values = pooled.scalars
                 vectors = (0..<texts.count).map { Array(values[($0 * h)..<(($0 + 1) * h)]) }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillNN
 import DistillText
 import Foundation
 
@@ -54,7 +55,7 @@ struct TeacherFineTuneCommand: ParsableCommand {
     var maxLength = 64
 
     @Option(help: "mean (sentence-transformers checkpoints), pooler or cls.")
-    var pooling = "mean"
+    var pooling: Pooling = .mean
 
     @Option(help: "raw (lines as they are) or logs (envelope parsed, variables masked, as a recipe's `input: logs`); saved with the teacher.")
     var input: TextInput.Kind = .raw
@@ -70,7 +71,6 @@ struct TeacherFineTuneCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard ["mean", "pooler", "cls"].contains(pooling) else { throw ValidationError("--pooling must be mean, pooler or cls") }
         guard epochs >= 1, batchSize >= 1, maxLength >= 8, learningRate > 0 else { throw ValidationError("--epochs, --batch-size >= 1, --max-length >= 8, --learning-rate > 0") }
         guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or more, got \(patience)") }
     }

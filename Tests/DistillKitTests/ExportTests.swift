@@ -82,19 +82,19 @@ struct ExportTests {
     }
 
     /// MiniLM's real weights with a new head scaled so answers are decided (not a near-uniform random head).
-    func miniLMClassifier(pooling: String) throws -> URL {
+    func miniLMClassifier(pooling: Pooling) throws -> URL {
         let model = try BertForSequenceClassification.load(folder: miniLM, newHead: true, labels: realLogLabels, pooling: pooling, seed: 5)
         let w = model.classifier.weight.storage.pointer
         for i in 0..<model.classifier.weight.count { w[i] *= 60 }
         model.input = .logs
-        let folder = temporaryFolder("minilm-classifier").appendingPathComponent(pooling)
+        let folder = temporaryFolder("minilm-classifier").appendingPathComponent(pooling.rawValue)
         try Student.bert(model, try WordPieceTokenizer.load(folder: miniLM)).save(to: folder)
         return folder
     }
 
     @Test("MiniLM (real checkpoint, mean pooling, log input): transformers with trust_remote_code and onnxruntime give classify's probabilities and labels; plain transformers refuses the folder")
     func miniLMMean() throws {
-        let model = try miniLMClassifier(pooling: "mean")
+        let model = try miniLMClassifier(pooling: .mean)
         // classify's default --max-length (128) on both sides: the 63,000-byte line and other long ones are cut alike.
         let check = try exportAndCheck(model, formats: ["hf", "onnx"])
         try expectParity(check.hf, "transformers")
@@ -108,7 +108,7 @@ struct ExportTests {
     }
 
     /// A 2x128 BERT student over MiniLM's vocabulary (48 positions), saved as `pooling`, then quantized to int8.
-    func tinyInt8Student(pooling: String, decision: DecisionRule?) throws -> URL {
+    func tinyInt8Student(pooling: Pooling, decision: DecisionRule?) throws -> URL {
         var config = BertConfig(vocabSize: 30522, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 512,
                                 maxPositionEmbeddings: 48, labels: realLogLabels)
         config.distillPooling = pooling
@@ -125,17 +125,17 @@ struct ExportTests {
     }
 
     @Test("int8 tiny BERT students ([CLS] with a temperature; HF's tanh pooler): exported dequantized, transformers and onnxruntime match classify; model_max_length is the 48 positions",
-          arguments: ["cls", "pooler"])
-    func tinyInt8(pooling: String) throws {
-        let temperature: Float = pooling == "cls" ? 2 : 1
+          arguments: [Pooling.cls, .pooler])
+    func tinyInt8(pooling: Pooling) throws {
+        let temperature: Float = pooling == .cls ? 2 : 1
         let model = try tinyInt8Student(pooling: pooling, decision: temperature == 1 ? nil : DecisionRule(temperature: temperature))
         let check = try exportAndCheck(model, formats: ["hf", "onnx"], maxLength: 48, temperature: temperature)
         try expectParity(check.hf, "transformers (\(pooling))")
         try expectParity(check.onnx, "onnxruntime (\(pooling))")
         let hf = try #require(check.hf)
         #expect(hf["model_max_length"] as? Int == 48 && hf["same_token_ids"] as? Int == Self.lines.count, "\(hf)")
-        #expect(hf["model_class"] as? String == (pooling == "pooler" ? "BertForSequenceClassification" : "DistillBertForSequenceClassification"))
-        if pooling == "pooler" {
+        #expect(hf["model_class"] as? String == (pooling == .pooler ? "BertForSequenceClassification" : "DistillBertForSequenceClassification"))
+        if pooling == .pooler {
             #expect(hf["plain_load"] == nil, "a pooler model is plain BERT: no remote code needed")
         } else {
             #expect((hf["plain_load"] as? String)?.hasPrefix("refused") == true, "without trust_remote_code: \(hf["plain_load"] ?? "nothing")")

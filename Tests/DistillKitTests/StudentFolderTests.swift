@@ -36,7 +36,7 @@ func pythonLogits(folder: URL, request: [String: Any]) throws -> [[Double]] {
 struct StudentFolderTests {
     let texts = ["Connection refused to db-primary:5432", "disk /dev/sda1 is 97% full", "user alice logged in", ""]
 
-    func tinyBert(pooling: String?) throws -> Student {
+    func tinyBert(pooling: Pooling?) throws -> Student {
         let tokenizer = try WordPieceTokenizer(vocabulary: Vocabulary(tokens:
             ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "connection", "refused", "to", "db", "-", "primary", ":", "disk", "/",
              "dev", "sd", "##a", "##1", "is", "%", "full", "user", "alice", "logged", "in", "5432", "97"]))
@@ -51,9 +51,9 @@ struct StudentFolderTests {
         return .bert(model, tokenizer)
     }
 
-    @Test("a BERT student round-trips bit-identically and Python reads the same logits", arguments: ["pooler", "mean"])
-    func bertRoundTrip(pooling: String) throws {
-        let student = try tinyBert(pooling: pooling == "pooler" ? nil : pooling)
+    @Test("a BERT student round-trips bit-identically and Python reads the same logits", arguments: [Pooling.pooler, .mean])
+    func bertRoundTrip(pooling: Pooling) throws {
+        let student = try tinyBert(pooling: pooling == .pooler ? nil : pooling)
         let folder = temporaryFolder()
         try student.save(to: folder)
         for name in ["config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"] {
@@ -207,6 +207,12 @@ struct StudentFolderEdgeTests {
         try JSONSerialization.data(withJSONObject: json).write(to: url)
         do { _ = try Student.load(from: folder); Issue.record("accepted relative_key") } catch let ModelError.invalidConfig(_, key, _) {
             #expect(key == "position_embedding_type")
+        }
+        json["position_embedding_type"] = "absolute"
+        json["distill_pooling"] = "max"
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        do { _ = try Student.load(from: folder); Issue.record("accepted distill_pooling max") } catch let ModelError.invalidConfig(path, key, detail) {
+            #expect(path == url.path && key == "distill_pooling" && detail == "'max' is not one of cls, mean, pooler", "\(key): \(detail)")
         }
         let bag = temporaryFolder()
         try Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 16), embeddingSize: 4, labels: ["a"]))).save(to: bag)

@@ -25,7 +25,7 @@ func tinyBertStudent(seed: UInt64) throws -> Student {
     let vocabulary = WordPieceTrainer(vocabularySize: 120, minimumFrequency: 1).train(texts)
     var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
                             intermediateSize: 32, maxPositionEmbeddings: 64, labels: ["database", "disk", "auth"])
-    config.distillPooling = "mean"
+    config.distillPooling = .mean
     return .bert(BertForSequenceClassification(config: config, seed: seed), try WordPieceTokenizer(vocabulary: vocabulary))
 }
 

@@ -8,12 +8,12 @@ import Testing
 @Suite("inference engines", .serialized)
 struct InferenceEngineTests {
     /// A small BERT with every parameter (LayerNorms included) drawn from N(0, 0.5²), so a wrong term shows.
-    static func randomBert(pooling: String, activation: String = "gelu", heads: Int = 2, hidden: Int = 16, intermediate: Int = 24, labels: Int = 5,
+    static func randomBert(pooling: Pooling, activation: String = "gelu", heads: Int = 2, hidden: Int = 16, intermediate: Int = 24, labels: Int = 5,
                            seed: UInt64) -> BertForSequenceClassification {
         var config = BertConfig(vocabSize: 60, hiddenSize: hidden, numHiddenLayers: 2, numAttentionHeads: heads, intermediateSize: intermediate,
                                 maxPositionEmbeddings: 40, labels: (0..<labels).map { "l\($0)" })
         config.hiddenAct = activation
-        config.distillPooling = pooling == "pooler" ? nil : pooling
+        config.distillPooling = pooling == .pooler ? nil : pooling
         let model = BertForSequenceClassification(config: config, seed: seed)
         var g = RandomGenerator(seed: seed &+ 99)
         for p in model.namedParameters() {
@@ -63,9 +63,9 @@ struct InferenceEngineTests {
     }
 
     @Test("BERT engine logits = the module's padded forward pass", arguments: [
-        ("mean", "gelu", 2), ("cls", "gelu", 4), ("pooler", "gelu", 1), ("mean", "relu", 2),
+        (Pooling.mean, "gelu", 2), (.cls, "gelu", 4), (.pooler, "gelu", 1), (.mean, "relu", 2),
     ])
-    func bertParity(pooling: String, activation: String, heads: Int) {
+    func bertParity(pooling: Pooling, activation: String, heads: Int) {
         let model = Self.randomBert(pooling: pooling, activation: activation, heads: heads, seed: 7)
         let seqs = Self.sequences(37, maxLength: 40, seed: 3)
         let engine = BertInference(model)
@@ -79,7 +79,7 @@ struct InferenceEngineTests {
 
     @Test("tiles of any size, and one or two threads, give the same logits")
     func tilesAndThreads() {
-        let model = Self.randomBert(pooling: "mean", seed: 11)
+        let model = Self.randomBert(pooling: .mean, seed: 11)
         let seqs = Self.sequences(50, maxLength: 40, seed: 5)
         let reference = Self.engineRows(BertInference(model, tileTokens: 4096), seqs)
         for tile in [1, 7, 64] {
@@ -96,7 +96,7 @@ struct InferenceEngineTests {
 
     @Test("in steady state a forward pass allocates no workspace memory")
     func steadyState() {
-        let model = Self.randomBert(pooling: "pooler", seed: 2)
+        let model = Self.randomBert(pooling: .pooler, seed: 2)
         let engine = BertInference(model)
         let big = Self.sequences(64, maxLength: 40, seed: 1), small = Self.sequences(9, maxLength: 20, seed: 2)
         let first = Self.engineRows(engine, big)
@@ -111,7 +111,7 @@ struct InferenceEngineTests {
 
     @Test("pooled vectors and hidden states match the module's")
     func pooledAndHidden() {
-        let model = Self.randomBert(pooling: "mean", seed: 4)
+        let model = Self.randomBert(pooling: .mean, seed: 4)
         let seqs = Self.sequences(12, maxLength: 30, seed: 8)
         let engine = BertInference(model)
         let hidden = Self.engineRows(engine, seqs, output: .lastHiddenState)
@@ -121,7 +121,7 @@ struct InferenceEngineTests {
                                      batchSize: 1, sequenceLength: s.count)
             let out = withoutGradients { model.bert(batch).lastHiddenState }
             #expect(Self.worstDifference([hidden[i]], [out.scalars]) < 2e-5)
-            let mean = pool(out, attentionMask: batch.attentionMask, pooling: .mean)
+            let mean = tokenPool(out, attentionMask: batch.attentionMask, pooling: .mean)
             #expect(Self.worstDifference([pooled[i]], [mean.scalars]) < 2e-5)
         }
     }
@@ -151,7 +151,7 @@ struct InferenceEngineTests {
     @Test("one or few sequences: the large GEMMs are split over the threads instead, same logits")
     func splitGemms() {
         // 2 x 40 x 512 x 128 flops per feed-forward GEMM: above the size BLAS.sgemm splits.
-        let model = Self.randomBert(pooling: "pooler", heads: 4, hidden: 128, intermediate: 512, seed: 21)
+        let model = Self.randomBert(pooling: .pooler, heads: 4, hidden: 128, intermediate: 512, seed: 21)
         let engine = BertInference(model)
         for seqs in [Self.sequences(1, maxLength: 40, seed: 9).map { _ in (0..<40).map { $0 % 60 } }, Self.sequences(3, maxLength: 40, seed: 10)] {
             let worst = Self.worstDifference(Self.engineRows(engine, seqs), Self.moduleLogits(model, seqs))
@@ -161,7 +161,7 @@ struct InferenceEngineTests {
 
     @Test("weights changed after the engine was built are the ones used (nothing is copied)")
     func liveWeights() {
-        let model = Self.randomBert(pooling: "mean", seed: 13)
+        let model = Self.randomBert(pooling: .mean, seed: 13)
         let engine = BertInference(model)
         let seqs = Self.sequences(6, maxLength: 20, seed: 4)
         let before = Self.engineRows(engine, seqs)

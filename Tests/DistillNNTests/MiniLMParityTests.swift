@@ -48,7 +48,7 @@ struct MiniLMParityTests {
         // Loading it into a classifier needs a new head; without one the missing classifier is named.
         #expect(throws: ModelError.self) { try BertForSequenceClassification.load(folder: TestPaths.miniLM) }
         let classifier = try BertForSequenceClassification.load(folder: TestPaths.miniLM, newHead: true, labels: ["a", "b", "c"])
-        #expect(classifier.numberOfLabels == 3 && classifier.pooling == "pooler")
+        #expect(classifier.numberOfLabels == 3 && classifier.pooling == .pooler)
         #expect(classifier.bert.embeddings.wordEmbeddings.weight.scalars == a["embeddings.word_embeddings.weight"]!.scalars)
     }
 
@@ -68,7 +68,7 @@ struct MiniLMParityTests {
                                  batchSize: reference.cases.count, sequenceLength: length)
         let out = model(batch, outputHiddenStates: true)
         #expect(out.hiddenStates.count == reference.layers)
-        let pooled = pool(out.lastHiddenState, attentionMask: mask, pooling: .mean)
+        let pooled = tokenPool(out.lastHiddenState, attentionMask: mask, pooling: .mean)
         var worst = 0.0
         let h = model.config.hiddenSize
         for (i, c) in reference.cases.enumerated() {
@@ -92,7 +92,7 @@ struct MiniLMParityTests {
     func engineParity() throws {
         let (model, _) = try Self.loadModel()
         let (reference, states) = try Self.loadReference()
-        let engine = BertInference(encoder: model, pooling: "mean", tileTokens: 64)  // several tiles
+        let engine = BertInference(encoder: model, pooling: .mean, tileTokens: 64)  // several tiles
         let ids = reference.cases.map(\.ids)
         var hidden = [[Float]](repeating: [], count: ids.count), pooled = hidden
         let lock = NSLock()

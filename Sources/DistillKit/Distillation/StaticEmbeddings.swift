@@ -52,7 +52,7 @@ public struct StaticEmbeddings: Sendable {
         let sequences = entries.map { sequence(for: $0, tokenizer: tokenizer) }
         let hidden = teacher.config.hiddenSize
         var raw = [Float](repeating: 0, count: entries.count * hidden)
-        let engine = BertInference(encoder: teacher, pooling: "mean")
+        let engine = BertInference(encoder: teacher, pooling: .mean)
         raw.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
             engine.run(count: sequences.count, output: .pooled, sequence: { sequences[$0] }) { i, values in

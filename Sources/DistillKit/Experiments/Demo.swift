@@ -101,7 +101,7 @@ public struct Demo {
 
         // 2. Teacher: all-MiniLM-L6-v2 with a new classification head, fine-tuned on the labelled lines.
         // Mean pooling, as sentence-transformers trained this checkpoint (its pooler layer was never trained).
-        let teacherModel = try BertForSequenceClassification.load(folder: teacherFolder, newHead: true, labels: labels, pooling: "mean", seed: seed)
+        let teacherModel = try BertForSequenceClassification.load(folder: teacherFolder, newHead: true, labels: labels, pooling: .mean, seed: seed)
         let tokenizer = try WordPieceTokenizer.load(folder: teacherFolder)
         teacherModel.input = .logs
         let teacher = Student.bert(teacherModel, tokenizer)
@@ -206,7 +206,7 @@ public struct Demo {
         func tinyBert() -> Student {
             var c = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
                                intermediateSize: 128, maxPositionEmbeddings: 48, labels: labels)
-            c.distillPooling = "mean"
+            c.distillPooling = .mean
             c.distillInput = .logs
             return .bert(BertForSequenceClassification(config: c, seed: seed &+ 7), tokenizer)
         }

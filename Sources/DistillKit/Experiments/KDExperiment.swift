@@ -38,7 +38,7 @@ public struct KDExperiment {
         func trainTeacher(_ name: String, layers: Int, hidden: Int, heads: Int, data: ArraySlice<(String, Int)>, seed: UInt64) throws -> (Student, BertModel) {
             var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
                                     intermediateSize: 4 * hidden, maxPositionEmbeddings: 48, labels: labels)
-            config.distillPooling = "mean"
+            config.distillPooling = .mean
             let model = BertForSequenceClassification(config: config, seed: seed)
             let teacher = Student.bert(model, tokenizer)
             var t = TrainingConfig()
@@ -72,7 +72,7 @@ public struct KDExperiment {
             for (variant, name) in ["a", "b", "c", "d"].enumerated() {
                 var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
                                         intermediateSize: 64, maxPositionEmbeddings: 48, labels: labels)
-                config.distillPooling = "mean"
+                config.distillPooling = .mean
                 let model = BertForSequenceClassification(config: config, seed: seed &* 31)
                 let student = Student.bert(model, tokenizer)
                 var train = labelled.map { TrainingExample(text: $0.0, label: $0.1) }

@@ -40,7 +40,7 @@ public struct Recipe: Sendable {
     }
 
     public enum StudentSpec: Sendable, Equatable {
-        case bert(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int, pooling: String)
+        case bert(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int, pooling: Pooling)
         /// A BERT student cut from a `bert` teacher: its tokenizer, embeddings, pooling and classification head,
         /// and `layers` of the teacher's layers (`teacherLayers`, 0-based, in order) as the student's encoder.
         /// (`teacherLayers` nil: `layers` evenly spaced, ending with the last.)
@@ -190,8 +190,7 @@ public struct Recipe: Sendable {
         case "bert":
             let hidden = try s.int("hidden", in: ModelLimits.width) ?? 128, heads = try s.int("heads", in: ModelLimits.heads) ?? 2
             guard hidden > 0, heads > 0, hidden % heads == 0 else { throw s.error("heads", nil, "hidden (\(hidden)) must be a positive multiple of heads (\(heads))") }
-            let pooling = try s.string("pooling") ?? "mean"
-            guard ["pooler", "cls", "mean"].contains(pooling) else { throw s.error("pooling", nil, "'\(pooling)' is not one of pooler, cls, mean") }
+            let pooling = try s.choice("pooling", Pooling.mean)
             student = .bert(layers: try s.int("layers", in: ModelLimits.layers) ?? 2, hidden: hidden, heads: heads,
                             intermediate: try s.int("intermediate", in: ModelLimits.intermediate) ?? 4 * hidden,
                             vocabularySize: try s.int("vocab_size", in: 16...ModelLimits.vocabulary.upperBound) ?? 8000, pooling: pooling)
@@ -471,16 +470,11 @@ private func llmTeacherSpec(_ m: inout YAMLMap, labels: [String], file: String, 
     var spec = LLMTeacherSpec(baseURLs: urls, model: try m.string("model") ?? "default")
     spec.examplesFile = examples?.path
     spec.nearestExamples = try m.int("nearest_examples") ?? (examples == nil ? 0 : LLMTeacherSpec.defaultNearestExamples)
-    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ current: T) throws -> T where T.RawValue == String {
-        guard let raw = try m.string(key) else { return current }
-        guard let v = T(rawValue: raw) else { throw m.error(key, nil, "'\(raw)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))") }
-        return v
-    }
-    spec.endpoint = try choice("endpoint", spec.endpoint)
-    spec.constraint = try choice("constrain", spec.constraint)
-    spec.verbalizer = try choice("verbalizer", spec.verbalizer)
-    spec.fallback = try choice("fallback", spec.fallback)
-    spec.groupBy = try choice("group_by", spec.groupBy)
+    spec.endpoint = try m.choice("endpoint", spec.endpoint)
+    spec.constraint = try m.choice("constrain", spec.constraint)
+    spec.verbalizer = try m.choice("verbalizer", spec.verbalizer)
+    spec.fallback = try m.choice("fallback", spec.fallback)
+    spec.groupBy = try m.choice("group_by", spec.groupBy)
     spec.apiKeyEnvironment = try m.string("api_key_env")
     spec.topLogprobs = try m.int("top_logprobs") ?? spec.topLogprobs
     spec.samples = try m.int("samples") ?? spec.samples

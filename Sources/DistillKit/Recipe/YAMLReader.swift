@@ -53,6 +53,13 @@ struct YAMLMap {
         return s
     }
 
+    /// One of an enum's raw values, or `current` when the key is absent.
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ current: T) throws -> T where T.RawValue == String {
+        guard let raw = try string(key) else { return current }
+        guard let v = T(rawValue: raw) else { throw error(key, nil, "'\(raw)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))") }
+        return v
+    }
+
     mutating func requiredString(_ key: String) throws -> String {
         guard let s = try string(key) else { throw error(key, nil, "is required") }
         return s

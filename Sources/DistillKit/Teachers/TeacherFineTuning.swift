@@ -36,7 +36,7 @@ public struct TeacherFineTuning {
     public var batchSize = 16
     public var maxLength = 64
     /// `mean` for sentence-transformers checkpoints (all-MiniLM-L6-v2's pooler was never trained), else `pooler` or `cls`.
-    public var pooling = "mean"
+    public var pooling = Pooling.mean
     /// How raw lines become the model's text; saved with the teacher (`distill_input`), so a recipe with the same
     /// `input` and `distill classify` feed it what it was fine-tuned on.
     public var input: TextInput = .raw

@@ -31,7 +31,7 @@ public final class BertInference: @unchecked Sendable {
     private let config: BertConfig
     private let embeddings: BertEmbeddings
     private let layers: [Layer]
-    private let pooling: String
+    private let pooling: Pooling
     private let pooler: Linear?
     private let classifier: Linear?
     private let lock = Mutex(())
@@ -48,13 +48,13 @@ public final class BertInference: @unchecked Sendable {
         self.init(encoder: model.bert, pooling: model.pooling, classifier: model.classifier, tileTokens: tileTokens)
     }
 
-    /// The engine of an encoder alone (`pooling`: "cls", "mean" or "pooler").
-    public init(encoder: BertModel, pooling: String = "mean", classifier: Linear? = nil, tileTokens: Int = 512) {
+    /// The engine of an encoder alone (`.pooler` needs the encoder's pooler weights).
+    public init(encoder: BertModel, pooling: Pooling = .mean, classifier: Linear? = nil, tileTokens: Int = 512) {
         config = encoder.config
         embeddings = encoder.embeddings
         self.pooling = pooling
-        pooler = pooling == "pooler" ? encoder.pooler : nil
-        precondition(pooling != "pooler" || encoder.pooler != nil, "BertInference: pooling 'pooler' needs the pooler weights")
+        pooler = pooling == .pooler ? encoder.pooler : nil
+        precondition(pooling != .pooler || encoder.pooler != nil, "BertInference: pooling 'pooler' needs the pooler weights")
         self.classifier = classifier
         self.tileTokens = max(1, tileTokens)
         layers = encoder.layers.items.map { l in
@@ -191,7 +191,7 @@ public final class BertInference: @unchecked Sendable {
         let pooled = ws.floats(Slot.pooled.rawValue, count: n * h)
         for s in 0..<n {
             let row = pooled + s * h, start = x + ws.starts[s] * h
-            if pooling == "mean" {
+            if pooling == .mean {
                 let len = length(s)
                 for j in 0..<h { row[j] = 0 }
                 for p in 0..<len { let r = start + p * h; for j in 0..<h { row[j] += r[j] } }

@@ -165,12 +165,14 @@ public final class BertModel: Module {
     }
 }
 
-/// How a sequence of hidden states becomes one vector.
+/// How a sequence of hidden states becomes one vector (`distill_pooling` in a model's config.json).
 public enum Pooling: String, Sendable, CaseIterable, Codable {
     /// The first ([CLS]) token's hidden state.
     case cls
     /// Mean over real (non-padding) tokens, as sentence-transformers does.
     case mean
+    /// Hugging Face's pooler, `tanh(dense([CLS]))`: needs the encoder's pooler weights.
+    case pooler
 }
 
 /// `h[:, 0, :]` → `[B, H]`.
@@ -178,10 +180,19 @@ public func clsToken(_ hidden: Tensor) -> Tensor {
     slice(hidden, axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]])
 }
 
-/// Pools `[B, S, H]` hidden states to `[B, H]` using the batch's attention mask for `.mean`.
-public func pool(_ hidden: Tensor, attentionMask: [Int], pooling: Pooling) -> Tensor {
+extension BertModel {
+    /// Pools this encoder's `[B, S, H]` hidden states to `[B, H]`, using the batch's attention mask for `.mean`;
+    /// `.pooler` requires ``pooler`` (check it before offering that choice).
+    public func pool(_ hidden: Tensor, attentionMask: [Int], pooling: Pooling) -> Tensor {
+        pooling == .pooler ? poolerOutput(hidden) : tokenPool(hidden, attentionMask: attentionMask, pooling: pooling)
+    }
+}
+
+/// Pools `[B, S, H]` hidden states to `[B, H]` by a pooling of the tokens alone (`.cls` or `.mean`; `.pooler`,
+/// which needs weights, is ``BertModel/pool(_:attentionMask:pooling:)``'s).
+public func tokenPool(_ hidden: Tensor, attentionMask: [Int], pooling: Pooling) -> Tensor {
     switch pooling {
-    case .cls:
+    case .cls, .pooler:
         return clsToken(hidden)
     case .mean:
         let (b, s) = (hidden.shape[0], hidden.shape[1])

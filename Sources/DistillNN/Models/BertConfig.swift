@@ -24,8 +24,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public var label2id: [String: Int]?
     public var architectures: [String]?
     public var modelType: String = "bert"
-    /// Distill's pooling for the classification head: "pooler" (HF: tanh(dense([CLS]))), "cls" or "mean".
-    public var distillPooling: String?
+    /// Distill's pooling for the classification head (`distill_pooling`); nil is HF's pooler.
+    public var distillPooling: Pooling?
     /// How raw lines become model text (`distill_input`); nil = as they are.
     public var distillInput: TextInput?
     /// Only "absolute" position embeddings are implemented.
@@ -72,7 +72,13 @@ public struct BertConfig: Codable, Equatable, Sendable {
         label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
         modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "bert"
-        distillPooling = try c.decodeIfPresent(String.self, forKey: .distillPooling)
+        if let raw = try c.decodeIfPresent(String.self, forKey: .distillPooling) {
+            guard let pooling = Pooling(rawValue: raw) else {
+                throw DecodingError.dataCorruptedError(forKey: .distillPooling, in: c,
+                                                       debugDescription: "'\(raw)' is not one of \(Pooling.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            distillPooling = pooling
+        }
         distillInput = try c.decodeIfPresent(TextInput.self, forKey: .distillInput)
         positionEmbeddingType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? "absolute"
     }
@@ -166,9 +172,6 @@ public struct BertConfig: Codable, Equatable, Sendable {
         }
         guard ["gelu", "relu"].contains(hiddenAct) else {
             throw ModelError.invalidConfig(path: path, key: "hidden_act", detail: "'\(hiddenAct)' is not supported (use gelu or relu)")
-        }
-        if let p = distillPooling, !["pooler", "cls", "mean"].contains(p) {
-            throw ModelError.invalidConfig(path: path, key: "distill_pooling", detail: "'\(p)' is not one of pooler, cls, mean")
         }
     }
 }

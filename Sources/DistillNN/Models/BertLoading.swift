@@ -28,13 +28,13 @@ extension BertForSequenceClassification {
     /// Loads a Hugging Face folder as a classifier. A plain `BertModel` checkpoint (no `bert.` prefix, no
     /// classifier) loads when `newHead` is true: the encoder comes from the file and the head is freshly
     /// initialized with `config.labels` (pass `labels` to set them).
-    public static func load(folder: URL, newHead: Bool = false, labels: [String]? = nil, pooling: String? = nil,
+    public static func load(folder: URL, newHead: Bool = false, labels: [String]? = nil, pooling: Pooling? = nil,
                             seed: UInt64 = 0) throws -> BertForSequenceClassification {
         try checkModelFolder(folder)
         let configURL = folder.appendingPathComponent("config.json")
         var config = try BertConfig.read(from: configURL)
         if let labels { config.labels = labels }
-        if let pooling { config.distillPooling = pooling }  // e.g. "mean" for sentence-transformers checkpoints
+        if let pooling { config.distillPooling = pooling }  // e.g. .mean for sentence-transformers checkpoints
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
         let prefixed = file.names.contains { $0.hasPrefix("bert.") }
         try config.check(against: file, prefix: prefixed ? "bert." : "", path: configURL.path)
@@ -46,7 +46,7 @@ extension BertForSequenceClassification {
             return prefixed ? name : "bert." + name
         }
         if config.distillPooling == nil && !file.names.contains(where: { rename($0) == "bert.pooler.dense.weight" }) {
-            config.distillPooling = "cls"
+            config.distillPooling = .cls
         }
         let model = BertForSequenceClassification(config: config, seed: newHead ? seed : nil)
         // A pooling without the pooler layer ignores the checkpoint's pooler weights.

@@ -204,7 +204,7 @@ extension EngineBenchmark {
                                  attentionMask: Array(repeating: 1, count: b * s), batchSize: b, sequenceLength: s)
         let seconds = medianSeconds(repeats: max(3, trials)) { _ = model(batch) }
         // The same batch on the tape-free inference engine (what teachers and classify run).
-        let engine = BertInference(encoder: model, pooling: "mean")
+        let engine = BertInference(encoder: model, pooling: .mean)
         let sequences = (0..<b).map { Array(ids[($0 * s)..<(($0 + 1) * s)]) }
         let engineSeconds = medianSeconds(repeats: max(3, trials)) {
             engine.run(count: b, output: .lastHiddenState, sequence: { sequences[$0] }, write: { _, _ in })
@@ -240,7 +240,7 @@ extension EngineBenchmark {
         let (b, s, classes) = (64, 48, 6)
         var config = BertConfig(vocabSize: 30522, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 512,
                                 maxPositionEmbeddings: 64, labels: (0..<classes).map { "c\($0)" })
-        config.distillPooling = "mean"
+        config.distillPooling = .mean
         let student = BertForSequenceClassification(config: config, seed: 1)
         var g = RandomGenerator(seed: 3)
         let projections = (0..<2).map { _ in Linear(inputSize: 128, outputSize: 384, std: 0.05, generator: &g) }
