@@ -26,7 +26,13 @@ public final class OpenAITeacher: Teacher {
     public var identity: String { "openai:\(modelName)/prompt-\(promptVersion)" }
     public var preferredBatchSize: Int { 1 }
     /// Requests in flight per replica: `spec.maxConcurrency`, or 1 for a llama.cpp server when `spec.reproducible`.
-    public var perReplicaConcurrency: Int { spec.reproducible && serverKind == .llamaCpp ? 1 : spec.maxConcurrency }
+    public var perReplicaConcurrency: Int { Self.perReplicaConcurrency(spec, serverKind) }
+    /// Whether answers must be computed one at a time and uncached: `spec.reproducible` on llama.cpp, whose batching
+    /// and prompt cache change the numbers.
+    static func oneAtATime(_ spec: LLMTeacherSpec, _ serverKind: TeacherServerKind) -> Bool { spec.reproducible && serverKind == .llamaCpp }
+    static func perReplicaConcurrency(_ spec: LLMTeacherSpec, _ serverKind: TeacherServerKind) -> Int {
+        oneAtATime(spec, serverKind) ? 1 : spec.maxConcurrency
+    }
     /// ``perReplicaConcurrency`` times the replicas.
     public var maxConcurrency: Int { perReplicaConcurrency * spec.baseURLs.count }
 
@@ -49,7 +55,7 @@ public final class OpenAITeacher: Teacher {
         self.transport = transport
         self.retry = retry
         self.apiKey = apiKey
-        let perReplica = spec.reproducible && serverKind == .llamaCpp ? 1 : spec.maxConcurrency
+        let perReplica = Self.perReplicaConcurrency(spec, serverKind)
         gate = RequestGate(maxConcurrent: perReplica * spec.baseURLs.count, requestsPerSecond: spec.requestsPerSecond)
         let headers = Self.authorization(apiKey), timeout = Self.probeTimeout(spec)
         replicas = ReplicaPool(addresses: spec.baseURLs.map(ReplicaAddress.init), perReplica: perReplica, out: replicasOut,
@@ -303,7 +309,7 @@ public final class OpenAITeacher: Teacher {
 
     func requestBody(_ text: String, examples: [LLMTeacherSpec.FewShotExample] = [], temperature: Double, logprobs: Bool, seed: Int) -> Data {
         var body: [String: Any] = ["model": spec.model, "temperature": temperature, "seed": seed, "stream": false]
-        if spec.reproducible && serverKind == .llamaCpp { body["cache_prompt"] = false }
+        if Self.oneAtATime(spec, serverKind) { body["cache_prompt"] = false }
         switch spec.endpoint {
         case .chat:
             body["messages"] = prompt.messages(for: text, examples: examples)

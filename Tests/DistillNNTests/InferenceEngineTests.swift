@@ -121,7 +121,7 @@ struct InferenceEngineTests {
                                      batchSize: 1, sequenceLength: s.count)
             let out = withoutGradients { model.bert(batch).lastHiddenState }
             #expect(Self.worstDifference([hidden[i]], [out.scalars]) < 2e-5)
-            let mean = tokenPool(out, attentionMask: batch.attentionMask, pooling: .mean)
+            let mean = meanPool(out, attentionMask: batch.attentionMask)
             #expect(Self.worstDifference([pooled[i]], [mean.scalars]) < 2e-5)
         }
     }

@@ -68,7 +68,7 @@ struct MiniLMParityTests {
                                  batchSize: reference.cases.count, sequenceLength: length)
         let out = model(batch, outputHiddenStates: true)
         #expect(out.hiddenStates.count == reference.layers)
-        let pooled = tokenPool(out.lastHiddenState, attentionMask: mask, pooling: .mean)
+        let pooled = meanPool(out.lastHiddenState, attentionMask: mask)
         var worst = 0.0
         let h = model.config.hiddenSize
         for (i, c) in reference.cases.enumerated() {

@@ -184,21 +184,22 @@ extension BertModel {
     /// Pools this encoder's `[B, S, H]` hidden states to `[B, H]`, using the batch's attention mask for `.mean`;
     /// `.pooler` requires ``pooler`` (check it before offering that choice).
     public func pool(_ hidden: Tensor, attentionMask: [Int], pooling: Pooling) -> Tensor {
-        pooling == .pooler ? poolerOutput(hidden) : tokenPool(hidden, attentionMask: attentionMask, pooling: pooling)
+        switch pooling {
+        case .pooler:
+            return poolerOutput(hidden)
+        case .cls:
+            return clsToken(hidden)
+        case .mean:
+            return meanPool(hidden, attentionMask: attentionMask)
+        }
     }
 }
 
-/// Pools `[B, S, H]` hidden states to `[B, H]` by a pooling of the tokens alone (`.cls` or `.mean`; `.pooler`,
-/// which needs weights, is ``BertModel/pool(_:attentionMask:pooling:)``'s).
-public func tokenPool(_ hidden: Tensor, attentionMask: [Int], pooling: Pooling) -> Tensor {
-    switch pooling {
-    case .cls, .pooler:
-        return clsToken(hidden)
-    case .mean:
-        let (b, s) = (hidden.shape[0], hidden.shape[1])
-        let mask = Tensor(shape: [b, s, 1], scalars: attentionMask.map { Float($0) })
-        var counts = [Float](repeating: 0, count: b)
-        for i in 0..<b { counts[i] = max(1e-9, Float(attentionMask[(i * s)..<((i + 1) * s)].reduce(0, +))) }
-        return sum(hidden * mask, axes: [1]) / Tensor(shape: [b, 1], scalars: counts)
-    }
+/// The mean of `[B, S, H]` hidden states over each sequence's real tokens (the attention mask), `[B, H]`.
+public func meanPool(_ hidden: Tensor, attentionMask: [Int]) -> Tensor {
+    let (b, s) = (hidden.shape[0], hidden.shape[1])
+    let mask = Tensor(shape: [b, s, 1], scalars: attentionMask.map { Float($0) })
+    var counts = [Float](repeating: 0, count: b)
+    for i in 0..<b { counts[i] = max(1e-9, Float(attentionMask[(i * s)..<((i + 1) * s)].reduce(0, +))) }
+    return sum(hidden * mask, axes: [1]) / Tensor(shape: [b, 1], scalars: counts)
 }
