@@ -9,8 +9,9 @@ Elasticsearch `_bulk` answers 201 per new `_id` and 409 for one seen before, as 
 Faults for the tests: --fail 429,503 answers the first requests with these statuses (Retry-After from
 --retry-after), --always 400 answers every request with one, --reject-containing TEXT answers 400 to any request
 whose body contains TEXT (a store refusing one bad record fails the whole request), --delay slows every answer,
---hold-first holds only the first request that long. Each request also leaves a row {"kind": "arrival"} once its
-body is read, before it is stored or answered.
+--hold-first holds only the first request that long, --hold-first-until FILE holds it until FILE exists (at most
+10 minutes). Each request also leaves a row {"kind": "arrival"} once its body is read, before it is stored or
+answered, and a row {"kind": "answered", "status"} once it is answered (or its client is gone).
 
   store_receiver.py --port 0 --out received.jsonl [--fail 429,500] [--retry-after 1] [--always 400] [--delay 0.5]
 Prints "receiving on http://127.0.0.1:PORT" once listening. Needs PYTHONPATH with opentelemetry-proto.
@@ -19,6 +20,7 @@ import argparse
 import base64
 import gzip
 import json
+import os
 import sys
 import threading
 import time
@@ -38,6 +40,8 @@ parser.add_argument("--always", type=int, default=0)
 parser.add_argument("--delay", type=float, default=0)
 parser.add_argument("--hold-first", type=float, default=0,
                     help="the first request waits this long (instead of --delay) before it is stored and answered")
+parser.add_argument("--hold-first-until", default="",
+                    help="the first request waits until this file exists (a test releases it), at most 10 minutes")
 parser.add_argument("--reject-containing", default="")
 parser.add_argument("--discard", action="store_true", help="answer success without decoding or storing (a fast sink for benchmarks)")
 args = parser.parse_args()
@@ -90,6 +94,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client was killed while its request was held (a test's point)
+        if not args.discard:
+            with lock:
+                out.write(json.dumps({"kind": "answered", "path": self.path, "status": status}) + "\n")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -107,6 +114,10 @@ class Handler(BaseHTTPRequestHandler):
         wait = args.hold_first if first and args.hold_first else args.delay
         if wait:
             time.sleep(wait)
+        if first and args.hold_first_until:
+            deadline = time.monotonic() + 600
+            while not os.path.exists(args.hold_first_until) and time.monotonic() < deadline:
+                time.sleep(0.05)
         with lock:
             status = failures.pop(0) if failures else args.always
         if args.reject_containing and args.reject_containing.encode() in body:

@@ -255,32 +255,36 @@ struct ForwardTests {
     @Test("kill -9 while a request is at the store: the batch is sent again on restart and Elasticsearch stores it once (409s count as delivered)")
     func killDuringSend() async throws {
         let spool = temporaryFolder("spool-inflight")
-        // The store holds the first request 8 s before it stores and answers it: serve is killed once that request's
-        // body is at the store (its "arrival" row), so the kill lands while it is in flight on any machine speed.
-        let hold = 8.0
-        let store = try StoreReceiver(arguments: ["--hold-first", String(hold)])
+        // The store holds the first request until the test releases it (a file appears): serve is killed once that
+        // request's body is at the store (its "arrival" row), so the kill lands while it is in flight however late
+        // a loaded machine runs the test. The forward timeout is longer than any hold: the request is not retried.
+        let release = temporaryFolder("spool-inflight-release").appendingPathComponent("release")
+        let store = try StoreReceiver(arguments: ["--hold-first-until", release.path])
         defer { store.stop() }
-        let arguments = ["--forward", "elasticsearch=\(store.url)/logs-test", "--spool", spool.path, "--forward-max-backoff", "0.3"]
+        let arguments = ["--forward", "elasticsearch=\(store.url)/logs-test", "--spool", spool.path, "--forward-max-backoff", "0.3",
+                         "--forward-timeout", "900"]
         let model = try Self.model()
         let first = try ServeProcess(model: model, arguments: arguments)
         for k in 0..<4 {
             let answer = try await call(port: first.port, path: "/v1/logs", body: Self.ndjson((k * 25)..<(k * 25 + 25)), contentType: "application/x-ndjson")
             #expect(answer.status == 200)
         }
-        let arrived = Date()
-        for _ in 0..<200 where store.received(kind: "arrival").isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        let deadline = Date().addingTimeInterval(120)
+        while store.received(kind: "arrival").isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         first.signal(SIGKILL)
-        first.process.waitUntilExit()
+        while first.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(store.received(kind: "arrival").count == 1 && store.received(kind: "elasticsearch").isEmpty,
-                "the kill came after the first request was answered: the test did not kill in flight")
+                "the request at the store was not the only one, or it was stored before the kill")
         let second = try ServeProcess(model: model, arguments: arguments)
         let rows = await store.records("elasticsearch", count: 100)
         let metrics = try await Self.metrics(port: second.port) { metricValue($0, #"distill_forward_queued_records{target="elasticsearch"}"#) == 0 }
         #expect(metricValue(metrics, #"distill_forward_queued_records{target="elasticsearch"}"#) == 0)
-        // The held request of the killed process is stored or refused (409) only after its hold: count after it.
-        let heldEnds = arrived.addingTimeInterval(hold + 0.5).timeIntervalSinceNow
-        if heldEnds > 0 { try await Task.sleep(for: .seconds(heldEnds)) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Now the held request of the killed process is stored or refused (409): count once every request is answered.
+        try Data().write(to: release)
+        for _ in 0..<600 where store.received(kind: "answered").count < store.received(kind: "arrival").count {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(store.received(kind: "answered").count == store.received(kind: "arrival").count, "the held request was never answered")
         let stored = store.received(kind: "elasticsearch").compactMap { ($0["record"] as? [String: Any])?["message"] as? String }
         #expect(rows.count == 100 && stored.count == 100 && Set(stored).count == 100, "\(stored.count) stored, \(Set(stored).count) distinct")
         #expect(store.received(kind: "arrival").count >= 2, "the records in flight were not sent again")
