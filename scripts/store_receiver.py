@@ -9,9 +9,8 @@ Elasticsearch `_bulk` answers 201 per new `_id` and 409 for one seen before, as 
 Faults for the tests: --fail 429,503 answers the first requests with these statuses (Retry-After from
 --retry-after), --always 400 answers every request with one, --reject-containing TEXT answers 400 to any request
 whose body contains TEXT (a store refusing one bad record fails the whole request), --delay slows every answer,
---hold-first holds only the first request that long, --hold-first-until FILE holds it until FILE exists (at most
-10 minutes). Each request also leaves a row {"kind": "arrival"} once its body is read, before it is stored or
-answered, and a row {"kind": "answered", "status"} once it is answered (or its client is gone).
+--hold-first-until FILE holds only the first request until FILE exists (at most 10 minutes). Each request also
+leaves a row {"kind": "arrival"} once its body is read, before it is stored or answered, and a row {"kind": "answered", "status"} once it is answered (or its client is gone).
 
   store_receiver.py --port 0 --out received.jsonl [--fail 429,500] [--retry-after 1] [--always 400] [--delay 0.5]
 Prints "receiving on http://127.0.0.1:PORT" once listening. Needs PYTHONPATH with opentelemetry-proto.
@@ -38,8 +37,6 @@ parser.add_argument("--fail", default="")
 parser.add_argument("--retry-after", default="1")
 parser.add_argument("--always", type=int, default=0)
 parser.add_argument("--delay", type=float, default=0)
-parser.add_argument("--hold-first", type=float, default=0,
-                    help="the first request waits this long (instead of --delay) before it is stored and answered")
 parser.add_argument("--hold-first-until", default="",
                     help="the first request waits until this file exists (a test releases it), at most 10 minutes")
 parser.add_argument("--reject-containing", default="")
@@ -111,9 +108,8 @@ class Handler(BaseHTTPRequestHandler):
             # An "arrival" row: the body is here, not yet stored nor answered (a test can kill the sender now).
             if not args.discard:
                 out.write(json.dumps({"kind": "arrival", "path": self.path, "bytes": len(body)}) + "\n")
-        wait = args.hold_first if first and args.hold_first else args.delay
-        if wait:
-            time.sleep(wait)
+        if args.delay:
+            time.sleep(args.delay)
         if first and args.hold_first_until:
             deadline = time.monotonic() + 600
             while not os.path.exists(args.hold_first_until) and time.monotonic() < deadline:
