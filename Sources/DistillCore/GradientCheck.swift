@@ -27,8 +27,9 @@ public enum GradientCheck {
     /// - Parameters:
     ///   - step: the finite-difference step `h` (Float32 inputs: 1e-2 balances truncation and rounding).
     ///   - floor: denominators below this use it instead, so near-zero gradients are judged absolutely.
+    ///   - rowSparse: tables among `inputs` whose analytic gradient is computed row-sparse (then compared dense).
     public static func check(_ inputs: [Tensor], step: Float = 1e-2, floor: Double = 1e-2,
-                             maxElementsPerInput: Int = 64, seed: UInt64 = 42,
+                             maxElementsPerInput: Int = 64, seed: UInt64 = 42, rowSparse: [Tensor] = [],
                              _ function: () -> Tensor) -> [Result] {
         var generator = RandomGenerator(seed: seed)
         let probe = withoutGradients(function)
@@ -41,7 +42,7 @@ public enum GradientCheck {
             return total
         }
         // Analytic: seed the output's gradient with the projection.
-        let (_, grads) = valueAndGradient(of: inputs) {
+        let (_, grads) = valueAndGradient(of: inputs, rowSparse: rowSparse) {
             let y = function()
             return sumOfProduct(y, projection)
         }

@@ -8,7 +8,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public let shape: [Int]
     /// The elements, shared with tensors made by ``reshaped(_:)``.
     public let storage: TensorStorage
-    /// When false the tensor is a frozen parameter: ``valueAndGradient(of:_:)`` computes no gradient for it.
+    /// When false the tensor is a frozen parameter: ``valueAndGradient(of:rowSparse:_:)`` computes no gradient for it.
     public var requiresGrad: Bool = true
 
     // Autodiff bookkeeping: the tape that recorded this tensor and its node there (see Tape.swift).

@@ -107,6 +107,37 @@ struct TrainerTests {
         #expect(lines.last?.contains("steps/s") == true && lines.last?.contains("ETA") == true)
     }
 
+    @Test("embedding_updates: sparse moves only the rows the data reads, dense moves all; both learn")
+    func sparseAndDenseUpdates() throws {
+        let train = syntheticLogs(count: 120, seed: 21).map { TrainingExample(text: $0.0, label: $0.1) }
+        let dev = syntheticLogs(count: 40, seed: 22).map { TrainingExample(text: $0.0, label: $0.1) }
+        let bagConfig = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 4096), embeddingSize: 16, labels: ["database", "disk", "auth"])
+        let read = Set(train.flatMap { bagConfig.featurizer.features($0.text) })
+        #expect(read.count < 4096 / 2, "the test needs rows no example reads")
+        var results: [TrainingConfig.EmbeddingUpdates: (accuracy: Double, moved: Set<Int>)] = [:]
+        for updates in TrainingConfig.EmbeddingUpdates.allCases {
+            let model = NGramBag(config: bagConfig, seed: 3)
+            let before = model.embeddings.weight.scalars
+            var config = TrainingConfig()
+            config.epochs = 6
+            config.batchSize = 16
+            config.learningRate = 0.02
+            config.embeddingUpdates = updates
+            let output = temporaryFolder()
+            let report = try #require(try DistillationTrainer(student: .ngramBag(model), config: config, train: train, dev: dev, output: output).run())
+            let after = model.embeddings.weight.scalars
+            var moved = Set<Int>()
+            for r in 0..<4096 where before[(r * 16)..<(r * 16 + 16)] != after[(r * 16)..<(r * 16 + 16)] { moved.insert(r) }
+            results[updates] = (report.accuracy, moved)
+            // No checkpoint_every: checkpoints by time, and always one at the end to resume from.
+            #expect(DistillationTrainer.completeCheckpoint(in: output) != nil)
+        }
+        let sparse = try #require(results[.sparse]), dense = try #require(results[.dense])
+        #expect(sparse.moved == read, "sparse updates move exactly the rows some example reads")
+        #expect(dense.moved.count == 4096, "dense AdamW decays every row")
+        #expect(sparse.accuracy > 0.8 && dense.accuracy > 0.8, "sparse \(sparse.accuracy), dense \(dense.accuracy)")
+    }
+
     @Test("labels outside the set and wrong-sized teacher rows are errors naming the example")
     func badData() throws {
         let student = try tinyBertStudent(seed: 1)

@@ -155,3 +155,59 @@ struct AdamWVectorTests {
         #expect(a.scalars[8] == b.scalars[0] && a.scalars[0] == b.scalars[8])
     }
 }
+
+@Suite("AdamW on row-sparse gradients (lazy Adam)")
+struct LazyAdamWTests {
+    @Test("only the rows read move; they follow a float64 AdamW reference; the others keep weights and moments")
+    func lazyRows() throws {
+        var g = RandomGenerator(seed: 10)
+        let (rowsCount, width) = (6, 3)
+        let p = Tensor.randomNormal([rowsCount, width], using: &g)
+        let start = p.scalars
+        var ref = start.map(Double.init), m = [Double](repeating: 0, count: ref.count), v = m
+        let opt = AdamW(learningRate: 0.02, weightDecay: 0.1)
+        let stepsRows = [[1, 4], [4], [0, 1, 4]]  // rows 2, 3, 5 never read
+        for (t, rows) in stepsRows.enumerated() {
+            let values = Tensor.randomNormal([rows.count, width], using: &g)
+            var grads = Gradients()
+            grads.set(p, .rows(RowSparseGradient(shape: [rowsCount, width], rows: rows, values: values)))
+            opt.update([NamedParameter("embeddings.weight", p)], gradients: grads)
+            let step = Double(t + 1)
+            for (k, r) in rows.enumerated() {
+                for j in 0..<width {
+                    let i = r * width + j, gi = Double(values.scalars[k * width + j])
+                    ref[i] -= 0.02 * 0.1 * ref[i]
+                    m[i] = 0.9 * m[i] + 0.1 * gi
+                    v[i] = 0.999 * v[i] + 0.001 * gi * gi
+                    ref[i] -= 0.02 * (m[i] / (1 - pow(0.9, step))) / ((v[i] / (1 - pow(0.999, step))).squareRoot() + 1e-8)
+                }
+            }
+        }
+        for (got, want) in zip(p.scalars, ref) { #expect(abs(Double(got) - want) < 1e-5) }
+        let moments = opt.state().tensors
+        let m1 = try #require(moments["embeddings.weight.exp_avg"]).scalars
+        for r in [2, 3, 5] {
+            let range = (r * width)..<(r * width + width)
+            #expect(Array(p.scalars[range]) == Array(start[range]), "row \(r) was never read and must not move")
+            #expect(m1[range].allSatisfy { $0 == 0 })
+        }
+        #expect(m1[(4 * width)..<(5 * width)].allSatisfy { $0 != 0 })
+    }
+
+    @Test("with every row read each step, lazy and dense AdamW give the same bits")
+    func allRowsEqualDense() {
+        var g = RandomGenerator(seed: 11)
+        let start = Tensor.randomNormal([5, 16], using: &g)
+        let dense = start.copy(), lazy = start.copy()
+        let denseOpt = AdamW(learningRate: 0.01, weightDecay: 0.05), lazyOpt = AdamW(learningRate: 0.01, weightDecay: 0.05)
+        for _ in 0..<4 {
+            let grad = Tensor.randomNormal([5, 16], using: &g)
+            var gd = Gradients(), gl = Gradients()
+            gd[dense] = grad
+            gl.set(lazy, .rows(RowSparseGradient(shape: [5, 16], rows: Array(0..<5), values: grad.copy())))
+            denseOpt.update([NamedParameter("w", dense)], gradients: gd)
+            lazyOpt.update([NamedParameter("w", lazy)], gradients: gl)
+        }
+        #expect(dense.scalars == lazy.scalars)
+    }
+}

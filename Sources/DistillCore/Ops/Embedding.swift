@@ -1,6 +1,7 @@
 /// Rows of `table` (`[V, D]`) picked by `indices`: the embedding lookup. Returns `shape + [D]`.
 ///
-/// The backward pass scatter-adds into the rows that were read (repeated indices accumulate).
+/// The backward pass scatter-adds into the rows that were read (repeated indices accumulate); for a row-sparse
+/// table (see ``valueAndGradient(of:rowSparse:_:)``) it gives only those rows.
 /// Traps, naming the index and `V`, if an index is out of range: validate ids at the data boundary.
 public func embedding(_ table: Tensor, indices: [Int], shape: [Int]? = nil) -> Tensor {
     require(table.rank == 2, .wrongRank(op: "embedding", shape: table.shape, expected: "a [vocab, width] table"))
@@ -17,6 +18,12 @@ public func embedding(_ table: Tensor, indices: [Int], shape: [Int]? = nil) -> T
         for i in r { (po + i * d).update(from: pt + indices[i] * d, count: d) }
     }
     recordIfNeeded(out, inputs: [table]) { tape, g in
+        if tape.takesRows(table) {
+            tape.accumulateRows(of: table, RowSparseGradient.collect(shape: table.shape, indices: indices) { i, slot in
+                vAdd(slot, g + i * d, count: d)
+            })
+            return
+        }
         guard let gt = tape.gradient(of: table) else { return }
         for (i, id) in indices.enumerated() {
             let dst = gt + id * d, src = g + i * d

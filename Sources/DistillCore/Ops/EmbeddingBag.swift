@@ -2,7 +2,8 @@
 ///
 /// `indices` holds every bag's row ids back to back; `offsets[b]` is where bag `b` starts (bags end where
 /// the next begins, the last at `indices.count`). An empty bag gives a zero row. The backward pass adds
-/// `g[b] / |bag|` into each row the bag read.
+/// `g[b] / |bag|` into each row the bag read; for a row-sparse table (see ``valueAndGradient(of:rowSparse:_:)``)
+/// it gives only those rows.
 public func embeddingBagMean(_ table: Tensor, indices: [Int], offsets: [Int]) -> Tensor {
     require(table.rank == 2, .wrongRank(op: "embeddingBagMean", shape: table.shape, expected: "a [rows, width] table"))
     let (v, d) = (table.shape[0], table.shape[1])
@@ -32,6 +33,19 @@ public func embeddingBagMean(_ table: Tensor, indices: [Int], offsets: [Int]) ->
         }
     }
     recordIfNeeded(out, inputs: [table]) { tape, g in
+        if tape.takesRows(table) {
+            var bagOf = [Int](repeating: 0, count: indices.count), inverse = [Float](repeating: 0, count: bags)
+            for b in 0..<bags {
+                let range = bounds(b)
+                for i in range { bagOf[i] = b }
+                if !range.isEmpty { inverse[b] = 1 / Float(range.count) }
+            }
+            tape.accumulateRows(of: table, RowSparseGradient.collect(shape: table.shape, indices: indices) { i, slot in
+                let b = bagOf[i], inv = inverse[b], gr = g + b * d
+                for j in 0..<d { slot[j] += gr[j] * inv }
+            })
+            return
+        }
         guard let gt = tape.gradient(of: table) else { return }
         for b in 0..<bags {
             let range = bounds(b)

@@ -378,6 +378,14 @@ public struct Recipe: Sendable {
             training.evaluateEvery = try t.int("evaluate_every")
             if let e = training.evaluateEvery, e < 1 { throw t.error("evaluate_every", nil, "must be at least 1") }
             training.checkpointEvery = try t.int("checkpoint_every") ?? training.checkpointEvery
+            training.checkpointSeconds = Double(try t.float("checkpoint_seconds") ?? Float(training.checkpointSeconds))
+            guard training.checkpointSeconds > 0 else { throw t.error("checkpoint_seconds", nil, "must be > 0, got \(training.checkpointSeconds)") }
+            if let word = try t.string("embedding_updates") {
+                guard let updates = TrainingConfig.EmbeddingUpdates(rawValue: word) else {
+                    throw t.error("embedding_updates", nil, "'\(word)' is not one of \(TrainingConfig.EmbeddingUpdates.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                training.embeddingUpdates = updates
+            }
             if var e = try t.map("early_stopping") {
                 training.earlyStoppingPatience = try e.int("patience")
                 let metric = try e.string("metric") ?? "macro_f1"
@@ -388,7 +396,7 @@ public struct Recipe: Sendable {
                 try e.finish()
             }
             try t.finish()
-            for (key, value) in [("epochs", training.epochs), ("batch_size", training.batchSize), ("checkpoint_every", training.checkpointEvery)] where value < 1 {
+            for (key, value) in [("epochs", training.epochs), ("batch_size", training.batchSize), ("checkpoint_every", training.checkpointEvery ?? 1)] where value < 1 {
                 throw t.error(key, nil, "must be at least 1")
             }
         }

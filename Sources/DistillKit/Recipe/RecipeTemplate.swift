@@ -85,7 +85,9 @@ training:
   weight_decay: 0.01
   clip_norm: 1.0
   evaluate_every: 200         # steps; omit to evaluate at the end of each epoch
-  checkpoint_every: 200
+  # checkpoint_every: 200      # steps (and at every evaluation); omit to checkpoint every checkpoint_seconds
+  checkpoint_seconds: 60      # of training between checkpoints: a kill -9 loses at most this much work
+  embedding_updates: sparse   # ngram-bag: sparse (only the rows a batch read, lazy Adam) | dense (AdamW on every row)
   early_stopping:
     metric: macro_f1          # macro_f1 | accuracy | agreement
     patience: 3

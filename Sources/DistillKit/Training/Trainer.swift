@@ -118,6 +118,7 @@ public final class DistillationTrainer {
         let parameters = trainable.trainableParameters
         var lastReport: EvaluationReport?
         let started = Date()
+        var lastCheckpoint = started
         let startStep = state.step
         training: while state.step < totalSteps && !state.stoppedEarly {
             let order = epochBatches(epoch: state.epoch)
@@ -163,7 +164,12 @@ public final class DistillationTrainer {
                         state.stoppedEarly = true
                     }
                 }
-                if state.stoppedEarly || evaluateNow || state.step % config.checkpointEvery == 0 { try saveCheckpoint() }
+                let checkpointDue = config.checkpointEvery.map { evaluateNow || state.step % $0 == 0 }
+                    ?? (Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds)
+                if state.stoppedEarly || checkpointDue {
+                    try saveCheckpoint()
+                    lastCheckpoint = Date()
+                }
                 if let stop = stopAfterStep, state.step >= stop { return lastReport }
                 if state.stoppedEarly { break training }
             }
@@ -182,7 +188,7 @@ public final class DistillationTrainer {
         let targets = anySoft ? SoftTargets.probabilities(Tensor(shape: [batch.count, classes], scalars: batch.flatMap { $0.teacher ?? uniform })) : nil
         var parts: DistillationLoss?
         var hidden: Float = 0, attention: Float = 0
-        let (value, grads) = try valueAndGradient(of: parameters.map(\.tensor)) { () throws -> Tensor in
+        let (value, grads) = try valueAndGradient(of: parameters.map(\.tensor), rowSparse: rowSparseTables) { () throws -> Tensor in
             var extra: Tensor?
             let logits: Tensor
             if case let .bert(model, tokenizer) = student, !intermediates.isEmpty {
@@ -207,6 +213,13 @@ public final class DistillationTrainer {
         }
         lastIntermediate = (hidden, attention)
         return (value, parts!, grads)
+    }
+
+    /// The tables whose gradient stays row-sparse (``TrainingConfig/embeddingUpdates``): the bag's embedding table.
+    /// A BERT student's tables stay dense: its step is bound by the matrix products, not by the table.
+    var rowSparseTables: [Tensor] {
+        guard config.embeddingUpdates == .sparse, case let .ngramBag(model) = student else { return [] }
+        return [model.embeddings.weight]
     }
 
     func trainingLogits(_ texts: [String]) -> Tensor {

@@ -33,14 +33,31 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// Stop when the dev metric has not improved for this many evaluations (nil: never).
     public var earlyStoppingPatience: Int?
     public var earlyStoppingMetric: Metric = .macroF1
-    /// Write a resumable checkpoint every this many steps (and at every evaluation).
-    public var checkpointEvery = 200
+    /// Write a resumable checkpoint every this many steps and at every evaluation; nil: every
+    /// ``checkpointSeconds`` of training instead (a bag trains hundreds of steps a second, and a checkpoint of
+    /// its table and moments is 200 MB written and flushed to disk).
+    public var checkpointEvery: Int?
+    /// With no ``checkpointEvery``: seconds of training between checkpoints, so a kill -9 loses at most this much work.
+    public var checkpointSeconds: Double = 60
     /// Maximum tokens per example for BERT students.
     public var maxLength = 64
     /// Examples sorted by length within windows of this many batches, so batches need little padding.
     public var bucketWindow = 50
 
+    /// How the n-gram bag's embedding table is updated (`training.embedding_updates`).
+    public var embeddingUpdates: EmbeddingUpdates = .sparse
+
     public enum Metric: String, Sendable, Codable, CaseIterable { case macroF1 = "macro_f1", accuracy, agreement }
+
+    /// The update of an n-gram bag's embedding table, whose 262,144 rows a batch touches a few thousand of.
+    public enum EmbeddingUpdates: String, Sendable, Codable, CaseIterable {
+        /// Only the rows the batch read: their gradient, Adam moments and weight decay (lazy Adam). A step costs what
+        /// the batch touched.
+        case sparse
+        /// Every row every step (AdamW on the whole table; rows the batch did not read still move with their momentum
+        /// and decay). A step costs the whole table.
+        case dense
+    }
 
     public init() {}
 }

@@ -27,7 +27,7 @@ extension DistillationTrainer {
         try? fm.removeItem(at: staging)
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         try SafetensorsWriter.write(trainable.stateDict(), to: staging.appendingPathComponent("model.safetensors"))
-        let (step, moments) = optimizer.state()
+        let (step, moments) = optimizer.state(copy: false)  // written before the next update
         try SafetensorsWriter.write(moments, to: staging.appendingPathComponent("optimizer.safetensors"),
                                     metadata: ["step": String(step)])
         let encoder = JSONEncoder()

@@ -15,29 +15,29 @@ public enum SafetensorsWriter {
     public static func write(_ tensors: [String: Tensor], to url: URL, as type: StorageType = .f32,
                              metadata: [String: String] = [:]) throws {
         // Each stored tensor: its dtype and its little-endian bytes, produced when written.
-        var stored: [(name: String, dtype: String, shape: [Int], bytes: Int, write: (inout Data) -> Void)] = []
+        var stored: [(name: String, dtype: String, shape: [Int], bytes: Int, write: (FileHandle) throws -> Void)] = []
         var metadata = metadata
         for name in tensors.keys.sorted() {
             let t = tensors[name]!
             switch type {
             case .f32:
-                stored.append((name, "F32", t.shape, 4 * t.count, { file in
-                    t.withUnsafeBufferPointer { for v in $0 { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } } }
-                }))
+                stored.append((name, "F32", t.shape, 4 * t.count, { try writeLittleEndian(t, to: $0) }))
             case .f16:
                 stored.append((name, "F16", t.shape, 2 * t.count, { file in
-                    t.withUnsafeBufferPointer { for v in $0 { withUnsafeBytes(of: v.float16Bits.littleEndian) { file.append(contentsOf: $0) } } }
+                    try t.withUnsafeBufferPointer { values in
+                        for piece in writeInPieces(values.count, { range in values[range].map { $0.float16Bits.littleEndian }.withUnsafeBytes { Data($0) } }) {
+                            try file.write(contentsOf: piece)
+                        }
+                    }
                 }))
             case .int8 where Int8Quantization.quantizes(t):
                 let (values, scales) = Int8Quantization.quantize(t)
-                stored.append((name, "I8", t.shape, values.count, { file in values.withUnsafeBytes { file.append(contentsOf: $0) } }))
+                stored.append((name, "I8", t.shape, values.count, { file in try values.withUnsafeBytes { try file.write(contentsOf: Data($0)) } }))
                 stored.append((name + Int8Quantization.scaleSuffix, "F32", [scales.count], 4 * scales.count, { file in
-                    for v in scales { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
+                    try scales.map { $0.bitPattern.littleEndian }.withUnsafeBytes { try file.write(contentsOf: Data($0)) }
                 }))
             case .int8:
-                stored.append((name, "F32", t.shape, 4 * t.count, { file in
-                    t.withUnsafeBufferPointer { for v in $0 { withUnsafeBytes(of: v.bitPattern.littleEndian) { file.append(contentsOf: $0) } } }
-                }))
+                stored.append((name, "F32", t.shape, 4 * t.count, { try writeLittleEndian(t, to: $0) }))
             }
         }
         if type == .int8 { metadata["quantization"] = Int8Quantization.method }
@@ -52,11 +52,35 @@ public enum SafetensorsWriter {
         var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
         while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
-        var file = Data(capacity: 8 + headerBytes.count + offset)
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(headerBytes)
-        for t in stored { t.write(&file) }
-        try atomicWrite(file, to: url)
+        // Streamed from the tensors' memory: no copy of the whole file is built first.
+        try atomicWrite(to: url) { file in
+            var prefix = Data()
+            withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { prefix.append(contentsOf: $0) }
+            prefix.append(headerBytes)
+            try file.write(contentsOf: prefix)
+            for t in stored { try t.write(file) }
+        }
+    }
+}
+
+/// Pieces of at most 2^21 elements of `count`, each turned into bytes by `bytes` when the sequence is walked:
+/// a large tensor is never converted whole.
+private func writeInPieces(_ count: Int, _ bytes: @escaping (Range<Int>) -> Data) -> LazyMapSequence<StrideTo<Int>, Data> {
+    stride(from: 0, to: count, by: 1 << 21).lazy.map { bytes($0..<min($0 + (1 << 21), count)) }
+}
+
+/// Writes `t`'s values as little-endian F32 bytes: straight from its buffer on a little-endian machine (a 67 MB
+/// embedding table is one write, not 16 million appends).
+private func writeLittleEndian(_ t: Tensor, to file: FileHandle) throws {
+    try t.withUnsafeBufferPointer { values in
+        #if _endian(little)
+        guard let base = values.baseAddress, !values.isEmpty else { return }
+        try file.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: values.count * 4, deallocator: .none))
+        #else
+        for piece in writeInPieces(values.count, { range in values[range].map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) } }) {
+            try file.write(contentsOf: piece)
+        }
+        #endif
     }
 }
 
@@ -86,9 +110,7 @@ extension SafetensorsWriter {
                 let bits = tensors[name]!.bits
                 for start in stride(from: 0, to: bits.count, by: 1 << 21) {
                     let chunk = bits[start..<min(start + (1 << 21), bits.count)]
-                    var data = Data(capacity: chunk.count * 2)
-                    for b in chunk { withUnsafeBytes(of: b.littleEndian) { data.append(contentsOf: $0) } }
-                    try handle.write(contentsOf: data)
+                    try chunk.map(\.littleEndian).withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
                 }
             }
         }

@@ -6,6 +6,11 @@ import Foundation
 /// Per parameter, step t (from 1):
 /// `p ← p − lr·λ·p` (skipped where ``excludeFromWeightDecay`` says so), `m ← β₁m + (1−β₁)g`,
 /// `v ← β₂v + (1−β₂)g²`, `p ← p − lr · (m / (1−β₁ᵗ)) / (sqrt(v / (1−β₂ᵗ)) + ε)`.
+///
+/// A row-sparse gradient (an embedding table's, see ``GradientValue``) gets the lazy update of TensorFlow's
+/// `LazyAdam` and PyTorch's `SparseAdam`: only the rows the batch read are updated, their moments and weight decay
+/// included; the other rows, and their moments, stay as they are until a batch reads them. The bias correction
+/// uses the optimizer's step. With weight decay 0 this is `torch.optim.SparseAdam`.
 public final class AdamW {
     public var learningRate: Float
     public var beta1: Float
@@ -37,52 +42,75 @@ public final class AdamW {
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
         checkUniqueNames(parameters, optimizer: "AdamW")
         for p in parameters {
-            guard let g = gradients[p.tensor] else { continue }
+            guard let g = gradients.value(of: p.tensor) else { continue }
             let m = firstMoment[p.name] ?? Tensor(zeros: p.tensor.shape)
             let v = secondMoment[p.name] ?? Tensor(zeros: p.tensor.shape)
             precondition(m.shape == p.tensor.shape && v.shape == p.tensor.shape,
                          "AdamW: state for '\(p.name)' has shape \(m.shape), the parameter has \(p.tensor.shape)")
             firstMoment[p.name] = m
             secondMoment[p.name] = v
-            let decay: Float = excludeFromWeightDecay(p) ? 0 : lr * weightDecay
-            let pw = p.tensor.storage.pointer, pg = g.storage.pointer
-            let pm = m.storage.pointer, pv = v.storage.pointer
-            let stepSize = lr / c1, invC2 = 1 / c2
-            // Element-wise and independent: parallel chunks give the same bits as one loop.
-            parallelFor(p.tensor.count, grain: 65_536) { r in
-                var i = r.lowerBound
-                // Eight lanes at a time; the same arithmetic per element as the scalar tail.
-                while i + 8 <= r.upperBound {
-                    let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
-                    var w = UnsafeRawPointer(pw + i).loadUnaligned(as: SIMD8<Float>.self)
-                    var mi = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
-                    var vi = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Float>.self)
-                    w -= decay * w
-                    mi = b1 * mi + (1 - b1) * gi
-                    vi = b2 * vi + (1 - b2) * gi * gi
-                    w -= stepSize * mi / ((vi * invC2).squareRoot() + eps)
-                    UnsafeMutableRawPointer(pw + i).storeBytes(of: w, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
-                    i += 8
+            let rule = Rule(decay: excludeFromWeightDecay(p) ? 0 : lr * weightDecay, beta1: b1, beta2: b2, epsilon: eps,
+                            stepSize: lr / c1, inverseC2: 1 / c2)
+            let pw = p.tensor.storage.pointer, pm = m.storage.pointer, pv = v.storage.pointer
+            switch g {
+            case let .dense(g):
+                let pg = g.storage.pointer
+                // Element-wise and independent: parallel chunks give the same bits as one loop.
+                parallelFor(p.tensor.count, grain: 65_536) { r in
+                    rule.apply(weights: pw, m: pm, v: pv, gradient: pg, range: r)
                 }
-                while i < r.upperBound {
-                    let gi = pg[i]
-                    pw[i] -= decay * pw[i]
-                    pm[i] = b1 * pm[i] + (1 - b1) * gi
-                    pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
-                    pw[i] -= stepSize * pm[i] / ((pv[i] * invC2).squareRoot() + eps)
-                    i += 1
+            case let .rows(g):
+                let d = g.width, pg = g.values.storage.pointer, rows = g.rows
+                parallelFor(rows.count, grain: max(1, 65_536 / max(d, 1))) { r in
+                    for s in r {
+                        let at = rows[s] * d
+                        rule.apply(weights: pw + at, m: pm + at, v: pv + at, gradient: pg + s * d, range: 0..<d)
+                    }
                 }
             }
         }
     }
 
+    /// One step's arithmetic, the same for a dense tensor and for a row.
+    private struct Rule {
+        let decay, beta1, beta2, epsilon, stepSize, inverseC2: Float
+
+        func apply(weights pw: UnsafeMutablePointer<Float>, m pm: UnsafeMutablePointer<Float>, v pv: UnsafeMutablePointer<Float>,
+                   gradient pg: UnsafeMutablePointer<Float>, range r: Range<Int>) {
+            let (b1, b2, eps, stepSize, invC2) = (beta1, beta2, epsilon, self.stepSize, inverseC2)
+            var i = r.lowerBound
+            // Eight lanes at a time; the same arithmetic per element as the scalar tail.
+            while i + 8 <= r.upperBound {
+                let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
+                var w = UnsafeRawPointer(pw + i).loadUnaligned(as: SIMD8<Float>.self)
+                var mi = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
+                var vi = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Float>.self)
+                w -= decay * w
+                mi = b1 * mi + (1 - b1) * gi
+                vi = b2 * vi + (1 - b2) * gi * gi
+                w -= stepSize * mi / ((vi * invC2).squareRoot() + eps)
+                UnsafeMutableRawPointer(pw + i).storeBytes(of: w, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                let gi = pg[i]
+                pw[i] -= decay * pw[i]
+                pm[i] = b1 * pm[i] + (1 - b1) * gi
+                pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
+                pw[i] -= stepSize * pm[i] / ((pv[i] * invC2).squareRoot() + eps)
+                i += 1
+            }
+        }
+    }
+
     /// The optimizer's state as named tensors (`NAME.exp_avg`, `NAME.exp_avg_sq`) plus the step, for checkpoints.
-    public func state() -> (step: Int, tensors: [String: Tensor]) {
+    /// `copy: false` gives the live tensors (no 2 x 67 MB copy of a bag's moments), valid until the next ``update(_:gradients:)``.
+    public func state(copy: Bool = true) -> (step: Int, tensors: [String: Tensor]) {
         var out: [String: Tensor] = [:]
-        for (k, m) in firstMoment { out[k + ".exp_avg"] = m.copy() }
-        for (k, v) in secondMoment { out[k + ".exp_avg_sq"] = v.copy() }
+        for (k, m) in firstMoment { out[k + ".exp_avg"] = copy ? m.copy() : m }
+        for (k, v) in secondMoment { out[k + ".exp_avg_sq"] = copy ? v.copy() : v }
         return (step, out)
     }
 
