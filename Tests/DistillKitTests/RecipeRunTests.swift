@@ -331,6 +331,8 @@ struct RecipeRunTests {
         ("embeddings_from not a bert teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n  embeddings_from: t\n", "8: key 'student.embeddings_from': 't' is not the name of a `kind: bert` teacher"),
         ("embeddings_from on a cut student", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  embeddings_from: t\n", "9: key 'student.embeddings_from': a student cut from a teacher already has its embeddings"),
         ("bad embedding_updates", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  embedding_updates: lazy\n", "7: key 'training.embedding_updates': 'lazy' is not one of sparse, dense"),
+        ("bad hidden loss kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\nlosses:\n  hidden:\n    kind: l2\n", "key 'losses.hidden.kind': 'l2' is not one of mse, cosine"),
+        ("bad attention loss kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\nlosses:\n  attention: {kind: cosine}\n", "key 'losses.attention.kind': 'cosine' is not one of kl, mse"),
         ("checkpoint_seconds 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  checkpoint_seconds: 0\n", "7: key 'training.checkpoint_seconds': must be > 0"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])

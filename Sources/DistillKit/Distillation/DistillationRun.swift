@@ -180,9 +180,9 @@ public enum DistillationRun {
                 intermediates.append(try IntermediateDistillation(
                     name: t.name, teacher: teacherModel, student: model.config, layerMap: recipe.layerMap,
                     hiddenWeight: (recipe.hiddenLoss?.weight ?? 0).scaled(by: t.weight),
-                    hiddenKind: HiddenStateLossKind(rawValue: recipe.hiddenLoss?.kind ?? "mse") ?? .mse,
+                    hiddenKind: recipe.hiddenLoss?.kind ?? .standard,
                     attentionWeight: (recipe.attentionLoss?.weight ?? 0).scaled(by: t.weight),
-                    attentionKind: AttentionLossKind(rawValue: recipe.attentionLoss?.kind ?? "kl") ?? .kl,
+                    attentionKind: recipe.attentionLoss?.kind ?? .standard,
                     valueRelationWeight: (recipe.valueRelationLoss?.weight ?? 0).scaled(by: t.weight),
                     seed: recipe.training.seed &+ UInt64(i)))
             }

@@ -25,8 +25,8 @@ public final class IntermediateDistillation: Module {
     public let valueRelationWeight: LossSchedule
     let studentLayers: Int
 
-    public init(name: String, teacher: BertModel, student: BertConfig, layerMap: LayerMap?, hiddenWeight: LossSchedule, hiddenKind: HiddenStateLossKind = .mse,
-                attentionWeight: LossSchedule, attentionKind: AttentionLossKind = .kl, valueRelationWeight: LossSchedule = 0, seed: UInt64) throws {
+    public init(name: String, teacher: BertModel, student: BertConfig, layerMap: LayerMap?, hiddenWeight: LossSchedule, hiddenKind: HiddenStateLossKind = .standard,
+                attentionWeight: LossSchedule, attentionKind: AttentionLossKind = .standard, valueRelationWeight: LossSchedule = 0, seed: UInt64) throws {
         self.name = name
         self.teacher = teacher
         teacherConfig = teacher.config

@@ -5,11 +5,21 @@ import Foundation
 /// How hidden states are compared.
 public enum HiddenStateLossKind: String, Sendable, Codable, CaseIterable {
     case mse, cosine
+    /// What a recipe's `losses.hidden` uses when it names no `kind`.
+    public static let standard: HiddenStateLossKind = .mse
 }
 
 /// How attention distributions are compared.
 public enum AttentionLossKind: String, Sendable, Codable, CaseIterable {
     case kl, mse
+    /// What a recipe's `losses.attention` uses when it names no `kind`.
+    public static let standard: AttentionLossKind = .kl
+}
+
+/// How value relations are compared (MiniLM's loss: KL only).
+public enum ValueRelationLossKind: String, Sendable, Codable, CaseIterable {
+    case kl
+    public static let standard: ValueRelationLossKind = .kl
 }
 
 /// Hidden-state loss between a (projected) student layer and a teacher layer, over real tokens only.
@@ -49,7 +59,7 @@ public func hiddenStateLoss(student: Tensor, teacher: Tensor, projection: Linear
 ///   - student: `[B, Hs, S, S]` attention probabilities (differentiable).
 ///   - teacher: `[B, Ht, S, S]` (constant).
 ///   - attentionMask: `B·S` values.
-public func attentionLoss(student: Tensor, teacher: Tensor, attentionMask: [Int], kind: AttentionLossKind = .kl) -> Tensor {
+public func attentionLoss(student: Tensor, teacher: Tensor, attentionMask: [Int], kind: AttentionLossKind = .standard) -> Tensor {
     precondition(student.rank == 4 && teacher.rank == 4 && student.shape[0] == teacher.shape[0]
                  && student.shape[2...] == teacher.shape[2...],
                  "attentionLoss: student \(student.shape) and teacher \(teacher.shape) must be [B, heads, S, S] with the same B and S")

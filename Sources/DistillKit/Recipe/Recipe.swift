@@ -60,9 +60,10 @@ public struct Recipe: Sendable {
         }
     }
 
-    public struct IntermediateLoss: Sendable, Equatable {
+    /// A hidden, attention or value-relation loss of a recipe: its weight (a schedule) and how it compares.
+    public struct IntermediateLoss<Kind: Sendable & Equatable>: Sendable, Equatable {
         public var weight: LossSchedule
-        public var kind: String
+        public var kind: Kind
     }
 
     public var file: URL
@@ -71,10 +72,10 @@ public struct Recipe: Sendable {
     public var teachers: [Teacher]
     public var aggregation: TeacherAggregation
     public var student: StudentSpec
-    public var hiddenLoss: IntermediateLoss?
-    public var attentionLoss: IntermediateLoss?
+    public var hiddenLoss: IntermediateLoss<HiddenStateLossKind>?
+    public var attentionLoss: IntermediateLoss<AttentionLossKind>?
     /// MiniLM's last-layer value-relation loss.
-    public var valueRelationLoss: IntermediateLoss?
+    public var valueRelationLoss: IntermediateLoss<ValueRelationLossKind>?
     /// nil: TinyBERT's uniform map.
     public var layerMap: LayerMap?
     public var training: TrainingConfig
@@ -241,7 +242,8 @@ public struct Recipe: Sendable {
         try s.finish()
 
         // losses
-        var hiddenLoss: IntermediateLoss?, attentionLoss: IntermediateLoss?, valueRelationLoss: IntermediateLoss?, layerMap: LayerMap?
+        var hiddenLoss: IntermediateLoss<HiddenStateLossKind>?, attentionLoss: IntermediateLoss<AttentionLossKind>?
+        var valueRelationLoss: IntermediateLoss<ValueRelationLossKind>?, layerMap: LayerMap?
         /// A number, or {start, end, steps} for a linear schedule.
         func schedule(_ m: inout YAMLMap, _ key: String) throws -> LossSchedule? {
             guard let n = m.node(key), n.null == nil else { return nil }
@@ -272,19 +274,21 @@ public struct Recipe: Sendable {
                 }
                 if training.classWeights!.count != labels.count { throw l.error("class_weights", nil, "needs one weight per label (\(labels.count))") }
             }
-            for key in ["hidden", "attention", "value_relation"] {
-                guard var m = try l.map(key) else { continue }
-                let kind = try m.string("kind") ?? (key == "hidden" ? "mse" : "kl")
-                let allowed = key == "hidden" ? ["mse", "cosine"] : key == "attention" ? ["kl", "mse"] : ["kl"]
-                guard allowed.contains(kind) else { throw m.error("kind", nil, "'\(kind)' is not one of \(allowed.joined(separator: ", "))") }
+            /// `losses.KEY`: `{weight, kind}`, the kind one of `Kind`'s cases.
+            func intermediate<Kind: RawRepresentable & CaseIterable & Sendable & Equatable>(_ key: String, standard: Kind) throws -> IntermediateLoss<Kind>?
+            where Kind.RawValue == String {
+                guard var m = try l.map(key) else { return nil }
+                let word = try m.string("kind") ?? standard.rawValue
+                guard let kind = Kind(rawValue: word) else {
+                    throw m.error("kind", nil, "'\(word)' is not one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
                 let loss = IntermediateLoss(weight: try schedule(&m, "weight") ?? 1, kind: kind)
                 try m.finish()
-                switch key {
-                case "hidden": hiddenLoss = loss
-                case "attention": attentionLoss = loss
-                default: valueRelationLoss = loss
-                }
+                return loss
             }
+            hiddenLoss = try intermediate("hidden", standard: HiddenStateLossKind.standard)
+            attentionLoss = try intermediate("attention", standard: AttentionLossKind.standard)
+            valueRelationLoss = try intermediate("value_relation", standard: ValueRelationLossKind.standard)
             if let mapNode = l.node("layer_map"), mapNode.string != "uniform" {
                 guard let pairs = mapNode.sequence else { throw l.error("layer_map", mapNode, "expected 'uniform' or a list of [student, teacher] pairs") }
                 layerMap = LayerMap(pairs: try pairs.map { p in
