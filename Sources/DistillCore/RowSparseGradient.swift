@@ -94,6 +94,14 @@ public enum GradientValue {
     case dense(Tensor)
     case rows(RowSparseGradient)
 
+    /// The parameter's shape.
+    public var shape: [Int] {
+        switch self {
+        case let .dense(t): return t.shape
+        case let .rows(r): return r.shape
+        }
+    }
+
     /// The gradient as a dense tensor of the parameter's shape (a row-sparse one is scattered into zeros).
     public var densified: Tensor {
         switch self {

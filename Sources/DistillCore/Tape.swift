@@ -71,7 +71,7 @@ public final class Tape {
     /// dense buffer otherwise. Does nothing when `tensor` needs no gradient.
     public func accumulateRows(of tensor: Tensor, _ gradient: RowSparseGradient) {
         guard let i = node(of: tensor) else { return }
-        if nodes[i].rowSparse && nodes[i].grad == nil {
+        if takesRows(tensor) {
             nodes[i].rows = nodes[i].rows.map { $0.adding(gradient) } ?? gradient
         } else if let dense = self.gradient(of: tensor) {
             gradient.scatterAdd(into: dense)
@@ -164,13 +164,8 @@ public struct Gradients {
             }
             return
         }
-        let shape: [Int]
-        switch value {
-        case let .dense(t): shape = t.shape
-        case let .rows(r): shape = r.shape
-        }
-        require(shape == parameter.shape,
-                .mismatch(op: "Gradients", parameter.shape, shape, detail: "a gradient must have its parameter's shape"))
+        require(value.shape == parameter.shape,
+                .mismatch(op: "Gradients", parameter.shape, value.shape, detail: "a gradient must have its parameter's shape"))
         if let i = index[key] { entries[i].value = value } else {
             index[key] = entries.count
             entries.append((parameter, value))

@@ -100,7 +100,7 @@ extension SafetensorsWriter {
         }
         var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
-        // Streamed in 4 MiB pieces: a store of several GB never exists twice in memory.
+        // Streamed in 4 MiB pieces (``writeInPieces``): a store of several GB never exists twice in memory.
         try atomicWrite(to: url) { handle in
             var prefix = Data()
             withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { prefix.append(contentsOf: $0) }
@@ -108,9 +108,8 @@ extension SafetensorsWriter {
             try handle.write(contentsOf: prefix)
             for name in names {
                 let bits = tensors[name]!.bits
-                for start in stride(from: 0, to: bits.count, by: 1 << 21) {
-                    let chunk = bits[start..<min(start + (1 << 21), bits.count)]
-                    try chunk.map(\.littleEndian).withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
+                for piece in writeInPieces(bits.count, { range in bits[range].map(\.littleEndian).withUnsafeBytes { Data($0) } }) {
+                    try handle.write(contentsOf: piece)
                 }
             }
         }
