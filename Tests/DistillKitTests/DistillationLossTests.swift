@@ -1,6 +1,7 @@
 import DistillCore
 import DistillKit
 import DistillNN
+import DistillTestSupport
 import Foundation
 import Testing
 
@@ -147,5 +148,67 @@ struct TeacherAggregationTests {
         #expect(out.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-5 })
         #expect(teacherAgreement([a, b], aggregate: out).count == 2)
         #expect(teacherAgreement([a, a], aggregate: a) == [1, 1])
+    }
+}
+
+@Suite("Merged duplicates")
+struct MergedDuplicateTests {
+    @Test("an example of weight k is k copies of it: the same loss and gradient; gradient check with weights")
+    func weightIsCopies() {
+        var g = RandomGenerator(seed: 11)
+        let s = Tensor.randomNormal([4, 3], using: &g), t = Tensor.randomNormal([4, 3], using: &g)
+        let labels: [Int?] = [0, nil, 2, 1]
+        let hasSoft = [true, true, false, true]
+        let weights: [Float] = [3, 1, 2, 1]
+        let weighted = distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels,
+                                        alpha: 0.4, temperature: 2, classWeights: [1, 2, 0.5], exampleWeights: weights)
+        // The same batch with example i written weights[i] times.
+        let rows = weights.enumerated().flatMap { i, w in Array(repeating: i, count: Int(w)) }
+        func copies(_ x: Tensor) -> Tensor { Tensor(shape: [rows.count, 3], scalars: rows.flatMap { Array(x.scalars[($0 * 3)..<($0 * 3 + 3)]) }) }
+        let copied = distillationLoss(studentLogits: copies(s), softTargets: .logits(copies(t)), hasSoftTarget: rows.map { hasSoft[$0] },
+                                      hardLabels: rows.map { labels[$0] }, alpha: 0.4, temperature: 2, classWeights: [1, 2, 0.5])
+        #expect(abs(weighted.total.item - copied.total.item) < 1e-5, "\(weighted.total.item) vs \(copied.total.item)")
+        #expect(abs(weighted.soft - copied.soft) < 1e-5 && abs(weighted.hard - copied.hard) < 1e-5)
+        #expect(weighted.counted == 4 && weighted.weight == 7 && copied.weight == 7)
+        check([s], { distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels,
+                                      alpha: 0.4, temperature: 2, exampleWeights: weights).total }, "weighted examples")
+        // Weights of 1 are the unweighted loss, bit for bit.
+        let ones = distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels, alpha: 0.4,
+                                    temperature: 2, exampleWeights: [1, 1, 1, 1])
+        let none = distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels, alpha: 0.4, temperature: 2)
+        #expect(ones.total.item == none.total.item)
+    }
+
+    @Test("distinct lines: one entry per prepared text and label, its count and first raw line; keep mode keeps every line")
+    func distinctLines() throws {
+        let file = temporaryFolder().appendingPathComponent("u.jsonl")
+        let lines = ["disk sda1 failed at 10:00", "disk sdb2 failed at 10:01", "user 7 logged in", "disk sda1 failed at 10:02", "", "user 9 logged in"]
+        try (lines.map { $0.isEmpty ? "" : #"{"text": "\#($0)"}"# }.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let mask = { (s: String) in String(s.map { $0.isNumber ? "#" : $0 }).replacingOccurrences(of: "##", with: "#") }
+        let merged = try DistinctLines.read(file, labels: ["a"], requireLabel: false, readLabels: false, merging: true, prepare: mask)
+        #expect(merged.lines == 5)
+        #expect(merged.entries.map(\.text) == ["disk sda# failed at #:#", "disk sdb# failed at #:#", "user # logged in"])
+        #expect(merged.entries.map(\.count) == [2, 1, 2])
+        #expect(merged.entries.map(\.raw) == ["disk sda1 failed at 10:00", "disk sdb2 failed at 10:01", "user 7 logged in"])
+        let kept = try DistinctLines.read(file, labels: ["a"], requireLabel: false, readLabels: false, merging: false, prepare: mask)
+        #expect(kept.lines == 5 && kept.entries.count == 5 && kept.entries.allSatisfy { $0.count == 1 })
+    }
+
+    @Test("merging examples: same text and label merge (weights summed, capped; teacher rows averaged by weight); other labels stay apart")
+    func mergeExamples() {
+        let examples = [
+            TrainingExample(text: "a", label: 0, teacher: [0.8, 0.2]),
+            TrainingExample(text: "b", teacher: [0.5, 0.5], weight: 5),
+            TrainingExample(text: "a", label: 0, teacher: [0.4, 0.6]),
+            TrainingExample(text: "a", label: 1),
+            TrainingExample(text: "b", teacher: [0.1, 0.9], weight: 3),
+            TrainingExample(text: "c", teacher: [0.3, 0.7], weight: 1),
+        ]
+        let (merged, lines) = mergeDuplicateExamples(examples, cap: 6)
+        #expect(merged.map(\.text) == ["a", "b", "a", "c"] && merged.map(\.label) == [0, nil, 1, nil])
+        #expect(lines == [2, 8, 1, 1] && merged.map(\.weight) == [2, 6, 1, 1])
+        #expect(zip(merged[0].teacher!, [0.6, 0.4]).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(zip(merged[1].teacher!, [0.35, 0.65]).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(merged[2].teacher == nil && merged[3].teacher == [0.3, 0.7])
     }
 }

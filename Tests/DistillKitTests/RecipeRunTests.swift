@@ -331,6 +331,9 @@ struct RecipeRunTests {
         ("embeddings_from not a bert teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n  embeddings_from: t\n", "8: key 'student.embeddings_from': 't' is not the name of a `kind: bert` teacher"),
         ("embeddings_from on a cut student", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: .}\nstudent:\n  kind: bert\n  from_teacher: t\n  embeddings_from: t\n", "9: key 'student.embeddings_from': a student cut from a teacher already has its embeddings"),
         ("bad embedding_updates", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  embedding_updates: lazy\n", "7: key 'training.embedding_updates': 'lazy' is not one of sparse, dense"),
+        ("bad duplicates", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  duplicates: drop\n", "7: key 'training.duplicates': 'drop' is not one of merge, keep"),
+        ("duplicate_weight_cap below 1", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  duplicate_weight_cap: 0.5\n", "7: key 'training.duplicate_weight_cap': must be a number >= 1, got 0.5"),
+        ("min_epoch_examples 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  min_epoch_examples: 0\n", "7: key 'training.min_epoch_examples': must be at least 1, got 0"),
         ("bad hidden loss kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\nlosses:\n  hidden:\n    kind: l2\n", "key 'losses.hidden.kind': 'l2' is not one of mse, cosine"),
         ("bad attention loss kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\nlosses:\n  attention: {kind: cosine}\n", "key 'losses.attention.kind': 'cosine' is not one of kl, mse"),
         ("checkpoint_seconds 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  checkpoint_seconds: 0\n", "7: key 'training.checkpoint_seconds': must be > 0"),
@@ -403,7 +406,7 @@ struct RecipeRunTests {
         let test = [object("2026-12-02T11:00:00Z ERROR disk /dev/sdz9 failed with io error", #", "label": "b""#),
                     object("2026-12-02T11:00:01Z INFO request 77 served in 3ms", #", "label": "a""#)]
         try (test.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("test.jsonl"), atomically: true, encoding: .utf8)
-        func recipe(_ teacherFile: String) throws -> Recipe {
+        func recipe(_ teacherFile: String, duplicates: String = "merge") throws -> Recipe {
             let text = """
             labels: [a, b]
             data: {unlabelled: unlabelled.jsonl, test: test.jsonl}
@@ -411,16 +414,25 @@ struct RecipeRunTests {
               - {name: llm, kind: soft-labels, path: \(teacherFile)}
             student: {kind: ngram-bag, buckets: 4096, embedding_size: 8}
             input: logs
-            training: {epochs: 8, batch_size: 8, learning_rate: 0.05}
+            training: {epochs: 8, batch_size: 8, learning_rate: 0.05, duplicates: \(duplicates)}
             output: run
             """
             try text.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
             return try Recipe.load(dir.appendingPathComponent("recipe.yaml"))
         }
+        // Every line kept: the teacher's answer on each of the 60 raw lines.
         var logged: [String] = []
-        let outcome = try DistillationRun.execute(try recipe("teacher.jsonl"), start: .new, log: { logged.append($0) })
+        let outcome = try DistillationRun.execute(try recipe("teacher.jsonl", duplicates: "keep"), start: .new, log: { logged.append($0) })
         #expect(logged.contains("teacher llm: stored soft labels for 60 of 60 training texts"), "\(logged)")
         #expect(outcome.test?.accuracy == 1, "\(outcome.test?.table() ?? "")")
+        // Merged (the default): the 60 lines read as two texts once masked, each asked as its first raw line and
+        // trained once with the weight of its 30 lines.
+        logged = []
+        let merged = try DistillationRun.execute(try recipe("teacher.jsonl"), start: .restart, log: { logged.append($0) })
+        #expect(logged.contains("data: 0 labelled, 60 unlabelled (2 distinct texts), 0 dev, 2 test"), "\(logged)")
+        #expect(logged.contains("teacher llm: stored soft labels for 2 of 2 training texts"), "\(logged)")
+        #expect(logged.contains("training: 2 distinct examples for 60 lines (weights capped at 64), 60 examples an epoch"), "\(logged)")
+        #expect(merged.test?.accuracy == 1, "\(merged.test?.table() ?? "")")
         // Soft labels for other lines only: refused, naming the teachers key, instead of training on nothing.
         try (test.joined(separator: "\n").replacingOccurrences(of: #""label""#, with: #""probabilities": {"a": 1, "b": 0}, "x""#) + "\n")
             .write(to: dir.appendingPathComponent("other.jsonl"), atomically: true, encoding: .utf8)

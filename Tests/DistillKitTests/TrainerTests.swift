@@ -58,10 +58,15 @@ struct TrainerTests {
     }
 
     @Test("an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one",
-          arguments: ["bert", "bag"])
+          arguments: ["bert", "bag", "bag-merged"])
     func exactResume(kind: String) throws {
-        let (train, dev) = try data()
+        var (train, dev) = try data()
         var config = TrainingConfig()
+        if kind == "bag-merged" {
+            // Merged duplicates: weights, and an epoch of 250 examples cycling through the 100 (several passes).
+            for i in train.indices where i % 3 == 0 { train[i].weight = Float(1 + i % 7) }
+            config.epochExamples = 250
+        }
         config.epochs = 3
         config.batchSize = 16
         config.learningRate = 0.01
@@ -88,6 +93,9 @@ struct TrainerTests {
         let logB = try String(contentsOf: folderB.appendingPathComponent("train.jsonl"), encoding: .utf8)
         #expect(logA == logB)
         #expect(logA.split(separator: "\n").count > 15)
+        // Steps: 3 epochs of ceil(examples an epoch / 16).
+        let steps = logA.split(separator: "\n").filter { $0.contains("\"lr\"") }.count
+        #expect(steps == 3 * (((kind == "bag-merged" ? 250 : train.count) + 15) / 16), "\(steps) steps")
         #expect(FileManager.default.fileExists(atPath: folderB.appendingPathComponent("final/model.safetensors").path))
     }
 

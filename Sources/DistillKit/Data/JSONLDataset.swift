@@ -18,12 +18,20 @@ public struct DataRecord: Sendable, Equatable {
 ///   - requireLabel: every line must carry a label (a labelled set); otherwise labels are optional.
 ///   - readLabels: false ignores `label` fields entirely (unlabelled data).
 public func readDataset(_ url: URL, labels: [String], field: String = "text", requireLabel: Bool, readLabels: Bool = true) throws -> [DataRecord] {
+    var out: [DataRecord] = []
+    try forEachRecord(url, labels: labels, field: field, requireLabel: requireLabel, readLabels: readLabels) { out.append($0) }
+    return out
+}
+
+/// ``readDataset(_:labels:field:requireLabel:readLabels:)`` one record at a time, in file order, holding no more
+/// than the line being read.
+public func forEachRecord(_ url: URL, labels: [String], field: String = "text", requireLabel: Bool, readLabels: Bool = true,
+                          _ body: (DataRecord) throws -> Void) throws {
     let reader: LineReader
     do { reader = try LineReader(path: url.path) } catch {
         throw DistillError.invalidData(file: url.path, line: 0, detail: "cannot open: \(fileErrorReason(error))")
     }
     let index = Dictionary(labels.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
-    var out: [DataRecord] = []
     while let line = try reader.next() {
         if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }
         let text = line.text!
@@ -46,7 +54,6 @@ public func readDataset(_ url: URL, labels: [String], field: String = "text", re
             label = i
         }
         if requireLabel && label == nil { throw DistillError.invalidData(file: url.path, line: line.number, detail: "missing 'label'") }
-        out.append(DataRecord(text: value, label: label, line: line.number))
+        try body(DataRecord(text: value, label: label, line: line.number))
     }
-    return out
 }

@@ -10,10 +10,13 @@ public struct DistillationLoss {
     public let hard: Float
     /// Examples that contributed.
     public let counted: Int
+    /// Their total weight: the divisor of ``total`` (``counted`` when every example weighs 1).
+    public let weight: Float
 }
 
 /// `alpha · soft + (1 − alpha) · hard` per example, soft only where an example has no gold label and hard only
-/// where it has no soft target; averaged over the examples that have either.
+/// where it has no soft target; averaged over the examples that have either, each weighing its `exampleWeights`
+/// entry (a merged duplicate weighs its count): `Σ w_i l_i / Σ w_i`.
 ///
 /// - Parameters:
 ///   - studentLogits: `[N, C]`.
@@ -23,33 +26,39 @@ public struct DistillationLoss {
 ///   - hardLabels: per example the gold class, or nil.
 ///   - classWeights, labelSmoothing: as ``softmaxCrossEntropy(logits:targets:classWeights:labelSmoothing:ignoreIndex:reduction:)``
 ///     (per example; the mean here is over examples, not over class weights).
+///   - exampleWeights: per example a weight > 0 (nil: all 1).
 public func distillationLoss(studentLogits: Tensor, softTargets: SoftTargets?, hasSoftTarget: [Bool]? = nil,
                              hardLabels: [Int?], alpha: Float, temperature: Float,
-                             classWeights: [Float]? = nil, labelSmoothing: Float = 0) -> DistillationLoss {
+                             classWeights: [Float]? = nil, labelSmoothing: Float = 0, exampleWeights: [Float]? = nil) -> DistillationLoss {
     let n = studentLogits.shape[0]
     precondition(hardLabels.count == n, "distillationLoss: \(hardLabels.count) labels for \(n) examples")
+    precondition(exampleWeights.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
+                 "distillationLoss: one finite weight > 0 per example")
     precondition(alpha >= 0 && alpha <= 1, "distillationLoss: alpha must be in [0, 1], got \(alpha)")
     let soft: [Bool] = softTargets == nil ? Array(repeating: false, count: n) : (hasSoftTarget ?? Array(repeating: true, count: n))
     var softWeights = [Float](repeating: 0, count: n), hardWeights = [Float](repeating: 0, count: n)
     var counted = 0, softCount = 0, hardCount = 0
+    var weight: Float = 0, softWeight: Float = 0, hardWeight: Float = 0
     for i in 0..<n {
+        let w = exampleWeights?[i] ?? 1
         switch (soft[i], hardLabels[i] != nil) {
-        case (true, true): softWeights[i] = alpha; hardWeights[i] = 1 - alpha
-        case (true, false): softWeights[i] = 1
-        case (false, true): hardWeights[i] = 1
+        case (true, true): softWeights[i] = alpha * w; hardWeights[i] = (1 - alpha) * w
+        case (true, false): softWeights[i] = w
+        case (false, true): hardWeights[i] = w
         case (false, false): continue
         }
         counted += 1
-        if soft[i] { softCount += 1 }
-        if hardLabels[i] != nil { hardCount += 1 }
+        weight += w
+        if soft[i] { softCount += 1; softWeight += w }
+        if hardLabels[i] != nil { hardCount += 1; hardWeight += w }
     }
     var total: Tensor? = nil
     var softMean: Float = 0, hardMean: Float = 0
     if softCount > 0, let softTargets {
         let perExample = softTargetLoss(studentLogits: studentLogits, targets: softTargets, temperature: temperature)
         var softSum: Float = 0
-        for (value, has) in zip(perExample.scalars, soft) where has { softSum += value }
-        softMean = softSum / Float(softCount)
+        for (i, (value, has)) in zip(perExample.scalars, soft).enumerated() where has { softSum += value * (exampleWeights?[i] ?? 1) }
+        softMean = softSum / softWeight
         total = sum(perExample * Tensor(shape: [n], scalars: softWeights))
     }
     if hardCount > 0 {
@@ -57,13 +66,13 @@ public func distillationLoss(studentLogits: Tensor, softTargets: SoftTargets?, h
         let perExample = softmaxCrossEntropy(logits: studentLogits, targets: targets, classWeights: classWeights,
                                              labelSmoothing: labelSmoothing, ignoreIndex: -100, reduction: .perExample)
         var hardSum: Float = 0
-        for (value, label) in zip(perExample.scalars, hardLabels) where label != nil { hardSum += value }
-        hardMean = hardSum / Float(hardCount)
+        for (i, (value, label)) in zip(perExample.scalars, hardLabels).enumerated() where label != nil { hardSum += value * (exampleWeights?[i] ?? 1) }
+        hardMean = hardSum / hardWeight
         let h = sum(perExample * Tensor(shape: [n], scalars: hardWeights))
         total = total.map { $0 + h } ?? h
     }
-    let loss = total.map { scale($0, by: 1 / Float(max(counted, 1))) } ?? Tensor(0)
-    return DistillationLoss(total: loss, soft: softMean, hard: hardMean, counted: counted)
+    let loss = total.map { scale($0, by: 1 / (counted > 0 ? weight : 1)) } ?? Tensor(0)
+    return DistillationLoss(total: loss, soft: softMean, hard: hardMean, counted: counted, weight: weight)
 }
 
 /// Multi-label KD: sigmoid/BCE of the student's per-label logits against the teacher's per-label

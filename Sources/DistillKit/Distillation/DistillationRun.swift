@@ -52,30 +52,36 @@ public enum DistillationRun {
             paraphraseCount = copies.count
             log("augmentation: \(copies.count) LLM paraphrases of \(sources.count) labelled lines by \(name)")
         }
-        var unlabelled = try recipe.data.unlabelled.map { try readDataset($0, labels: labels, requireLabel: false, readLabels: false) } ?? []
+        // Teachers and student read prepared lines (after augmentation, which works on raw lines).
+        let preparer = recipe.input.kind != .raw ? recipe.input.preparer() : nil
+        // The unlabelled file is streamed into its distinct prepared texts: it may hold millions of lines.
+        let unlabelled = try recipe.data.unlabelled.map {
+            try DistinctLines.read($0, labels: labels, requireLabel: false, readLabels: false, merging: recipe.training.duplicates == .merge,
+                                   prepare: preparer.map { p in { p.prepare($0) } })
+        } ?? DistinctLines(merging: false)
         var dev = try recipe.data.dev.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         var test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
-        // Stored soft labels (`distill label` output) are keyed by the raw lines they were asked for.
-        let rawTrainTexts = labelled.map(\.text) + unlabelled.map(\.text), rawDevTexts = dev.map(\.text)
-        if recipe.input.kind != .raw {
-            // Teachers and student read prepared lines (after augmentation, which works on raw lines).
-            let preparer = recipe.input.preparer()
+        // Stored soft labels (`distill label` output) are keyed by the raw lines they were asked for; a distinct
+        // unlabelled text is asked as its first raw line.
+        let rawTrainTexts = labelled.map(\.text) + unlabelled.entries.map(\.raw), rawDevTexts = dev.map(\.text)
+        if let preparer {
             func prepare(_ records: inout [DataRecord]) { for i in records.indices { records[i].text = preparer.prepare(records[i].text) } }
-            prepare(&labelled); prepare(&unlabelled); prepare(&dev); prepare(&test)
+            prepare(&labelled); prepare(&dev); prepare(&test)
             log("input: \(recipe.input.kind.rawValue) (masks: \(recipe.input.masks.joined(separator: ", ")))")
         }
-        log("data: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test")
-        for (key, url, count) in [("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.count),
+        log("data: \(labelled.count) labelled, \(unlabelled.lines) unlabelled"
+            + (unlabelled.merging ? " (\(unlabelled.entries.count) distinct texts)" : "") + ", \(dev.count) dev, \(test.count) test")
+        for (key, url, count) in [("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.lines),
                                   ("dev", recipe.data.dev, dev.count), ("test", recipe.data.test, test.count)] where url != nil && count == 0 {
             log("warning: data.\(key) (\(url!.path)) holds no lines")
         }
-        guard !labelled.isEmpty || (!unlabelled.isEmpty && !recipe.teachers.isEmpty) else {
+        guard !labelled.isEmpty || (!unlabelled.entries.isEmpty && !recipe.teachers.isEmpty) else {
             throw RecipeError(file: recipe.file.path, line: 0, key: "data",
                               detail: "nothing to train on: no labelled lines\(recipe.teachers.isEmpty ? " and no teachers" : ", and no unlabelled lines for the teachers")")
         }
 
         // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
-        var trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
+        var trainTexts = labelled.map(\.text) + unlabelled.entries.map(\.text)
         var trainTargets = [[Float]?](repeating: nil, count: trainTexts.count)
         var devTargets = [[Float]?](repeating: nil, count: dev.count)
         var augmentationCounts: [String: Int]?
@@ -148,10 +154,21 @@ public enum DistillationRun {
             try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
                 .write(to: recipe.output.appendingPathComponent("teachers.json"), options: .atomic)
         }
-        trainTexts = labelled.map(\.text) + unlabelled.map(\.text)
         var train: [TrainingExample] = []
         for (i, r) in labelled.enumerated() { train.append(TrainingExample(text: r.text, label: r.label, teacher: trainTargets[i])) }
-        for (j, r) in unlabelled.enumerated() { train.append(TrainingExample(text: r.text, teacher: trainTargets[labelled.count + j])) }
+        for (j, e) in unlabelled.entries.enumerated() {
+            train.append(TrainingExample(text: e.text, teacher: trainTargets[labelled.count + j], weight: Float(e.count)))
+        }
+        // Lines per example (for the student's vocabulary counts): one each unless duplicates are merged.
+        var lines = train.map(\.weight)
+        if recipe.training.duplicates == .merge {
+            let lineCount = train.count - unlabelled.entries.count + unlabelled.lines
+            (train, lines) = mergeDuplicateExamples(train, cap: recipe.training.duplicateWeightCap)
+            let epoch = recipe.training.mergedEpochExamples(distinct: train.count, lines: lineCount)
+            log(String(format: "training: %d distinct examples for %d lines (weights capped at %g), %d examples an epoch",
+                       train.count, lineCount, recipe.training.duplicateWeightCap, epoch))
+        }
+        trainTexts = train.map(\.text)
         let devExamples = dev.enumerated().map { TrainingExample(text: $0.element.text, label: $0.element.label, teacher: devTargets[$0.offset]) }
 
         // Hidden/attention losses: every white-box teacher, each with its own projections; the student then reads
@@ -161,7 +178,7 @@ public enum DistillationRun {
             for t in recipe.teachers { if case let .bert(folder) = t.kind { whiteBox.append((t, folder)) } }
         }
         let sharedTokenizer = try whiteBox.first.map { try WordPieceTokenizer.load(folder: $0.1) }
-        let student = try buildStudent(recipe, texts: trainTexts, tokenizer: sharedTokenizer)
+        let student = try buildStudent(recipe, texts: trainTexts, lines: lines.map { Int($0) }, tokenizer: sharedTokenizer)
         log("student: \(student.module.parameterCount) parameters")
         if case let .teacherStatic(name) = recipe.studentEmbeddings {
             let folder = try bertTeacherFolder(recipe, name: name, key: "student.embeddings_from")
@@ -206,6 +223,7 @@ public enum DistillationRun {
             d.useStore(store)
         }
         var config = recipe.training
+        if config.duplicates == .merge { config.epochExamples = config.mergedEpochExamples(distinct: train.count, lines: Int(lines.reduce(0, +))) }
         // Positions must line up with every white-box teacher: the student reads no more than they can.
         config.maxLength = ([recipe.training.maxLength] + intermediates.map { $0.teacherConfig.maxPositionEmbeddings }).min()!
         let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,
@@ -261,7 +279,7 @@ public enum DistillationRun {
         // The models are saved: a card that cannot be written is a warning, not a failed run.
         do {
             try writeModelCards(recipe, chosen: chosen, report: report, counts: [
-            ("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.count),
+            ("labelled", recipe.data.labelled, augmentedRange.lowerBound), ("unlabelled", recipe.data.unlabelled, unlabelled.lines),
             ("dev", recipe.data.dev, dev.count), ("test", recipe.data.test, test.count),
             ])
         } catch {
@@ -303,10 +321,14 @@ public enum DistillationRun {
 
     /// The student the recipe describes, initialized from the seed (deterministic, so a resumed run rebuilds it
     /// identically before loading its checkpoint).
-    static func buildStudent(_ recipe: Recipe, texts: [String], tokenizer shared: WordPieceTokenizer? = nil) throws -> Student {
+    /// - Parameter lines: per text, the lines it stands for (word frequencies of a trained vocabulary count them).
+    static func buildStudent(_ recipe: Recipe, texts: [String], lines: [Int], tokenizer shared: WordPieceTokenizer? = nil) throws -> Student {
         switch recipe.student {
         case let .bert(layers, hidden, heads, intermediate, vocabularySize, pooling):
-            let vocabulary = shared?.vocabulary ?? WordPieceTrainer(vocabularySize: vocabularySize, minimumFrequency: 2).train(texts)
+            let vocabulary = shared?.vocabulary ?? {
+                let trainer = WordPieceTrainer(vocabularySize: vocabularySize, minimumFrequency: 2)
+                return trainer.train(wordCounts: trainer.countWords(zip(texts, lines).map { $0 }))
+            }()
             var config = BertConfig(vocabSize: vocabulary.count, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
                                     intermediateSize: intermediate, maxPositionEmbeddings: max(recipe.training.maxLength, 8), labels: recipe.labelNames)
             config.distillPooling = pooling

@@ -66,11 +66,15 @@ extension DistillationRun {
             baselineConfig.learningRate = TrainingConfig.ngramBagLearningRate
             baselineConfig.earlyStoppingPatience = config.earlyStoppingPatience ?? 3
             baselineConfig.earlyStoppingMetric = .macroF1
+            if config.epochExamples != nil {
+                // Merged gold lines: their epoch as the run's, from their (capped) weights.
+                baselineConfig.epochExamples = config.mergedEpochExamples(distinct: goldLines.count, lines: Int(goldLines.reduce(0) { $0 + $1.weight }))
+            }
             let bag = NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1 << 16), embeddingSize: 32, labels: labels),
                                seed: config.seed)
             let baselineFolder = recipe.output.appendingPathComponent("baseline")
             let trainer = try DistillationTrainer(student: .ngramBag(bag), config: baselineConfig,
-                                                  train: goldLines.map { TrainingExample(text: $0.text, label: $0.label) },
+                                                  train: goldLines.map { TrainingExample(text: $0.text, label: $0.label, weight: $0.weight) },
                                                   dev: devGold.map { TrainingExample(text: $0.text, label: $0.label) }, output: baselineFolder)
             log("gold-only baseline: an n-gram bag on the \(goldLines.count) labelled lines alone")
             try trainer.run(resume: false)

@@ -53,6 +53,8 @@ public typealias ExternalParaphraser = (Recipe.Teacher, [String], Int) throws ->
 /// with an `error` field (a text the teacher failed on, as `distill label` writes them) are skipped.
 func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -> [[Float]?] {
     let reader = try LineReader(path: url.path)
+    // Only the rows of the texts asked for are kept: a store may hold millions of lines.
+    let wanted = Set(texts)
     var byText: [String: [Float]] = [:]
     while let line = try reader.next() {
         if let problem = line.problem { throw DistillError.invalidData(file: url.path, line: line.number, detail: problem.message) }
@@ -74,7 +76,7 @@ func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -
         }
         let total = row.reduce(0, +)
         guard total > 0 else { throw DistillError.invalidData(file: url.path, line: line.number, detail: "probabilities sum to 0") }
-        byText[t] = row.map { $0 / total }
+        if wanted.contains(t) { byText[t] = row.map { $0 / total } }
     }
     return texts.map { byText[$0] }
 }

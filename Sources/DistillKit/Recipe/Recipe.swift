@@ -384,12 +384,14 @@ public struct Recipe: Sendable {
             training.checkpointEvery = try t.int("checkpoint_every") ?? training.checkpointEvery
             training.checkpointSeconds = Double(try t.float("checkpoint_seconds") ?? Float(training.checkpointSeconds))
             guard training.checkpointSeconds > 0 else { throw t.error("checkpoint_seconds", nil, "must be > 0, got \(training.checkpointSeconds)") }
-            if let word = try t.string("embedding_updates") {
-                guard let updates = TrainingConfig.EmbeddingUpdates(rawValue: word) else {
-                    throw t.error("embedding_updates", nil, "'\(word)' is not one of \(TrainingConfig.EmbeddingUpdates.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                training.embeddingUpdates = updates
+            training.embeddingUpdates = try t.choice("embedding_updates", training.embeddingUpdates)
+            training.duplicates = try t.choice("duplicates", training.duplicates)
+            training.duplicateWeightCap = try t.float("duplicate_weight_cap") ?? training.duplicateWeightCap
+            guard training.duplicateWeightCap >= 1 && training.duplicateWeightCap.isFinite else {
+                throw t.error("duplicate_weight_cap", nil, "must be a number >= 1, got \(training.duplicateWeightCap)")
             }
+            training.minEpochExamples = try t.int("min_epoch_examples") ?? training.minEpochExamples
+            guard training.minEpochExamples >= 1 else { throw t.error("min_epoch_examples", nil, "must be at least 1, got \(training.minEpochExamples)") }
             if var e = try t.map("early_stopping") {
                 training.earlyStoppingPatience = try e.int("patience")
                 let metric = try e.string("metric") ?? "macro_f1"

@@ -88,6 +88,9 @@ training:
   # checkpoint_every: 200      # steps (and at every evaluation); omit to checkpoint every checkpoint_seconds
   checkpoint_seconds: 60      # of training between checkpoints: a kill -9 loses at most this much work
   embedding_updates: sparse   # ngram-bag: sparse (only the rows a batch read, lazy Adam) | dense (AdamW on every row)
+  duplicates: merge           # merge: lines that read the same once prepared train once, weighing their count | keep: every line
+  duplicate_weight_cap: 64    # the most a merged line weighs, however many lines it stands for
+  min_epoch_examples: 20000   # merged: an epoch cycles through the distinct lines until it covers this many (or all the lines)
   early_stopping:
     metric: macro_f1          # macro_f1 | accuracy | agreement
     patience: 3

@@ -11,15 +11,16 @@ public enum ClassBalance: String, Sendable, Codable, CaseIterable {
     /// dominate a network's updates).
     case sqrt
 
-    /// The per-class weights for these label indices (nil for ``none``).
-    public func weights(labels: [Int?], classes: Int) -> [Float]? {
+    /// The per-class weights for these label indices (nil for ``none``); `counts` says how many lines each entry
+    /// stands for (a merged duplicate; nil: one each).
+    public func weights(labels: [Int?], classes: Int, counts lines: [Float]? = nil) -> [Float]? {
         guard self != .none else { return nil }
-        var counts = [Int](repeating: 0, count: classes)
-        for case let l? in labels where l >= 0 && l < classes { counts[l] += 1 }
+        var counts = [Float](repeating: 0, count: classes)
+        for (i, label) in labels.enumerated() { if let l = label, l >= 0 && l < classes { counts[l] += lines?[i] ?? 1 } }
         let present = counts.filter { $0 > 0 }.count
         let total = counts.reduce(0, +)
         guard present > 0 else { return nil }
-        let balanced = counts.map { $0 == 0 ? 1 : Float(total) / Float(present * $0) }
+        let balanced = counts.map { $0 == 0 ? 1 : total / (Float(present) * $0) }
         return self == .sqrt ? balanced.map { $0.squareRoot() } : balanced
     }
 }

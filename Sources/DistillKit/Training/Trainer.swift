@@ -61,6 +61,10 @@ public final class DistillationTrainer {
                 throw DistillError.invalidData(file: i < train.count ? "training set" : "dev set", line: i < train.count ? i + 1 : i - train.count + 1,
                                                detail: "label index \(l) is outside the \(classes) labels")
             }
+            if !(e.weight > 0 && e.weight.isFinite) {
+                throw DistillError.invalidData(file: i < train.count ? "training set" : "dev set", line: i < train.count ? i + 1 : i - train.count + 1,
+                                               detail: "example weight \(e.weight) must be a finite number > 0")
+            }
             if let t = e.teacher, t.count != classes {
                 throw DistillError.invalidData(file: "training set", line: i + 1, detail: "teacher distribution has \(t.count) values for \(classes) labels")
             }
@@ -68,7 +72,7 @@ public final class DistillationTrainer {
         self.student = student
         var config = config
         if config.classWeights == nil, let balance = config.classBalance {
-            config.classWeights = balance.weights(labels: train.map(\.label), classes: classes)
+            config.classWeights = balance.weights(labels: train.map(\.label), classes: classes, counts: train.map(\.weight))
         }
         self.config = config
         self.train = train
@@ -78,7 +82,7 @@ public final class DistillationTrainer {
         trainable = TrainableSet(student: student.module, intermediates: intermediates)
         optimizer = AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay)
         context = ForwardContext(training: true, seed: config.seed &+ 1)
-        batchesPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
+        batchesPerEpoch = ((config.epochExamples ?? train.count) + config.batchSize - 1) / config.batchSize
         totalSteps = min(config.maxSteps ?? .max, batchesPerEpoch * config.epochs)
         state = TrainingState(dropoutGenerator: context.generator.state)
     }
@@ -90,7 +94,7 @@ public final class DistillationTrainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let configJSON = (try? encoder.encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let parts = [configJSON] + train.map { "\($0.text)\u{1}\($0.label ?? -1)\u{1}\($0.teacher?.description ?? "")" }
+        let parts = [configJSON] + train.map { "\($0.text)\u{1}\($0.label ?? -1)\u{1}\($0.teacher?.description ?? "")\($0.weight == 1 ? "" : "\u{1}\($0.weight)")" }
             + trainable.namedParameters().map { "\($0.name)\($0.tensor.shape)" }
         return String(fingerprintOf(parts), radix: 16)
     }
@@ -207,7 +211,8 @@ public final class DistillationTrainer {
             }
             let loss = distillationLoss(studentLogits: logits, softTargets: targets, hasSoftTarget: batch.map { $0.teacher != nil },
                                         hardLabels: batch.map(\.label), alpha: config.alpha.value(at: state.step), temperature: temperature,
-                                        classWeights: config.classWeights, labelSmoothing: config.labelSmoothing)
+                                        classWeights: config.classWeights, labelSmoothing: config.labelSmoothing,
+                                        exampleWeights: batch.contains { $0.weight != 1 } ? batch.map(\.weight) : nil)
             parts = loss
             return extra.map { loss.total + $0 } ?? loss.total
         }
@@ -249,12 +254,19 @@ public final class DistillationTrainer {
     }
 
     /// The batches of `epoch` as example indices: shuffled with a generator seeded by (seed, epoch), sorted by
-    /// length inside windows of `bucketWindow` batches, then the batches shuffled. A pure function of the epoch,
-    /// so a resumed run sees the same batches.
+    /// length inside windows of `bucketWindow` batches, then the batches shuffled. An epoch longer than the
+    /// examples (``TrainingConfig/epochExamples``) is several shuffled passes, cut to its length. A pure function of
+    /// the epoch, so a resumed run sees the same batches.
     func epochBatches(epoch: Int) -> [[Int]] {
         var g = RandomGenerator(seed: config.seed ^ (0x9E37_79B9 &* UInt64(epoch + 1)))
         var indices = Array(train.indices)
         indices.shuffle(using: &g)
+        let length = config.epochExamples ?? train.count
+        while indices.count < length {
+            var pass = Array(train.indices)
+            pass.shuffle(using: &g)
+            indices += pass.prefix(length - indices.count)
+        }
         let window = max(1, config.bucketWindow) * config.batchSize
         var batches: [[Int]] = []
         for start in stride(from: 0, to: indices.count, by: window) {

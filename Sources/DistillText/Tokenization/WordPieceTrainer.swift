@@ -25,10 +25,15 @@ public struct WordPieceTrainer: Sendable {
 
     /// Word frequencies of a corpus after normalization and pre-tokenization.
     public func countWords<S: Sequence>(_ texts: S) -> [String: Int] where S.Element == String {
+        countWords(texts.map { (text: $0, count: 1) })
+    }
+
+    /// Word frequencies of texts that each stand for `count` lines.
+    public func countWords(_ texts: [(text: String, count: Int)]) -> [String: Int] {
         var counts: [String: Int] = [:]
-        for text in texts {
+        for (text, n) in texts {
             for word in normalizer.preTokenize(normalizer.normalize(text)) where word.count <= maxInputCharsPerWord {
-                counts[String(word), default: 0] += 1
+                counts[String(word), default: 0] += n
             }
         }
         return counts
