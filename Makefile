@@ -45,7 +45,8 @@ test-blas-kernels: build
 ## fastText and ONNX Runtime, with a wrk load test of `distill serve`; /v1/logs intake (NDJSON, OTLP protobuf and JSON)
 ## and what --forward to Loki and OTLP costs (bench/forward_load.sh); `distill label` with one llama-server against
 ## the same teacher on two (bench/label_replicas.sh, its own table); training the n-gram bag with sparse and dense
-## embedding updates against fastText on the same real lines and epochs (bench/bag_train.sh, its own table).
+## embedding updates against fastText on the same real lines and epochs (bench/bag_train.sh, its own table); `distill train`
+## on 1,000,000 lines with duplicates merged against their distinct texts alone: wall time, peak RSS (bench/million_lines.sh).
 EDGE := runs/demo
 bench: assets llm
 	@bash scripts/fetch_assets.sh torch drain3 edge-peers
@@ -71,6 +72,7 @@ bench: assets llm
 		$(foreach f,forward-none forward-loki forward-otlp intake-otlp-protobuf intake-otlp-json forward-full,--edge-peers $(CACHE)/bench/$(f).json)
 	bash bench/label_replicas.sh .build/release/distill $(CACHE)/bench/label-replicas.json
 	bash bench/bag_train.sh .build/release/distill $(CACHE)/bench/bag-train.json $(CACHE)/pip/edge-peers
+	bash bench/million_lines.sh .build/release/distill $(CACHE)/bench/million-lines.json
 
 ## Quality on real logs (data/loghub): the fine-tuned teacher, the students and the peers a user would train instead
 ## (TF-IDF + logistic regression, fastText) on the same hand-labelled lines, one table in runs/quality/quality.md.

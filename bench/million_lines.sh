@@ -74,5 +74,12 @@ for name, count in [("million", lines), ("distinct", None), ("keep-100k", 100000
                   "distinct_unlabelled": int(d.group(1)) if d else None, "seconds": float(seconds), "peak_rss_mb": int(rss_kb) / 1024,
                   "steps": int(steps[-1][1]) if steps else None}
 json.dump(rows, open(out, "w"), indent=1)
-for k, v in rows.items(): print(k, v)
+base = rows["distinct"]["seconds"]
+titles = {"million": f"{lines:,} unlabelled lines, duplicates merged", "distinct": "their distinct texts alone (one raw line each)",
+          "keep-100k": "the first 100,000 lines, every line kept"}
+print("| run | lines | examples trained | optimizer steps | wall s | vs distinct alone | peak RSS MB |")
+print("|---|---|---|---|---|---|---|")
+for k, r in rows.items():
+    print(f"| {titles[k]} | {r['lines']:,} | {r['examples'] or r['lines']:,} | {r['steps']:,} | {r['seconds']:.1f} | "
+          f"{r['seconds'] / base:.2f}x | {r['peak_rss_mb']:.0f} |")
 PY
