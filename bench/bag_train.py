@@ -38,7 +38,7 @@ model, size, seconds = fasttext_train.train(rows, dim=64, bucket=262144, wordNgr
 runs = {"fasttext": {"seconds": seconds, "loopSeconds": seconds, "examplesPerSecond": len(rows) * epochs / seconds,
                      **{t: accuracy_fasttext(model, t) for t in tests}}}
 
-for name in ["sparse", "dense"]:
+for name in ["sparse", "dense", "sgd"]:
     log = (work / f"{name}.log").read_text()
     steps = re.findall(r"^step (\d+)/\d+ .* ([\d.]+) steps/s", log, re.M)
     if not steps:
@@ -55,16 +55,20 @@ print(f"\nBag training: {len(rows)} real Loghub lines (labelled + unlabelled of 
 print("| trainer | loop s | command s | examples/s | vs fastText | acc. seen templates | acc. held-out templates |")
 print("|---|---|---|---|---|---|---|")
 titles = {"fasttext": "fastText 0.9.2 (SGD, 2 threads)", "sparse": "distill train, bag, embedding_updates: sparse (lazy Adam)",
-          "dense": "distill train, bag, embedding_updates: dense (AdamW on every row)"}
+          "dense": "distill train, bag, embedding_updates: dense (AdamW on every row)",
+          "sgd": "distill train, bag, optimizer: sgd (fastText's SGD, lr 0.1)"}
 for name, title in titles.items():
     r = runs[name]
     print(f"| {title} | {r['loopSeconds']:.2f} | {r['seconds']:.1f} | {r['examplesPerSecond']:,.0f} | "
           f"{r['examplesPerSecond'] / ft:.2f}x | {r['seen']:.4f} | {r['heldout']:.4f} |")
 gap = max(abs(runs["sparse"][t] - runs["dense"][t]) for t in tests)
 print(f"\nsparse vs dense accuracy: largest gap {100 * gap:.2f} points (goal: within 1); "
-      f"sparse is {runs['sparse']['examplesPerSecond'] / runs['dense']['examplesPerSecond']:.1f}x dense's examples/s. "
+      f"sparse is {runs['sparse']['examplesPerSecond'] / runs['dense']['examplesPerSecond']:.1f}x dense's examples/s; "
+      f"sgd vs dense accuracy: largest gap {100 * max(abs(runs['sgd'][t] - runs['dense'][t]) for t in tests):.2f} points, "
+      f"sgd is {runs['sgd']['examplesPerSecond'] / ft:.2f}x fastText's examples/s. "
       "Loop s: the training loop with its dev evaluations and checkpoints (steps / the last progress line's steps/s); "
       "command s: the whole `distill train` (loading, featurizing, test report, saving).")
 pathlib.Path(out).write_text(json.dumps({"lines": len(rows), "epochs": epochs, "runs": runs,
                                          "sparseVsFastText": runs["sparse"]["examplesPerSecond"] / ft,
+                                         "sgdVsFastText": runs["sgd"]["examplesPerSecond"] / ft,
                                          "sparseDenseAccuracyGap": gap}, indent=1))

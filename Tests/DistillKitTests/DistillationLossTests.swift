@@ -170,6 +170,13 @@ struct MergedDuplicateTests {
         #expect(abs(weighted.total.item - copied.total.item) < 1e-5, "\(weighted.total.item) vs \(copied.total.item)")
         #expect(abs(weighted.soft - copied.soft) < 1e-5 && abs(weighted.hard - copied.hard) < 1e-5)
         #expect(weighted.counted == 4 && weighted.weight == 7 && copied.weight == 7)
+        // With the training set's mean weight m, the sum is divided by n·m (4 contributing examples) instead of 7.
+        let unbiased = distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels,
+                                        alpha: 0.4, temperature: 2, classWeights: [1, 2, 0.5], exampleWeights: weights, meanWeight: 2.5)
+        #expect(abs(unbiased.total.item - weighted.total.item * 7 / (4 * 2.5)) < 1e-5)
+        #expect(unbiased.soft == weighted.soft && unbiased.hard == weighted.hard)
+        check([s], { distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels,
+                                      alpha: 0.4, temperature: 2, exampleWeights: weights, meanWeight: 2.5).total }, "mean-weight normalizer")
         check([s], { distillationLoss(studentLogits: s, softTargets: .logits(t), hasSoftTarget: hasSoft, hardLabels: labels,
                                       alpha: 0.4, temperature: 2, exampleWeights: weights).total }, "weighted examples")
         // Weights of 1 are the unweighted loss, bit for bit.

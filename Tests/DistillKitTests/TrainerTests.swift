@@ -58,7 +58,7 @@ struct TrainerTests {
     }
 
     @Test("an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one",
-          arguments: ["bert", "bag", "bag-merged"])
+          arguments: ["bert", "bag", "bag-merged", "bag-sgd"])
     func exactResume(kind: String) throws {
         var (train, dev) = try data()
         var config = TrainingConfig()
@@ -73,6 +73,7 @@ struct TrainerTests {
         config.warmupSteps = 3
         config.checkpointEvery = 5
         config.evaluateEvery = 8
+        if kind == "bag-sgd" { config.optimizer = .sgd; config.learningRate = 0.1 }
         func makeStudent() throws -> Student {
             kind == "bert" ? try tinyBertStudent(seed: 3)
                 : .ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1024), embeddingSize: 8, labels: ["database", "disk", "auth"]), seed: 3))

@@ -16,7 +16,10 @@ public struct DistillationLoss {
 
 /// `alpha · soft + (1 − alpha) · hard` per example, soft only where an example has no gold label and hard only
 /// where it has no soft target; averaged over the examples that have either, each weighing its `exampleWeights`
-/// entry (a merged duplicate weighs its count): `Σ w_i l_i / Σ w_i`.
+/// entry (a merged duplicate weighs its count): `Σ w_i l_i / Σ w_i`, or with `meanWeight` (the training set's mean
+/// example weight) `Σ w_i l_i / (n · meanWeight)` over the n contributing examples — an unbiased estimate of the mean
+/// loss over lines, where a per-batch `Σ w_i` would let the light examples of a batch that holds a heavy one count
+/// for almost nothing and those of light batches for much more.
 ///
 /// - Parameters:
 ///   - studentLogits: `[N, C]`.
@@ -27,9 +30,11 @@ public struct DistillationLoss {
 ///   - classWeights, labelSmoothing: as ``softmaxCrossEntropy(logits:targets:classWeights:labelSmoothing:ignoreIndex:reduction:)``
 ///     (per example; the mean here is over examples, not over class weights).
 ///   - exampleWeights: per example a weight > 0 (nil: all 1).
+///   - meanWeight: the mean example weight of the whole training set (nil: normalize by the batch's weights).
 public func distillationLoss(studentLogits: Tensor, softTargets: SoftTargets?, hasSoftTarget: [Bool]? = nil,
                              hardLabels: [Int?], alpha: Float, temperature: Float,
-                             classWeights: [Float]? = nil, labelSmoothing: Float = 0, exampleWeights: [Float]? = nil) -> DistillationLoss {
+                             classWeights: [Float]? = nil, labelSmoothing: Float = 0, exampleWeights: [Float]? = nil,
+                             meanWeight: Float? = nil) -> DistillationLoss {
     let n = studentLogits.shape[0]
     precondition(hardLabels.count == n, "distillationLoss: \(hardLabels.count) labels for \(n) examples")
     precondition(exampleWeights.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
@@ -71,7 +76,8 @@ public func distillationLoss(studentLogits: Tensor, softTargets: SoftTargets?, h
         let h = sum(perExample * Tensor(shape: [n], scalars: hardWeights))
         total = total.map { $0 + h } ?? h
     }
-    let loss = total.map { scale($0, by: 1 / (counted > 0 ? weight : 1)) } ?? Tensor(0)
+    let normalizer = counted == 0 ? 1 : meanWeight.map { Float(counted) * $0 } ?? weight
+    let loss = total.map { scale($0, by: 1 / normalizer) } ?? Tensor(0)
     return DistillationLoss(total: loss, soft: softMean, hard: hardMean, counted: counted, weight: weight)
 }
 

@@ -367,6 +367,13 @@ public struct Recipe: Sendable {
             training.maxSteps = try t.int("max_steps")
             if let m = training.maxSteps, m < 1 { throw t.error("max_steps", nil, "must be at least 1, got \(m)") }
             training.batchSize = try t.int("batch_size", in: 1...1_000_000) ?? training.batchSize
+            training.optimizer = try t.choice("optimizer", training.optimizer)
+            if training.optimizer == .sgd {
+                guard case let .ngramBag(_, _, hidden) = student, hidden == 0 else {
+                    throw t.error("optimizer", nil, "sgd is fastText's optimizer for an n-gram bag without a hidden layer (student.kind: ngram-bag, hidden_size: 0)")
+                }
+                training.learningRate = TrainingConfig.sgdLearningRate
+            }
             training.learningRate = try t.float("learning_rate") ?? training.learningRate
             guard training.learningRate > 0 else { throw t.error("learning_rate", nil, "must be > 0, got \(training.learningRate)") }
             training.warmupSteps = try t.int("warmup_steps") ?? training.warmupSteps

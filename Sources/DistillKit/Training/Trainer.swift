@@ -48,6 +48,10 @@ public final class DistillationTrainer {
     public let intermediates: [IntermediateDistillation]
     /// The student plus the projections: what is optimized and checkpointed.
     let trainable: TrainableSet
+    /// fastText's SGD for a bag student (``TrainingConfig/Optimizer/sgd``); nil: AdamW on the tape's gradients.
+    let bagSGD: BagSGD?
+    /// The training examples' mean weight when they are not all 1 (merged duplicates): the loss's normalizer.
+    let meanWeight: Float?
 
     public init(student: Student, config: TrainingConfig, train: [TrainingExample], dev: [TrainingExample] = [], output: URL,
                 intermediates: [IntermediateDistillation] = []) throws {
@@ -80,6 +84,12 @@ public final class DistillationTrainer {
         self.output = output
         self.intermediates = intermediates
         trainable = TrainableSet(student: student.module, intermediates: intermediates)
+        meanWeight = train.contains { $0.weight != 1 } ? train.reduce(0) { $0 + $1.weight } / Float(train.count) : nil
+        switch (config.optimizer, student) {
+        case (.adamw, _): bagSGD = nil
+        case let (.sgd, .ngramBag(model)): bagSGD = try BagSGD(model: model)
+        case (.sgd, .bert): throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd is for n-gram bag students")
+        }
         optimizer = AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay)
         context = ForwardContext(training: true, seed: config.seed &+ 1)
         batchesPerEpoch = ((config.epochExamples ?? train.count) + config.batchSize - 1) / config.batchSize
@@ -130,11 +140,19 @@ public final class DistillationTrainer {
                 let indices = order[state.batch]
                 let batch = indices.map { train[$0] }
                 let temperature = config.temperature.value(at: state.step)
-                let (loss, parts, grads) = try step(batch, indices: indices, temperature: temperature, parameters: parameters)
-                var gradients = grads
-                if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
                 optimizer.learningRate = schedule.learningRate(at: state.step)
-                optimizer.update(parameters, gradients: gradients)
+                let loss: Float, parts: (soft: Float, hard: Float)
+                if let bagSGD {
+                    let r = bagSGD.step(batch, learningRate: optimizer.learningRate, alpha: config.alpha.value(at: state.step), temperature: temperature,
+                                        classWeights: config.classWeights, labelSmoothing: config.labelSmoothing, meanWeight: meanWeight)
+                    (loss, parts) = (r.total, (r.soft, r.hard))
+                } else {
+                    let (value, lossParts, grads) = try step(batch, indices: indices, temperature: temperature, parameters: parameters)
+                    var gradients = grads
+                    if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
+                    optimizer.update(parameters, gradients: gradients)
+                    (loss, parts) = (value, (lossParts.soft, lossParts.hard))
+                }
                 state.step += 1
                 state.batch += 1
                 state.dropoutGenerator = context.generator.state
@@ -212,7 +230,7 @@ public final class DistillationTrainer {
             let loss = distillationLoss(studentLogits: logits, softTargets: targets, hasSoftTarget: batch.map { $0.teacher != nil },
                                         hardLabels: batch.map(\.label), alpha: config.alpha.value(at: state.step), temperature: temperature,
                                         classWeights: config.classWeights, labelSmoothing: config.labelSmoothing,
-                                        exampleWeights: batch.contains { $0.weight != 1 } ? batch.map(\.weight) : nil)
+                                        exampleWeights: meanWeight == nil ? nil : batch.map(\.weight), meanWeight: meanWeight)
             parts = loss
             return extra.map { loss.total + $0 } ?? loss.total
         }

@@ -47,6 +47,20 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// How the n-gram bag's embedding table is updated (`training.embedding_updates`).
     public var embeddingUpdates: EmbeddingUpdates = .sparse
 
+    /// The optimizer (`training.optimizer`).
+    public var optimizer: Optimizer = .adamw
+    /// The peak learning rate of ``Optimizer/sgd`` when a recipe names none: fastText's, per example.
+    public static let sgdLearningRate: Float = 0.1
+
+    /// How the weights move.
+    public enum Optimizer: String, Sendable, Codable, CaseIterable {
+        /// AdamW (lazy on the bag's table, ``EmbeddingUpdates``), with clipping and weight decay.
+        case adamw
+        /// fastText's plain SGD for an n-gram bag without a hidden layer: no optimizer state, each example moving
+        /// the weights by the learning rate times its gradient, no clipping or decay (``BagSGD``).
+        case sgd
+    }
+
     /// What a run does with training lines that read the same once prepared (`training.duplicates`).
     public var duplicates: Duplicates = .merge
     /// The most a merged example weighs however many lines it stands for (`training.duplicate_weight_cap`).
