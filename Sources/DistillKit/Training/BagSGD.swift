@@ -19,7 +19,7 @@ struct BagSGD {
     let width: Int
 
     init(model: NGramBag) throws {
-        guard model.hidden == nil else {
+        guard model.hidden == nil, model.classifier.bias != nil else {
             throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd needs an n-gram bag without a hidden layer (hidden_size: 0)")
         }
         self.model = model

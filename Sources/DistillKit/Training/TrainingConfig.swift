@@ -82,8 +82,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// read the same once their variables are masked.
     public enum Duplicates: String, Sendable, Codable, CaseIterable {
         /// One example per distinct (prepared text, label), weighing its number of lines up to
-        /// ``TrainingConfig/duplicateWeightCap``; teachers label each distinct text once. An epoch is one pass over
-        /// the distinct texts, so training costs what the templates cost, not what the lines cost.
+        /// ``TrainingConfig/duplicateWeightCap``; teachers label each distinct text once. An epoch covers the lines
+        /// up to ``TrainingConfig/minEpochExamples`` and the distinct texts beyond, so a large set's training costs
+        /// what its templates cost, not what its lines cost.
         case merge
         /// One example per line, as read.
         case keep
