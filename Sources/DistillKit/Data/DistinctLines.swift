@@ -20,9 +20,7 @@ public struct DistinctLines: Sendable {
     public private(set) var lines = 0
     /// False: every line is an entry of its own (``TrainingConfig/Duplicates/keep``).
     public let merging: Bool
-    private var index: [Key: Int] = [:]
-
-    private struct Key: Hashable { var text: String; var label: Int? }
+    private var index: [TextAndLabel: Int] = [:]
 
     public init(merging: Bool) { self.merging = merging }
 
@@ -30,7 +28,7 @@ public struct DistinctLines: Sendable {
     public mutating func add(text: String, raw: String, label: Int?) {
         lines += 1
         guard merging else { entries.append(Entry(text: text, raw: raw, label: label, count: 1)); return }
-        let key = Key(text: text, label: label)
+        let key = TextAndLabel(text: text, label: label)
         if let i = index[key] {
             entries[i].count += 1
         } else {
@@ -56,12 +54,11 @@ public struct DistinctLines: Sendable {
 /// keeps its own bit for bit). Returns the merged examples and, per merged example, its uncapped weight (the lines
 /// it stands for).
 public func mergeDuplicateExamples(_ examples: [TrainingExample], cap: Float) -> (examples: [TrainingExample], lines: [Float]) {
-    struct Key: Hashable { var text: String; var label: Int? }
-    var index: [Key: Int] = [:]
+    var index: [TextAndLabel: Int] = [:]
     var merged: [TrainingExample] = [], lines: [Float] = [], members: [Int] = []
     var teacherSums: [[Float]?] = [], teacherWeights: [Float] = []
     for e in examples {
-        let key = Key(text: e.text, label: e.label)
+        let key = TextAndLabel(text: e.text, label: e.label)
         let i: Int
         if let found = index[key] {
             i = found
@@ -86,4 +83,10 @@ public func mergeDuplicateExamples(_ examples: [TrainingExample], cap: Float) ->
         if members[i] > 1, let sums = teacherSums[i] { merged[i].teacher = sums.map { $0 / teacherWeights[i] } }
     }
     return (merged, lines)
+}
+
+/// What makes two training lines the same example: their prepared text and gold label.
+private struct TextAndLabel: Hashable {
+    var text: String
+    var label: Int?
 }

@@ -161,12 +161,13 @@ public enum DistillationRun {
         }
         // Lines per example (for the student's vocabulary counts): one each unless duplicates are merged.
         var lines = train.map(\.weight)
+        var epochExamples: Int?
         if recipe.training.duplicates == .merge {
-            let lineCount = train.count - unlabelled.entries.count + unlabelled.lines
             (train, lines) = mergeDuplicateExamples(train, cap: recipe.training.duplicateWeightCap)
-            let epoch = recipe.training.mergedEpochExamples(distinct: train.count, lines: lineCount)
+            let lineCount = Int(lines.reduce(0, +))
+            epochExamples = recipe.training.mergedEpochExamples(distinct: train.count, lines: lineCount)
             log(String(format: "training: %d distinct examples for %d lines (weights capped at %g), %d examples an epoch",
-                       train.count, lineCount, recipe.training.duplicateWeightCap, epoch))
+                       train.count, lineCount, recipe.training.duplicateWeightCap, epochExamples!))
         }
         trainTexts = train.map(\.text)
         let devExamples = dev.enumerated().map { TrainingExample(text: $0.element.text, label: $0.element.label, teacher: devTargets[$0.offset]) }
@@ -223,7 +224,7 @@ public enum DistillationRun {
             d.useStore(store)
         }
         var config = recipe.training
-        if config.duplicates == .merge { config.epochExamples = config.mergedEpochExamples(distinct: train.count, lines: Int(lines.reduce(0, +))) }
+        config.epochExamples = epochExamples
         // Positions must line up with every white-box teacher: the student reads no more than they can.
         config.maxLength = ([recipe.training.maxLength] + intermediates.map { $0.teacherConfig.maxPositionEmbeddings }).min()!
         let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: devExamples, output: recipe.output,

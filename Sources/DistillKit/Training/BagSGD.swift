@@ -54,10 +54,10 @@ struct BagSGD {
                 }
             }
         }
-        let counted = slots.filter { $0.softWeight > 0 || $0.hardWeight > 0 }
+        // Examples with a soft target or a gold label (the others left an empty slot).
+        let counted = batch.indices.filter { !slots[$0].logitGradient.isEmpty }
         guard !counted.isEmpty else { return (0, 0, 0) }
-        let total = meanWeight.map { Float(counted.count) * $0 }
-            ?? zip(batch, slots).reduce(Float(0)) { $1.1.softWeight > 0 || $1.1.hardWeight > 0 ? $0 + $1.0.weight : $0 }
+        let total = meanWeight.map { Float(counted.count) * $0 } ?? counted.reduce(Float(0)) { $0 + batch[$1].weight }
         // The mean loss's gradient times n: each example's own gradient when every weight is 1.
         let scale = learningRate * Float(counted.count) / total
         let table = model.embeddings.weight.storage.pointer

@@ -61,13 +61,12 @@ public final class DistillationTrainer {
         guard !train.isEmpty else { throw DistillError.invalidData(file: "training set", line: 0, detail: "no training examples") }
         let classes = student.labels.count
         for (i, e) in (train + dev).enumerated() {
+            let (file, line) = i < train.count ? ("training set", i + 1) : ("dev set", i - train.count + 1)
             if let l = e.label, l < 0 || l >= classes {
-                throw DistillError.invalidData(file: i < train.count ? "training set" : "dev set", line: i < train.count ? i + 1 : i - train.count + 1,
-                                               detail: "label index \(l) is outside the \(classes) labels")
+                throw DistillError.invalidData(file: file, line: line, detail: "label index \(l) is outside the \(classes) labels")
             }
             if !(e.weight > 0 && e.weight.isFinite) {
-                throw DistillError.invalidData(file: i < train.count ? "training set" : "dev set", line: i < train.count ? i + 1 : i - train.count + 1,
-                                               detail: "example weight \(e.weight) must be a finite number > 0")
+                throw DistillError.invalidData(file: file, line: line, detail: "example weight \(e.weight) must be a finite number > 0")
             }
             if let t = e.teacher, t.count != classes {
                 throw DistillError.invalidData(file: "training set", line: i + 1, detail: "teacher distribution has \(t.count) values for \(classes) labels")
