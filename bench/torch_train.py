@@ -3,7 +3,8 @@
 FFN 512, vocab 30522) at batch 64 x seq 48 with soft (KD, T=2) + hidden-state (MSE through 128->384
 projections, 2 mapped layers) + attention (KL, 12 teacher heads grouped onto 2) losses against stored outputs of
 a 6x384 teacher, AdamW, dropout 0.1 — the same model, losses and shapes as Distill's "train" section.
-Usage: torch_train.py THREADS STEPS. Prints JSON for `distill bench --peers`.
+Usage: torch_train.py THREADS STEPS [profile]. Prints JSON for `distill bench --peers`; with `profile`, the self CPU
+time per step of each operator group under torch.profiler instead (bench/train_profile.sh).
 """
 import json
 import math
@@ -82,6 +83,16 @@ def step():
 
 for _ in range(2):
     step()
+if len(sys.argv) > 3 and sys.argv[3] == "profile":
+    from torch.profiler import ProfilerActivity, profile
+    start = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    wall = (time.perf_counter() - start) / steps
+    ops = {e.key: e.self_cpu_time_total / 1000 / steps for e in prof.key_averages()}
+    print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "ms_per_step_profiled": wall * 1000, "ops": ops}))
+    sys.exit(0)
 start = time.perf_counter()
 for _ in range(steps):
     step()

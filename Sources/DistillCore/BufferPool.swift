@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A process-wide pool of Float32 buffers, bucketed by exact element count.
@@ -57,7 +60,21 @@ public final class BufferPool: Sendable {
         for b in buffers { b.pointer.deallocate() }
     }
 
-    func take(count: Int) -> UnsafeMutablePointer<Float> {
+    /// Buffers of at least this many bytes are aligned to ``hugePageSize`` and offered huge pages.
+    static let hugePageThreshold = 4 << 20
+    static let hugePageSize = 2 << 20
+
+    /// The elements a buffer for `count` holds, which is also its pool bucket: `count` itself below 64K elements
+    /// (activations recur at exact sizes), above it the next of 2^k and 1.5·2^k (at most a third more memory), so
+    /// sizes that vary from step to step — the rows a batch read — still find a buffer instead of mapping new pages.
+    public static func capacity(for count: Int) -> Int {
+        guard count > 1 << 16 else { return max(count, 1) }
+        let power = 1 << (Int.bitWidth - 1 - (count - 1).leadingZeroBitCount)  // the largest 2^k < count
+        return count <= power + power / 2 ? power + power / 2 : 2 * power
+    }
+
+    func take(count requested: Int) -> UnsafeMutablePointer<Float> {
+        let count = Self.capacity(for: requested)
         let reused = state.withLock { s -> Buffer? in
             if let b = s.free[count]?.popLast() {
                 s.stats.reused += 1
@@ -68,11 +85,19 @@ public final class BufferPool: Sendable {
             return nil
         }
         if let reused { return reused.pointer }
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        let bytes = count * 4
+        let huge = bytes >= Self.hugePageThreshold
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePageSize : 64)
+        #if os(Linux)
+        // Embedding tables and optimizer moments are read at random rows: with 4 KB pages nearly every row costs a
+        // TLB miss. Transparent huge pages (2 MB) where the kernel offers them on request (`madvise` mode).
+        if huge { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
+        #endif
+        return raw.bindMemory(to: Float.self, capacity: count)
     }
 
-    func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+    func give(_ pointer: UnsafeMutablePointer<Float>, count requested: Int) {
+        let count = Self.capacity(for: requested)
         let buffer = Buffer(pointer: pointer)
         let evicted = state.withLock { s -> [Buffer] in
             let bytes = count * 4

@@ -61,8 +61,9 @@ public enum Student {
 
     /// Writes the folder. Everything is written into a sibling temporary folder first, which then replaces
     /// `folder`, so a crash never leaves new labels beside old weights. Other files in an existing folder are
-    /// not kept.
-    public func save(to folder: URL, storage: SafetensorsWriter.StorageType = .f32) throws {
+    /// not kept. `weights` (name → tensor, as the module's ``Module/stateDict()``) are written instead of the
+    /// module's own when given.
+    public func save(to folder: URL, storage: SafetensorsWriter.StorageType = .f32, weights: [String: Tensor]? = nil) throws {
         let fm = FileManager.default
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).saving-\(getpid())")
         try? fm.removeItem(at: staging)
@@ -70,7 +71,7 @@ public enum Student {
             throw ModelError.io(path: staging.path, detail: "cannot create folder: \(fileErrorReason(error))")
         }
         do {
-            try write(into: staging, storage: storage)
+            try write(into: staging, storage: storage, weights: weights)
             let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
             if fm.fileExists(atPath: folder.path) { try fm.moveItem(at: folder, to: old) }
             try fm.moveItem(at: staging, to: folder)
@@ -84,7 +85,7 @@ public enum Student {
         }
     }
 
-    private func write(into folder: URL, storage: SafetensorsWriter.StorageType) throws {
+    private func write(into folder: URL, storage: SafetensorsWriter.StorageType, weights state: [String: Tensor]?) throws {
         let weights = folder.appendingPathComponent("model.safetensors")
         switch self {
         case let .bert(m, tokenizer):
@@ -93,7 +94,7 @@ public enum Student {
             config.labels = labels
             if m.pooling != .pooler { config.distillPooling = m.pooling }
             try config.write(to: folder.appendingPathComponent("config.json"))
-            try SafetensorsWriter.write(m.stateDict(), to: weights, as: storage, metadata: ["format": "pt"])
+            try SafetensorsWriter.write(state ?? m.stateDict(), to: weights, as: storage, metadata: ["format": "pt"])
             try tokenizer.vocabulary.write(vocabTxt: folder.appendingPathComponent("vocab.txt"))
             let tokenizerConfig: [String: Any] = [
                 "tokenizer_class": "BertTokenizer", "do_lower_case": tokenizer.normalizer.lowercase,
@@ -109,7 +110,7 @@ public enum Student {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(m.config).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-            try SafetensorsWriter.write(m.stateDict(), to: weights, as: storage, metadata: ["format": "distill"])
+            try SafetensorsWriter.write(state ?? m.stateDict(), to: weights, as: storage, metadata: ["format": "distill"])
         }
         if storage == .int8 { try recordQuantization(in: folder.appendingPathComponent("config.json")) }
     }

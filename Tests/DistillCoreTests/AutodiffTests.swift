@@ -102,6 +102,26 @@ struct BufferPoolTests {
         #expect(again.pointer[size - 1] == 0)
     }
 
+    @Test("large buffers come in size classes: a slightly different size reuses a freed one; small sizes stay exact")
+    func sizeClasses() {
+        #expect(BufferPool.capacity(for: 1000) == 1000 && BufferPool.capacity(for: 0) == 1)
+        #expect(BufferPool.capacity(for: 1 << 16) == 1 << 16)
+        #expect(BufferPool.capacity(for: (1 << 16) + 1) == 3 << 15)
+        #expect(BufferPool.capacity(for: 3 << 15) == 3 << 15 && BufferPool.capacity(for: (3 << 15) + 1) == 1 << 17)
+        #expect(BufferPool.capacity(for: 1 << 17) == 1 << 17)
+        let rows = 7_777 * 64, other = 7_001 * 64  // both in the class of 2^19 (a size no other test uses)
+        #expect(BufferPool.capacity(for: rows) == 1 << 19 && BufferPool.capacity(for: other) == 1 << 19)
+        var first: UnsafeMutablePointer<Float>?
+        do {
+            let s = TensorStorage(count: rows, zeroed: true)
+            first = s.pointer
+            s.pointer[rows - 1] = 5
+        }
+        let again = TensorStorage(count: other, zeroed: true)
+        #expect(again.pointer == first)
+        #expect(again.pointer[other - 1] == 0)
+    }
+
     @Test("a training step's buffers are reused on the next step")
     func stepReuse() {
         var g = RandomGenerator(seed: 2)

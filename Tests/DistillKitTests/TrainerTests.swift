@@ -98,6 +98,38 @@ struct TrainerTests {
         let steps = logA.split(separator: "\n").filter { $0.contains("\"lr\"") }.count
         #expect(steps == 3 * (((kind == "bag-merged" ? 250 : train.count) + 15) / 16), "\(steps) steps")
         #expect(FileManager.default.fileExists(atPath: folderB.appendingPathComponent("final/model.safetensors").path))
+        let bestA = try Data(contentsOf: folderA.appendingPathComponent("best/model.safetensors"))
+        #expect(try Data(contentsOf: folderB.appendingPathComponent("best/model.safetensors")) == bestA)
+    }
+
+    @Test("best/ holds the weights of the best dev evaluation, kept in memory and written with the checkpoints")
+    func bestWeights() throws {
+        let (train, dev) = try data()
+        var config = TrainingConfig()
+        config.epochs = 6
+        config.batchSize = 16
+        config.learningRate = 0.02
+        config.evaluateEvery = 4
+        config.checkpointSeconds = 3600  // no checkpoint before the end
+        let student = Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1024), embeddingSize: 8, labels: ["database", "disk", "auth"]), seed: 2))
+        var evaluated: [(metric: Double, weights: [String: [UInt32]])] = []
+        let output = temporaryFolder()
+        let trainer = try DistillationTrainer(student: student, config: config, train: train, dev: dev, output: output)
+        trainer.onEvaluation = { _, _, report in evaluated.append((report.macroF1, weights(student))) }
+        trainer.stopAfterStep = 9  // two evaluations done, no checkpoint yet: nothing in best/ (as after a kill)
+        try trainer.run()
+        #expect(evaluated.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("best").path))
+
+        evaluated = []
+        let full = try DistillationTrainer(student: student, config: config, train: train, dev: dev, output: output)
+        full.onEvaluation = { _, _, report in evaluated.append((report.macroF1, weights(student))) }
+        try full.run()
+        let best = try #require(evaluated.indices.max { (evaluated[$0].metric, -$0) < (evaluated[$1].metric, -$1) })
+        #expect(best < evaluated.count - 1, "the test needs a best evaluation before the last one")
+        let saved = try Student.load(from: output.appendingPathComponent("best"))
+        #expect(weights(saved) == evaluated[best].weights)
+        #expect(weights(saved) != weights(student))
     }
 
     @Test("soft labels from a teacher help: the student agrees with the teacher and beats chance on dev")

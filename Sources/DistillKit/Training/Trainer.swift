@@ -21,7 +21,11 @@ public struct TrainingProgress: Sendable {
 
 /// Trains a student on stored teacher outputs and gold labels with AdamW, warmup + linear decay, clipping,
 /// length-bucketed shuffled batches, periodic dev evaluation with early stopping, a JSON-lines log and
-/// checkpoints from which a run resumes exactly (same weights as an uninterrupted run).
+/// checkpoints from which a run resumes exactly (same weights as an uninterrupted run). The best evaluation's
+/// weights are kept in memory and written to `best/` with each checkpoint and at the end.
+///
+/// A bag without a hidden layer trains without the tape (``BagStep``): the same loss and gradients, computed from
+/// features extracted once per training example.
 ///
 /// Everything random — data order, dropout — derives from `config.seed` and is saved in checkpoints with the
 /// optimizer state and the position in the data.
@@ -48,10 +52,16 @@ public final class DistillationTrainer {
     public let intermediates: [IntermediateDistillation]
     /// The student plus the projections: what is optimized and checkpointed.
     let trainable: TrainableSet
-    /// fastText's SGD for a bag student (``TrainingConfig/Optimizer/sgd``); nil: AdamW on the tape's gradients.
-    let bagSGD: BagSGD?
+    /// The tape-free step of a bag without a hidden layer: fastText's SGD (``TrainingConfig/Optimizer/sgd``) or the
+    /// gradients for lazy Adam (sparse embedding updates). nil: the tape's gradients.
+    let bagStep: BagStep?
     /// The training examples' mean weight when they are not all 1 (merged duplicates): the loss's normalizer.
     let meanWeight: Float?
+    /// The student's weights at the best dev evaluation, kept in memory and written to `best/` with the next
+    /// checkpoint (a copy costs a few milliseconds; writing a bag's 67 MB at every improvement cost a third of its loop).
+    var bestWeights: [String: Tensor] = [:]
+    /// Whether ``bestWeights`` holds an evaluation that `best/` does not have yet.
+    var bestUnsaved = false
 
     public init(student: Student, config: TrainingConfig, train: [TrainingExample], dev: [TrainingExample] = [], output: URL,
                 intermediates: [IntermediateDistillation] = []) throws {
@@ -85,9 +95,15 @@ public final class DistillationTrainer {
         trainable = TrainableSet(student: student.module, intermediates: intermediates)
         meanWeight = train.contains { $0.weight != 1 } ? train.reduce(0) { $0 + $1.weight } / Float(train.count) : nil
         switch (config.optimizer, student) {
-        case (.adamw, _): bagSGD = nil
-        case let (.sgd, .ngramBag(model)): bagSGD = try BagSGD(model: model)
+        case let (.sgd, .ngramBag(model)):
+            guard model.hidden == nil else {
+                throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd needs an n-gram bag without a hidden layer (hidden_size: 0)")
+            }
+            bagStep = try BagStep(model: model, examples: train)
         case (.sgd, .bert): throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd is for n-gram bag students")
+        case let (.adamw, .ngramBag(model)) where model.hidden == nil && model.classifier.bias != nil && config.embeddingUpdates == .sparse:
+            bagStep = try BagStep(model: model, examples: train)
+        case (.adamw, _): bagStep = nil
         }
         optimizer = AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay)
         context = ForwardContext(training: true, seed: config.seed &+ 1)
@@ -137,16 +153,22 @@ public final class DistillationTrainer {
             let order = epochBatches(epoch: state.epoch)
             while state.batch < order.count && state.step < totalSteps {
                 let indices = order[state.batch]
-                let batch = indices.map { train[$0] }
                 let temperature = config.temperature.value(at: state.step)
                 optimizer.learningRate = schedule.learningRate(at: state.step)
                 let loss: Float, parts: (soft: Float, hard: Float)
-                if let bagSGD {
-                    let r = bagSGD.step(batch, learningRate: optimizer.learningRate, alpha: config.alpha.value(at: state.step), temperature: temperature,
-                                        classWeights: config.classWeights, labelSmoothing: config.labelSmoothing, meanWeight: meanWeight)
+                let bagLoss = BagStep.Loss(alpha: config.alpha.value(at: state.step), temperature: temperature, classWeights: config.classWeights,
+                                           labelSmoothing: config.labelSmoothing, meanWeight: meanWeight)
+                if let bagStep, config.optimizer == .sgd {
+                    let r = bagStep.sgd(indices, learningRate: optimizer.learningRate, loss: bagLoss)
+                    (loss, parts) = (r.total, (r.soft, r.hard))
+                } else if let bagStep {
+                    let (r, grads) = bagStep.gradients(indices, loss: bagLoss)
+                    var gradients = grads
+                    if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
+                    optimizer.update(parameters, gradients: gradients)
                     (loss, parts) = (r.total, (r.soft, r.hard))
                 } else {
-                    let (value, lossParts, grads) = try step(batch, indices: indices, temperature: temperature, parameters: parameters)
+                    let (value, lossParts, grads) = try step(indices.map { train[$0] }, indices: indices, temperature: temperature, parameters: parameters)
                     var gradients = grads
                     if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
                     optimizer.update(parameters, gradients: gradients)
@@ -155,10 +177,14 @@ public final class DistillationTrainer {
                 state.step += 1
                 state.batch += 1
                 state.dropoutGenerator = context.generator.state
-                var entry: [String: Any] = ["step": state.step, "epoch": state.epoch, "loss": Double(loss), "soft": Double(parts.soft),
-                                            "hard": Double(parts.hard), "lr": Double(optimizer.learningRate), "temperature": Double(temperature)]
-                if !intermediates.isEmpty { entry["hidden"] = Double(lastIntermediate.hidden); entry["attention"] = Double(lastIntermediate.attention) }
-                try log.append(entry)
+                if intermediates.isEmpty {
+                    try log.appendStep(step: state.step, epoch: state.epoch, values: ["loss": loss, "soft": parts.soft, "hard": parts.hard,
+                                                                                       "lr": optimizer.learningRate, "temperature": temperature])
+                } else {
+                    try log.appendStep(step: state.step, epoch: state.epoch, values: ["loss": loss, "soft": parts.soft, "hard": parts.hard,
+                                                                                       "lr": optimizer.learningRate, "temperature": temperature,
+                                                                                       "hidden": lastIntermediate.hidden, "attention": lastIntermediate.attention])
+                }
                 if let progress {
                     let elapsed = Date().timeIntervalSince(started), done = Double(state.step - startStep)
                     let rate = done / max(elapsed, 1e-9)
@@ -177,7 +203,7 @@ public final class DistillationTrainer {
                     if value > state.bestMetric {
                         state.bestMetric = value
                         state.evaluationsWithoutImprovement = 0
-                        try student.save(to: output.appendingPathComponent("best"))
+                        keepBest()
                     } else {
                         state.evaluationsWithoutImprovement += 1
                     }
@@ -188,14 +214,16 @@ public final class DistillationTrainer {
                 let checkpointDue = config.checkpointEvery.map { evaluateNow || state.step % $0 == 0 }
                     ?? (Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds)
                 if state.stoppedEarly || checkpointDue {
+                    try log.flush()
                     try saveCheckpoint()
                     lastCheckpoint = Date()
                 }
-                if let stop = stopAfterStep, state.step >= stop { return lastReport }
+                if let stop = stopAfterStep, state.step >= stop { try log.flush(); return lastReport }
                 if state.stoppedEarly { break training }
             }
             if state.batch >= order.count { state.epoch += 1; state.batch = 0 }
         }
+        try log.flush()
         try saveCheckpoint()
         try student.save(to: output.appendingPathComponent("final"))
         return lastReport
@@ -260,6 +288,25 @@ public final class DistillationTrainer {
         let teacher = labelled.allSatisfy { $0.teacher != nil } ? labelled.map { argmax($0.teacher!) } : nil
         return EvaluationReport.compute(probabilities: probabilities, gold: labelled.map { $0.label! }, labels: student.labels,
                                         teacherPredictions: teacher)
+    }
+
+    /// Copies the student's weights into ``bestWeights`` (the same buffers each time).
+    func keepBest() {
+        for (name, tensor) in student.module.stateDict() {
+            if let kept = bestWeights[name], kept.shape == tensor.shape {
+                kept.storage.pointer.update(from: tensor.storage.pointer, count: tensor.count)
+            } else {
+                bestWeights[name] = tensor.copy()
+            }
+        }
+        bestUnsaved = true
+    }
+
+    /// Writes ``bestWeights`` to `best/` when it holds an evaluation not yet written.
+    func saveBest() throws {
+        guard bestUnsaved else { return }
+        try student.save(to: output.appendingPathComponent("best"), weights: bestWeights)
+        bestUnsaved = false
     }
 
     func metric(_ r: EvaluationReport) -> Double {

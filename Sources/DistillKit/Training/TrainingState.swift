@@ -19,8 +19,11 @@ struct TrainingState: Codable, Equatable {
 
 extension DistillationTrainer {
     /// Writes weights, optimizer state and position into a staging folder, then swaps it in for
-    /// `checkpoint/`: a kill at any moment leaves the previous complete checkpoint or the new one.
+    /// `checkpoint/`: a kill at any moment leaves the previous complete checkpoint or the new one. The best
+    /// evaluation's weights held in memory are written to `best/` before.
     func saveCheckpoint() throws {
+        // `best/` first: the checkpoint's best metric is then never ahead of the weights in `best/`.
+        try saveBest()
         let fm = FileManager.default
         removeStaleCheckpointFolders()
         let staging = output.appendingPathComponent(".checkpoint.saving-\(getpid())")
@@ -105,6 +108,9 @@ extension DistillationTrainer {
 /// Appends JSON lines to the training log, one write per line.
 struct LogWriter {
     let handle: FileHandle
+    /// Lines not yet written: flushed every 64 KB and before each checkpoint (a kill loses at most lines after the
+    /// last checkpoint, which a resumed run writes again).
+    private var pending: [UInt8] = []
 
     init(url: URL) throws {
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
@@ -113,9 +119,30 @@ struct LogWriter {
     }
 
     mutating func append(_ object: [String: Any]) throws {
-        var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        data.append(0x0A)
-        try handle.write(contentsOf: data)
+        pending += try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try endLine()
+    }
+
+    /// One step's line, `{"epoch":…,"hard":…,"loss":…,"lr":…,"soft":…,"step":…,"temperature":…}` with keys sorted as
+    /// ``append(_:)`` writes them, without a `JSONSerialization` per step. A value that is not finite is `null`.
+    mutating func appendStep(step: Int, epoch: Int, values: KeyValuePairs<String, Float>) throws {
+        var fields = values.map { ($0.key, $0.value.isFinite ? "\(Double($0.value))" : "null") }
+        fields += [("epoch", String(epoch)), ("step", String(step))]
+        fields.sort { $0.0 < $1.0 }
+        pending += Array(("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}").utf8)
+        try endLine()
+    }
+
+    private mutating func endLine() throws {
+        pending.append(0x0A)
+        if pending.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes the pending lines.
+    mutating func flush() throws {
+        guard !pending.isEmpty else { return }
+        try handle.write(contentsOf: pending)
+        pending.removeAll(keepingCapacity: true)
     }
 }
 

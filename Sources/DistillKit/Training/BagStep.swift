@@ -1,0 +1,312 @@
+import DistillCore
+import DistillNN
+import DistillText
+import Foundation
+
+/// The n-gram bag's training step without the tape (a bag without a hidden layer): each example's forward pass and
+/// gradient computed in parallel from feature rows computed once per training example, then either fastText's
+/// SGD update (``sgd(_:learningRate:loss:)``, `training.optimizer: sgd`) or the batch's gradients for AdamW with the
+/// embedding table's as the rows the batch read (``gradients(_:loss:)``, the default lazy Adam).
+///
+/// The loss is ``distillationLoss(studentLogits:softTargets:hasSoftTarget:hardLabels:alpha:temperature:classWeights:labelSmoothing:exampleWeights:meanWeight:)``'s
+/// and its gradient the tape's (tested). Each example is computed into its own slot; the slots are combined in
+/// example order, so the result does not depend on the thread count and a resumed run is exact.
+final class BagStep {
+    let model: NGramBag
+    let examples: [TrainingExample]
+    let classes: Int
+    let width: Int
+    /// Each example's feature rows, computed once; nil past ``featureCacheLimit`` rows in all (then computed at each use).
+    private let cachedFeatures: [[Int32]?]
+    /// The first-read slot of each table row the current batch read, -1 elsewhere (reset after each batch). A
+    /// buffer, not an array property: no exclusivity check per access.
+    private let slotOf: UnsafeMutableBufferPointer<Int32>
+
+    /// At most this many feature rows are kept (4 bytes each): beyond, an example is featurized at each step.
+    static let featureCacheLimit = 1 << 26
+
+    /// The loss settings of one step (``DistillationTrainer``'s schedule at that step).
+    struct Loss {
+        var alpha: Float, temperature: Float, classWeights: [Float]?, labelSmoothing: Float
+        /// As ``distillationLoss(studentLogits:softTargets:hasSoftTarget:hardLabels:alpha:temperature:classWeights:labelSmoothing:exampleWeights:meanWeight:)``'s.
+        var meanWeight: Float?
+    }
+
+    /// The loss of a batch as ``DistillationLoss`` reports it.
+    typealias Value = (total: Float, soft: Float, hard: Float)
+
+    init(model: NGramBag, examples: [TrainingExample]) throws {
+        guard model.hidden == nil, model.classifier.bias != nil else {
+            throw DistillError.invalidData(file: "recipe", line: 0, detail: "the tape-free bag step needs an n-gram bag without a hidden layer (hidden_size: 0)")
+        }
+        guard model.config.featurizer.buckets <= Int(Int32.max) else {
+            throw DistillError.invalidData(file: "recipe", line: 0, detail: "student.buckets \(model.config.featurizer.buckets) is more than \(Int32.max)")
+        }
+        self.model = model
+        self.examples = examples
+        slotOf = .allocate(capacity: model.config.featurizer.buckets)
+        slotOf.initialize(repeating: -1)
+        classes = model.classifier.outputSize
+        width = model.config.embeddingSize
+        var cache = [[Int32]?](repeating: nil, count: examples.count)
+        let featurizer = model.config.featurizer
+        cache.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeSendable(buffer)
+            parallelFor(examples.count, grain: 256) { range in
+                var scratch = NGramFeaturizer.Scratch()
+                for i in range {
+                    var ids: [Int32] = []
+                    featurizer.forEachFeature(examples[i].text, scratch: &scratch) { ids.append(Int32($0)) }
+                    out.value[i] = ids
+                }
+            }
+        }
+        var kept = 0
+        for i in cache.indices {
+            kept += cache[i]?.count ?? 0
+            if kept > Self.featureCacheLimit { cache[i] = nil }
+        }
+        cachedFeatures = cache
+    }
+
+    deinit { slotOf.deallocate() }
+
+    /// The feature rows of example `i`.
+    private func features(_ i: Int, scratch: inout NGramFeaturizer.Scratch) -> [Int32] {
+        if let ids = cachedFeatures[i] { return ids }
+        var ids: [Int32] = []
+        model.config.featurizer.forEachFeature(examples[i].text, scratch: &scratch) { ids.append(Int32($0)) }
+        return ids
+    }
+
+    /// What each example of a batch left for the update, one slot per example: flat `[n, width]` and `[n, classes]`
+    /// buffers that the workers write at disjoint slots.
+    private final class Slots: @unchecked Sendable {
+        let features: UnsafeMutableBufferPointer<[Int32]>
+        let means: UnsafeMutableBufferPointer<Float>
+        /// The gradient of the example's weighted loss with respect to its logits (0 for an example without target).
+        let logitGradients: UnsafeMutableBufferPointer<Float>
+        /// The same with respect to its mean row.
+        let rowGradients: UnsafeMutableBufferPointer<Float>
+        let counted: UnsafeMutableBufferPointer<Bool>
+        /// Weighted soft and hard losses, their weights, and the example's share of the total (alpha applied).
+        let soft, hard, softWeight, hardWeight, contribution: UnsafeMutableBufferPointer<Float>
+
+        init(count n: Int, width: Int, classes: Int) {
+            func zeros(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+                let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+                b.initialize(repeating: 0)
+                return b
+            }
+            features = .allocate(capacity: n)
+            features.initialize(repeating: [])
+            counted = .allocate(capacity: n)
+            counted.initialize(repeating: false)
+            (means, logitGradients, rowGradients) = (zeros(n * width), zeros(n * classes), zeros(n * width))
+            (soft, hard, softWeight, hardWeight, contribution) = (zeros(n), zeros(n), zeros(n), zeros(n), zeros(n))
+        }
+
+        deinit {
+            features.deinitialize().deallocate()
+            counted.deallocate()
+            for b in [means, logitGradients, rowGradients, soft, hard, softWeight, hardWeight, contribution] { b.deallocate() }
+        }
+    }
+
+    /// Every example of `batch` (indices into ``examples``) at the current weights, in parallel.
+    private func forward(_ batch: [Int], loss: Loss) -> Slots {
+        let slots = Slots(count: batch.count, width: width, classes: classes)
+        forEachWorker(min(ComputeThreads.count, batch.count)) { w in
+            var scratch = NGramFeaturizer.Scratch()
+            for s in stride(from: w, to: batch.count, by: min(ComputeThreads.count, batch.count)) {
+                example(batch[s], into: s, of: slots, scratch: &scratch, loss: loss)
+            }
+        }
+        return slots
+    }
+
+    /// One example into slot `s`: disjoint elements of the slots' arrays, so workers never share one.
+    private func example(_ i: Int, into s: Int, of slots: Slots, scratch: inout NGramFeaturizer.Scratch, loss: Loss) {
+        let e = examples[i]
+        let ids = features(i, scratch: &scratch)
+        let (d, k) = (width, classes)
+        let table = model.embeddings.weight.storage.pointer
+        let w = model.classifier.weight.storage.pointer, b = model.classifier.bias!.storage.pointer
+        var mean = [Float](repeating: 0, count: d)
+        mean.withUnsafeMutableBufferPointer { m in
+            for id in ids { simdAxpy(m.baseAddress!, 1, table + Int(id) * d, d) }
+            if !ids.isEmpty {
+                let inverse = 1 / Float(ids.count)
+                for j in 0..<d { m[j] *= inverse }
+            }
+        }
+        var logits = [Float](repeating: 0, count: k)
+        for c in 0..<k {
+            var z = b[c]
+            for j in 0..<d { z += w[c * d + j] * mean[j] }
+            logits[c] = z
+        }
+        // The rows an example without a target read are still read (as on the tape, lazy Adam updates them with a zero gradient).
+        slots.features[s] = ids
+        let hasSoft = e.teacher != nil, hasHard = e.label != nil
+        guard hasSoft || hasHard else { return }
+        var gradient = [Float](repeating: 0, count: k)
+        let (softShare, hardShare): (Float, Float) = hasSoft && hasHard ? (loss.alpha, 1 - loss.alpha) : (hasSoft ? 1 : 0, hasHard ? 1 : 0)
+        var softLoss: Float = 0, hardLoss: Float = 0, contribution: Float = 0
+        if let teacher = e.teacher {
+            // T²·KL(p_t^T ‖ softmax(z/T)): gradient T·(softmax(z/T) − p_t^T), p_t^T = p_t^(1/T) renormalized.
+            let t = loss.temperature
+            let student = Self.logSoftmax(logits.map { $0 / t })
+            let target = Self.logSoftmax(teacher.map { $0 > 0 ? Foundation.log($0) / t : -.infinity })
+            var kl: Float = 0
+            for c in 0..<k {
+                let p = target[c] > -.infinity ? Foundation.exp(target[c]) : 0
+                if p > 0 { kl += p * (target[c] - student[c]) }
+                gradient[c] += softShare * e.weight * t * (Foundation.exp(student[c]) - p)
+            }
+            softLoss = e.weight * t * t * kl
+            contribution += softShare * softLoss
+        }
+        if let y = e.label {
+            // (1−ε)·w_y·(−log p_y) + (ε/C)·Σ_c w_c·(−log p_c), as softmaxCrossEntropy.
+            let logp = Self.logSoftmax(logits)
+            let cw = loss.classWeights ?? [Float](repeating: 1, count: k)
+            let eps = loss.labelSmoothing, weightSum = cw.reduce(0, +)
+            var value = (1 - eps) * cw[y] * -logp[y]
+            if eps > 0 { for c in 0..<k { value -= eps / Float(k) * cw[c] * logp[c] } }
+            for c in 0..<k {
+                let p = Foundation.exp(logp[c])
+                var g = (1 - eps) * cw[y] * (p - (c == y ? 1 : 0))
+                if eps > 0 { g += eps / Float(k) * (weightSum * p - cw[c]) }
+                gradient[c] += hardShare * e.weight * g
+            }
+            hardLoss = e.weight * value
+            contribution += hardShare * hardLoss
+        }
+        slots.counted[s] = true
+        slots.soft[s] = softLoss
+        slots.hard[s] = hardLoss
+        slots.softWeight[s] = hasSoft ? e.weight : 0
+        slots.hardWeight[s] = hasHard ? e.weight : 0
+        slots.contribution[s] = contribution
+        for j in 0..<d { slots.means[s * d + j] = mean[j] }
+        for c in 0..<k { slots.logitGradients[s * k + c] = gradient[c] }
+        let row = slots.rowGradients.baseAddress! + s * d
+        for c in 0..<k where gradient[c] != 0 { simdAxpy(row, gradient[c], w + c * d, d) }
+    }
+
+    /// The loss's normalizer (the divisor of the slots' summed gradients) and the batch's loss values; nil when
+    /// no example has a target.
+    private func summary(_ slots: Slots, _ batch: [Int], meanWeight: Float?) -> (total: Float, value: Value)? {
+        let counted = batch.indices.filter { slots.counted[$0] }
+        guard !counted.isEmpty else { return nil }
+        let total = meanWeight.map { Float(counted.count) * $0 } ?? counted.reduce(Float(0)) { $0 + examples[batch[$1]].weight }
+        let softWeight = slots.softWeight.reduce(0, +), hardWeight = slots.hardWeight.reduce(0, +)
+        return (total, (slots.contribution.reduce(0, +) / total, softWeight > 0 ? slots.soft.reduce(0, +) / softWeight : 0,
+                        hardWeight > 0 ? slots.hard.reduce(0, +) / hardWeight : 0))
+    }
+
+    /// fastText's SGD on one batch: each example moves the weights by `learningRate ×` its gradient (the batch's
+    /// loss gradient times the number of examples with a target), all computed at the batch's starting weights and
+    /// applied in example order, with no clipping or weight decay. Returns the batch's loss.
+    func sgd(_ batch: [Int], learningRate: Float, loss: Loss) -> Value {
+        let slots = forward(batch, loss: loss)
+        guard let (total, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return (0, 0, 0) }
+        let counted = slots.counted.filter { $0 }.count
+        let scale = learningRate * Float(counted) / total
+        let (d, k) = (width, classes)
+        let table = model.embeddings.weight.storage.pointer
+        let w = model.classifier.weight.storage.pointer, b = model.classifier.bias!.storage.pointer
+        for s in batch.indices where slots.counted[s] {
+            for c in 0..<k {
+                let g = scale * slots.logitGradients[s * k + c]
+                b[c] -= g
+                for j in 0..<d { w[c * d + j] -= g * slots.means[s * d + j] }
+            }
+            let ids = slots.features[s]
+            guard !ids.isEmpty else { continue }
+            let f = scale / Float(ids.count)
+            let g = slots.rowGradients.baseAddress! + s * d
+            for id in ids { simdAxpy(table + Int(id) * d, -f, g, d) }
+        }
+        return value
+    }
+
+    /// The gradient of the batch's loss: dense for the classifier, the rows the batch read for the embedding table
+    /// (``RowSparseGradient``), ready for ``AdamW/update(_:gradients:)``. Returns the batch's loss with it.
+    func gradients(_ batch: [Int], loss: Loss) -> (value: Value, gradients: Gradients) {
+        let slots = forward(batch, loss: loss)
+        guard let (total, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return ((0, 0, 0), Gradients()) }
+        let (d, k) = (width, classes)
+        let inverseTotal = 1 / total
+        let weight = Tensor(zeros: model.classifier.weight.shape), bias = Tensor(zeros: [k])
+        let pw = weight.storage.pointer, pb = bias.storage.pointer
+        for s in batch.indices where slots.counted[s] {
+            for c in 0..<k {
+                let g = slots.logitGradients[s * k + c] * inverseTotal
+                pb[c] += g
+                for j in 0..<d { pw[c * d + j] += g * slots.means[s * d + j] }
+            }
+        }
+        // The rows read, in first-read order (each position given its row's slot), then sorted (a row-sparse gradient's
+        // rows ascend) and renumbered. Positions reading one row add into its slot in example order.
+        let positions = batch.indices.reduce(0) { $0 + slots.features[$1].count }
+        var firstRead: [Int32] = []
+        var positionSlot = [Int32](repeating: 0, count: positions)
+        var p = 0
+        for s in batch.indices {
+            for id in slots.features[s] {
+                var slot = slotOf[Int(id)]
+                if slot < 0 {
+                    slot = Int32(firstRead.count)
+                    slotOf[Int(id)] = slot
+                    firstRead.append(id)
+                }
+                positionSlot[p] = slot
+                p += 1
+            }
+        }
+        for id in firstRead { slotOf[Int(id)] = -1 }
+        var sorted = firstRead.indices.map { UInt64(UInt32(bitPattern: firstRead[$0])) << 32 | UInt64($0) }
+        sorted.sort()
+        var slotOfFirstRead = [Int32](repeating: 0, count: firstRead.count)
+        for (slot, key) in sorted.enumerated() { slotOfFirstRead[Int(key & 0xFFFF_FFFF)] = Int32(slot) }
+        for i in positionSlot.indices { positionSlot[i] = slotOfFirstRead[Int(positionSlot[i])] }
+        let rows = sorted.map { Int($0 >> 32) }
+        let values = Tensor(zeros: [rows.count, d])
+        let pv = values.storage.pointer
+        // Each worker owns a range of slots and adds into them in example order: the same sums with any thread count.
+        let workers = min(ComputeThreads.count, max(1, rows.count / 1024))
+        positionSlot.withUnsafeBufferPointer { positionSlot in
+            let positionSlot = UnsafeSendable(positionSlot)
+            forEachWorker(workers) { w in
+                let owned = Int32(rows.count * w / workers)..<Int32(rows.count * (w + 1) / workers)
+                var p = 0
+                for s in batch.indices {
+                    let n = slots.features[s].count
+                    defer { p += n }
+                    guard n > 0, slots.counted[s] else { continue }
+                    let f = inverseTotal / Float(n), g = slots.rowGradients.baseAddress! + s * d
+                    for q in p..<(p + n) {
+                        let slot = positionSlot.value[q]
+                        guard owned.contains(slot) else { continue }
+                        simdAxpy(pv + Int(slot) * d, f, g, d)
+                    }
+                }
+            }
+        }
+        var out = Gradients()
+        let table = model.embeddings.weight
+        // Frozen parameters get no gradient, as on the tape.
+        if table.requiresGrad { out.set(table, .rows(RowSparseGradient(shape: table.shape, rows: rows, values: values))) }
+        if model.classifier.weight.requiresGrad { out.set(model.classifier.weight, .dense(weight)) }
+        if model.classifier.bias!.requiresGrad { out.set(model.classifier.bias!, .dense(bias)) }
+        return (value, out)
+    }
+
+    private static func logSoftmax(_ x: [Float]) -> [Float] {
+        let m = x.max() ?? 0
+        let lse = m + Foundation.log(x.reduce(Float(0)) { $1 > -.infinity ? $0 + Foundation.exp($1 - m) : $0 })
+        return x.map { $0 - lse }
+    }
+}
