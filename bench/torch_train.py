@@ -3,8 +3,8 @@
 FFN 512, vocab 30522) at batch 64 x seq 48 with soft (KD, T=2) + hidden-state (MSE through 128->384
 projections, 2 mapped layers) + attention (KL, 12 teacher heads grouped onto 2) losses against stored outputs of
 a 6x384 teacher, AdamW, dropout 0.1 — the same model, losses and shapes as Distill's "train" section.
-Usage: torch_train.py THREADS STEPS [profile]. Prints JSON for `distill bench --peers`; with `profile`, the self CPU
-time per step of each operator group under torch.profiler instead (bench/train_profile.sh).
+Usage: torch_train.py THREADS STEPS. Prints JSON for `distill bench --peers`: the time per step, and from the same
+steps run again under torch.profiler, the share of the matrix products and the operators that take the most time.
 """
 import json
 import math
@@ -83,19 +83,25 @@ def step():
 
 for _ in range(2):
     step()
-if len(sys.argv) > 3 and sys.argv[3] == "profile":
-    from torch.profiler import ProfilerActivity, profile
-    start = time.perf_counter()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        for _ in range(steps):
-            step()
-    wall = (time.perf_counter() - start) / steps
-    ops = {e.key: e.self_cpu_time_total / 1000 / steps for e in prof.key_averages()}
-    print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "ms_per_step_profiled": wall * 1000, "ops": ops}))
-    sys.exit(0)
 start = time.perf_counter()
 for _ in range(steps):
     step()
 seconds = (time.perf_counter() - start) / steps
+
+# Where the step's time goes: the same steps again under torch.profiler, the self time of the matrix products
+# (aten::mm, addmm, bmm: wall time on the calling thread, as Distill's BLAS counters) as a share of the profiled
+# step, applied to the unprofiled step.
+from torch.profiler import ProfilerActivity, profile
+
+start = time.perf_counter()
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    for _ in range(steps):
+        step()
+profiled = (time.perf_counter() - start) / steps
+ops = {e.key: e.self_cpu_time_total / 1e6 / steps for e in prof.key_averages()}
+gemm = sum(v for k, v in ops.items() if k in ("aten::mm", "aten::addmm", "aten::bmm"))
+top = sorted(ops.items(), key=lambda kv: -kv[1])[:8]
 print(json.dumps({"torch_train": {"version": torch.__version__, "threads": torch.get_num_threads(),
-                                  "seconds_per_step": seconds, "examples_per_second": B / seconds}}))
+                                  "seconds_per_step": seconds, "examples_per_second": B / seconds,
+                                  "gemm_seconds_per_step": gemm / profiled * seconds,
+                                  "top_ops": [{"op": k, "share": v / profiled} for k, v in top]}}))

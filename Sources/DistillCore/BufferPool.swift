@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Synchronization
 
-/// A process-wide pool of Float32 buffers, bucketed by exact element count.
+/// A process-wide pool of Float32 buffers, bucketed by element count (exact below 64K elements, size classes above).
 ///
 /// A training step allocates the same activation and gradient sizes every step, so tensors return their
 /// buffers here when they die and the next step reuses them instead of calling `malloc`. The pool holds at
@@ -65,7 +65,7 @@ public final class BufferPool: Sendable {
     static let hugePageSize = 2 << 20
 
     /// The elements a buffer for `count` holds, which is also its pool bucket: `count` itself below 64K elements
-    /// (activations recur at exact sizes), above it the next of 2^k and 1.5·2^k (at most a third more memory), so
+    /// (activations recur at exact sizes), above it the next of 2^k and 1.5·2^k (at most half as much again, a third on average), so
     /// sizes that vary from step to step — the rows a batch read — still find a buffer instead of mapping new pages.
     public static func capacity(for count: Int) -> Int {
         guard count > 1 << 16 else { return max(count, 1) }

@@ -93,6 +93,54 @@ struct BagStepTests {
         #expect(frozen.value(of: model.classifier.weight) == nil && frozen.value(of: model.embeddings.weight) != nil)
     }
 
+    @Test("gradients with more rows than one worker takes: the same bits with 1 and 2 threads, and the tape's values")
+    func manyRows() throws {
+        var g = RandomGenerator(seed: 8)
+        let words = (0..<400).map { i in "w\(i)x\(g.next() % 1000)" }
+        let examples = (0..<32).map { i in
+            TrainingExample(text: (0..<40).map { _ in words[Int(g.next() % 400)] }.joined(separator: " "), label: i % 3, teacher: i % 2 == 0 ? [0.2, 0.3, 0.5] : nil)
+        }
+        func gradients() throws -> (rows: [Int], values: [UInt32], tape: Gradients, model: NGramBag) {
+            let model = NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1 << 15), embeddingSize: 8, labels: ["a", "b", "c"]), seed: 6)
+            let (_, grads) = try BagStep(model: model, examples: examples).gradients(Array(examples.indices), loss: loss(nil))
+            guard case let .rows(rows)? = grads.value(of: model.embeddings.weight) else { throw DistillError.checkpoint(path: "", detail: "not row-sparse") }
+            return (rows.rows, rows.values.scalars.map(\.bitPattern), grads, model)
+        }
+        let two = try gradients()
+        #expect(two.rows.count > 2 * 1024, "\(two.rows.count) rows: the test needs more than one worker's share")
+        ComputeThreads.configure(threads: 1)
+        let one = try gradients()
+        ComputeThreads.configure()
+        #expect(one.rows == two.rows && one.values == two.values)
+        let (_, expected) = try valueAndGradient(of: two.model.namedParameters().map(\.tensor), rowSparse: [two.model.embeddings.weight]) { () throws -> Tensor in
+            let targets = SoftTargets.probabilities(Tensor(shape: [examples.count, 3], scalars: examples.flatMap { $0.teacher ?? [1.0 / 3, 1.0 / 3, 1.0 / 3] }))
+            return distillationLoss(studentLogits: two.model(examples.map(\.text)), softTargets: targets, hasSoftTarget: examples.map { $0.teacher != nil },
+                                    hardLabels: examples.map(\.label), alpha: alpha, temperature: temperature, classWeights: classWeights,
+                                    labelSmoothing: smoothing, exampleWeights: nil, meanWeight: nil).total
+        }
+        let got = two.tape[two.model.embeddings.weight]!.scalars, want = expected[two.model.embeddings.weight]!.scalars
+        for (j, (a, b)) in zip(got, want).enumerated() where abs(a - b) > 1e-7 + 1e-4 * abs(b) {
+            Issue.record("element \(j): \(a) vs \(b)")
+            break
+        }
+    }
+
+    @Test("a diverged run stops with an error naming the step and what to change")
+    func diverges() throws {
+        let train = (0..<64).map { i in TrainingExample(text: "event \(i % 5) on host \(i % 3)", label: i % 3) }
+        var config = TrainingConfig()
+        config.optimizer = .sgd
+        config.learningRate = 1e30
+        config.epochs = 20
+        config.batchSize = 8
+        let model = bag()
+        let output = temporaryFolder()
+        #expect { try DistillationTrainer(student: .ngramBag(model), config: config, train: train, output: output).run() } throws: { error in
+            guard case let .diverged(_, step, _)? = error as? DistillError else { return false }
+            return step > 0 && error.localizedDescription.contains("lower training.learning_rate")
+        }
+    }
+
     @Test("no example with a target: zero loss and no gradient")
     func nothingToLearn() throws {
         let examples = [TrainingExample(text: "nothing here"), TrainingExample(text: "")]

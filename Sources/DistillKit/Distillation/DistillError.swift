@@ -9,6 +9,8 @@ public enum DistillError: Error, Equatable, LocalizedError {
     case invalidDecisionRule(source: String, key: String, detail: String)
     /// Another process holds the folder's ``RunLock``.
     case busy(path: String, holder: String)
+    /// The training loss stopped being a finite number (`output` is the run folder).
+    case diverged(output: String, step: Int, loss: Float)
 
     public var errorDescription: String? {
         switch self {
@@ -18,6 +20,9 @@ public enum DistillError: Error, Equatable, LocalizedError {
         case let .invalidDecisionRule(source, key, detail): return key.isEmpty ? "\(source): \(detail)" : "\(source): key '\(key)': \(detail)"
         case let .busy(path, holder):
             return "\(path): in use by \(holder); wait for it to finish or stop it (one train or label per run folder or store)"
+        case let .diverged(output, step, loss):
+            return "\(output): training diverged at step \(step) (loss \(loss)); lower training.learning_rate or set training.clip_norm, "
+                + "then rerun with --restart (the last checkpoint holds weights from before)"
         }
     }
 }

@@ -22,8 +22,9 @@ final class BagStep {
     /// buffer, not an array property: no exclusivity check per access.
     private let slotOf: UnsafeMutableBufferPointer<Int32>
 
-    /// At most this many feature rows are kept (4 bytes each): beyond, an example is featurized at each step.
-    static let featureCacheLimit = 1 << 26
+    /// About this many feature rows are kept (4 bytes each, 128 MB; the block that crosses it is kept whole): the
+    /// examples beyond are featurized at each step.
+    static let featureCacheLimit = 1 << 25
 
     /// The loss settings of one step (``DistillationTrainer``'s schedule at that step).
     struct Loss {
@@ -37,7 +38,7 @@ final class BagStep {
 
     init(model: NGramBag, examples: [TrainingExample]) throws {
         guard model.hidden == nil, model.classifier.bias != nil else {
-            throw DistillError.invalidData(file: "recipe", line: 0, detail: "the tape-free bag step needs an n-gram bag without a hidden layer (hidden_size: 0)")
+            throw DistillError.invalidData(file: "recipe", line: 0, detail: "the tape-free bag step needs an n-gram bag without a hidden layer (hidden_size: 0) and with a classifier bias")
         }
         guard model.config.featurizer.buckets <= Int(Int32.max) else {
             throw DistillError.invalidData(file: "recipe", line: 0, detail: "student.buckets \(model.config.featurizer.buckets) is more than \(Int32.max)")
@@ -48,23 +49,25 @@ final class BagStep {
         slotOf.initialize(repeating: -1)
         classes = model.classifier.outputSize
         width = model.config.embeddingSize
+        // Blocks in order, each featurized in parallel, until the budget is spent: the cache never holds more.
         var cache = [[Int32]?](repeating: nil, count: examples.count)
         let featurizer = model.config.featurizer
-        cache.withUnsafeMutableBufferPointer { buffer in
-            let out = UnsafeSendable(buffer)
-            parallelFor(examples.count, grain: 256) { range in
-                var scratch = NGramFeaturizer.Scratch()
-                for i in range {
-                    var ids: [Int32] = []
-                    featurizer.forEachFeature(examples[i].text, scratch: &scratch) { ids.append(Int32($0)) }
-                    out.value[i] = ids
+        var kept = 0, start = 0
+        while start < examples.count && kept < Self.featureCacheLimit {
+            let block = start..<min(examples.count, start + 4096)
+            cache.withUnsafeMutableBufferPointer { buffer in
+                let out = UnsafeSendable(buffer)
+                parallelFor(block.count, grain: 256) { range in
+                    var scratch = NGramFeaturizer.Scratch()
+                    for i in range {
+                        var ids: [Int32] = []
+                        featurizer.forEachFeature(examples[block.lowerBound + i].text, scratch: &scratch) { ids.append(Int32($0)) }
+                        out.value[block.lowerBound + i] = ids
+                    }
                 }
             }
-        }
-        var kept = 0
-        for i in cache.indices {
-            kept += cache[i]?.count ?? 0
-            if kept > Self.featureCacheLimit { cache[i] = nil }
+            kept += cache[block].reduce(0) { $0 + ($1?.count ?? 0) }
+            start = block.upperBound
         }
         cachedFeatures = cache
     }
@@ -217,14 +220,17 @@ final class BagStep {
         let (d, k) = (width, classes)
         let table = model.embeddings.weight.storage.pointer
         let w = model.classifier.weight.storage.pointer, b = model.classifier.bias!.storage.pointer
+        // Frozen parameters stay as they are, as with the tape.
+        let (tableMoves, weightMoves, biasMoves) = (model.embeddings.weight.requiresGrad, model.classifier.weight.requiresGrad,
+                                                    model.classifier.bias!.requiresGrad)
         for s in batch.indices where slots.counted[s] {
             for c in 0..<k {
                 let g = scale * slots.logitGradients[s * k + c]
-                b[c] -= g
-                for j in 0..<d { w[c * d + j] -= g * slots.means[s * d + j] }
+                if biasMoves { b[c] -= g }
+                if weightMoves { for j in 0..<d { w[c * d + j] -= g * slots.means[s * d + j] } }
             }
             let ids = slots.features[s]
-            guard !ids.isEmpty else { continue }
+            guard tableMoves, !ids.isEmpty else { continue }
             let f = scale / Float(ids.count)
             let g = slots.rowGradients.baseAddress! + s * d
             for id in ids { simdAxpy(table + Int(id) * d, -f, g, d) }

@@ -82,6 +82,9 @@ public final class DistillationTrainer {
                 throw DistillError.invalidData(file: "training set", line: i + 1, detail: "teacher distribution has \(t.count) values for \(classes) labels")
             }
         }
+        if let weights = config.classWeights, weights.count != classes {
+            throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.class_weights has \(weights.count) values for \(classes) labels")
+        }
         self.student = student
         var config = config
         if config.classWeights == nil, let balance = config.classBalance {
@@ -173,6 +176,10 @@ public final class DistillationTrainer {
                     if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
                     optimizer.update(parameters, gradients: gradients)
                     (loss, parts) = (value, (lossParts.soft, lossParts.hard))
+                }
+                guard [loss, parts.soft, parts.hard, lastIntermediate.hidden, lastIntermediate.attention].allSatisfy(\.isFinite) else {
+                    try log.flush()
+                    throw DistillError.diverged(output: output.path, step: state.step + 1, loss: loss)
                 }
                 state.step += 1
                 state.batch += 1

@@ -57,7 +57,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         /// AdamW (lazy on the bag's table, ``EmbeddingUpdates``), with clipping and weight decay.
         case adamw
         /// fastText's plain SGD for an n-gram bag without a hidden layer: no optimizer state, each example moving
-        /// the weights by the learning rate times its gradient, no clipping or decay (``BagSGD``).
+        /// the weights by the learning rate times its gradient, no clipping or decay (`BagStep`).
         case sgd
     }
 

@@ -105,7 +105,7 @@ extension DistillationTrainer {
     }
 }
 
-/// Appends JSON lines to the training log, one write per line.
+/// Appends JSON lines to the training log, buffered.
 struct LogWriter {
     let handle: FileHandle
     /// Lines not yet written: flushed every 64 KB and before each checkpoint (a kill loses at most lines after the
@@ -124,9 +124,10 @@ struct LogWriter {
     }
 
     /// One step's line, `{"epoch":…,"hard":…,"loss":…,"lr":…,"soft":…,"step":…,"temperature":…}` with keys sorted as
-    /// ``append(_:)`` writes them, without a `JSONSerialization` per step. A value that is not finite is `null`.
+    /// ``append(_:)`` writes them, without a `JSONSerialization` per step. Values must be finite (the trainer stops
+    /// a diverged run before).
     mutating func appendStep(step: Int, epoch: Int, values: KeyValuePairs<String, Float>) throws {
-        var fields = values.map { ($0.key, $0.value.isFinite ? "\(Double($0.value))" : "null") }
+        var fields = values.map { ($0.key, "\(Double($0.value))") }
         fields += [("epoch", String(epoch)), ("step", String(step))]
         fields.sort { $0.0 < $1.0 }
         pending += Array(("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}").utf8)

@@ -39,7 +39,14 @@ struct EngineBenchmark {
             let version: String
             let threads: Int
             let secondsPerStep: Double
-            enum CodingKeys: String, CodingKey { case version, threads, secondsPerStep = "seconds_per_step" }
+            /// The matrix products' share of a step (torch.profiler), in seconds.
+            let gemmSecondsPerStep: Double?
+            /// The operators taking most of a profiled step, with their share.
+            let topOps: [TopOp]?
+            struct TopOp: Decodable { let op: String; let share: Double }
+            enum CodingKeys: String, CodingKey {
+                case version, threads, secondsPerStep = "seconds_per_step", gemmSecondsPerStep = "gemm_seconds_per_step", topOps = "top_ops"
+            }
         }
         struct Drain3: Decodable {
             let version: String
@@ -268,22 +275,36 @@ extension EngineBenchmark {
             optimizer.update(parameters, gradients: grads)
         }
         step(); step()
-        var times: [Double] = []
+        var times: [Double] = [], gemmTimes: [Double] = []
+        var gemmFlops = 0
         for _ in 0..<max(5, trials) {
+            BLAS.resetCounters()
             let start = DispatchTime.now().uptimeNanoseconds
             step()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            gemmTimes.append(BLAS.gemmSeconds)
+            gemmFlops = BLAS.gemmFlops
         }
-        let seconds = median(times)
-        var table = TextTable(["engine", "ms / step", "examples/s", "vs PyTorch"])
+        let seconds = median(times), gemm = median(gemmTimes)
+        var table = TextTable(["engine", "ms / step", "matrix products ms", "the rest ms", "examples/s", "vs PyTorch"])
         let torch = peers?.torchTrain
-        table.add(["Distill", String(format: "%.1f", seconds * 1000), fmt(Double(b) / seconds),
-                   torch.map { String(format: "%.2fx", $0.secondsPerStep / seconds) } ?? "n/a"])
+        table.add(["Distill", String(format: "%.1f", seconds * 1000), String(format: "%.1f", gemm * 1000), String(format: "%.1f", (seconds - gemm) * 1000),
+                   fmt(Double(b) / seconds), torch.map { String(format: "%.2fx", $0.secondsPerStep / seconds) } ?? "n/a"])
+        var notes = String(format: "\nmatrix products: %.1f GFLOP per step, %.0f GFLOP/s in Distill (OpenBLAS sgemm, wall time inside the calls)",
+                           Double(gemmFlops) / 1e9, Double(gemmFlops) / 1e9 / gemm)
         if let torch {
+            let torchGemm = torch.gemmSecondsPerStep
             table.add(["PyTorch \(torch.version) (\(torch.threads) threads)", String(format: "%.1f", torch.secondsPerStep * 1000),
+                       torchGemm.map { String(format: "%.1f", $0 * 1000) } ?? "n/a", torchGemm.map { String(format: "%.1f", (torch.secondsPerStep - $0) * 1000) } ?? "n/a",
                        fmt(Double(b) / torch.secondsPerStep), "1.00x"])
+            let target = torch.secondsPerStep / 1.5
+            notes += String(format: "\n1.5x PyTorch is %.1f ms a step; Distill's matrix products alone take %.1f ms (%.0f%% of the goal), leaving %.1f ms for "
+                            + "everything else (now %.1f ms)", target * 1000, gemm * 1000, 100 * gemm / target, (target - gemm) * 1000, (seconds - gemm) * 1000)
+            if let ops = torch.topOps {
+                notes += "\nPyTorch's profiled step: " + ops.map { "\($0.op) " + String(format: "%.0f%%", 100 * $0.share) }.joined(separator: ", ")
+            }
         }
-        return table.render() + "\ngoal: Distill >= 1.5x PyTorch" + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
+        return table.render() + notes + "\ngoal: Distill >= 1.5x PyTorch" + (torch == nil ? "\nPyTorch: not measured (run through `make bench`)" : "")
     }
 }
 
