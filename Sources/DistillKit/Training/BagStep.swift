@@ -60,9 +60,7 @@ final class BagStep {
                 parallelFor(block.count, grain: 256) { range in
                     var scratch = NGramFeaturizer.Scratch()
                     for i in range {
-                        var ids: [Int32] = []
-                        featurizer.forEachFeature(examples[block.lowerBound + i].text, scratch: &scratch) { ids.append(Int32($0)) }
-                        out.value[block.lowerBound + i] = ids
+                        out.value[block.lowerBound + i] = Self.hashedFeatures(examples[block.lowerBound + i].text, featurizer, &scratch)
                     }
                 }
             }
@@ -76,9 +74,13 @@ final class BagStep {
 
     /// The feature rows of example `i`.
     private func features(_ i: Int, scratch: inout NGramFeaturizer.Scratch) -> [Int32] {
-        if let ids = cachedFeatures[i] { return ids }
+        cachedFeatures[i] ?? Self.hashedFeatures(examples[i].text, model.config.featurizer, &scratch)
+    }
+
+    /// The feature rows of `text` (bucket ids fit 32 bits: checked in `init`).
+    private static func hashedFeatures(_ text: String, _ featurizer: NGramFeaturizer, _ scratch: inout NGramFeaturizer.Scratch) -> [Int32] {
         var ids: [Int32] = []
-        model.config.featurizer.forEachFeature(examples[i].text, scratch: &scratch) { ids.append(Int32($0)) }
+        featurizer.forEachFeature(text, scratch: &scratch) { ids.append(Int32($0)) }
         return ids
     }
 
@@ -119,9 +121,10 @@ final class BagStep {
     /// Every example of `batch` (indices into ``examples``) at the current weights, in parallel.
     private func forward(_ batch: [Int], loss: Loss) -> Slots {
         let slots = Slots(count: batch.count, width: width, classes: classes)
-        forEachWorker(min(ComputeThreads.count, batch.count)) { w in
+        let workers = min(ComputeThreads.count, batch.count)
+        forEachWorker(workers) { w in
             var scratch = NGramFeaturizer.Scratch()
-            for s in stride(from: w, to: batch.count, by: min(ComputeThreads.count, batch.count)) {
+            for s in stride(from: w, to: batch.count, by: workers) {
                 example(batch[s], into: s, of: slots, scratch: &scratch, loss: loss)
             }
         }
@@ -135,13 +138,15 @@ final class BagStep {
         let (d, k) = (width, classes)
         let table = model.embeddings.weight.storage.pointer
         let w = model.classifier.weight.storage.pointer, b = model.classifier.bias!.storage.pointer
-        var mean = [Float](repeating: 0, count: d)
-        mean.withUnsafeMutableBufferPointer { m in
-            for id in ids { simdAxpy(m.baseAddress!, 1, table + Int(id) * d, d) }
-            if !ids.isEmpty {
-                let inverse = 1 / Float(ids.count)
-                for j in 0..<d { m[j] *= inverse }
-            }
+        // The rows an example without a target read are still read (as on the tape, lazy Adam updates them with a zero gradient).
+        slots.features[s] = ids
+        let hasSoft = e.teacher != nil, hasHard = e.label != nil
+        guard hasSoft || hasHard else { return }
+        let mean = slots.means.baseAddress! + s * d
+        for id in ids { simdAxpy(mean, 1, table + Int(id) * d, d) }
+        if !ids.isEmpty {
+            let inverse = 1 / Float(ids.count)
+            for j in 0..<d { mean[j] *= inverse }
         }
         var logits = [Float](repeating: 0, count: k)
         for c in 0..<k {
@@ -149,10 +154,6 @@ final class BagStep {
             for j in 0..<d { z += w[c * d + j] * mean[j] }
             logits[c] = z
         }
-        // The rows an example without a target read are still read (as on the tape, lazy Adam updates them with a zero gradient).
-        slots.features[s] = ids
-        let hasSoft = e.teacher != nil, hasHard = e.label != nil
-        guard hasSoft || hasHard else { return }
         var gradient = [Float](repeating: 0, count: k)
         let (softShare, hardShare): (Float, Float) = hasSoft && hasHard ? (loss.alpha, 1 - loss.alpha) : (hasSoft ? 1 : 0, hasHard ? 1 : 0)
         var softLoss: Float = 0, hardLoss: Float = 0, contribution: Float = 0
@@ -192,20 +193,19 @@ final class BagStep {
         slots.softWeight[s] = hasSoft ? e.weight : 0
         slots.hardWeight[s] = hasHard ? e.weight : 0
         slots.contribution[s] = contribution
-        for j in 0..<d { slots.means[s * d + j] = mean[j] }
         for c in 0..<k { slots.logitGradients[s * k + c] = gradient[c] }
         let row = slots.rowGradients.baseAddress! + s * d
         for c in 0..<k where gradient[c] != 0 { simdAxpy(row, gradient[c], w + c * d, d) }
     }
 
-    /// The loss's normalizer (the divisor of the slots' summed gradients) and the batch's loss values; nil when
-    /// no example has a target.
-    private func summary(_ slots: Slots, _ batch: [Int], meanWeight: Float?) -> (total: Float, value: Value)? {
+    /// The loss's normalizer (the divisor of the slots' summed gradients), the number of examples with a target and
+    /// the batch's loss values; nil when no example has a target.
+    private func summary(_ slots: Slots, _ batch: [Int], meanWeight: Float?) -> (total: Float, counted: Int, value: Value)? {
         let counted = batch.indices.filter { slots.counted[$0] }
         guard !counted.isEmpty else { return nil }
         let total = meanWeight.map { Float(counted.count) * $0 } ?? counted.reduce(Float(0)) { $0 + examples[batch[$1]].weight }
         let softWeight = slots.softWeight.reduce(0, +), hardWeight = slots.hardWeight.reduce(0, +)
-        return (total, (slots.contribution.reduce(0, +) / total, softWeight > 0 ? slots.soft.reduce(0, +) / softWeight : 0,
+        return (total, counted.count, (slots.contribution.reduce(0, +) / total, softWeight > 0 ? slots.soft.reduce(0, +) / softWeight : 0,
                         hardWeight > 0 ? slots.hard.reduce(0, +) / hardWeight : 0))
     }
 
@@ -214,8 +214,7 @@ final class BagStep {
     /// applied in example order, with no clipping or weight decay. Returns the batch's loss.
     func sgd(_ batch: [Int], learningRate: Float, loss: Loss) -> Value {
         let slots = forward(batch, loss: loss)
-        guard let (total, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return (0, 0, 0) }
-        let counted = slots.counted.filter { $0 }.count
+        guard let (total, counted, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return (0, 0, 0) }
         let scale = learningRate * Float(counted) / total
         let (d, k) = (width, classes)
         let table = model.embeddings.weight.storage.pointer
@@ -242,7 +241,7 @@ final class BagStep {
     /// (``RowSparseGradient``), ready for ``AdamW/update(_:gradients:)``. Returns the batch's loss with it.
     func gradients(_ batch: [Int], loss: Loss) -> (value: Value, gradients: Gradients) {
         let slots = forward(batch, loss: loss)
-        guard let (total, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return ((0, 0, 0), Gradients()) }
+        guard let (total, _, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return ((0, 0, 0), Gradients()) }
         let (d, k) = (width, classes)
         let inverseTotal = 1 / total
         let weight = Tensor(zeros: model.classifier.weight.shape), bias = Tensor(zeros: [k])
