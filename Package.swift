@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "DistillCore", targets: ["DistillCore"]),
         .library(name: "DistillText", targets: ["DistillText"]),
         .library(name: "DistillNN", targets: ["DistillNN"]),
+        .library(name: "DistillRuntime", targets: ["DistillRuntime"]),
         .library(name: "DistillKit", targets: ["DistillKit"]),
         .library(name: "DistillTeachers", targets: ["DistillTeachers"]),
         .library(name: "DistillServe", targets: ["DistillServe"]),
@@ -43,12 +44,15 @@ let package = Package(
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
         // Yams reads recipes; SwiftCSV reads the Loghub real-log samples' structured and template files.
+        // What a trained student needs to answer: the student folder, the classifier with its cache and decision rule,
+        // JSON lines in and out, int8 copies. `distill serve` links this, not training, recipes, YAML or SQLite.
+        .target(name: "DistillRuntime", dependencies: ["DistillCore", "DistillText", "DistillNN"]),
         .target(name: "DistillKit", dependencies: [
-            "DistillCore", "DistillText", "DistillNN", .product(name: "Yams", package: "Yams"), .product(name: "SwiftCSV", package: "SwiftCSV"),
+            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", .product(name: "Yams", package: "Yams"), .product(name: "SwiftCSV", package: "SwiftCSV"),
         ]),
         // LLM teachers over HTTP (async-http-client) and the SQLite soft-label store (GRDB).
         .target(name: "DistillTeachers", dependencies: [
-            "DistillCore", "DistillText", "DistillNN", "DistillKit",
+            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             // The circuit breaker's TCP probe of a teacher server.
@@ -60,11 +64,11 @@ let package = Package(
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // `distill export`: Hugging Face folders (tokenizer.json, model card, remote code for Distill's pooling) and ONNX graphs.
         .target(name: "DistillExport", dependencies: [
-            "DistillCore", "DistillText", "DistillNN", "DistillKit", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // The HTTP service: Hummingbird 2 (on SwiftNIO) and Prometheus metrics.
         .target(name: "DistillServe", dependencies: [
-            "DistillKit", "OTLPProto",
+            "DistillRuntime", "DistillText", "DistillNN", "OTLPProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             // Forwarding enriched records to log stores (--forward).
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -82,14 +86,14 @@ let package = Package(
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillKit", "DistillTeachers", "DistillServe", "DistillExport",
+                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers", "DistillServe", "DistillExport",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer targets for `make fuzz` (scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DDISTILL_FUZZ).
-        .executableTarget(name: "distill-fuzz", dependencies: ["DistillKit", "DistillNN", "DistillText", "DistillServe"]),
+        .executableTarget(name: "distill-fuzz", dependencies: ["DistillRuntime", "DistillKit", "DistillNN", "DistillText", "DistillServe"]),
         // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
         .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
@@ -98,13 +102,13 @@ let package = Package(
             "DistillText", "DistillTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
-        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
+        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillTeachersTests", dependencies: [
-            "DistillTeachers", "DistillKit", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
+            "DistillTeachers", "DistillKit", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "DistillServeTests", dependencies: [
-            "DistillServe", "DistillKit", "DistillNN", "DistillText", "DistillTestSupport", "OTLPProto",
+            "DistillServe", "DistillRuntime", "DistillKit", "DistillNN", "DistillText", "DistillTestSupport", "OTLPProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import DistillKit
+import DistillRuntime
 import DistillNN
 import DistillText
 import Foundation

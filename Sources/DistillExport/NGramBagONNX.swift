@@ -1,5 +1,6 @@
 import DistillCore
 import DistillKit
+import DistillRuntime
 import DistillNN
 import ONNXProto
 

@@ -1,4 +1,5 @@
 import DistillKit
+import DistillRuntime
 import DistillText
 import Foundation
 

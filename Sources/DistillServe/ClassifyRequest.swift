@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// `POST /v1/classify` body: `{"texts": ["…", …], "top_k": 3}` (`top_k` optional). Unknown fields are refused

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// Strict checks on request bodies: the media type, and (through ``StrictJSON``) duplicate keys and trailing commas.

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// The bodies log shippers' HTTP outputs send to `POST /v1/logs`: a JSON array of records (Vector's `http` sink

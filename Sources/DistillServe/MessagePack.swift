@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// A MessagePack decoder for Fluent Bit's `http` output with `format msgpack` (its default): a body of

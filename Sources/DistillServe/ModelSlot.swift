@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 import Synchronization
 

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// What `distill serve` serves and the limits it enforces.

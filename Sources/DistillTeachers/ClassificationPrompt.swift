@@ -1,4 +1,5 @@
 import DistillKit
+import DistillText
 import Foundation
 
 /// The classification prompt built from the label names, descriptions, instructions and few-shot examples, and
@@ -77,6 +78,6 @@ public struct ClassificationPrompt: Sendable, Equatable {
     public func version(extra: [String]) -> String {
         var parts = [ClassificationPrompt.formatVersion, system, question("\u{1}"), completionPrompt(for: "\u{1}")]
         for e in fewShot { parts += [e.text, e.label] }
-        return String(fingerprintOf(parts + extra), radix: 16)
+        return String(Fingerprint.of(parts + extra), radix: 16)
     }
 }

@@ -1,4 +1,5 @@
 import DistillKit
+import DistillText
 import Foundation
 
 /// One shard of a labelling job (`distill label --shard I/N`, e.g. a Kubernetes Indexed Job's
@@ -27,7 +28,7 @@ public struct LabelShard: Sendable, Equatable, CustomStringConvertible {
     /// Whether the template `template` (of ``LabelingJob/templates(_:)``) is this shard's: FNV-1a 64 of its
     /// UTF-8, modulo `count`.
     public func contains(template: String) -> Bool {
-        fingerprintOf([template]) % UInt64(count) == UInt64(index)
+        Fingerprint.of([template]) % UInt64(count) == UInt64(index)
     }
 
     /// A `--shard` value that cannot name a shard.

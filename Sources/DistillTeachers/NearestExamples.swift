@@ -1,4 +1,5 @@
 import DistillKit
+import DistillText
 import Foundation
 
 /// Few-shot examples chosen per line: the labelled lines whose masked messages share the most (IDF-weighted)
@@ -86,6 +87,6 @@ public struct NearestExamples: Sendable {
 
     /// What shapes the choice, for the prompt version: the pool and the count.
     public var fingerprint: String {
-        String(fingerprintOf(["nearest", "\(count)"] + pool.flatMap { [$0.text, $0.label] }), radix: 16)
+        String(Fingerprint.of(["nearest", "\(count)"] + pool.flatMap { [$0.text, $0.label] }), radix: 16)
     }
 }

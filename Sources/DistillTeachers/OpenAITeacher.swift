@@ -1,4 +1,5 @@
 import DistillKit
+import DistillRuntime
 import Foundation
 
 /// An LLM behind an OpenAI-compatible API as a black-box teacher.

@@ -9,6 +9,7 @@
 // Built without those flags (plain `swift build`), it only says how to build it.
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillServe
 import DistillText
 import Foundation

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillCore
 import DistillKit
+import DistillRuntime
 import DistillText
 import Foundation
 import Synchronization

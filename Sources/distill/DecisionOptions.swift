@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillRuntime
 
 /// `classify` and `serve` options that change the model folder's decision rule (`decision.json`).
 struct DecisionOptions: ParsableArguments {

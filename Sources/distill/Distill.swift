@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillCore
 import DistillKit
+import DistillRuntime
 #if canImport(Glibc)
 import Glibc
 #endif

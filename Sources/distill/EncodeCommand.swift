@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillText
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DistillExport
 import DistillKit
+import DistillRuntime
 import Foundation
 
 extension ExportFormat: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillRuntime
 import Foundation
 
 /// `distill quantize`: int8 post-training quantization of a student, with the accuracy change measured.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillRuntime
 import DistillText
 import Foundation
 

@@ -1,5 +1,6 @@
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillText
 import DistillTestSupport
 import Foundation

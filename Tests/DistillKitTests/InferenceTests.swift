@@ -1,6 +1,7 @@
 import DistillCore
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillText
 import DistillTestSupport
 import Foundation
@@ -190,9 +191,9 @@ struct ClassifierTests {
                      #"{"level":"info","msg":"user alice logged in"}"#]
         let first = classifier.classify(lines)
         #expect(first[0].template == first[1].template && first[0].template != first[2].template && first[0].template.count == 16)
-        // The id is FNV-1a 64 of the masked message (DistillKit's fingerprintOf), as 16 hex digits.
+        // The id is FNV-1a 64 of the masked message (DistillText's Fingerprint.of), as 16 hex digits.
         let masked = LogNormalizer().normalize(lines[0]).masked
-        let hex = String(fingerprintOf([masked]), radix: 16)
+        let hex = String(Fingerprint.of([masked]), radix: 16)
         #expect(first[0].template == String(repeating: "0", count: 16 - hex.count) + hex)
         #expect(first.allSatisfy { !$0.cached })
         #expect(classifier.prepare(lines[0]).text == "error kubelet.go disk <PATH> <NUM>% full")

@@ -1,6 +1,7 @@
 import DistillCore
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillText
 import DistillTestSupport
 import Foundation

@@ -1,5 +1,6 @@
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillTestSupport
 import DistillText
 import Foundation

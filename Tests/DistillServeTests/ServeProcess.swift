@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DistillKit
 import DistillNN
+import DistillRuntime
 import DistillTestSupport
 import DistillText
 import Foundation

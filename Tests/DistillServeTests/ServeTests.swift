@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DistillKit
+import DistillRuntime
 import DistillTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import DistillKit
+import DistillRuntime
 import DistillTeachers
 import DistillTestSupport
 import Foundation

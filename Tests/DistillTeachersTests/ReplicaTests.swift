@@ -1,4 +1,5 @@
 import DistillKit
+import DistillRuntime
 @testable import DistillTeachers
 import DistillTestSupport
 import Foundation

@@ -158,7 +158,7 @@ public struct LoghubSplit: Sendable {
     }
 
     /// A deterministic order key for `value` under the split's seed (FNV-1a over the seed and the text).
-    private func rank(_ value: String) -> UInt64 { fingerprintOf(["\(seed)", value]) }
+    private func rank(_ value: String) -> UInt64 { Fingerprint.of(["\(seed)", value]) }
 
     public func split(_ corpus: LoghubCorpus) -> Parts {
         var parts = Parts()

@@ -1,3 +1,4 @@
+import DistillRuntime
 import DistillText
 import Foundation
 

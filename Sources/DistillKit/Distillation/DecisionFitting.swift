@@ -1,3 +1,4 @@
+import DistillRuntime
 import Foundation
 
 /// The recipe's `decision` block: the ``DecisionRule`` that `distill train` fits on the dev lines after training.

@@ -1,5 +1,6 @@
 import DistillCore
 import DistillNN
+import DistillRuntime
 import DistillText
 import Foundation
 
@@ -21,7 +22,7 @@ public enum DistillationRun {
     ///
     /// - Parameter externalTeachers: labels `kind: openai` teachers (the command line passes DistillTeachers' labeller).
     /// - Parameter start: what to do with a run folder that already holds a checkpoint (``RunStart``).
-    /// - Throws: ``DistillError/busy(path:holder:)`` when another process runs in the same folder.
+    /// - Throws: ``RuntimeError/busy(path:holder:)`` when another process runs in the same folder.
     public static func execute(_ recipe: Recipe, start: RunStart, log: (String) -> Void = { _ in },
                                progress: ((TrainingProgress) -> Void)? = nil, externalTeachers: ExternalTeacherLabeler? = nil,
                                paraphraser: ExternalParaphraser? = nil) throws -> Outcome {
@@ -215,7 +216,7 @@ public enum DistillationRun {
                 log("teacher \(t.name): features recomputed per batch (a store would take \(bytes >> 20) MiB)")
                 continue
             }
-            let key = String(fingerprint(train.map(\.text) + [folder.path, weightsIdentity(folder), "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)", "\(d.valueRelationLayer ?? -1)"]), radix: 16)
+            let key = String(Fingerprint.of(train.map(\.text) + [folder.path, weightsIdentity(folder), "\(recipe.training.maxLength)", "\(d.hiddenLayers)", "\(d.attentionLayers)", "\(d.valueRelationLayer ?? -1)"]), radix: 16)
             let store = try TeacherFeatureStore.openOrBuild(
                 url: recipe.output.appendingPathComponent("teachers/\(t.name).features.safetensors"), key: key, teacher: teacherModel,
                 tokenizer: sharedTokenizer!, texts: train.map(\.text), hiddenLayers: d.hiddenLayers, attentionLayers: d.attentionLayers,

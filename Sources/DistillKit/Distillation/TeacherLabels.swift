@@ -1,5 +1,6 @@
 import DistillCore
 import DistillNN
+import DistillRuntime
 import DistillText
 import Foundation
 
@@ -24,7 +25,7 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
     case let .bert(folder):
         try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
         let cache = cacheFolder.appendingPathComponent("\(teacher.name).safetensors")
-        let key = String(fingerprint(texts + [folder.path, labels.joined(separator: "\u{1}"), "\(maxLength)", weightsIdentity(folder)]), radix: 16)
+        let key = String(Fingerprint.of(texts + [folder.path, labels.joined(separator: "\u{1}"), "\(maxLength)", weightsIdentity(folder)]), radix: 16)
         if let file = try? SafetensorsFile(url: cache), file.metadata["key"] == key, let t = try? file.tensor("probabilities"),
            t.shape == [texts.count, labels.count] {
             let v = t.scalars
@@ -79,25 +80,6 @@ func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -
         if wanted.contains(t) { byText[t] = row.map { $0 / total } }
     }
     return texts.map { byText[$0] }
-}
-
-/// FNV-1a 64 over the UTF-8 of `parts`, separated; identifies a dataset for caches (not for security).
-func fingerprint(_ parts: [String]) -> UInt64 { fingerprintOf(parts) }
-
-/// FNV-1a 64 over the UTF-8 of `parts`, each followed by a 0xFF separator: a stable identity for cache keys and
-/// prompt versions (not for security).
-public func fingerprintOf(_ parts: [String]) -> UInt64 {
-    parts.reduce(fingerprintBasis) { fingerprint($0, adding: $1.utf8) }
-}
-
-/// The FNV-1a 64 offset basis ``fingerprintOf(_:)`` starts from.
-let fingerprintBasis: UInt64 = 0xCBF2_9CE4_8422_2325
-
-/// One part of ``fingerprintOf(_:)``: `bytes`, then the 0xFF separator, folded into `h`.
-func fingerprint<Bytes: Sequence<UInt8>>(_ h: UInt64, adding bytes: Bytes) -> UInt64 {
-    var h = h
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    return (h ^ 0xFF) &* 0x0000_0100_0000_01B3
 }
 
 /// Size and modification time of a model folder's weights: a teacher retrained in place gets a new cache key.

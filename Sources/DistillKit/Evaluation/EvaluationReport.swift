@@ -138,6 +138,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 }
 
 import DistillCore
+import DistillRuntime
 
 extension EvaluationReport.Speed {
     /// Single-example latency percentiles over up to 200 texts and the throughput of batches of 32 (for half a

@@ -1,4 +1,5 @@
 import DistillNN
+import DistillRuntime
 import DistillText
 import Foundation
 

@@ -1,5 +1,6 @@
 import DistillCore
 import DistillNN
+import DistillRuntime
 import DistillText
 import Foundation
 

@@ -1,5 +1,6 @@
 import DistillCore
 import DistillNN
+import DistillRuntime
 import DistillText
 import Foundation
 
@@ -124,7 +125,7 @@ public final class DistillationTrainer {
         let configJSON = (try? encoder.encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let parts = [configJSON] + train.map { "\($0.text)\u{1}\($0.label ?? -1)\u{1}\($0.teacher?.description ?? "")\($0.weight == 1 ? "" : "\u{1}\($0.weight)")" }
             + trainable.namedParameters().map { "\($0.name)\($0.tensor.shape)" }
-        return String(fingerprintOf(parts), radix: 16)
+        return String(Fingerprint.of(parts), radix: 16)
     }
     var logURL: URL { output.appendingPathComponent("train.jsonl") }
 

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 
 /// Elasticsearch and OpenSearch `_bulk` NDJSON: `{"create":{"_id":…}}` and the document per record. `create`
 /// works for indices and for data streams (the default index `logs-distill-default` matches the built-in `logs-*-*`

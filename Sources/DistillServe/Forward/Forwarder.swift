@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import DistillKit
+import DistillRuntime
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// A received log record with what Distill added, in the shape every forward target encodes from.

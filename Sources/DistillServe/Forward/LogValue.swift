@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// A value in a log record: OpenTelemetry's `AnyValue` (string, bool, 64-bit integer, double, bytes, array,

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 
 /// Where the category goes in Loki.
 public enum LokiCategory: String, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 
 /// OTLP/HTTP logs in JSON (`--forward otlp-json=URL`, posted to `/v1/logs`): records grouped by resource and
 /// scope, the contract's attributes (`log.category`, `log.category.confidence`, `log.template`) appended to each

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 import Foundation
 
 /// OTLP/HTTP logs in JSON (`ExportLogsServiceRequest`, the protobuf JSON mapping): what an OpenTelemetry SDK

@@ -1,4 +1,4 @@
-import DistillKit
+import DistillRuntime
 
 /// One record encoded for a target: `item` is the record, `group` what it shares with records sent next to it
 /// (a Loki stream's labels, an OTLP resource and scope; empty for NDJSON). Batches are assembled from fragments,

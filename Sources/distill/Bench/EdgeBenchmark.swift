@@ -1,5 +1,6 @@
 import DistillCore
 import DistillKit
+import DistillRuntime
 import Foundation
 #if canImport(Glibc)
 import Glibc

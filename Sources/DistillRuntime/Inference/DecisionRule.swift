@@ -30,7 +30,7 @@ public struct DecisionRule: Codable, Sendable, Equatable {
 
     /// Checks values; errors name the key.
     public func validate(labels: [String], source: String) throws {
-        func bad(_ key: String, _ detail: String) -> DistillError { .invalidDecisionRule(source: source, key: key, detail: detail) }
+        func bad(_ key: String, _ detail: String) -> RuntimeError { .invalidDecisionRule(source: source, key: key, detail: detail) }
         guard temperature.isFinite, temperature > 0 else { throw bad("temperature", "must be a finite number > 0, got \(temperature)") }
         if let t = normalThreshold, !(t.isFinite && (0...1).contains(t)) { throw bad("normal_threshold", "must be within [0, 1], got \(t)") }
         if let m = minimumConfidence, !(m.isFinite && (0...1).contains(m)) { throw bad("min_confidence", "must be within [0, 1], got \(m)") }
@@ -148,7 +148,7 @@ extension DecisionRule {
         let url = folder.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do { return try JSONDecoder().decode(DecisionRule.self, from: Data(contentsOf: url)) } catch {
-            throw DistillError.invalidDecisionRule(source: url.path, key: "", detail: "not a decision rule: \(error.localizedDescription)")
+            throw RuntimeError.invalidDecisionRule(source: url.path, key: "", detail: "not a decision rule: \(error.localizedDescription)")
         }
     }
 

@@ -1,4 +1,5 @@
 import DistillNN
+import DistillRuntime
 import Foundation
 
 /// `distill quantize`: an F32 student folder → an int8 one (``Int8Quantization``), with what it cost in

@@ -109,8 +109,8 @@ public final class Classifier: @unchecked Sendable {
         }
     }
 
-    /// ``fingerprintOf(_:)`` of the masked message, from its bytes.
-    static func templateHash(_ masked: ArraySlice<UInt8>) -> UInt64 { fingerprint(fingerprintBasis, adding: masked) }
+    /// ``Fingerprint/of(_:)`` of the masked message, from its bytes.
+    static func templateHash(_ masked: ArraySlice<UInt8>) -> UInt64 { Fingerprint.adding(masked, to: Fingerprint.basis) }
 
     /// 16 lowercase hex digits.
     public static func templateString(_ hash: UInt64) -> String {

@@ -14,22 +14,22 @@ public final class RunLock: @unchecked Sendable {
     public let url: URL
     private let fd: Int32
 
-    /// Takes the lock on `url` (created if missing) or throws ``DistillError/busy(path:holder:)`` at once.
+    /// Takes the lock on `url` (created if missing) or throws ``RuntimeError/busy(path:holder:)`` at once.
     public init(_ url: URL) throws {
         self.url = url
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw DistillError.checkpoint(path: url.path, detail: "cannot open the lock file: \(String(cString: strerror(errno)))")
+            throw RuntimeError.lockFile(path: url.path, detail: "cannot open the lock file: \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
             let holder = (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
             if reason == EWOULDBLOCK {
-                throw DistillError.busy(path: url.deletingLastPathComponent().path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "another process")
+                throw RuntimeError.busy(path: url.deletingLastPathComponent().path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "another process")
             }
-            throw DistillError.checkpoint(path: url.path, detail: "cannot lock: \(String(cString: strerror(reason)))")
+            throw RuntimeError.lockFile(path: url.path, detail: "cannot lock: \(String(cString: strerror(reason)))")
         }
         self.fd = fd
         var host = [CChar](repeating: 0, count: 256)
