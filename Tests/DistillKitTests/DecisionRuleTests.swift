@@ -95,7 +95,7 @@ struct DecisionRuleTests {
                             (DecisionRule(normalThreshold: 0.5), "normal_label"),
                             (DecisionRule(normalLabel: "normal", normalThreshold: 1.5), "normal_threshold"),
                             (DecisionRule(minimumConfidence: -0.1), "min_confidence")] {
-            #expect(throws: DistillError.self) { try rule.validate(labels: labels, source: "d.json") }
+            #expect(throws: RuntimeError.self) { try rule.validate(labels: labels, source: "d.json") }
             do { try rule.validate(labels: labels, source: "d.json") } catch { #expect(error.localizedDescription.contains("key '\(key)'"), "\(error.localizedDescription)") }
         }
         #expect(throws: Never.self) { try DecisionRule(temperature: 1.3, normalLabel: "normal", normalThreshold: 0.7, minimumConfidence: 0.4).validate(labels: labels, source: "d.json") }

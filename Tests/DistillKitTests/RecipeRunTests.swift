@@ -236,7 +236,10 @@ struct RecipeRunTests {
         let busy = try runDistill(["train", "--recipe", recipe])
         #expect(busy.status == 1 && busy.stderr.contains("in use by pid \(getpid()) on ") && !busy.stderr.contains("USAGE"), "\(busy.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/checkpoint").path))
-        #expect(throws: DistillError.self) { try RunLock.runFolder(dir.appendingPathComponent("run")) }
+        #expect { try RunLock.runFolder(dir.appendingPathComponent("run")) } throws: { error in
+            guard case RuntimeError.busy(_, let holder)? = error as? RuntimeError else { return false }
+            return holder.hasPrefix("pid \(getpid()) on ")
+        }
         lock = nil
         _ = lock
         #expect(try runDistill(["train", "--recipe", recipe]).status == 0)
