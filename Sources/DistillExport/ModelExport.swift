@@ -27,7 +27,7 @@ public enum ModelExport {
     /// Exports `student` (loaded from `source`) as `format` into `folder`, truncating BERT inputs at `maxLength`
     /// tokens (capped at the model's positions), as `distill classify --max-length` does. An existing non-empty
     /// `folder` is replaced only with `replace`; the source folder and the folders that hold it never are.
-    public static func write(_ student: Student, from source: URL, format: ExportFormat, to folder: URL, maxLength: Int, replace: Bool,
+    public static func write(_ student: Student, from source: URL, format: ExportFormat, to folder: URL, maxLength: Int? = nil, replace: Bool,
                              card: ModelCard, decision: DecisionRule?) throws -> Written {
         let fm = FileManager.default
         let target = folder.standardizedFileURL.resolvingSymlinksInPath().path, from = source.standardizedFileURL.resolvingSymlinksInPath().path
@@ -69,16 +69,16 @@ public enum ModelExport {
     // MARK: Hugging Face
 
     /// The truncation length of an export: `requested`, at most the model's positions.
-    private static func length(_ model: BertForSequenceClassification, _ requested: Int) -> Int {
-        min(max(2, requested), model.config.maxPositionEmbeddings)
+    private static func length(_ model: BertForSequenceClassification, _ tokenizer: WordPieceTokenizer, _ requested: Int?) -> Int {
+        min(max(2, requested ?? tokenizer.modelMaxLength), model.config.maxPositionEmbeddings)
     }
 
-    private static func writeHF(_ student: Student, into folder: URL, maxLength: Int, card: ModelCard, decision: DecisionRule?) throws {
+    private static func writeHF(_ student: Student, into folder: URL, maxLength: Int?, card: ModelCard, decision: DecisionRule?) throws {
         guard case let .bert(model, tokenizer) = student else {
             throw ExportError.unsupported(format: .hf, detail: "the n-gram bag has no transformers architecture; export it with --format onnx "
                 + "(its embedding-bag graph over the feature ids `distill prepare` prints)")
         }
-        let positions = length(model, maxLength)
+        let positions = length(model, tokenizer, maxLength)
         var config = try configObject(model, labels: student.labels)
         let remoteCode = model.pooling != .pooler
         if remoteCode {
@@ -166,7 +166,7 @@ public enum ModelExport {
 
     // MARK: ONNX
 
-    private static func writeONNX(_ student: Student, into folder: URL, maxLength: Int, card: ModelCard, decision: DecisionRule?) throws {
+    private static func writeONNX(_ student: Student, into folder: URL, maxLength: Int?, card: ModelCard, decision: DecisionRule?) throws {
         let temperature = decision?.temperature ?? 1
         let builder: ONNXGraphBuilder
         var metadata: [(String, String)] = [
@@ -182,7 +182,7 @@ public enum ModelExport {
         switch student {
         case let .bert(model, tokenizer):
             builder = try BertONNX.graph(model, temperature: temperature)
-            let positions = length(model, maxLength)
+            let positions = length(model, tokenizer, maxLength)
             metadata.append(("distill.max_length", "\(positions)"))
             try writeTokenizer(tokenizer, maxLength: positions, into: folder)
             try model.config.write(to: folder.appendingPathComponent("config.json"))

@@ -38,25 +38,37 @@ public enum Student {
         }
     }
 
-    /// Class logits `[texts, labels]` (inference mode), truncating BERT inputs to `maxLength` tokens.
-    public func logits(_ texts: [String], maxLength: Int = 128) -> Tensor {
+    /// Tokens per line the model reads unless told otherwise: a BERT folder's `model_max_length` (at most its
+    /// `max_position_embeddings`); nil for the n-gram bag, which reads whole lines.
+    public var maxLength: Int? {
+        switch self {
+        case let .bert(m, tokenizer): return max(2, min(tokenizer.modelMaxLength, m.config.maxPositionEmbeddings))
+        case .ngramBag: return nil
+        }
+    }
+
+    /// `requested` tokens (nil: ``maxLength``), within the model's positions; nil for the n-gram bag.
+    public func maxLength(requested: Int?) -> Int? {
+        switch self {
+        case let .bert(m, tokenizer): return max(2, min(requested ?? tokenizer.modelMaxLength, m.config.maxPositionEmbeddings))
+        case .ngramBag: return nil
+        }
+    }
+
+    /// Class logits `[texts, labels]` (inference mode), truncating BERT inputs to `maxLength` tokens (nil: the
+    /// folder's, ``maxLength``).
+    public func logits(_ texts: [String], maxLength: Int? = nil) -> Tensor {
         switch self {
         case let .bert(m, tokenizer):
-            return m(tokenizer.encodeBatch(texts, maxLength: min(maxLength, m.config.maxPositionEmbeddings))).logits
+            return m(tokenizer.encodeBatch(texts, maxLength: self.maxLength(requested: maxLength))).logits
         case let .ngramBag(m): return m(texts)
         }
     }
 
     /// Class probabilities per text, on the tape-free inference engine (``StudentInference``). Builds the engine
     /// (and its workspaces) for this call; callers that classify again and again keep a ``StudentInference``.
-    public func probabilities(_ texts: [String], maxLength: Int = 128) -> [[Float]] {
+    public func probabilities(_ texts: [String], maxLength: Int? = nil) -> [[Float]] {
         StudentInference(self, maxLength: maxLength).probabilities(texts)
-    }
-
-    /// ``probabilities(_:maxLength:)``; the engine packs its own tiles, so `batchSize` no longer matters.
-    @available(*, deprecated, message: "the inference engine packs its own tiles; drop batchSize")
-    public func probabilities(_ texts: [String], maxLength: Int = 128, batchSize: Int) -> [[Float]] {
-        probabilities(texts, maxLength: maxLength)
     }
 
     /// Writes the folder. Everything is written into a sibling temporary folder first, which then replaces

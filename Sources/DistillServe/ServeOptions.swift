@@ -18,8 +18,8 @@ public struct ServeOptions: Sendable {
     public var topK = 3
     /// Distinct model texts the prediction cache holds (0: none).
     public var cacheCapacity = 100_000
-    /// Tokens per text for BERT students.
-    public var maxLength = 128
+    /// Tokens per text for BERT students; nil: the model folder's `model_max_length`.
+    public var maxLength: Int?
     /// Changes to the model folder's `decision.json` (kept across reloads).
     public var decision = DecisionRule.Overrides()
     /// When set, `/v1/*` and `/admin/*` require `Authorization: Bearer <token>`.
@@ -44,4 +44,12 @@ public struct ServeOptions: Sendable {
     public var handlerDelay: Duration = .zero
 
     public init(model: URL) { self.model = model }
+
+    /// The defaults, declared once above; `distill serve`'s flags start from them.
+    public static let defaults = ServeOptions(model: URL(fileURLWithPath: "."))
+}
+
+extension Duration {
+    /// The duration in seconds, as the command line states it.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -7,7 +7,7 @@ public enum RecipeTeachers {
     public static func storeURL(_ recipe: Recipe) -> URL { recipe.output.appendingPathComponent("labels.sqlite") }
 
     /// A teacher for a recipe entry (`bert` or `openai`; `soft-labels` files are read, not run).
-    public static func teacher(_ entry: Recipe.Teacher, labels: [Recipe.Label], maxLength: Int = 128,
+    public static func teacher(_ entry: Recipe.Teacher, labels: [Recipe.Label], maxLength: Int,
                                transport: any HTTPTransport = AsyncHTTPClientTransport(),
                                log: (@Sendable (String) -> Void)? = nil) async throws -> any Teacher {
         switch entry.kind {

@@ -35,8 +35,8 @@ struct ClassifyCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Most lines per batch (read, classified and written together); a batch also ends when the input has no complete line waiting.")
     var batch: Int = 4096
 
-    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students.")
-    var maxLength: Int = 128
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students (default: the model folder's model_max_length, as trained).")
+    var maxLength: Int?
 
     @Option(name: .customLong("cache-size"), help: "Distinct lines the prediction cache holds (0: no cache).")
     var cacheSize: Int = 100_000
@@ -58,7 +58,7 @@ struct ClassifyCommand: ParsableCommand {
 
     func validate() throws {
         try SizeLimits.check(batch, SizeLimits.batch, flag: "--batch")
-        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
+        if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
         guard cacheSize >= 0 else { throw ValidationError("--cache-size must be 0 or more") }
     }

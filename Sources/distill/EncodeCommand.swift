@@ -32,14 +32,14 @@ struct EncodeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Lines per forward pass.")
     var batch: Int = 32
 
-    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line including [CLS] and [SEP]; longer lines are truncated.")
-    var maxLength: Int = 256
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line including [CLS] and [SEP]; longer lines are truncated (default: the model folder's model_max_length).")
+    var maxLength: Int?
 
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         try SizeLimits.check(batch, SizeLimits.batch, flag: "--batch")
-        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
+        if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
     }
 
     func run() throws {
@@ -55,7 +55,7 @@ struct EncodeCommand: ParsableCommand {
         if let layer, layer < 0 || layer > layers {
             throw ValidationError("--layer \(layer) is outside 0...\(layers) for this \(layers)-layer model")
         }
-        let limit = min(maxLength, encoder.config.maxPositionEmbeddings)
+        let limit = max(2, min(maxLength ?? tokenizer.modelMaxLength, encoder.config.maxPositionEmbeddings))
         let reader = try LineReader(path: input)
         let output = FileHandle.standardOutput
         var failures = 0

@@ -24,12 +24,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Also write a self-contained HTML report here (confusion matrix, per-class bars, reliability diagram).")
     var html: String?
 
-    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students.")
-    var maxLength: Int = 128
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students (default: the model folder's model_max_length, as trained).")
+    var maxLength: Int?
 
     @OptionGroup var compute: ComputeOptions
 
-    func validate() throws { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
+    func validate() throws { if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") } }
 
     func run() throws {
         compute.apply()

@@ -34,15 +34,15 @@ struct ExportCommand: ParsableCommand {
     var out: String
 
     @Option(name: .customLong("max-length"), parsing: .unconditional,
-            help: "Tokens per line for BERT models (as classify's --max-length; at most the model's positions): the tokenizer's truncation.")
-    var maxLength: Int = 128
+            help: "Tokens per line for BERT models (as classify's --max-length; at most the model's positions): the tokenizer's truncation (default: the model folder's model_max_length).")
+    var maxLength: Int?
 
     @Flag(help: "Replace an existing output folder, whole.")
     var force = false
 
     @OptionGroup var output: OutputOptions
 
-    func validate() throws { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
+    func validate() throws { if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") } }
 
     func run() throws {
         output.apply()

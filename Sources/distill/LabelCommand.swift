@@ -111,8 +111,8 @@ struct LabelRunCommand: AsyncParsableCommand {
     @Option(help: "LLM: retries after timeouts, 429 and 5xx.")
     var retries = 5
 
-    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "BERT: tokens per text.")
-    var maxLength = 128
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "BERT: tokens per text (default: the model folder's model_max_length).")
+    var maxLength: Int?
 
     @OptionGroup var compute: ComputeOptions
 
@@ -131,7 +131,7 @@ struct LabelRunCommand: AsyncParsableCommand {
     var shard: LabelShard?
 
     func validate() throws {
-        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
+        if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
         if examples == nil && nearestExamplesGiven {
             throw ValidationError("--nearest-examples needs --examples FILE (the labelled lines to choose from)")
         }

@@ -20,10 +20,10 @@ struct PrepareCommand: ParsableCommand {
     @Option(help: "Input lines (- for standard input).")
     var input: String = "-"
 
-    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students (as classify).")
-    var maxLength: Int = 128
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per line for BERT students (as classify; default: the model folder's model_max_length).")
+    var maxLength: Int?
 
-    func validate() throws { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
+    func validate() throws { if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") } }
 
     func run() throws {
         let student = try Student.load(from: URL(fileURLWithPath: model))
@@ -46,7 +46,7 @@ struct PrepareCommand: ParsableCommand {
                 switch student {
                 case let .bert(model, tokenizer):
                     out.raw(",\"input_ids\":[")
-                    for (i, id) in tokenizer.encode(text, maxLength: min(maxLength, model.config.maxPositionEmbeddings)).enumerated() {
+                    for (i, id) in tokenizer.encode(text, maxLength: min(maxLength ?? tokenizer.modelMaxLength, model.config.maxPositionEmbeddings)).enumerated() {
                         if i > 0 { out.raw(",") }
                         out.int(id)
                     }

@@ -20,43 +20,43 @@ struct ServeCommand: AsyncParsableCommand {
     var model: String
 
     @Option(help: "Address to bind; 0.0.0.0 to accept connections from other hosts.")
-    var host: String = "127.0.0.1"
+    var host: String = ServeOptions.defaults.host
 
     @Option(help: "TCP port (0: any free port).")
-    var port: Int = 8080
+    var port: Int = ServeOptions.defaults.port
 
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body (413 above).")
-    var maxBodyBytes: Int = 1 << 20
+    var maxBodyBytes: Int = ServeOptions.defaults.maxBodyBytes
 
     @Option(name: .customLong("max-batch"), help: "Most texts or records per request (413 above).")
-    var maxBatch: Int = 1000
+    var maxBatch: Int = ServeOptions.defaults.maxBatch
 
     @Option(name: .customLong("max-text-bytes"), help: "Longest single text (413 above).")
-    var maxTextBytes: Int = 64 << 10
+    var maxTextBytes: Int = ServeOptions.defaults.maxTextBytes
 
     @Option(name: .customLong("top-k"), help: "Labels listed per answer unless the request sets top_k.")
-    var topK: Int = 3
+    var topK: Int = ServeOptions.defaults.topK
 
     @Option(name: .customLong("cache-size"), help: "Distinct lines the prediction cache holds (0: no cache).")
-    var cacheSize: Int = 100_000
+    var cacheSize: Int = ServeOptions.defaults.cacheCapacity
 
-    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per text for BERT students.")
-    var maxLength: Int = 128
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens per text for BERT students (default: the model folder's model_max_length, as trained).")
+    var maxLength: Int?
 
     @Option(name: .customLong("token-env"), help: "Environment variable holding a bearer token that /v1/* and /admin/* then require.")
     var tokenEnvironment: String?
 
-    @Option(name: .customLong("log-field"), help: "Record field /v1/logs reads the line from (repeatable; default: message, log, msg).")
+    @Option(name: .customLong("log-field"), help: "Record field /v1/logs reads the line from (repeatable; default: \(ServeOptions.defaults.logFields.joined(separator: ", "))).")
     var logFields: [String] = []
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may go without a complete request part (idle keep-alive, slow or missing headers) before it is closed.")
-    var idleTimeout: Double = 30
+    var idleTimeout: Double = ServeOptions.defaults.idleTimeout.seconds
 
     @Option(name: .customLong("body-timeout"), help: "Seconds the whole request body may take after its headers (408 above; keep it below --idle-timeout).")
-    var bodyTimeout: Double = 20
+    var bodyTimeout: Double = ServeOptions.defaults.bodyTimeout.seconds
 
     @Option(name: .customLong("max-connections"), help: "Connections open at once (further ones wait in the backlog).")
-    var maxConnections: Int = 256
+    var maxConnections: Int = ServeOptions.defaults.maxConnections
 
     @Option(name: .customLong("access-log"), help: ArgumentHelp("Append one JSON line per request (time, method, path, status, duration, sizes, user agent) to FILE, or '-' for stderr.", valueName: "file"))
     var accessLog: String?
@@ -71,28 +71,28 @@ struct ServeCommand: AsyncParsableCommand {
     var forwardHeaders: [String] = []
 
     @Option(name: .customLong("forward-queue-mb"), help: "MiB of encoded records each target's in-memory queue holds; when full, /v1/logs answers 503 with Retry-After.")
-    var forwardQueueMegabytes: Int = 32
+    var forwardQueueMegabytes: Int = ForwardOptions.defaults.queueBytes >> 20
 
     @Option(name: .customLong("forward-batch"), help: "Most records per request to a store.")
-    var forwardBatch: Int = 1000
+    var forwardBatch: Int = ForwardOptions.defaults.batchRecords
 
     @Option(name: .customLong("forward-timeout"), help: "Seconds a store has to answer one request (then it is retried).")
-    var forwardTimeout: Double = 10
+    var forwardTimeout: Double = ForwardOptions.defaults.timeout.seconds
 
     @Option(name: .customLong("forward-max-backoff"), help: "Longest wait in seconds between retries of a store request (the wait doubles up to it, with jitter; a store's Retry-After wins, up to 300).")
-    var forwardMaxBackoff: Double = 30
+    var forwardMaxBackoff: Double = ForwardOptions.defaults.retryCap.seconds
 
     @Option(name: .customLong("spool"), help: ArgumentHelp("Folder where accepted records wait on disk until a store has them (survives restarts and outages).", valueName: "dir"))
     var spool: String?
 
     @Option(name: .customLong("spool-max-mb"), help: "MiB the spool may hold per target; when full, /v1/logs answers 503.")
-    var spoolMegabytes: Int = 1024
+    var spoolMegabytes: Int = ForwardOptions.defaults.spoolBytes >> 20
 
     @Option(name: .customLong("loki-category"), help: "Where Loki gets the category: label (a stream label log_category) or metadata (structured metadata).")
-    var lokiCategory: LokiCategory = .label
+    var lokiCategory: LokiCategory = ForwardOptions.defaults.lokiCategory
 
     @Option(name: .customLong("drain-timeout"), help: "Seconds queued records may take to reach the stores after SIGTERM.")
-    var drainTimeout: Double = 10
+    var drainTimeout: Double = ForwardOptions.defaults.drainTimeout.seconds
 
     @Option(name: .customLong("handler-delay-ms"), help: .hidden)
     var handlerDelayMilliseconds: Int = 0
@@ -114,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
         if protectMetrics && tokenEnvironment == nil { throw ValidationError("--protect-metrics needs --token-env (the token /metrics then requires)") }
-        try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length")
+        if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
         for (name, value, range) in [("--forward-queue-mb", forwardQueueMegabytes, 1...65_536), ("--forward-batch", forwardBatch, 1...100_000),
                                      ("--spool-max-mb", spoolMegabytes, 1...(1 << 22))] where !range.contains(value) {
             throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")

@@ -24,7 +24,9 @@ struct ExportTests {
     }
 
     /// Exports `model` in `formats`, runs `prepare` and `classify` on the lines, then scripts/check_export.py.
-    func exportAndCheck(_ model: URL, formats: [String], maxLength: Int = 128, temperature: Float = 1) throws -> Check {
+    func exportAndCheck(_ model: URL, formats: [String], maxLength: Int? = nil, temperature: Float = 1) throws -> Check {
+        // nil: no --max-length anywhere, so export, prepare and classify each take the folder's model_max_length.
+        let length = maxLength.map { ["--max-length", "\($0)"] } ?? []
         try #require(Self.lines.count > 400, "the committed Loghub lines are readable")
         let work = temporaryFolder("export")
         let input = work.appendingPathComponent("lines.txt")
@@ -33,15 +35,15 @@ struct ExportTests {
                          "--temperature", "\(temperature)"]
         for format in formats {
             let out = work.appendingPathComponent(format)
-            let run = try runDistill(["export", "--model", model.path, "--format", format, "--out", out.path])
+            let run = try runDistill(["export", "--model", model.path, "--format", format, "--out", out.path] + length)
             #expect(run.status == 0 && run.stderr.contains("export: \(format) -> "), "\(run.output)")
             arguments += ["--\(format)", out.path]
         }
-        let prepared = try runDistill(["prepare", "--model", model.path, "--input", input.path, "--max-length", "\(maxLength)"])
+        let prepared = try runDistill(["prepare", "--model", model.path, "--input", input.path] + length)
         #expect(prepared.status == 0, "\(prepared.stderr)")
         try prepared.stdout.write(to: work.appendingPathComponent("prepared.jsonl"), atomically: true, encoding: .utf8)
         let labels = try Student.load(from: model).labels.count
-        let classified = try runDistill(["classify", "--model", model.path, "--input", input.path, "--top-k", "\(labels)", "--max-length", "\(maxLength)"])
+        let classified = try runDistill(["classify", "--model", model.path, "--input", input.path, "--top-k", "\(labels)"] + length)
         #expect(classified.status == 0, "\(classified.stderr)")
         try classified.stdout.write(to: work.appendingPathComponent("classified.jsonl"), atomically: true, encoding: .utf8)
 
@@ -96,13 +98,14 @@ struct ExportTests {
     @Test("MiniLM (real checkpoint, mean pooling, log input): transformers with trust_remote_code and onnxruntime give classify's probabilities and labels; plain transformers refuses the folder")
     func miniLMMean() throws {
         let model = try miniLMClassifier(pooling: .mean)
-        // classify's default --max-length (128) on both sides: the 63,000-byte line and other long ones are cut alike.
+        // No --max-length: export, prepare and classify all take the folder's model_max_length (512 for MiniLM), so
+        // the 63,000-byte line and other long ones are cut alike.
         let check = try exportAndCheck(model, formats: ["hf", "onnx"])
         try expectParity(check.hf, "transformers")
         try expectParity(check.onnx, "onnxruntime")
         let hf = try #require(check.hf)
         #expect(hf["same_token_ids"] as? Int == Self.lines.count, "tokenizer.json gives Distill's ids: \(hf["same_token_ids"] ?? "?")")
-        #expect(hf["model_class"] as? String == "DistillBertForSequenceClassification" && hf["model_max_length"] as? Int == 128, "\(hf)")
+        #expect(hf["model_class"] as? String == "DistillBertForSequenceClassification" && hf["model_max_length"] as? Int == 512, "\(hf)")
         #expect(hf["pipeline_same_top_label"] as? Int == hf["pipeline_lines"] as? Int, "pipeline(): \(hf)")
         #expect((hf["plain_load"] as? String)?.hasPrefix("refused") == true, "without trust_remote_code: \(hf["plain_load"] ?? "nothing")")
         #expect(check.onnx?["opset"] as? Int == 17 && check.onnx?["inputs"] as? [String] == ["input_ids", "attention_mask"])

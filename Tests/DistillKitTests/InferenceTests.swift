@@ -69,6 +69,30 @@ struct Int8StudentTests {
         for i in all.indices { for j in 0..<3 { #expect(abs(engine[i][j] - tape.scalars[i * 3 + j]) < 1e-5) } }
     }
 
+    @Test("without a length, a BERT student reads as many tokens as its folder's model_max_length says (as trained), within its positions")
+    func folderLength() throws {
+        var (student, _) = try bert()
+        guard case .bert(let model, var tokenizer) = student else { Issue.record("not a BERT student"); return }
+        tokenizer.modelMaxLength = 9
+        student = .bert(model, tokenizer)
+        let folder = temporaryFolder("folder-length")
+        try student.save(to: folder)
+        let loaded = try Student.load(from: folder)
+        #expect(loaded.maxLength == 9)
+        let long = Array(repeating: "connection refused to db primary disk full", count: 20).joined(separator: " ")
+        let texts = [long, "disk full", "user alice logged in"]
+        let classifier = try Classifier.load(from: folder, cacheCapacity: 0)
+        #expect(classifier.maxLength == 9)
+        let byDefault = classifier.classify(texts).map(\.probabilities)
+        #expect(byDefault == StudentInference(loaded, maxLength: 9).probabilities(texts))
+        // The long line reads differently at 32 tokens (all its positions), so the default above is not 32's.
+        #expect(byDefault[0] != StudentInference(loaded, maxLength: 32).probabilities(texts)[0])
+        // A request beyond the positions is cut to them; the n-gram bag has no length.
+        #expect(try Classifier.load(from: folder, cacheCapacity: 0, maxLength: 1000).maxLength == 32)
+        let bag = Student.ngramBag(NGramBag(config: NGramBagConfig(labels: ["a", "b"]), seed: 1))
+        #expect(bag.maxLength == nil && bag.maxLength(requested: 64) == nil)
+    }
+
     @Test("several threads classifying through one Classifier get the answers one thread gets")
     func concurrentCallers() throws {
         let (student, texts) = try bert()

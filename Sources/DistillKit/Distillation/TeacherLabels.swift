@@ -12,7 +12,7 @@ import Foundation
 ///
 /// - Parameter progress: told `(done, total)` after each chunk a `bert` teacher labels (not called for cached labels).
 public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
-                                 maxLength: Int = 128, external: ExternalTeacherLabeler? = nil,
+                                 maxLength: Int? = nil, external: ExternalTeacherLabeler? = nil,
                                  progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Float]?] {
     switch teacher.kind {
     case .openAI:
@@ -25,7 +25,7 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
     case let .bert(folder):
         try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
         let cache = cacheFolder.appendingPathComponent("\(teacher.name).safetensors")
-        let key = String(Fingerprint.of(texts + [folder.path, labels.joined(separator: "\u{1}"), "\(maxLength)", weightsIdentity(folder)]), radix: 16)
+        let key = String(Fingerprint.of(texts + [folder.path, labels.joined(separator: "\u{1}"), "\(maxLength.map(String.init) ?? "folder")", weightsIdentity(folder)]), radix: 16)
         if let file = try? SafetensorsFile(url: cache), file.metadata["key"] == key, let t = try? file.tensor("probabilities"),
            t.shape == [texts.count, labels.count] {
             let v = t.scalars

@@ -143,7 +143,7 @@ import DistillRuntime
 extension EvaluationReport.Speed {
     /// Single-example latency percentiles over up to 200 texts and the throughput of batches of 32 (for half a
     /// second), on the inference engine ``Classifier`` uses (no cache).
-    public static func measure(_ student: Student, texts: [String], maxLength: Int) -> EvaluationReport.Speed {
+    public static func measure(_ student: Student, texts: [String], maxLength: Int? = nil) -> EvaluationReport.Speed {
         let engine = StudentInference(student, maxLength: maxLength)
         let sample = Array(texts.prefix(200))
         var latencies: [Double] = []

@@ -31,7 +31,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`; `name`
     /// (the recipe's teacher name) goes into errors. `preparingInput`: texts are raw lines, prepared as the
     /// folder's `distill_input` says (what `distill label --teacher bert:FOLDER` passes).
-    public init(folder: URL, labels: [String], maxLength: Int = 128, name: String? = nil, preparingInput: Bool = false) throws {
+    public init(folder: URL, labels: [String], maxLength: Int? = nil, name: String? = nil, preparingInput: Bool = false) throws {
         model = try BertForSequenceClassification.load(folder: folder)
         preparer = preparingInput ? model.input.flatMap { $0.kind == .raw ? nil : $0.preparer() } : nil
         tokenizer = try WordPieceTokenizer.load(folder: folder)
@@ -45,7 +45,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
             return i
         }
         self.labels = labels
-        self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
+        self.maxLength = max(2, min(maxLength ?? tokenizer.modelMaxLength, model.config.maxPositionEmbeddings))
         engine = StudentInference(.bert(model, tokenizer), maxLength: self.maxLength)
         identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)" + (preparer.map { "|input=\($0.input.kind.rawValue)" } ?? "")
     }

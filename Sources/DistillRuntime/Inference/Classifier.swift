@@ -14,8 +14,9 @@ public final class Classifier: @unchecked Sendable {
     public let input: TextInput
     /// The folder the model was loaded from.
     public let folder: URL
-    /// Tokens per line for BERT students.
-    public let maxLength: Int
+    /// Tokens per line for BERT students (the folder's `model_max_length` unless the caller chose); nil for the
+    /// n-gram bag.
+    public let maxLength: Int?
     public let cache: PredictionCache?
     private let preparer: TextInput.Preparer
     private let templateNormalizer = LogNormalizer()
@@ -59,7 +60,7 @@ public final class Classifier: @unchecked Sendable {
 
     /// Wraps a loaded student. `cacheCapacity` 0 turns the cache off; `decision` must suit the student's labels
     /// (see ``DecisionRule/validate(labels:source:)``).
-    public init(student: Student, folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128, decision: DecisionRule = DecisionRule()) {
+    public init(student: Student, folder: URL, cacheCapacity: Int = 100_000, maxLength: Int? = nil, decision: DecisionRule = DecisionRule()) {
         self.student = student
         self.decision = decision
         normalIndex = decision.normalIndex(in: student.labels)
@@ -68,14 +69,14 @@ public final class Classifier: @unchecked Sendable {
         input = student.input
         preparer = student.input.preparer()
         templateUsesModelMasks = student.input.logMasks == .all
-        self.maxLength = maxLength
+        self.maxLength = student.maxLength(requested: maxLength)
         cache = cacheCapacity > 0 ? PredictionCache(capacity: cacheCapacity) : nil
         engine = StudentInference(student, maxLength: maxLength)
     }
 
     /// Loads the student folder (F32 or int8, see ``Quantization``) with its `decision.json` when it has one,
     /// changed by `overrides` (command-line options) and checked against the labels.
-    public static func load(from folder: URL, cacheCapacity: Int = 100_000, maxLength: Int = 128,
+    public static func load(from folder: URL, cacheCapacity: Int = 100_000, maxLength: Int? = nil,
                             overrides: DecisionRule.Overrides = .init()) throws -> Classifier {
         let student = try Student.load(from: folder)
         var decision = overrides.ignoreSaved ? DecisionRule() : try DecisionRule.load(folder: folder) ?? DecisionRule()

@@ -13,11 +13,12 @@ public final class StudentInference: @unchecked Sendable {
     private let engine: Engine
 
     /// Builds the engine over the student's weights (shared, not copied); BERT inputs are cut to `maxLength`
-    /// tokens (and to the model's `max_position_embeddings`).
-    public init(_ student: Student, maxLength: Int = 128) {
+    /// tokens (nil: the folder's `model_max_length`; never more than the model's `max_position_embeddings`).
+    public init(_ student: Student, maxLength: Int? = nil) {
+        let limit = student.maxLength(requested: maxLength)
         switch student {
         case let .bert(model, tokenizer):
-            engine = .bert(BertInference(model), tokenizer, maxLength: max(2, min(maxLength, model.config.maxPositionEmbeddings)))
+            engine = .bert(BertInference(model), tokenizer, maxLength: limit ?? 2)
         case let .ngramBag(model):
             engine = .bag(NGramBagInference(model))
         }

@@ -147,6 +147,9 @@ public struct ForwardOptions: Sendable {
     public var retryBase: Duration = .milliseconds(250)
     public var retryCap: Duration = .seconds(30)
 
+    /// The defaults, declared once above; `distill serve`'s `--forward-*` flags start from them.
+    public static let defaults = ForwardOptions()
+
     public init() {}
 }
 

@@ -293,6 +293,3 @@ public final class Forwarder: Sendable {
     static func report(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
