@@ -57,7 +57,7 @@ enum BertONNX {
                                             epsilon: c.layerNormEps, w)
             let inner = try g.linear(attention, p + "intermediate.dense", w)
             let activated: String
-            if c.hiddenAct == "relu" {
+            if c.hiddenAct == .relu {
                 activated = g.node("Relu", [inner])
             } else {  // exact GELU: 0.5 x (1 + erf(x / √2))
                 let erf = g.node("Erf", [g.node("Mul", [inner, g.constant(Float(1 / 2.0.squareRoot()), "inv_sqrt2")])])

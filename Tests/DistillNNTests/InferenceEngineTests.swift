@@ -8,7 +8,7 @@ import Testing
 @Suite("inference engines", .serialized)
 struct InferenceEngineTests {
     /// A small BERT with every parameter (LayerNorms included) drawn from N(0, 0.5²), so a wrong term shows.
-    static func randomBert(pooling: Pooling, activation: String = "gelu", heads: Int = 2, hidden: Int = 16, intermediate: Int = 24, labels: Int = 5,
+    static func randomBert(pooling: Pooling, activation: HiddenActivation = .gelu, heads: Int = 2, hidden: Int = 16, intermediate: Int = 24, labels: Int = 5,
                            seed: UInt64) -> BertForSequenceClassification {
         var config = BertConfig(vocabSize: 60, hiddenSize: hidden, numHiddenLayers: 2, numAttentionHeads: heads, intermediateSize: intermediate,
                                 maxPositionEmbeddings: 40, labels: (0..<labels).map { "l\($0)" })
@@ -63,9 +63,9 @@ struct InferenceEngineTests {
     }
 
     @Test("BERT engine logits = the module's padded forward pass", arguments: [
-        (Pooling.mean, "gelu", 2), (.cls, "gelu", 4), (.pooler, "gelu", 1), (.mean, "relu", 2),
+        (Pooling.mean, HiddenActivation.gelu, 2), (.cls, .gelu, 4), (.pooler, .gelu, 1), (.mean, .relu, 2),
     ])
-    func bertParity(pooling: Pooling, activation: String, heads: Int) {
+    func bertParity(pooling: Pooling, activation: HiddenActivation, heads: Int) {
         let model = Self.randomBert(pooling: pooling, activation: activation, heads: heads, seed: 7)
         let seqs = Self.sequences(37, maxLength: 40, seed: 3)
         let engine = BertInference(model)

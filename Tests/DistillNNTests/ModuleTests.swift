@@ -76,6 +76,10 @@ struct ModuleTests {
         do { _ = try BertConfig.read(from: url); Issue.record("accepted a string vocab_size") } catch let ModelError.invalidConfig(_, key, _) {
             #expect(key == "vocab_size")
         }
+        try Data(#"{"vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 8, "hidden_act": "swish"}"#.utf8).write(to: url)
+        #expect(throws: ModelError.invalidConfig(path: url.path, key: "hidden_act", detail: "'swish' is not supported (use gelu or relu)")) {
+            try BertConfig.read(from: url)
+        }
     }
 
     @Test("padding does not change a sequence's outputs")

@@ -61,7 +61,7 @@ public final class BertInference: @unchecked Sendable {
             let a = l.attention
             return Layer(query: a.query, key: a.key, value: a.value,
                          attentionOutput: a.outputDense, attentionNorm: a.layerNorm,
-                         intermediate: l.intermediate, output: l.output, outputNorm: l.outputLayerNorm, relu: l.activation == "relu")
+                         intermediate: l.intermediate, output: l.output, outputNorm: l.outputLayerNorm, relu: l.activation == .relu)
         }
     }
 

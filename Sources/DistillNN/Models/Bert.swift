@@ -88,7 +88,7 @@ public final class BertLayer: Module {
     public let intermediate: Linear
     public let output: Linear
     public let outputLayerNorm: LayerNorm
-    let activation: String, hiddenDropout: Float
+    let activation: HiddenActivation, hiddenDropout: Float
 
     init(_ c: BertConfig, generator g: inout RandomGenerator) {
         attention = BertAttention(c, generator: &g)
@@ -107,7 +107,11 @@ public final class BertLayer: Module {
     func callAsFunction(_ x: Tensor, mask: Tensor, returnProbabilities: Bool, context: ForwardContext) -> (Tensor, Tensor?, Tensor) {
         let (a, probabilities, values) = attention(x, mask: mask, returnProbabilities: returnProbabilities, context: context)
         let pre = intermediate(a)
-        let hidden = activation == "relu" ? relu(pre) : gelu(pre)
+        let hidden: Tensor
+        switch activation {
+        case .gelu: hidden = gelu(pre)
+        case .relu: hidden = relu(pre)
+        }
         return (outputLayerNorm(context.dropout(output(hidden), hiddenDropout) + a), probabilities, values)
     }
 }

@@ -1,6 +1,13 @@
 import DistillText
 import Foundation
 
+/// `hidden_act`: the activation of a BERT layer's feed-forward block (as candle's `HiddenAct`).
+public enum HiddenActivation: String, Codable, Sendable, CaseIterable {
+    /// The exact (erf) GELU, as BERT and Hugging Face's `"gelu"`.
+    case gelu
+    case relu
+}
+
 /// The fields of a Hugging Face `BertConfig` (`config.json`) that define the architecture and labels.
 ///
 /// Reading ignores keys it does not know (HF configs carry many); writing emits these keys plus
@@ -11,7 +18,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public var numHiddenLayers: Int
     public var numAttentionHeads: Int
     public var intermediateSize: Int
-    public var hiddenAct: String = "gelu"
+    public var hiddenAct: HiddenActivation = .gelu
     public var hiddenDropoutProb: Float = 0.1
     public var attentionProbsDropoutProb: Float = 0.1
     public var maxPositionEmbeddings: Int = 512
@@ -60,7 +67,12 @@ public struct BertConfig: Codable, Equatable, Sendable {
         numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)
         numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
         intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
+        let activation = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? HiddenActivation.gelu.rawValue
+        guard let hiddenAct = HiddenActivation(rawValue: activation) else {
+            throw DecodingError.dataCorruptedError(forKey: .hiddenAct, in: c, debugDescription:
+                "'\(activation)' is not supported (use \(HiddenActivation.allCases.map(\.rawValue).joined(separator: " or ")))")
+        }
+        self.hiddenAct = hiddenAct
         hiddenDropoutProb = try c.decodeIfPresent(Float.self, forKey: .hiddenDropoutProb) ?? 0.1
         attentionProbsDropoutProb = try c.decodeIfPresent(Float.self, forKey: .attentionProbsDropoutProb) ?? 0.1
         maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 512
@@ -169,9 +181,6 @@ public struct BertConfig: Codable, Equatable, Sendable {
         }
         guard positionEmbeddingType == "absolute" else {
             throw ModelError.invalidConfig(path: path, key: "position_embedding_type", detail: "'\(positionEmbeddingType)' is not supported (only absolute)")
-        }
-        guard ["gelu", "relu"].contains(hiddenAct) else {
-            throw ModelError.invalidConfig(path: path, key: "hidden_act", detail: "'\(hiddenAct)' is not supported (use gelu or relu)")
         }
     }
 }
