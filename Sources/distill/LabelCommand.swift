@@ -64,52 +64,7 @@ struct LabelRunCommand: AsyncParsableCommand {
     @Option(help: "SQLite store (default: labels.sqlite beside --out).")
     var store: String?
 
-    @Option(help: "LLM: model name sent to the server.")
-    var model = "default"
-
-    @Option(name: .customLong("api-key-env"), help: "LLM: environment variable holding the API key.")
-    var apiKeyEnv: String?
-
-    @Option(help: "LLM: chat or completions.")
-    var endpoint = "chat"
-
-    @Option(help: "LLM: auto, none, grammar (llama.cpp) or json-schema.")
-    var constrain = "auto"
-
-    @Option(help: "LLM: auto, names or codes (what the model answers with).")
-    var verbalizer = "auto"
-
-    @Option(help: "LLM without logprobs: samples or hard.")
-    var fallback = "samples"
-
-    @Option(help: "LLM: samples per text for the samples fallback.")
-    var samples = 5
-
-    @Option(name: .customLong("top-logprobs"), help: "LLM: alternatives per answer token.")
-    var topLogprobs = 20
-
-    @Option(help: "LLM: labelled lines (JSONL with text and label) to choose per-line examples from.")
-    var examples: String?
-
-    @Option(name: .customLong("nearest-examples"), help: "LLM: per line, this many --examples lines most similar to it shown before the question (default 4).")
-    var nearestExamplesOption: Int?
-    var nearestExamples: Int { nearestExamplesOption ?? LLMTeacherSpec.defaultNearestExamples }
-    var nearestExamplesGiven: Bool { nearestExamplesOption != nil }
-
-    @Option(help: "LLM: requests in flight per replica (a llama.cpp server gets 1 unless --allow-batching).")
-    var concurrency = 4
-
-    @Flag(name: .customLong("allow-batching"), help: "LLM: let llama.cpp batch concurrent requests (faster on GPUs; logprobs then vary between runs).")
-    var allowBatching = false
-
-    @Option(help: "LLM: request starts per second (default: unlimited).")
-    var rps: Double?
-
-    @Option(help: "LLM: seconds per request before it counts as timed out.")
-    var timeout: Double = 60
-
-    @Option(help: "LLM: retries after timeouts, 429 and 5xx.")
-    var retries = 5
+    @OptionGroup var llm: LLMOptions
 
     @Option(name: .customLong("max-length"), parsing: .unconditional, help: "BERT: tokens per text (default: the model folder's model_max_length).")
     var maxLength: Int?
@@ -132,7 +87,7 @@ struct LabelRunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let maxLength { try SizeLimits.check(maxLength, SizeLimits.maxLength, flag: "--max-length") }
-        if examples == nil && nearestExamplesGiven {
+        if llm.examples == nil && llm.nearestExamples != nil {
             throw ValidationError("--nearest-examples needs --examples FILE (the labelled lines to choose from)")
         }
         if shard != nil && recipe != nil {
@@ -254,25 +209,7 @@ struct LabelRunCommand: AsyncParsableCommand {
         // Replicas of one server: openai:URL,URL,…
         let urls = spec.dropFirst(7).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !urls.isEmpty else { throw ValidationError("--teacher '\(spec)': expected openai:BASE_URL (or several, comma-separated)") }
-        var s = LLMTeacherSpec(baseURLs: urls, model: model)
-        func parse<T: RawRepresentable>(_ raw: String, _ option: String) throws -> T where T.RawValue == String {
-            guard let v = T(rawValue: raw) else { throw ValidationError("--\(option) '\(raw)' is not a valid choice") }
-            return v
-        }
-        s.endpoint = try parse(endpoint, "endpoint")
-        s.constraint = try parse(constrain, "constrain")
-        s.verbalizer = try parse(verbalizer, "verbalizer")
-        s.fallback = try parse(fallback, "fallback")
-        s.apiKeyEnvironment = apiKeyEnv
-        s.samples = samples
-        s.examplesFile = examples
-        s.nearestExamples = examples == nil ? 0 : nearestExamples
-        s.topLogprobs = topLogprobs
-        s.maxConcurrency = concurrency
-        s.reproducible = !allowBatching
-        s.requestsPerSecond = rps
-        s.timeoutSeconds = timeout
-        s.maxRetries = retries
+        let s = llm.spec(baseURLs: urls)
         return try await OpenAITeacher.connect(spec: s, labels: labels, transport: AsyncHTTPClientTransport(log: standardErrorLine), log: standardErrorLine)
     }
 }
