@@ -115,6 +115,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "CompressNIO", package: "compress-nio"),
+            // The router in-process (`app.test(.router)`), no socket or process.
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]
 )

@@ -37,39 +37,49 @@ public final class DistillServer: Sendable {
         }
     }
 
-    /// Serves until SIGTERM/SIGINT, then drains. `onListening` receives the bound port.
-    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    /// The routes and their middleware: access log, request metrics, error answers, and the bearer token on
+    /// `/v1/*`, `/admin/*` (and `/metrics` with ``ServeOptions/protectMetrics``). What ``run(onListening:)`` serves;
+    /// tests drive it in-process (HummingbirdTesting's `.router`).
+    public func buildRouter() -> Router<BasicRequestContext> {
         let router = Router()
         if let accessLog { router.add(middleware: AccessLogMiddleware(log: accessLog)) }
         router.add(middleware: UnmatchedRouteMetrics(metrics: metrics))
-        router.post("/v1/classify") { request, _ in try await self.handle("/v1/classify", request) { try await self.classify($0) } }
-        router.post("/v1/logs") { request, _ in try await self.handle("/v1/logs", request) { try await self.logs($0) } }
-        router.post("/admin/reload") { request, _ in
-            try await self.handle("/admin/reload", request) { _ in
-                // Loading reads and converts the weights: off the server's threads.
-                try await withCheckedThrowingContinuation { continuation in
-                    DispatchQueue.global().async { continuation.resume(with: Result { try self.reloadResponse() }) }
-                }
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: ErrorAnswerMiddleware())
+        router.get("/healthz") { _, _ in jsonResponse(200, #"{"status":"ok"}"#) }
+        router.get("/readyz") { _, _ in
+            self.draining.load(ordering: .relaxed) ? jsonResponse(503, #"{"status":"draining"}"#) : jsonResponse(200, #"{"status":"ready"}"#)
+        }
+        let guarded = router.group()
+        if let token = options.bearerToken { guarded.add(middleware: BearerTokenMiddleware(token: token)) }
+        (options.protectMetrics ? guarded : router.group()).get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.render(cache: self.slot.classifier.cache))))
+        }
+        guarded.post("/v1/classify") { request, _ in try await self.classify(request) }
+        guarded.post("/v1/logs") { request, _ in try await self.logs(request) }
+        guarded.post("/admin/reload") { _, _ in
+            // Loading reads and converts the weights: off the server's threads.
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(with: Result { try self.reloadResponse() }) }
             }
         }
-        router.get("/healthz") { request, _ in try await self.handle("/healthz", request, authorize: false) { _ in jsonResponse(200, #"{"status":"ok"}"#) } }
-        router.get("/readyz") { request, _ in
-            try await self.handle("/readyz", request, authorize: false) { _ in
-                self.draining.load(ordering: .relaxed) ? jsonResponse(503, #"{"status":"draining"}"#) : jsonResponse(200, #"{"status":"ready"}"#)
-            }
-        }
-        router.get("/metrics") { request, _ in
-            try await self.handle("/metrics", request, authorize: self.options.protectMetrics) { _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                         body: .init(byteBuffer: ByteBuffer(string: self.metrics.render(cache: self.slot.classifier.cache))))
-            }
-        }
+        return router
+    }
+
+    /// The HTTP/1.1 application over ``buildRouter()`` with the options' address, idle timeout and connection cap.
+    public func buildApplication(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: buildRouter(), server: .http1(configuration: .init(idleTimeout: TimeAmount(options.idleTimeout))),
+                    configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill",
+                                         availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
+                    onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains. `onListening` receives the bound port.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let signals = installSignalHandlers()
         defer { signals.forEach { $0.cancel() } }
-        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: TimeAmount(options.idleTimeout))),
-                              configuration: .init(address: .hostname(options.host, port: options.port), serverName: "distill",
-                                                   availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
-                              onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
+        let app = buildApplication(onListening: onListening)
         forwarder?.start()
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
@@ -120,38 +130,6 @@ public final class DistillServer: Sendable {
     }
 
     // MARK: handlers
-
-    /// Authorization, error answers and metrics around every route.
-    private func handle(_ route: String, _ request: Request, authorize: Bool = true,
-                        _ body: (Request) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        metrics.started()
-        var response: Response
-        do {
-            if authorize, let token = options.bearerToken { try checkBearer(request, token: token) }
-            response = try await body(request)
-        } catch let error as ServeError {
-            response = errorResponse(error.status, error.message)
-            if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
-            if let seconds = error.retryAfter { response.headers[.retryAfter] = String(seconds) }
-            // The rest of a body too large or too slow is not read: close the connection after answering.
-            if error.status == 408 || error.status == 413 { response.headers[.connection] = "close" }
-        } catch {
-            response = errorResponse(500, "internal error: \(error.localizedDescription)")
-        }
-        metrics.finished()
-        metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - start)
-        return response
-    }
-
-    private func checkBearer(_ request: Request, token: String) throws {
-        let given = request.headers[.authorization] ?? ""
-        let expected = "Bearer " + token
-        // Constant-time comparison: the answer's timing does not tell how much of the token was right.
-        var difference = given.utf8.count ^ expected.utf8.count
-        for (a, b) in zip(given.utf8, expected.utf8) { difference |= Int(a ^ b) }
-        guard difference == 0 else { throw ServeError(401, "missing or wrong bearer token (Authorization: Bearer <token>)") }
-    }
 
     /// The body, decompressed, and its media type (`protobuf`: `application/x-protobuf` is admitted).
     private func readBody(_ request: Request, protobuf: Bool = false) async throws -> (bytes: [UInt8], mediaType: String) {
@@ -308,20 +286,4 @@ func errorResponse(_ status: Int, _ message: String) -> Response {
     w.int(status)
     w.raw("}")
     return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
-}
-
-/// Counts requests no route answers (404, 405) under `route="unmatched"`: scanners and misconfigured shippers show up
-/// in `distill_http_requests_total` instead of nowhere.
-struct UnmatchedRouteMetrics<Context: RequestContext>: RouterMiddleware {
-    let metrics: ServerMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        do {
-            return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
-            metrics.request(route: "unmatched", status: Int(error.status.code), duration: ContinuousClock.now - start)
-            throw error
-        }
-    }
 }
