@@ -176,33 +176,50 @@ public struct LabelingJob: Sendable {
         return lineKeys.map { templateOf[$0]! }
     }
 
-    /// `kept`: the keys of the shard (nil without one: every key).
-    private func label(_ texts: [String], shard: LabelShard?, progress: @Sendable (Progress) -> Void)
-        async throws -> (keys: [String], kept: Set<String>?, answers: [String: TeacherAnswer], summary: Summary) {
-        let started = Date()
-        let keys = texts.map(key)
+    /// Who asks what: each line's key, the first text of each key, the questions (keys that share one answer) and,
+    /// with a shard, the keys it keeps.
+    private struct Plan {
+        var keys: [String]
         var firstText: [String: String] = [:]
+        /// Distinct keys in input order (the shard's only, with one).
         var order: [String] = []
-        for (k, t) in zip(keys, texts) where firstText[k] == nil { firstText[k] = t; order.append(k) }
-        let teacherKey = storeTeacher
+        var members: [[String]] = []
+        /// Template of every key (this run's and the stored ones) when grouping by template.
+        var templateOf: [String: String] = [:]
+        var storedKeys: Set<String> = []
+        var shardTexts: Int
+        var kept: Set<String>?
+
+        func entries(_ keys: [String]) -> [(key: String, text: String)] { keys.map { ($0, firstText[$0]!) } }
+    }
+
+    private func plan(_ texts: [String], shard: LabelShard?) throws -> Plan {
+        var plan = Plan(keys: texts.map(key), shardTexts: texts.count)
+        for (k, t) in zip(plan.keys, texts) where plan.firstText[k] == nil { plan.firstText[k] = t; plan.order.append(k) }
         // Templates over this run's keys and the stored ones (their answers answer new lines of a template).
-        let storedKeys = grouping == .template ? try store.keys(teacher: teacherKey) : []
-        let templateOf = grouping == .template ? Self.templates(storedKeys.union(order)) : [:]
-        var members = Self.members(order) { grouping == .template ? templateOf[$0]! : $0 }
-        var shardTexts = texts.count, kept: Set<String>?
+        plan.storedKeys = grouping == .template ? try store.keys(teacher: storeTeacher) : []
+        plan.templateOf = grouping == .template ? Self.templates(plan.storedKeys.union(plan.order)) : [:]
+        let templateOf = plan.templateOf
+        plan.members = Self.members(plan.order) { grouping == .template ? templateOf[$0]! : $0 }
         if let shard {
             // A question goes to the shard of its first line's template (one template per question unless the
             // store holds another input's keys: give each shard a new store).
-            let lineTemplate = Self.shardTemplates(texts, keys: keys, grouping: grouping)
+            let lineTemplate = Self.shardTemplates(texts, keys: plan.keys, grouping: grouping)
             var templateOfKey: [String: String] = [:]
-            for (k, t) in zip(keys, lineTemplate) where templateOfKey[k] == nil { templateOfKey[k] = t }
-            members = members.filter { shard.contains(template: templateOfKey[$0[0]]!) }
-            order = members.flatMap { $0 }
-            let inShard = Set(order)
-            shardTexts = keys.lazy.filter { inShard.contains($0) }.count
-            kept = inShard
+            for (k, t) in zip(plan.keys, lineTemplate) where templateOfKey[k] == nil { templateOfKey[k] = t }
+            plan.members = plan.members.filter { shard.contains(template: templateOfKey[$0[0]]!) }
+            plan.order = plan.members.flatMap { $0 }
+            let inShard = Set(plan.order)
+            plan.shardTexts = plan.keys.lazy.filter { inShard.contains($0) }.count
+            plan.kept = inShard
         }
-        var answers = try store.entries(teacher: teacherKey, keys: order).mapValues(\.answer)
+        return plan
+    }
+
+    /// The stored answers of the plan's keys, with questions an answer already settles (a stored answer of one of
+    /// their keys or, by template, of an earlier run's line) saved for their open keys. Returns the questions left.
+    private func answersFromStore(_ plan: Plan) throws -> (answers: [String: TeacherAnswer], pending: [[String]]) {
+        var answers = try store.entries(teacher: storeTeacher, keys: plan.order).mapValues(\.answer)
         func settled(_ k: String) -> Bool {
             guard let a = answers[k] else { return false }
             if let f = a.failure { return !(f.isTransient || retryFailed) }
@@ -212,44 +229,72 @@ public struct LabelingJob: Sendable {
         // lines, or lines an earlier run labelled (first stored key in sorted order) — answers the rest without a call.
         var storedTemplateAnswer: [String: TeacherAnswer] = [:]
         if grouping == .template {
-            let wanted = Set(members.map { templateOf[$0[0]]! })
-            let candidates = storedKeys.filter { wanted.contains(templateOf[$0]!) }.sorted()
-            let stored = try store.entries(teacher: teacherKey, keys: candidates)
+            let wanted = Set(plan.members.map { plan.templateOf[$0[0]]! })
+            let candidates = plan.storedKeys.filter { wanted.contains(plan.templateOf[$0]!) }.sorted()
+            let stored = try store.entries(teacher: storeTeacher, keys: candidates)
             for k in candidates {
-                let t = templateOf[k]!
+                let t = plan.templateOf[k]!
                 if storedTemplateAnswer[t] == nil, let e = stored[k], e.answer.label != nil { storedTemplateAnswer[t] = e.answer }
             }
         }
         var pending: [[String]] = []
-        for group in members {
+        for group in plan.members {
             let open = group.filter { !settled($0) }
             if open.isEmpty { continue }
             let known = group.lazy.compactMap { answers[$0] }.first { $0.label != nil }
-                ?? (grouping == .template ? storedTemplateAnswer[templateOf[group[0]]!] : nil)
+                ?? (grouping == .template ? storedTemplateAnswer[plan.templateOf[group[0]]!] : nil)
             if let known {
-                try store.save(teacher: teacherKey, entries: open.map { ($0, firstText[$0]!) }, answer: known)
+                try store.save(teacher: storeTeacher, entries: plan.entries(open), answer: known)
                 for k in open { answers[k] = known }
             } else {
                 pending.append(open)
             }
         }
-        let cacheHits = members.count - pending.count
-        var state = Progress(done: cacheHits, total: members.count, cacheHits: cacheHits, requests: 0, failures: 0, elapsedSeconds: 0)
+        return (answers, pending)
+    }
+
+    /// `kept`: the keys of the shard (nil without one: every key).
+    private func label(_ texts: [String], shard: LabelShard?, progress: @Sendable (Progress) -> Void)
+        async throws -> (keys: [String], kept: Set<String>?, answers: [String: TeacherAnswer], summary: Summary) {
+        let started = Date()
+        let plan = try plan(texts, shard: shard)
+        var (answers, pending) = try answersFromStore(plan)
+        let cacheHits = plan.members.count - pending.count
+        var state = Progress(done: cacheHits, total: plan.members.count, cacheHits: cacheHits, requests: 0, failures: 0, elapsedSeconds: 0)
         progress(state)
+        try await ask(pending, plan: plan, answers: &answers, state: &state, started: started, progress: progress)
+        var failures: [String: Int] = [:], methods: [String: Int] = [:]
+        var outside = 0.0, labelled = 0
+        for k in plan.order {
+            switch answers[k]! {
+            case let .labelled(l): methods[l.method.rawValue, default: 0] += 1; outside += Double(l.outsideMass); labelled += 1
+            case let .failed(f): failures[f.kind.rawValue, default: 0] += 1
+            }
+        }
+        let summary = Summary(texts: plan.shardTexts, keys: plan.order.count, questions: plan.members.count, cacheHits: cacheHits,
+                              labelledNow: pending.count, requests: state.requests, failures: failures, methods: methods,
+                              meanOutsideMass: labelled > 0 ? outside / Double(labelled) : 0, seconds: Date().timeIntervalSince(started))
+        return (plan.keys, plan.kept, answers, summary)
+    }
+
+    /// Asks the teacher the `pending` questions, `maxConcurrency` batches in flight, storing each answer as it comes.
+    /// Failures are held back until the teacher has answered once (a misconfiguration then stores nothing); too many
+    /// unavailable answers in a row, or only failures at first, stop the job with what it has stored.
+    private func ask(_ pending: [[String]], plan: Plan, answers: inout [String: TeacherAnswer], state: inout Progress, started: Date,
+                     progress: @Sendable (Progress) -> Void) async throws {
         var consecutiveUnavailable = 0
         var seenSuccess = answers.values.contains { $0.label != nil }
-        var heldFailures: [([String], TeacherAnswer)] = []  // not stored until the teacher has answered once: a misconfiguration then loses nothing
+        var heldFailures: [([String], TeacherAnswer)] = []
         let batch = max(1, teacher.preferredBatchSize), window = max(1, teacher.maxConcurrency)
         let batches = stride(from: 0, to: pending.count, by: batch).map { Array(pending[$0..<min($0 + batch, pending.count)]) }
-        let teacher = self.teacher
-        func entries(_ keys: [String]) -> [(key: String, text: String)] { keys.map { ($0, firstText[$0]!) } }
+        let teacher = self.teacher, teacherKey = storeTeacher
         try await withThrowingTaskGroup(of: ([[String]], [TeacherAnswer]).self) { group in
             var next = 0
             func submit() {
                 guard next < batches.count else { return }
                 let questions = batches[next]
                 // The question is the first line (in input order) of its template.
-                let inputs = questions.map { firstText[$0[0]]! }
+                let inputs = questions.map { plan.firstText[$0[0]]! }
                 next += 1
                 group.addTask { (questions, try await teacher.label(inputs)) }
             }
@@ -264,15 +309,15 @@ public struct LabelingJob: Sendable {
                         consecutiveUnavailable = 0
                         if !seenSuccess {
                             seenSuccess = true
-                            for (held, ha) in heldFailures { try store.save(teacher: teacherKey, entries: entries(held), answer: ha) }
+                            for (held, ha) in heldFailures { try store.save(teacher: teacherKey, entries: plan.entries(held), answer: ha) }
                             heldFailures = []
                         }
-                        try store.save(teacher: teacherKey, entries: entries(question), answer: answer)
+                        try store.save(teacher: teacherKey, entries: plan.entries(question), answer: answer)
                     case let .failed(f):
                         state.requests += f.requests
                         state.failures += 1
                         consecutiveUnavailable = f.isTransient ? consecutiveUnavailable + 1 : 0
-                        if seenSuccess { try store.save(teacher: teacherKey, entries: entries(question), answer: answer) } else { heldFailures.append((question, answer)) }
+                        if seenSuccess { try store.save(teacher: teacherKey, entries: plan.entries(question), answer: answer) } else { heldFailures.append((question, answer)) }
                         if consecutiveUnavailable >= maximumConsecutiveUnavailable {
                             group.cancelAll()
                             throw TeacherError.unreachable(url: teacher.identity, detail: "\(consecutiveUnavailable) questions in a row failed; last: \(f.detail). "
@@ -290,18 +335,6 @@ public struct LabelingJob: Sendable {
                 submit()
             }
         }
-        var failures: [String: Int] = [:], methods: [String: Int] = [:]
-        var outside = 0.0, labelled = 0
-        for k in order {
-            switch answers[k]! {
-            case let .labelled(l): methods[l.method.rawValue, default: 0] += 1; outside += Double(l.outsideMass); labelled += 1
-            case let .failed(f): failures[f.kind.rawValue, default: 0] += 1
-            }
-        }
-        let summary = Summary(texts: shardTexts, keys: order.count, questions: members.count, cacheHits: cacheHits, labelledNow: pending.count,
-                              requests: state.requests, failures: failures, methods: methods,
-                              meanOutsideMass: labelled > 0 ? outside / Double(labelled) : 0, seconds: Date().timeIntervalSince(started))
-        return (keys, kept, answers, summary)
     }
 
     /// Writes one JSON line per text, in input order (atomically): `{"text", "label", "probabilities": {label: p},

@@ -80,206 +80,28 @@ public struct Demo {
     /// The text every model reads: level, source and the masked message (envelope removed).
     public static func modelText(_ line: String, normalizer: LogNormalizer) -> String { TextInput.modelText(normalizer.normalize(line)) }
 
+    /// Runs the demo's stages in order and writes `report.json`, `report.md` and `report.html`.
     public func run(log: (String) -> Void) throws -> Result {
         let started = Date()
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let labels = LogTaxonomy.labels
-        let normalizer = LogNormalizer()
-        let sizes = quick ? (labelled: 300, unlabelled: 1200, dev: 200, test: 600, augmentedUnlabelled: 400)
-                          : (labelled: 600, unlabelled: 4000, dev: 300, test: 1500, augmentedUnlabelled: 1000)
-        // 1. Corpus: train-split lines for training, held-out-template lines for the test.
-        var generator = LogCorpusGenerator(seed: seed)
-        generator.heldOutFraction = 0.25
-        let records = generator.generate(count: 3 * (sizes.labelled + sizes.unlabelled + sizes.dev + sizes.test))
-        let train = records.filter { $0.split == "train" }, heldOut = records.filter { $0.split == "test" }
-        func example(_ r: LogCorpusGenerator.Record) -> (String, Int) { (Demo.modelText(r.text, normalizer: normalizer), labels.firstIndex(of: r.label)!) }
-        let labelled = train.prefix(sizes.labelled).map(example)
-        let unlabelled = train.dropFirst(sizes.labelled).prefix(sizes.unlabelled).map { example($0).0 }
-        let dev = train.dropFirst(sizes.labelled + sizes.unlabelled).prefix(sizes.dev).map(example)
-        let test = heldOut.prefix(sizes.test).map(example)
-        try writeJSONL(records.prefix(sizes.labelled + sizes.unlabelled + sizes.dev + sizes.test * 3), to: output.appendingPathComponent("corpus.jsonl"))
-        log("corpus: \(labelled.count) labelled, \(unlabelled.count) unlabelled, \(dev.count) dev, \(test.count) test lines from \(generator.heldOutTemplates().count) held-out templates")
-
-        // 2. Teacher: all-MiniLM-L6-v2 with a new classification head, fine-tuned on the labelled lines.
-        // Mean pooling, as sentence-transformers trained this checkpoint (its pooler layer was never trained).
-        let teacherModel = try BertForSequenceClassification.load(folder: teacherFolder, newHead: true, labels: labels, pooling: .mean, seed: seed)
-        let tokenizer = try WordPieceTokenizer.load(folder: teacherFolder)
-        teacherModel.input = .logs
+        let lines = try makeLines(log: log)
+        let (teacherModel, tokenizer) = try fineTuneTeacher(lines, log: log)
         let teacher = Student.bert(teacherModel, tokenizer)
-        var t = TrainingConfig()
-        t.epochs = quick ? 6 : 6
-        t.batchSize = 16
-        t.learningRate = 1e-4
-        t.warmupSteps = 10
-        t.maxLength = 48
-        t.seed = seed
-        let teacherStart = Date()
-        let teacherTrainer = try DistillationTrainer(student: teacher, config: t, train: labelled.map { TrainingExample(text: $0.0, label: $0.1) },
-                                                     dev: dev.map { TrainingExample(text: $0.0, label: $0.1) }, output: output.appendingPathComponent("teacher"))
-        try teacherTrainer.run()
-        log(String(format: "teacher fine-tuned in %.0f s", Date().timeIntervalSince(teacherStart)))
-
-        // 3. Teacher labels the training texts (stored once).
-        func probabilities(_ s: Student, _ texts: [String]) -> [[Float]] { s.probabilities(texts, maxLength: 48) }
-        let trainTexts = labelled.map(\.0) + unlabelled
-        var soft = probabilities(teacher, trainTexts)
-        let teacherTest = probabilities(teacher, test.map(\.0)).map(argmax)
-        log("teacher labelled \(trainTexts.count) training lines")
-        var second: SecondTeacher?
-        if let secondTeacher {
-            // The LLM joins as a second teacher. Per class, each teacher counts with its weight times its F1 on the
-            // labelled dev lines (class reliability), so a teacher that is wrong about a class barely speaks for it;
-            // where the LLM gave no answer, MiniLM alone.
-            let llmTrain = try secondTeacher(trainTexts), llmTest = try secondTeacher(test.map(\.0)), llmDev = try secondTeacher(dev.map(\.0))
-            let minilmDev = probabilities(teacher, dev.map(\.0)).map { Optional($0) }
-            let reliability = classReliability(devDistributions: [minilmDev, llmDev], devLabels: dev.map(\.1), classes: labels.count)
-            // A teacher less accurate on dev than always answering the most frequent label has nothing to teach.
-            let devAnswered = zip(llmDev, dev).compactMap { p, d in p.map { (argmax($0), d.1) } }
-            let devAccuracy = devAnswered.isEmpty ? 0 : Double(devAnswered.filter { $0.0 == $0.1 }.count) / Double(devAnswered.count)
-            let majority = Double(Dictionary(grouping: dev.map(\.1), by: { $0 }).values.map(\.count).max() ?? 0) / Double(max(dev.count, 1))
-            let used = devAccuracy > majority
-            if used {
-                soft = aggregateTeachers([soft.map { Optional($0) }, llmTrain], weights: [1, secondTeacherWeight], strategy: .classReliability,
-                                         reliability: reliability)
-            } else {
-                log(String(format: "second teacher dropped: its dev accuracy %.4f is not above the majority-class rate %.4f", devAccuracy, majority))
-            }
-            log("class reliability (dev F1) per label, MiniLM: " + reliability[0].map { String(format: "%.2f", $0) }.joined(separator: " ")
-                + "; LLM: " + reliability[1].map { String(format: "%.2f", $0) }.joined(separator: " "))
-            let answered = zip(llmTest, test).compactMap { p, t in p.map { ($0, t.1) } }
-            let report = EvaluationReport.compute(probabilities: answered.map(\.0), gold: answered.map(\.1), labels: labels,
-                                                  teacherPredictions: zip(llmTest, teacherTest).compactMap { p, t in p.map { _ in t } })
-            second = SecondTeacher(name: secondTeacherName, weight: secondTeacherWeight, accuracy: report.accuracy, macroF1: report.macroF1,
-                                   agreementWithTeacher: report.agreementWithTeacher ?? 0,
-                                   covered: (llmTrain + llmTest).compactMap { $0 }.count, asked: trainTexts.count + test.count, reliability: reliability,
-                                   devAccuracy: devAccuracy, used: used)
-            log(String(format: "second teacher %@: held-out accuracy %.4f, macro-F1 %.4f, agreement with MiniLM %.4f; answered %d of %d lines",
-                       secondTeacherName, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0, second!.covered, second!.asked))
-        }
-        var kdTrain = trainTexts.enumerated().map { i, text in
-            TrainingExample(text: text, label: i < labelled.count ? labelled[i].1 : nil, teacher: soft[i])
-        }
-        var hardTrain = labelled.map { TrainingExample(text: $0.0, label: $0.1) }
-
-        // 3b. Rule-based augmentation (new variable values, synonym swaps, token dropout, other envelopes): two
-        // copies of every labelled line, one of the first unlabelled ones. The teacher labels each copy, which is
-        // kept for distillation only when the teacher gives it its source's label (the gold label, or the teacher's
-        // own for unlabelled lines) at probability >= 0.5. The hard-label twins get the labelled lines' copies with
-        // their gold labels, unfiltered (they have no teacher).
-        var augmenter = LogAugmenter(seed: seed &+ 11)
-        var copies: [(text: String, source: Int)] = []
-        var seen = Set(trainTexts)
-        func addCopies(of raw: String, index: Int, source: Int) {
-            for copy in augmenter.augment(raw, index: index) {
-                let text = Demo.modelText(copy, normalizer: normalizer)
-                if seen.insert(text).inserted { copies.append((text, source)) }
-            }
-        }
-        augmenter.options.copies = 2
-        for (i, r) in train.prefix(sizes.labelled).enumerated() { addCopies(of: r.text, index: i, source: i) }
-        let fromLabelled = copies.count
-        augmenter.options.copies = 1
-        for (j, r) in train.dropFirst(sizes.labelled).prefix(sizes.augmentedUnlabelled).enumerated() {
-            addCopies(of: r.text, index: sizes.labelled + j, source: labelled.count + j)
-        }
-        let copySoft = probabilities(teacher, copies.map(\.text))
-        let sourceLabels = copies.map { $0.source < labelled.count ? labelled[$0.source].1 : argmax(soft[$0.source]) }
-        let threshold: Float = 0.5
-        let (kept, dropped) = filterByTeacher(copySoft, labels: sourceLabels, threshold: threshold)
-        for k in kept {
-            let source = copies[k].source
-            kdTrain.append(TrainingExample(text: copies[k].text, label: source < labelled.count ? labelled[source].1 : nil, teacher: copySoft[k]))
-        }
-        for (text, source) in copies.prefix(fromLabelled) { hardTrain.append(TrainingExample(text: text, label: labelled[source].1)) }
-        let augmentation = Augmentation(madeFromLabelled: fromLabelled, madeFromUnlabelled: copies.count - fromLabelled, kept: kept.count,
-                                        dropped: dropped, threshold: threshold)
-        log("augmentation: \(copies.count) copies (\(fromLabelled) of labelled lines), teacher kept \(kept.count), dropped \(dropped)")
-        let devExamples = dev.map { TrainingExample(text: $0.0, label: $0.1) }
-
-        // The students' data for outside tools (the peers of `make bench`): model text, raw line, label (gold, or the
-        // teacher's for unlabelled lines and kept augmentations); the held-out lines with their gold labels.
-        let trainRaw = train.prefix(sizes.labelled).map(\.text) + train.dropFirst(sizes.labelled).prefix(sizes.unlabelled).map(\.text)
-        try writeExamples(kdTrain.enumerated().map { i, e in (e.text, i < trainRaw.count ? trainRaw[i] : nil, labels[e.label ?? argmax(e.teacher!)]) },
-                          to: output.appendingPathComponent("data/train.jsonl"))
-        try writeExamples(zip(test, heldOut.prefix(sizes.test)).map { ($0.0, $1.text, labels[$0.1]) }, to: output.appendingPathComponent("data/heldout.jsonl"))
-
-        // 4. Students: ~1M parameters each (>= 20x fewer than the 22.7M teacher).
-        func tinyBert() -> Student {
-            var c = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
-                               intermediateSize: 128, maxPositionEmbeddings: 48, labels: labels)
-            c.distillPooling = .mean
-            c.distillInput = .logs
-            return .bert(BertForSequenceClassification(config: c, seed: seed &+ 7), tokenizer)
-        }
-        func bag() -> Student {
-            var c = NGramBagConfig(featurizer: NGramFeaturizer(buckets: 32_768), embeddingSize: 32, labels: labels)
-            c.input = .logs
-            return .ngramBag(NGramBag(config: c, seed: seed &+ 8))
-        }
-        var s = TrainingConfig()
-        s.epochs = 1000
-        s.maxSteps = quick ? 400 : 800
-        s.batchSize = 32
-        s.learningRate = 3e-3
-        s.warmupSteps = 20
-        s.alpha = 0.5
-        s.temperature = .constant(1)
-        s.maxLength = 48
-        s.seed = seed
-        s.evaluateEvery = 100
+        // The teacher labels the training texts (stored once), then the LLM joins when there is one.
+        var soft = Self.probabilities(teacher, lines.trainTexts)
+        let teacherTest = Self.probabilities(teacher, lines.test.map(\.0)).map(argmax)
+        log("teacher labelled \(lines.trainTexts.count) training lines")
+        let second = try secondTeacher.map { try joinSecondTeacher($0, lines: lines, teacher: teacher, soft: &soft, teacherTest: teacherTest, log: log) }
+        let data = try augment(lines, teacher: teacher, soft: soft, log: log)
         var rows: [Row] = []
-        func evaluate(_ name: String, _ student: Student, folder: URL, save: Bool = true, distilled: Bool = true) throws {
-            if save { try student.save(to: folder) }
-            let p = probabilities(student, test.map(\.0))
-            let report = EvaluationReport.compute(probabilities: p, gold: test.map(\.1), labels: labels, teacherPredictions: teacherTest)
-            let speed = EvaluationReport.Speed.measure(student, texts: test.map(\.0), maxLength: 48)
-            let size = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, f in
-                total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(f).path))?[.size] as? Int) ?? 0)
-            }
-            let card = ModelCard.Facts(title: "Distill demo: \(name)", teachers: !distilled ? [] : ["all-MiniLM-L6-v2 fine-tuned on the demo's labelled lines (white-box)"],
-                                       data: ["the demo's generated log corpus (seed \(seed)): \(labelled.count) labelled, \(unlabelled.count) unlabelled lines",
-                                              "test: \(test.count) lines of \(generator.heldOutTemplates().count) held-out templates"], report: report)
-            try ModelCard(card, model: .init(student, quantization: Student.quantization(of: folder))).write(into: folder)
-            rows.append(Row(model: name, accuracy: report.accuracy, macroF1: report.macroF1, agreementWithTeacher: report.agreementWithTeacher ?? 0,
-                            parameters: student.module.parameterCount, sizeOnDiskBytes: size, p50Milliseconds: speed.p50Milliseconds,
-                            p99Milliseconds: speed.p99Milliseconds, throughput: speed.batchThroughput))
-            log(String(format: "%@: accuracy %.4f, macro-F1 %.4f, agreement %.4f", name, report.accuracy, report.macroF1, report.agreementWithTeacher ?? 0))
-        }
-        try evaluate("teacher: all-MiniLM-L6-v2 fine-tuned", teacher, folder: output.appendingPathComponent("models/teacher"), distilled: false)
-
-        let kdBert = tinyBert()
-        guard case let .bert(studentModel, _) = kdBert else { fatalError("tiny BERT is a BERT") }
-        let intermediate = try IntermediateDistillation(name: "minilm", teacher: teacherModel.bert, student: studentModel.config, layerMap: nil,
-                                                        hiddenWeight: 0.1, attentionWeight: 0.1, seed: seed)
-        let storeStart = Date()
-        let store = try TeacherFeatureStore.openOrBuild(url: output.appendingPathComponent("teacher-features.safetensors"), key: "demo-\(seed)-\(quick)-aug\(kdTrain.count)",
-                                                        teacher: teacherModel.bert, tokenizer: tokenizer, texts: kdTrain.map(\.text),
-                                                        hiddenLayers: intermediate.hiddenLayers, attentionLayers: intermediate.attentionLayers, maxLength: 48)
-        intermediate.useStore(store)
-        log(String(format: "teacher features stored (%d MiB FP16) in %.0f s", store.file.fileSize >> 20, Date().timeIntervalSince(storeStart)))
-        try DistillationTrainer(student: kdBert, config: s, train: kdTrain, dev: devExamples, output: output.appendingPathComponent("runs/tiny-bert-kd"),
-                                intermediates: [intermediate]).run()
-        try evaluate("tiny BERT 2x32, distilled (KD + hidden + attention)", kdBert, folder: output.appendingPathComponent("models/tiny-bert-kd"))
-        let kdBag = bag()
-        try DistillationTrainer(student: kdBag, config: s, train: kdTrain, dev: devExamples, output: output.appendingPathComponent("runs/bag-kd")).run()
-        try evaluate("n-gram bag, distilled (KD)", kdBag, folder: output.appendingPathComponent("models/bag-kd"))
-        // The edge versions: int8 weights (per-row scales), loaded back from their folders.
-        for (name, folder) in [("tiny BERT 2x32, distilled, int8", "tiny-bert-kd"), ("n-gram bag, distilled, int8", "bag-kd")] {
-            let int8Folder = output.appendingPathComponent("models/\(folder)-int8")
-            try Student.load(from: output.appendingPathComponent("models/\(folder)")).save(to: int8Folder, storage: .int8)
-            try evaluate(name, try Student.load(from: int8Folder), folder: int8Folder, save: false)
-        }
-        let hardBert = tinyBert()
-        try DistillationTrainer(student: hardBert, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/tiny-bert-hard")).run()
-        try evaluate("tiny BERT 2x32, hard labels only", hardBert, folder: output.appendingPathComponent("models/tiny-bert-hard"), distilled: false)
-        let hardBag = bag()
-        try DistillationTrainer(student: hardBag, config: s, train: hardTrain, dev: devExamples, output: output.appendingPathComponent("runs/bag-hard")).run()
-        try evaluate("n-gram bag, hard labels only", hardBag, folder: output.appendingPathComponent("models/bag-hard"), distilled: false)
-
-        let formatter = ISO8601DateFormatter()
-        let result = Result(date: formatter.string(from: Date()), machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
-                            wallSeconds: Date().timeIntervalSince(started), labelled: labelled.count, unlabelled: unlabelled.count, test: test.count,
-                            heldOutTemplates: generator.heldOutTemplates().count, rows: rows, secondTeacher: second, augmentation: augmentation)
+        try evaluate("teacher: all-MiniLM-L6-v2 fine-tuned", teacher, folder: output.appendingPathComponent("models/teacher"), lines: lines,
+                     teacherTest: teacherTest, distilled: false, rows: &rows, log: log)
+        try trainStudents(lines, data: data, teacherModel: teacherModel, tokenizer: tokenizer, teacherTest: teacherTest, rows: &rows, log: log)
+        let result = Result(date: ISO8601DateFormatter().string(from: Date()),
+                            machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
+                            wallSeconds: Date().timeIntervalSince(started), labelled: lines.labelled.count, unlabelled: lines.unlabelled.count,
+                            test: lines.test.count, heldOutTemplates: lines.generator.heldOutTemplates().count, rows: rows, secondTeacher: second,
+                            augmentation: data.augmentation)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: output.appendingPathComponent("report.json"), options: .atomic)

@@ -133,18 +133,7 @@ public final class DistillationTrainer {
     /// Returns the last dev evaluation, if any.
     @discardableResult
     public func run(resume: Bool = false, progress: ((TrainingProgress) -> Void)? = nil) throws -> EvaluationReport? {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        if resume, let folder = completeCheckpoint() {
-            try loadCheckpoint(from: folder)
-        } else {
-            // A fresh run: nothing of an earlier run in this folder may leak into this one.
-            for name in ["train.jsonl", "checkpoint", "best", "final", "report.json", "report.md"] {
-                try? FileManager.default.removeItem(at: output.appendingPathComponent(name))
-            }
-            removeStaleCheckpointFolders()
-        }
-        state.fingerprint = fingerprint
-        try truncateLog(after: state.step)
+        try prepareOutput(resume: resume)
         var log = try LogWriter(url: logURL)
         context.generator = RandomGenerator(state: state.dropoutGenerator)
         let schedule = LearningRateSchedule.warmupLinearDecay(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: totalSteps)
@@ -156,28 +145,9 @@ public final class DistillationTrainer {
         training: while state.step < totalSteps && !state.stoppedEarly {
             let order = epochBatches(epoch: state.epoch)
             while state.batch < order.count && state.step < totalSteps {
-                let indices = order[state.batch]
                 let temperature = config.temperature.value(at: state.step)
                 optimizer.learningRate = schedule.learningRate(at: state.step)
-                let loss: Float, parts: (soft: Float, hard: Float)
-                let bagLoss = BagStep.Loss(alpha: config.alpha.value(at: state.step), temperature: temperature, classWeights: config.classWeights,
-                                           labelSmoothing: config.labelSmoothing, meanWeight: meanWeight)
-                if let bagStep, config.optimizer == .sgd {
-                    let r = bagStep.sgd(indices, learningRate: optimizer.learningRate, loss: bagLoss)
-                    (loss, parts) = (r.total, (r.soft, r.hard))
-                } else if let bagStep {
-                    let (r, grads) = bagStep.gradients(indices, loss: bagLoss)
-                    var gradients = grads
-                    if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
-                    optimizer.update(parameters, gradients: gradients)
-                    (loss, parts) = (r.total, (r.soft, r.hard))
-                } else {
-                    let (value, lossParts, grads) = try step(indices.map { train[$0] }, indices: indices, temperature: temperature, parameters: parameters)
-                    var gradients = grads
-                    if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
-                    optimizer.update(parameters, gradients: gradients)
-                    (loss, parts) = (value, (lossParts.soft, lossParts.hard))
-                }
+                let (loss, parts) = try trainBatch(order[state.batch], temperature: temperature, parameters: parameters)
                 guard [loss, parts.soft, parts.hard, lastIntermediate.hidden, lastIntermediate.attention].allSatisfy(\.isFinite) else {
                     try log.flush()
                     throw DistillError.diverged(output: output.path, step: state.step + 1, loss: loss)
@@ -185,40 +155,15 @@ public final class DistillationTrainer {
                 state.step += 1
                 state.batch += 1
                 state.dropoutGenerator = context.generator.state
-                if intermediates.isEmpty {
-                    try log.appendStep(step: state.step, epoch: state.epoch, values: ["loss": loss, "soft": parts.soft, "hard": parts.hard,
-                                                                                       "lr": optimizer.learningRate, "temperature": temperature])
-                } else {
-                    try log.appendStep(step: state.step, epoch: state.epoch, values: ["loss": loss, "soft": parts.soft, "hard": parts.hard,
-                                                                                       "lr": optimizer.learningRate, "temperature": temperature,
-                                                                                       "hidden": lastIntermediate.hidden, "attention": lastIntermediate.attention])
-                }
+                try logStep(&log, loss: loss, parts: parts, temperature: temperature)
                 if let progress {
-                    let elapsed = Date().timeIntervalSince(started), done = Double(state.step - startStep)
-                    let rate = done / max(elapsed, 1e-9)
+                    let rate = Double(state.step - startStep) / max(Date().timeIntervalSince(started), 1e-9)
                     progress(TrainingProgress(step: state.step, totalSteps: totalSteps, epoch: state.epoch, loss: loss, soft: parts.soft,
                                               hard: parts.hard, learningRate: optimizer.learningRate, stepsPerSecond: rate,
                                               secondsRemaining: Double(totalSteps - state.step) / max(rate, 1e-9)))
                 }
                 let evaluateNow = config.evaluateEvery.map { state.step % $0 == 0 } ?? (state.batch == order.count)
-                if evaluateNow && !dev.isEmpty {
-                    let report = evaluate(dev)
-                    lastReport = report
-                    onEvaluation?(state.step, state.epoch, report)
-                    try log.append(["step": state.step, "eval": ["accuracy": report.accuracy, "macro_f1": report.macroF1,
-                                                                  "agreement": report.agreementWithTeacher ?? -1]])
-                    let value = metric(report)
-                    if value > state.bestMetric {
-                        state.bestMetric = value
-                        state.evaluationsWithoutImprovement = 0
-                        keepBest()
-                    } else {
-                        state.evaluationsWithoutImprovement += 1
-                    }
-                    if let patience = config.earlyStoppingPatience, state.evaluationsWithoutImprovement >= patience {
-                        state.stoppedEarly = true
-                    }
-                }
+                if evaluateNow && !dev.isEmpty { lastReport = try evaluateOnDev(&log) }
                 let checkpointDue = config.checkpointEvery.map { evaluateNow || state.step % $0 == 0 }
                     ?? (Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds)
                 if state.stoppedEarly || checkpointDue {
@@ -235,6 +180,76 @@ public final class DistillationTrainer {
         try saveCheckpoint()
         try student.save(to: output.appendingPathComponent("final"))
         return lastReport
+    }
+
+    /// Resumes from a complete checkpoint when asked and one exists; otherwise clears what an earlier run left in
+    /// the folder. Either way the step log ends at the run's step.
+    private func prepareOutput(resume: Bool) throws {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        if resume, let folder = completeCheckpoint() {
+            try loadCheckpoint(from: folder)
+        } else {
+            // A fresh run: nothing of an earlier run in this folder may leak into this one.
+            for name in ["train.jsonl", "checkpoint", "best", "final", "report.json", "report.md"] {
+                try? FileManager.default.removeItem(at: output.appendingPathComponent(name))
+            }
+            removeStaleCheckpointFolders()
+        }
+        state.fingerprint = fingerprint
+        try truncateLog(after: state.step)
+    }
+
+    /// One optimizer step on the examples at `indices`: the bag's tape-free step (SGD or lazy Adam) or the tape's,
+    /// clipped and applied. Returns the loss and its soft and hard parts.
+    private func trainBatch(_ indices: [Int], temperature: Float, parameters: [NamedParameter]) throws -> (Float, (soft: Float, hard: Float)) {
+        let bagLoss = BagStep.Loss(alpha: config.alpha.value(at: state.step), temperature: temperature, classWeights: config.classWeights,
+                                   labelSmoothing: config.labelSmoothing, meanWeight: meanWeight)
+        if let bagStep, config.optimizer == .sgd {
+            let r = bagStep.sgd(indices, learningRate: optimizer.learningRate, loss: bagLoss)
+            return (r.total, (r.soft, r.hard))
+        }
+        var gradients: Gradients
+        let loss: Float, parts: (soft: Float, hard: Float)
+        if let bagStep {
+            let (r, grads) = bagStep.gradients(indices, loss: bagLoss)
+            (loss, parts, gradients) = (r.total, (r.soft, r.hard), grads)
+        } else {
+            let (value, lossParts, grads) = try step(indices.map { train[$0] }, indices: indices, temperature: temperature, parameters: parameters)
+            (loss, parts, gradients) = (value, (lossParts.soft, lossParts.hard), grads)
+        }
+        if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
+        optimizer.update(parameters, gradients: gradients)
+        return (loss, parts)
+    }
+
+    /// The step's line in `train.jsonl` (with the intermediate losses when the run has them).
+    private func logStep(_ log: inout LogWriter, loss: Float, parts: (soft: Float, hard: Float), temperature: Float) throws {
+        var values: KeyValuePairs<String, Float> = ["loss": loss, "soft": parts.soft, "hard": parts.hard, "lr": optimizer.learningRate, "temperature": temperature]
+        if !intermediates.isEmpty {
+            values = ["loss": loss, "soft": parts.soft, "hard": parts.hard, "lr": optimizer.learningRate, "temperature": temperature,
+                      "hidden": lastIntermediate.hidden, "attention": lastIntermediate.attention]
+        }
+        try log.appendStep(step: state.step, epoch: state.epoch, values: values)
+    }
+
+    /// Evaluates on dev, logs it, keeps the best weights and counts toward early stopping.
+    private func evaluateOnDev(_ log: inout LogWriter) throws -> EvaluationReport {
+        let report = evaluate(dev)
+        onEvaluation?(state.step, state.epoch, report)
+        try log.append(["step": state.step, "eval": ["accuracy": report.accuracy, "macro_f1": report.macroF1,
+                                                      "agreement": report.agreementWithTeacher ?? -1]])
+        let value = metric(report)
+        if value > state.bestMetric {
+            state.bestMetric = value
+            state.evaluationsWithoutImprovement = 0
+            keepBest()
+        } else {
+            state.evaluationsWithoutImprovement += 1
+        }
+        if let patience = config.earlyStoppingPatience, state.evaluationsWithoutImprovement >= patience {
+            state.stoppedEarly = true
+        }
+        return report
     }
 
     /// Forward + backward of one batch: the distillation loss of the student's logits.

@@ -46,44 +46,59 @@ public struct WordPieceTrainer: Sendable {
 
     /// Trains on precomputed word frequencies.
     public func train(wordCounts: [String: Int]) -> Vocabulary {
-        var symbols: [String] = []          // symbol id → token string
-        var symbolID: [String: Int] = [:]
-        func intern(_ s: String) -> Int {
-            if let id = symbolID[s] { return id }
-            symbolID[s] = symbols.count
-            symbols.append(s)
-            return symbols.count - 1
-        }
-        // Words as symbol sequences, in a deterministic order.
-        let entries = wordCounts.sorted { $0.key < $1.key }
-        var words: [[Int]] = []
-        var frequency: [Int] = []
-        var alphabetCount: [String: Int] = [:]
-        for (word, count) in entries {
-            let chars = word.unicodeScalars.enumerated().map { $0.offset == 0 ? String($0.element) : "##" + String($0.element) }
-            for c in chars { alphabetCount[c, default: 0] += count }
-            words.append(chars.map(intern))
-            frequency.append(count)
-        }
+        var table = MergeTable(wordCounts: wordCounts)
         var vocabulary = specialTokens
         var inVocabulary = Set(vocabulary)
-        for (c, _) in alphabetCount.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key })
-        where inVocabulary.insert(c).inserted {
-            vocabulary.append(c)
+        for c in table.alphabet where inVocabulary.insert(c).inserted { vocabulary.append(c) }
+        var heap = Heap(table.pairCount.map { MergeTable.Candidate(count: $0.value, merged: table.merged($0.key), pair: $0.key) })
+        while vocabulary.count < vocabularySize, let best = heap.popMax() {
+            guard table.pairCount[best.pair] == best.count else { continue }  // stale entry
+            guard best.count >= minimumFrequency else { break }
+            if inVocabulary.insert(best.merged).inserted { vocabulary.append(best.merged) }
+            for p in table.merge(best.pair, into: best.merged) {
+                let c = table.pairCount[p] ?? 0
+                if c > 0 { heap.insert(MergeTable.Candidate(count: c, merged: table.merged(p), pair: p)) } else { table.pairCount.removeValue(forKey: p) }
+            }
         }
+        return Vocabulary(tokens: vocabulary)
+    }
+}
 
-        struct Pair: Hashable { let a: Int, b: Int }
-        struct Candidate: Comparable {
-            let count: Int, merged: String, pair: Pair
-            static func < (l: Candidate, r: Candidate) -> Bool { l.count != r.count ? l.count < r.count : l.merged > r.merged }
-            static func == (l: Candidate, r: Candidate) -> Bool { l.count == r.count && l.merged == r.merged }
+/// The words as sequences of symbol ids with their frequencies, and the count of every adjacent pair of symbols
+/// (with the words holding it), kept up to date as pairs are merged.
+private struct MergeTable {
+    struct Pair: Hashable { let a: Int, b: Int }
+    /// A pair and what merging it gives; the heap's order: most frequent first, ties by the merged string.
+    struct Candidate: Comparable {
+        let count: Int, merged: String, pair: Pair
+        static func < (l: Candidate, r: Candidate) -> Bool { l.count != r.count ? l.count < r.count : l.merged > r.merged }
+        static func == (l: Candidate, r: Candidate) -> Bool { l.count == r.count && l.merged == r.merged }
+    }
+
+    /// Symbol id → token string.
+    var symbols: [String] = []
+    var symbolID: [String: Int] = [:]
+    var words: [[Int]] = []
+    var frequency: [Int] = []
+    var pairCount: [Pair: Int] = [:]
+    var pairWords: [Pair: Set<Int>] = [:]
+    /// Every character (`c` at a word start, `##c` inside), most frequent first, ties by the string.
+    private(set) var alphabet: [String] = []
+
+    /// Words in a deterministic order (sorted), each split into its characters.
+    init(wordCounts: [String: Int]) {
+        var alphabetCount: [String: Int] = [:]
+        for (word, count) in wordCounts.sorted(by: { $0.key < $1.key }) {
+            let chars = word.unicodeScalars.enumerated().map { $0.offset == 0 ? String($0.element) : "##" + String($0.element) }
+            var ids: [Int] = []
+            for c in chars {
+                alphabetCount[c, default: 0] += count
+                ids.append(intern(c))
+            }
+            words.append(ids)
+            frequency.append(count)
         }
-        func merged(_ p: Pair) -> String {
-            let right = symbols[p.b]
-            return symbols[p.a] + (right.hasPrefix("##") ? String(right.dropFirst(2)) : right)
-        }
-        var pairCount: [Pair: Int] = [:]
-        var pairWords: [Pair: Set<Int>] = [:]
+        alphabet = alphabetCount.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         for (w, seq) in words.enumerated() where seq.count > 1 {
             for i in 0..<(seq.count - 1) {
                 let p = Pair(a: seq[i], b: seq[i + 1])
@@ -91,45 +106,52 @@ public struct WordPieceTrainer: Sendable {
                 pairWords[p, default: []].insert(w)
             }
         }
-        var heap = Heap(pairCount.map { Candidate(count: $0.value, merged: merged($0.key), pair: $0.key) })
-        while vocabulary.count < vocabularySize, let best = heap.popMax() {
-            guard pairCount[best.pair] == best.count else { continue }  // stale entry
-            guard best.count >= minimumFrequency else { break }
-            let newSymbol = intern(best.merged)
-            if inVocabulary.insert(best.merged).inserted { vocabulary.append(best.merged) }
-            var touched: [Pair: Int] = [:]
-            for w in pairWords[best.pair] ?? [] {
-                let seq = words[w], f = frequency[w]
-                var out: [Int] = []
-                out.reserveCapacity(seq.count)
-                var i = 0
-                while i < seq.count {
-                    if i + 1 < seq.count && seq[i] == best.pair.a && seq[i + 1] == best.pair.b {
-                        out.append(newSymbol); i += 2
-                    } else {
-                        out.append(seq[i]); i += 1
-                    }
+    }
+
+    mutating func intern(_ s: String) -> Int {
+        if let id = symbolID[s] { return id }
+        symbolID[s] = symbols.count
+        symbols.append(s)
+        return symbols.count - 1
+    }
+
+    /// The token `p` merges into (`##` dropped from its right part).
+    func merged(_ p: Pair) -> String {
+        let right = symbols[p.b]
+        return symbols[p.a] + (right.hasPrefix("##") ? String(right.dropFirst(2)) : right)
+    }
+
+    /// Replaces `pair` by the symbol `merged` in every word holding it and updates the pair counts: each word's old
+    /// pairs out, its new pairs in. Returns the pairs whose counts changed.
+    mutating func merge(_ pair: Pair, into merged: String) -> [Pair] {
+        let newSymbol = intern(merged)
+        var touched: [Pair: Int] = [:]
+        for w in pairWords[pair] ?? [] {
+            let seq = words[w], f = frequency[w]
+            var out: [Int] = []
+            out.reserveCapacity(seq.count)
+            var i = 0
+            while i < seq.count {
+                if i + 1 < seq.count && seq[i] == pair.a && seq[i + 1] == pair.b {
+                    out.append(newSymbol); i += 2
+                } else {
+                    out.append(seq[i]); i += 1
                 }
-                // Replace this word's pair counts: old pairs out, new pairs in.
-                for i in 0..<max(0, seq.count - 1) {
-                    let p = Pair(a: seq[i], b: seq[i + 1])
-                    pairCount[p, default: 0] -= f
-                    touched[p] = 0
-                    pairWords[p]?.remove(w)
-                }
-                for i in 0..<max(0, out.count - 1) {
-                    let p = Pair(a: out[i], b: out[i + 1])
-                    pairCount[p, default: 0] += f
-                    touched[p] = 0
-                    pairWords[p, default: []].insert(w)
-                }
-                words[w] = out
             }
-            for p in touched.keys {
-                let c = pairCount[p] ?? 0
-                if c > 0 { heap.insert(Candidate(count: c, merged: merged(p), pair: p)) } else { pairCount.removeValue(forKey: p) }
+            for i in 0..<max(0, seq.count - 1) {
+                let p = Pair(a: seq[i], b: seq[i + 1])
+                pairCount[p, default: 0] -= f
+                touched[p] = 0
+                pairWords[p]?.remove(w)
             }
+            for i in 0..<max(0, out.count - 1) {
+                let p = Pair(a: out[i], b: out[i + 1])
+                pairCount[p, default: 0] += f
+                touched[p] = 0
+                pairWords[p, default: []].insert(w)
+            }
+            words[w] = out
         }
-        return Vocabulary(tokens: vocabulary)
+        return Array(touched.keys)
     }
 }
