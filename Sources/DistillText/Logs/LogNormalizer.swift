@@ -138,11 +138,51 @@ public struct LogNormalizer: Sendable {
     func parseJSON(_ u: Bytes, _ start: Int) -> Envelope? {
         var message: MessageBytes?, level: String?, source: String?
         var fields = 0
-        var i = start + 1
-        let n = u.count
-        func skipSpaces() { while i < n, u[i] == 32 || u[i] == 9 { i += 1 } }
-        /// A string at `i`: its content range when it has no escapes, else its decoded bytes.
-        func readString() -> MessageBytes? {
+        var scan = JSONScanner(u: u, i: start + 1)
+        while true {
+            scan.skipSpaces()
+            guard let c = scan.current else { return nil }
+            if c == 125 { break }
+            guard let key = scan.readString() else { return nil }
+            scan.skipSpaces()
+            guard scan.current == 58 else { return nil }
+            scan.i += 1
+            scan.skipSpaces()
+            if scan.current == 34 {
+                guard let value = scan.readString() else { return nil }
+                switch jsonKey(key, u) {
+                case .message: if message == nil { message = value }
+                case .level: level = scan.text(value).lowercased()
+                case .source: if source == nil { source = scan.text(value) }
+                case .other: break
+                }
+            } else if !scan.skipValue() { return nil }
+            fields += 1
+            scan.skipSpaces()
+            guard let next = scan.current else { return nil }
+            if next == 44 { scan.i += 1; continue }
+            if next == 125 { break }
+            return nil
+        }
+        guard let message, fields > 0 else { return nil }
+        switch message {
+        case .range(let r): return Envelope(.json, normalizedLevel(level), source, r)
+        case .decoded(let bytes): return Envelope(.json, normalizedLevel(level), source, decoded: bytes)
+        }
+    }
+
+    /// A cursor over the bytes of a JSON object: strings (raw ranges when they have no escapes), skipped values.
+    struct JSONScanner {
+        let u: Bytes
+        var i: Int
+        var n: Int { u.count }
+        /// The byte at the cursor (nil at the end).
+        var current: UInt8? { i < n ? u[i] : nil }
+
+        mutating func skipSpaces() { while i < n, u[i] == 32 || u[i] == 9 { i += 1 } }
+
+        /// A string at the cursor: its content range when it has no escapes, else its decoded bytes.
+        mutating func readString() -> MessageBytes? {
             guard i < n, u[i] == 34 else { return nil }
             i += 1
             let contentStart = i
@@ -173,13 +213,16 @@ public struct LogNormalizer: Sendable {
             i += 1
             return .decoded(bytes)
         }
+
         func text(_ value: MessageBytes) -> String {
             switch value {
             case .range(let r): return String(decoding: Bytes(rebasing: u[r]), as: UTF8.self)
             case .decoded(let bytes): return String(decoding: bytes, as: UTF8.self)
             }
         }
-        func skipValue() -> Bool {
+
+        /// Moves past one value (any nesting); false when the object ends first or is malformed.
+        mutating func skipValue() -> Bool {
             guard i < n else { return false }
             if u[i] == 34 { return readString() != nil }
             var depth = 0
@@ -190,36 +233,6 @@ public struct LogNormalizer: Sendable {
                 i += 1
             }
             return false
-        }
-        while true {
-            skipSpaces()
-            guard i < n else { return nil }
-            if u[i] == 125 { break }
-            guard let key = readString() else { return nil }
-            skipSpaces()
-            guard i < n, u[i] == 58 else { return nil }
-            i += 1
-            skipSpaces()
-            if i < n, u[i] == 34 {
-                guard let value = readString() else { return nil }
-                switch jsonKey(key, u) {
-                case .message: if message == nil { message = value }
-                case .level: level = text(value).lowercased()
-                case .source: if source == nil { source = text(value) }
-                case .other: break
-                }
-            } else if !skipValue() { return nil }
-            fields += 1
-            skipSpaces()
-            guard i < n else { return nil }
-            if u[i] == 44 { i += 1; continue }
-            if u[i] == 125 { break }
-            return nil
-        }
-        guard let message, fields > 0 else { return nil }
-        switch message {
-        case .range(let r): return Envelope(.json, normalizedLevel(level), source, r)
-        case .decoded(let bytes): return Envelope(.json, normalizedLevel(level), source, decoded: bytes)
         }
     }
 
