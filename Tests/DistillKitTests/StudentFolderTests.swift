@@ -52,6 +52,24 @@ struct StudentFolderTests {
         return .bert(model, tokenizer)
     }
 
+    @Test("a run reads each teacher folder once: labels, static embeddings and intermediate losses share the loaded classifier")
+    func teachersLoadedOnce() throws {
+        let folder = temporaryFolder()
+        try tinyBert(pooling: .mean).save(to: folder)
+        let loaded = LoadedTeachers()
+        let first = try loaded.classifier(folder), again = try loaded.classifier(folder.appendingPathComponent("."))
+        #expect(first.model === again.model && loaded.count == 1)
+        // The labels a shared classifier gives are the ones a teacher loading its own copy gives.
+        let labels = ["auth", "database", "disk"]
+        let shared = try BertTeacher(model: first.model, tokenizer: first.tokenizer, folder: folder, labels: labels)
+        let own = try BertTeacher(folder: folder, labels: labels)
+        #expect(shared.distributions(texts).map(\.probabilities) == own.distributions(texts).map(\.probabilities))
+        let cached = try teacherDistributions(Recipe.Teacher(name: "t", kind: .bert(folder), weight: 1), texts: texts, labels: labels,
+                                              cacheFolder: temporaryFolder(), loaded: loaded)
+        #expect(cached.map { $0! } == own.distributions(texts).map(\.probabilities) && loaded.count == 1)
+        #expect(throws: (any Error).self) { try loaded.classifier(temporaryFolder()) }
+    }
+
     @Test("a BERT student round-trips bit-identically and Python reads the same logits", arguments: [Pooling.pooler, .mean])
     func bertRoundTrip(pooling: Pooling) throws {
         let student = try tinyBert(pooling: pooling == .pooler ? nil : pooling)

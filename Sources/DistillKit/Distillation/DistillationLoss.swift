@@ -80,9 +80,3 @@ public func distillationLoss(studentLogits: Tensor, softTargets: SoftTargets?, h
     let loss = total.map { scale($0, by: 1 / normalizer) } ?? Tensor(0)
     return DistillationLoss(total: loss, soft: softMean, hard: hardMean, counted: counted, weight: weight)
 }
-
-/// Multi-label KD: sigmoid/BCE of the student's per-label logits against the teacher's per-label
-/// probabilities (labels that may hold together), mean over examples and labels.
-public func multiLabelDistillationLoss(studentLogits: Tensor, teacherProbabilities: Tensor) -> Tensor {
-    binaryCrossEntropy(logits: studentLogits, targets: teacherProbabilities)
-}

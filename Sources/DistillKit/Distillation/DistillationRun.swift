@@ -82,6 +82,8 @@ public enum DistillationRun {
         }
 
         // Teachers label the training texts (and the dev set, for reliability and agreement); cached per run folder.
+        // Each `bert` teacher is read from its folder once, for labels, static embeddings and intermediate losses.
+        let loadedTeachers = LoadedTeachers()
         var trainTexts = labelled.map(\.text) + unlabelled.entries.map(\.text)
         var trainTargets = [[Float]?](repeating: nil, count: trainTexts.count)
         var devTargets = [[Float]?](repeating: nil, count: dev.count)
@@ -100,7 +102,7 @@ public enum DistillationRun {
                 let started = Date()
                 var lastLine = Date.distantPast
                 let rows = try teacherDistributions(t, texts: readsRaw ? rawTrainTexts : trainTexts, labels: labels, cacheFolder: cache,
-                                                    maxLength: recipe.training.maxLength, external: externalTeachers) { done, total in
+                                                    maxLength: recipe.training.maxLength, external: externalTeachers, loaded: loadedTeachers) { done, total in
                     // A progress line every 2 s (and the last): labelling thousands of lines with a BERT takes a while.
                     guard Date().timeIntervalSince(lastLine) >= 2 || done == total else { return }
                     lastLine = Date()
@@ -118,7 +120,7 @@ public enum DistillationRun {
                 }
                 perTeacher.append(rows)
                 perTeacherDev.append(try teacherDistributions(t, texts: readsRaw ? rawDevTexts : dev.map(\.text), labels: labels, cacheFolder: cache.appendingPathComponent("dev"),
-                                                             maxLength: recipe.training.maxLength, external: externalTeachers))
+                                                             maxLength: recipe.training.maxLength, external: externalTeachers, loaded: loadedTeachers))
             }
             var reliability: [[Float]]?
             if recipe.aggregation == .classReliability {
@@ -184,14 +186,14 @@ public enum DistillationRun {
         log("student: \(student.module.parameterCount) parameters")
         if case let .teacherStatic(name) = recipe.studentEmbeddings {
             let folder = try bertTeacherFolder(recipe, name: name, key: "student.embeddings_from")
-            log(try StudentEmbeddingInitialization.apply(to: student, teacher: try BertModel.load(folder: folder),
-                                                         tokenizer: try WordPieceTokenizer.load(folder: folder), texts: trainTexts))
+            let (teacherModel, teacherTokenizer) = try loadedTeachers.classifier(folder)
+            log(try StudentEmbeddingInitialization.apply(to: student, teacher: teacherModel.bert, tokenizer: teacherTokenizer, texts: trainTexts))
         }
         var intermediates: [IntermediateDistillation] = []
         if case let .bert(model, _) = student {
             for (i, (t, folder)) in whiteBox.enumerated() {
-                let teacherModel = try BertModel.load(folder: folder)
-                let teacherTokenizer = try WordPieceTokenizer.load(folder: folder)
+                let (teacherClassifier, teacherTokenizer) = try loadedTeachers.classifier(folder)
+                let teacherModel = teacherClassifier.bert
                 guard teacherTokenizer.vocabulary == sharedTokenizer!.vocabulary else {
                     throw RecipeError(file: recipe.file.path, line: 0, key: "teachers[\(i)]",
                                       detail: "white-box teachers must share one vocabulary for hidden/attention losses")

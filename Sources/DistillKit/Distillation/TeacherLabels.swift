@@ -8,11 +8,12 @@ import Foundation
 /// (`teachers/NAME.safetensors`, keyed by a hash of the texts and the teacher), so a resumed or repeated run
 /// never pays for labelling twice.
 ///
-/// `external` labels the kinds this module cannot run itself (`openai`, from `DistillTeachers`).
+/// `external` labels the kinds this module cannot run itself (`openai`, from `DistillTeachers`); a `bert` teacher
+/// comes from `loaded` (read from its folder once per run).
 ///
 /// - Parameter progress: told `(done, total)` after each chunk a `bert` teacher labels (not called for cached labels).
 public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
-                                 maxLength: Int? = nil, external: ExternalTeacherLabeler? = nil,
+                                 maxLength: Int? = nil, external: ExternalTeacherLabeler? = nil, loaded: LoadedTeachers = LoadedTeachers(),
                                  progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Float]?] {
     switch teacher.kind {
     case .openAI:
@@ -31,7 +32,8 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
             let v = t.scalars
             return (0..<texts.count).map { Array(v[($0 * labels.count)..<(($0 + 1) * labels.count)]) }
         }
-        let bert = try BertTeacher(folder: folder, labels: labels, maxLength: maxLength, name: teacher.name)
+        let (model, tokenizer) = try loaded.classifier(folder)
+        let bert = try BertTeacher(model: model, tokenizer: tokenizer, folder: folder, labels: labels, maxLength: maxLength, name: teacher.name)
         var rows: [(probabilities: [Float], outsideMass: Float)] = []
         rows.reserveCapacity(texts.count)
         for start in stride(from: 0, to: texts.count, by: 512) {

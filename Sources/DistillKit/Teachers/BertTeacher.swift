@@ -31,11 +31,19 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// Loads `folder` (config.json, model.safetensors, vocab.txt) and maps its labels onto `labels`; `name`
     /// (the recipe's teacher name) goes into errors. `preparingInput`: texts are raw lines, prepared as the
     /// folder's `distill_input` says (what `distill label --teacher bert:FOLDER` passes).
-    public init(folder: URL, labels: [String], maxLength: Int? = nil, name: String? = nil, preparingInput: Bool = false) throws {
-        model = try BertForSequenceClassification.load(folder: folder)
-        preparer = preparingInput ? model.input.flatMap { $0.kind == .raw ? nil : $0.preparer() } : nil
-        tokenizer = try WordPieceTokenizer.load(folder: folder)
+    public convenience init(folder: URL, labels: [String], maxLength: Int? = nil, name: String? = nil, preparingInput: Bool = false) throws {
+        let model = try BertForSequenceClassification.load(folder: folder)
+        let tokenizer = try WordPieceTokenizer.load(folder: folder)
         try checkVocabulary(tokenizer, fits: model.config, folder: folder)
+        try self.init(model: model, tokenizer: tokenizer, folder: folder, labels: labels, maxLength: maxLength, name: name, preparingInput: preparingInput)
+    }
+
+    /// A teacher over a classifier already loaded from `folder` (shared, not copied; see ``LoadedTeachers``).
+    public init(model: BertForSequenceClassification, tokenizer: WordPieceTokenizer, folder: URL, labels: [String], maxLength: Int? = nil,
+                name: String? = nil, preparingInput: Bool = false) throws {
+        self.model = model
+        self.tokenizer = tokenizer
+        preparer = preparingInput ? model.input.flatMap { $0.kind == .raw ? nil : $0.preparer() } : nil
         let own = model.config.labels ?? []
         mapping = try labels.map { label in
             guard let i = own.firstIndex(of: label) else {
@@ -56,10 +64,6 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
         let seconds = Date().timeIntervalSince(started) / Double(max(texts.count, 1))
         return rows.map { .labelled(TeacherLabel(probabilities: $0.probabilities, method: .logits, outsideMass: $0.outsideMass, latencySeconds: seconds)) }
     }
-
-    /// ``distributions(_:)``; the engine packs its own tiles, so `batchSize` no longer matters.
-    @available(*, deprecated, message: "the inference engine packs its own tiles; drop batchSize")
-    public func distributions(_ texts: [String], batchSize: Int?) -> [(probabilities: [Float], outsideMass: Float)] { distributions(texts) }
 
     /// Per text, the softmax over the run's labels (renormalized after dropping the teacher's other labels) and
     /// the mass those other labels had.
