@@ -59,6 +59,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // OTLP logs messages, generated once by scripts/generate_proto_swift.py otlp (swift-protobuf's plugin) and committed.
+        // A recipe run end to end, in one async path: data, teachers (BERT, stored soft labels, LLMs through the label
+        // store), aggregation, the student, training, evaluation and the reports.
+        .target(name: "DistillRecipes", dependencies: ["DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers"]),
         .target(name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // ONNX model messages, generated once by scripts/generate_proto_swift.py onnx (swift-protobuf's plugin) and committed.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
@@ -86,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers", "DistillServe", "DistillExport",
+                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers", "DistillRecipes", "DistillServe", "DistillExport",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,9 +105,9 @@ let package = Package(
             "DistillText", "DistillTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
-        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
+        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillRecipes", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
         .testTarget(name: "DistillTeachersTests", dependencies: [
-            "DistillTeachers", "DistillKit", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
+            "DistillTeachers", "DistillRecipes", "DistillKit", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "DistillServeTests", dependencies: [

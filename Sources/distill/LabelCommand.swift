@@ -1,5 +1,6 @@
 import ArgumentParser
 import DistillKit
+import DistillRecipes
 import DistillRuntime
 import DistillTeachers
 import DistillText

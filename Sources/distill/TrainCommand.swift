@@ -1,10 +1,11 @@
 import ArgumentParser
 import DistillKit
+import DistillRecipes
 import DistillTeachers
 import Foundation
 
 /// `distill train`: run a recipe.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Distil a student as a recipe describes (resumable with --resume after an interruption; --restart starts over)."
@@ -27,18 +28,17 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
+    func run() async throws {
         compute.apply()
         output.apply()
         let recipe = try Recipe.load(URL(fileURLWithPath: self.recipe))
         var lastPrint = Date.distantPast
-        let outcome = try DistillationRun.execute(recipe, start: resume ? .resume : restart ? .restart : .new, log: note, progress: { p in
+        let outcome = try await DistillationRun.execute(recipe, start: resume ? .resume : restart ? .restart : .new, log: note, progress: { p in
             // One progress line per second (and the last one; every one with --verbose), overwritten in place on a terminal.
             guard Verbosity.level == .verbose || Date().timeIntervalSince(lastPrint) >= 1 || p.step == p.totalSteps else { return }
             lastPrint = Date()
             progressLine(p.line)
-        }, externalTeachers: RecipeTeachers.labeler(recipe: recipe, log: note, progress: labelingProgressPrinter()),
-           paraphraser: RecipeTeachers.paraphraser(recipe: recipe, log: note))
+        }, labelingProgress: labelingProgressPrinter())
         endProgressLines()
         if let test = outcome.test { print(test.table()) }
         print("model: \(outcome.model.path)\(outcome.test == nil ? "" : "   (the test report above is this model's)")")

@@ -1,6 +1,7 @@
 import DistillCore
 import DistillKit
 import DistillNN
+import DistillRecipes
 import DistillRuntime
 import DistillText
 import DistillTestSupport
@@ -358,7 +359,7 @@ struct RecipeRunTests {
     }
 
     @Test("a teacher that says one label for everything: the run warns that the student collapsed and lost to the gold-only baseline")
-    func collapseWarnings() throws {
+    func collapseWarnings() async throws {
         let dir = temporaryFolder()
         func lines(_ n: Int, offset: Int) -> [(String, String)] {
             (0..<n).map { i in i % 2 == 0 ? ("disk sda\(i + offset) failed with io error", "b") : ("request \(i + offset) served ok", "a") }
@@ -383,20 +384,20 @@ struct RecipeRunTests {
         output: run
         """
         try recipe.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
-        var logged: [String] = []
-        let outcome = try DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("recipe.yaml")), start: .new, log: { logged.append($0) })
+        let logged = LogLines()
+        let outcome = try await DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("recipe.yaml")), start: .new, log: { logged.append($0) })
         let checks = outcome.checks
         #expect(checks.goldBaseline!.macroF1 > 0.9, "the labelled lines alone separate the two labels")
         #expect(checks.teachers!.accuracy == 0.5 && checks.student!.macroF1 < checks.goldBaseline!.macroF1)
         #expect(checks.warnings.contains { $0.hasPrefix("the student's dev macro-F1") && $0.contains("below the gold-only baseline's") })
         #expect(checks.warnings.contains { $0.hasPrefix("the teachers' dev macro-F1") })
         #expect(checks.warnings.contains { $0.contains("answers 'a' for every one of the 40 dev and test lines: it collapsed to one class") })
-        #expect(logged.filter { $0.hasPrefix("warning: ") }.count == checks.warnings.count)
+        #expect(logged.lines.filter { $0.hasPrefix("warning: ") }.count == checks.warnings.count)
         #expect(try String(contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8).contains("- **warning**: the student answers 'a'"))
     }
 
     @Test("stored soft labels of raw lines (distill label output) teach a recipe with input: logs; a file that covers no line is refused")
-    func softLabelsOfRawLines() throws {
+    func softLabelsOfRawLines() async throws {
         let dir = temporaryFolder()
         // Raw log lines with envelopes and variables: prepared, they no longer equal the texts in the soft-label file.
         let unlabelled = (0..<60).map { i in i % 2 == 0 ? "2026-12-01T10:00:\(String(format: "%02d", i % 60))Z ERROR disk /dev/sd\(i) failed with io error"
@@ -425,14 +426,14 @@ struct RecipeRunTests {
             return try Recipe.load(dir.appendingPathComponent("recipe.yaml"))
         }
         // Every line kept: the teacher's answer on each of the 60 raw lines.
-        var logged: [String] = []
-        let outcome = try DistillationRun.execute(try recipe("teacher.jsonl", duplicates: "keep"), start: .new, log: { logged.append($0) })
+        let logged = LogLines()
+        let outcome = try await DistillationRun.execute(try recipe("teacher.jsonl", duplicates: "keep"), start: .new, log: { logged.append($0) })
         #expect(logged.contains("teacher llm: stored soft labels for 60 of 60 training texts"), "\(logged)")
         #expect(outcome.test?.accuracy == 1, "\(outcome.test?.table() ?? "")")
         // Merged (the default): the 60 lines read as two texts once masked, each asked as its first raw line and
         // trained once with the weight of its 30 lines.
-        logged = []
-        let merged = try DistillationRun.execute(try recipe("teacher.jsonl"), start: .restart, log: { logged.append($0) })
+        logged.clear()
+        let merged = try await DistillationRun.execute(try recipe("teacher.jsonl"), start: .restart, log: { logged.append($0) })
         #expect(logged.contains("data: 0 labelled, 60 unlabelled (2 distinct texts), 0 dev, 2 test"), "\(logged)")
         #expect(logged.contains("teacher llm: stored soft labels for 2 of 2 training texts"), "\(logged)")
         #expect(logged.contains("training: 2 distinct examples for 60 lines (weights capped at 64), 60 examples an epoch"), "\(logged)")
@@ -440,14 +441,14 @@ struct RecipeRunTests {
         // Soft labels for other lines only: refused, naming the teachers key, instead of training on nothing.
         try (test.joined(separator: "\n").replacingOccurrences(of: #""label""#, with: #""probabilities": {"a": 1, "b": 0}, "x""#) + "\n")
             .write(to: dir.appendingPathComponent("other.jsonl"), atomically: true, encoding: .utf8)
-        #expect(throws: RecipeError.self) { try DistillationRun.execute(try recipe("other.jsonl"), start: .restart) }
-        do { _ = try DistillationRun.execute(try recipe("other.jsonl"), start: .restart) } catch {
+        await #expect(throws: RecipeError.self) { try await DistillationRun.execute(try recipe("other.jsonl"), start: .restart) }
+        do { _ = try await DistillationRun.execute(try recipe("other.jsonl"), start: .restart) } catch {
             #expect(error.localizedDescription.contains("key 'teachers'") && error.localizedDescription.contains("holds no soft label"), "\(error.localizedDescription)")
         }
     }
 
     @Test("an empty labelled file is refused when nothing else teaches; an empty file beside other data is a warning")
-    func emptyFiles() throws {
+    func emptyFiles() async throws {
         let dir = temporaryFolder()
         try Data().write(to: dir.appendingPathComponent("empty.jsonl"))
         try Data("{\"text\": \"disk full\", \"label\": \"a\"}\n{\"text\": \"user login\", \"label\": \"b\"}\n".utf8).write(to: dir.appendingPathComponent("two.jsonl"))
@@ -457,18 +458,18 @@ struct RecipeRunTests {
             try text.write(to: dir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
             return try Recipe.load(dir.appendingPathComponent("recipe.yaml"))
         }
-        do { _ = try DistillationRun.execute(try recipe("empty.jsonl", dev: nil), start: .new); Issue.record("trained on an empty file") } catch let error as RecipeError {
+        do { _ = try await DistillationRun.execute(try recipe("empty.jsonl", dev: nil), start: .new); Issue.record("trained on an empty file") } catch let error as RecipeError {
             #expect(error.localizedDescription.contains("key 'data': nothing to train on: no labelled lines and no teachers"), "\(error.localizedDescription)")
         }
-        var logged: [String] = []
-        _ = try DistillationRun.execute(try recipe("two.jsonl", dev: "empty.jsonl"), start: .new, log: { logged.append($0) })
+        let logged = LogLines()
+        _ = try await DistillationRun.execute(try recipe("two.jsonl", dev: "empty.jsonl"), start: .new, log: { logged.append($0) })
         #expect(logged.contains { $0.hasPrefix("warning: data.dev (") && $0.hasSuffix("empty.jsonl) holds no lines") }, "\(logged)")
         // Early stopping says that it ended the run.
         let stopping = "labels: [a, b]\ndata: {labelled: two.jsonl, dev: two.jsonl}\nstudent: {kind: ngram-bag, buckets: 256, embedding_size: 4}\n"
             + "training: {epochs: 200, batch_size: 2, evaluate_every: 1, early_stopping: {patience: 2}}\noutput: run-stop\n"
         try stopping.write(to: dir.appendingPathComponent("stop.yaml"), atomically: true, encoding: .utf8)
-        logged = []
-        _ = try DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("stop.yaml")), start: .new, log: { logged.append($0) })
+        logged.clear()
+        _ = try await DistillationRun.execute(try Recipe.load(dir.appendingPathComponent("stop.yaml")), start: .new, log: { logged.append($0) })
         #expect(logged.contains { $0.hasPrefix("early stopping: 2 dev evaluations without a better macro_f1; stopped at step ") && $0.contains(" of 200,") },
                 "\(logged)")
     }
@@ -499,7 +500,7 @@ struct RecipeRunTests {
     }
 
     @Test("input: logs prepares every line with the chosen masks, and the student keeps that preparation")
-    func logInput() throws {
+    func logInput() async throws {
         let dir = temporaryFolder()
         let lines = [("E1129 01:02:03.000001 1 db.go:1] connection to 10.0.0.1:5432 refused after 30s", "a"), ("I1129 01:02:03.000001 1 web.go:1] served /index.html", "b")]
         let data = lines.map { #"{"text": "\#($0.0)", "label": "\#($0.1)"}"# }.joined(separator: "\n") + "\n"
@@ -509,7 +510,7 @@ struct RecipeRunTests {
         let recipe = try Recipe.load(url)
         #expect(recipe.input.kind == .logs && recipe.input.masks == ["ip", "duration"])
         #expect(recipe.input.preparer().prepare(lines[0].0) == "error db.go connection to <IP>:<PORT> refused after <DURATION>")
-        let outcome = try DistillationRun.execute(recipe, start: .new)
+        let outcome = try await DistillationRun.execute(recipe, start: .new)
         let saved = try Student.load(from: outcome.model)
         #expect(saved.input == recipe.input)
     }

@@ -65,3 +65,18 @@ public func startDistill(_ arguments: [String], log: URL) throws -> Process {
     try process.run()
     return process
 }
+
+/// Log lines a run writes from any thread (a recipe run's `log` is `@Sendable`), kept in order.
+public final class LogLines: @unchecked Sendable, CustomStringConvertible {
+    private var stored: [String] = []
+    private let lock = NSLock()
+
+    public init() {}
+
+    public func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
+    public func clear() { lock.lock(); stored.removeAll(); lock.unlock() }
+    public var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+    public func contains(_ line: String) -> Bool { lines.contains(line) }
+    public func contains(where predicate: (String) -> Bool) -> Bool { lines.contains(where: predicate) }
+    public var description: String { "\(lines)" }
+}

@@ -9,6 +9,8 @@ public struct DataRecord: Sendable, Equatable {
     public var label: Int?
     /// 1-based line number in its file.
     public var line: Int
+
+    public init(text: String, label: Int?, line: Int) { (self.text, self.label, self.line) = (text, label, line) }
 }
 
 /// Reads a JSON-lines dataset: one object per line with a string `text` field and, optionally, a string

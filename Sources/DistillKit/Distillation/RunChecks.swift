@@ -35,13 +35,13 @@ public struct RunChecks: Codable, Sendable, Equatable {
     }
 }
 
-extension DistillationRun {
+extension RunChecks {
     /// Scores the shipped `student`, the teachers' dev distributions and a gold-only baseline trained here (in
     /// `output/baseline`) on the dev lines, and warns when the student or the teachers lose to the baseline, when
     /// a label of the dev or test gold labels is never predicted (the test side read from `testReport`'s
     /// confusion matrix), or when the student answers one label for every line.
-    static func check(_ recipe: Recipe, student: Student, gold: [TrainingExample], dev: [TrainingExample], testReport: EvaluationReport?,
-                      config: TrainingConfig, log: (String) -> Void) throws -> RunChecks {
+    public static func measure(_ recipe: Recipe, student: Student, gold: [TrainingExample], dev: [TrainingExample], testReport: EvaluationReport?,
+                               config: TrainingConfig, log: (String) -> Void) throws -> RunChecks {
         let labels = recipe.labelNames
         var checks = RunChecks(warnings: [])
         func score(_ probabilities: [[Float]], _ examples: [TrainingExample]) -> RunChecks.Score {

@@ -11,7 +11,7 @@ public enum RunStart: Sendable, Equatable {
     case restart
 
     /// Throws when a ``new`` run would overwrite the checkpoint in `output`.
-    func check(_ output: URL) throws {
+    public func check(_ output: URL) throws {
         guard self == .new, let checkpoint = DistillationTrainer.completeCheckpoint(in: output) else { return }
         let step = DistillationTrainer.checkpointStep(checkpoint)
         let finished = FileManager.default.fileExists(atPath: output.appendingPathComponent("final/config.json").path)

@@ -8,19 +8,16 @@ import Foundation
 /// (`teachers/NAME.safetensors`, keyed by a hash of the texts and the teacher), so a resumed or repeated run
 /// never pays for labelling twice.
 ///
-/// `external` labels the kinds this module cannot run itself (`openai`, from `DistillTeachers`); a `bert` teacher
-/// comes from `loaded` (read from its folder once per run).
+/// A `bert` teacher comes from `loaded` (read from its folder once per run). `openai` teachers are asked by
+/// DistillRecipes (through the label store), not here.
 ///
 /// - Parameter progress: told `(done, total)` after each chunk a `bert` teacher labels (not called for cached labels).
 public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], labels: [String], cacheFolder: URL,
-                                 maxLength: Int? = nil, external: ExternalTeacherLabeler? = nil, loaded: LoadedTeachers = LoadedTeachers(),
+                                 maxLength: Int? = nil, loaded: LoadedTeachers = LoadedTeachers(),
                                  progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Float]?] {
     switch teacher.kind {
     case .openAI:
-        guard let external else {
-            throw DistillError.invalidData(file: "recipe", line: 0, detail: "teacher '\(teacher.name)' (kind: openai) needs the distill command line or DistillTeachers")
-        }
-        return try external(teacher, texts)
+        throw DistillError.invalidData(file: "recipe", line: 0, detail: "teacher '\(teacher.name)' (kind: openai) is asked through the label store: run the recipe with `distill train` or `distill label --recipe`")
     case let .softLabels(url):
         return try storedDistributions(url, texts: texts, labels: labels)
     case let .bert(folder):
@@ -45,12 +42,6 @@ public func teacherDistributions(_ teacher: Recipe.Teacher, texts: [String], lab
         return rows.map(\.probabilities)
     }
 }
-
-/// Labels `texts` with a teacher kind DistillKit cannot run by itself; nil where the teacher gave no distribution.
-public typealias ExternalTeacherLabeler = (Recipe.Teacher, [String]) throws -> [[Float]?]
-
-/// Writes `count` paraphrases of each text with an LLM teacher (fewer where the teacher failed).
-public typealias ExternalParaphraser = (Recipe.Teacher, [String], Int) throws -> [[String]]
 
 /// `{"text": …, "probabilities": {"label": p, …}}` lines, matched to `texts` by text (nil where absent). Lines
 /// with an `error` field (a text the teacher failed on, as `distill label` writes them) are skipped.
@@ -85,7 +76,7 @@ func storedDistributions(_ url: URL, texts: [String], labels: [String]) throws -
 }
 
 /// Size and modification time of a model folder's weights: a teacher retrained in place gets a new cache key.
-func weightsIdentity(_ folder: URL) -> String {
+public func weightsIdentity(_ folder: URL) -> String {
     let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path)
     let size = attributes?[.size] as? Int ?? -1
     let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1

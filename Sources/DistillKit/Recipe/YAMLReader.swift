@@ -8,6 +8,10 @@ public struct RecipeError: Error, LocalizedError, Equatable {
     public let key: String
     public let detail: String
 
+    public init(file: String, line: Int, key: String, detail: String) {
+        (self.file, self.line, self.key, self.detail) = (file, line, key, detail)
+    }
+
     public var errorDescription: String? { "\(file):\(line): \(key.isEmpty ? "" : "key '\(key)': ")\(detail)" }
 }
 

@@ -42,7 +42,13 @@ public final class DistillationTrainer {
     let context: ForwardContext
     var lastIntermediate: (hidden: Float, attention: Float) = (0, 0)
     var state: TrainingState
-    let totalSteps: Int
+    /// Steps taken so far.
+    public var step: Int { state.step }
+    /// Whether early stopping ended the run.
+    public var stoppedEarly: Bool { state.stoppedEarly }
+    /// Dev evaluations in a row without a better score.
+    public var evaluationsWithoutImprovement: Int { state.evaluationsWithoutImprovement }
+    public let totalSteps: Int
     let batchesPerEpoch: Int
 
     /// Set by tests to stop after this step as if killed (no final checkpoint or model written).

@@ -1,4 +1,6 @@
 import DistillKit
+import DistillRuntime
+import DistillTeachers
 import Foundation
 
 /// Builds runnable teachers from recipe entries and labels recipe texts through the store.
@@ -24,41 +26,32 @@ public enum RecipeTeachers {
         return .line
     }
 
-    /// The labeller ``DistillationRun/execute(_:start:log:progress:externalTeachers:paraphraser:)`` calls for `kind: openai`
-    /// teachers: labels through ``storeURL(_:)`` (nothing is asked twice) and logs a summary.
-    public static func labeler(recipe: Recipe, log: @escaping @Sendable (String) -> Void,
-                               progress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in }) -> ExternalTeacherLabeler {
-        { entry, texts in
-            try blocking {
-                let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
-                                                               transport: AsyncHTTPClientTransport(log: log), log: log)
-                var job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
-                job.grouping = grouping(entry)
-                let (answers, summary) = try await job.run(texts, progress: progress)
-                log("teacher \(entry.name): \(summary.keys) distinct lines, \(summary.questions) questions (by \(job.grouping.rawValue)), \(summary.cacheHits) from the store, \(summary.requests) requests, "
-                    + "\(summary.failures.values.reduce(0, +)) failed \(summary.failures.isEmpty ? "" : "\(summary.failures)")")
-                if let spread = await (teacher as? OpenAITeacher)?.replicaSummary() { log("teacher \(entry.name): \(spread)") }
-                return answers.map { $0.label?.probabilities }
-            }
-        }
+    /// A `kind: openai` teacher's distributions for `texts`, asked through ``storeURL(_:)`` (nothing is asked twice);
+    /// logs a summary. nil where the teacher gave no distribution.
+    public static func labels(_ entry: Recipe.Teacher, texts: [String], recipe: Recipe, log: @escaping @Sendable (String) -> Void,
+                              progress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in }) async throws -> [[Float]?] {
+        let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
+                                                       transport: AsyncHTTPClientTransport(log: log), log: log)
+        var job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
+        job.grouping = grouping(entry)
+        let (answers, summary) = try await job.run(texts, progress: progress)
+        log("teacher \(entry.name): \(summary.keys) distinct lines, \(summary.questions) questions (by \(job.grouping.rawValue)), \(summary.cacheHits) from the store, \(summary.requests) requests, "
+            + "\(summary.failures.values.reduce(0, +)) failed \(summary.failures.isEmpty ? "" : "\(summary.failures)")")
+        if let spread = await (teacher as? OpenAITeacher)?.replicaSummary() { log("teacher \(entry.name): \(spread)") }
+        return answers.map { $0.label?.probabilities }
     }
 }
 
 extension RecipeTeachers {
-    /// The paraphraser ``DistillationRun/execute(_:start:log:progress:externalTeachers:paraphraser:)`` calls for
-    /// `augmentation.paraphrases`: `count` rewrites of each line by an `openai` teacher, stored in the recipe's
-    /// label store (a rerun asks nothing again).
-    public static func paraphraser(recipe: Recipe, log: @escaping @Sendable (String) -> Void) -> ExternalParaphraser {
-        { entry, texts, count in
-            try blocking {
-                guard case let .openAI(spec) = entry.kind else {
-                    throw TeacherError.configuration(key: "paraphrase_teacher", detail: "'\(entry.name)' is not an openai teacher")
-                }
-                let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels, transport: AsyncHTTPClientTransport(log: log), log: log)
-                let store = try LabelStore(url: storeURL(recipe))
-                return try await paraphrase(texts, count: count, teacher: teacher, store: store, log: log)
-            }
+    /// `count` rewrites of each of `texts` by the `openai` teacher `entry` (`augmentation.paraphrases`), stored in
+    /// the recipe's label store (a rerun asks nothing again).
+    public static func paraphrases(_ entry: Recipe.Teacher, texts: [String], count: Int, recipe: Recipe,
+                                   log: @escaping @Sendable (String) -> Void) async throws -> [[String]] {
+        guard case let .openAI(spec) = entry.kind else {
+            throw TeacherError.configuration(key: "paraphrase_teacher", detail: "'\(entry.name)' is not an openai teacher")
         }
+        let teacher = try await OpenAITeacher.connect(spec: spec, labels: recipe.labels, transport: AsyncHTTPClientTransport(log: log), log: log)
+        return try await paraphrase(texts, count: count, teacher: teacher, store: try LabelStore(url: storeURL(recipe)), log: log)
     }
 
     /// The instruction sent for one line.
@@ -92,18 +85,3 @@ extension RecipeTeachers {
         return out
     }
 }
-
-/// Runs async work from synchronous code: the calling thread (not one of the concurrency pool's) waits.
-public func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try box.result!.get()
-}
-
-/// Written by the task, read by the waiting thread after the semaphore: no concurrent access.
-private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }
