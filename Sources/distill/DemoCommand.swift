@@ -4,7 +4,7 @@ import DistillTeachers
 import Foundation
 
 /// `distill demo`: the end-to-end run on built-in defaults.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Generate logs, fine-tune the MiniLM teacher, distil two tiny students, compare them on held-out templates.",
@@ -36,7 +36,7 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
+    func run() async throws {
         compute.apply()
         output.apply()
         guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: teacher).appendingPathComponent("model.safetensors").path) else {
@@ -55,17 +55,15 @@ struct DemoCommand: ParsableCommand {
             demo.secondTeacherWeight = llmWeight
             let llmSpec = spec
             demo.secondTeacher = { texts in
-                try blocking {
-                    let teacher = try await OpenAITeacher.connect(spec: llmSpec, labels: labels)
-                    var job = LabelingJob(teacher: teacher, store: try LabelStore(url: store))
-                    job.grouping = llmSpec.groupBy
-                    let (answers, summary) = try await job.run(texts, progress: printer)
-                    FileHandle.standardError.write(Data("\nLLM teacher \(teacher.identity): \(summary.keys) distinct lines, \(summary.questions) questions, \(summary.cacheHits) from the store, \(summary.requests) requests, failures \(summary.failures)\n".utf8))
-                    return answers.map { $0.label?.probabilities }
-                }
+                let teacher = try await OpenAITeacher.connect(spec: llmSpec, labels: labels)
+                var job = LabelingJob(teacher: teacher, store: try LabelStore(url: store))
+                job.grouping = llmSpec.groupBy
+                let (answers, summary) = try await job.run(texts, progress: printer)
+                FileHandle.standardError.write(Data("\nLLM teacher \(teacher.identity): \(summary.keys) distinct lines, \(summary.questions) questions, \(summary.cacheHits) from the store, \(summary.requests) requests, failures \(summary.failures)\n".utf8))
+                return answers.map { $0.label?.probabilities }
             }
         }
-        let result = try demo.run { note($0) }
+        let result = try await demo.run { note($0) }
         print(Demo.markdown(result))
         print("wrote \(out)/report.json and \(out)/report.md")
     }

@@ -15,7 +15,7 @@ public struct Demo {
     public var quick = false
     public var seed: UInt64 = 1
     /// A second teacher (the LLM of `--llm-teacher`): labels texts, nil where it gave no distribution.
-    public var secondTeacher: ((_ texts: [String]) throws -> [[Float]?])?
+    public var secondTeacher: (@Sendable (_ texts: [String]) async throws -> [[Float]?])?
     public var secondTeacherName = "LLM"
     /// Its weight next to the fine-tuned MiniLM's 1 (each also scaled per class by its dev F1).
     public var secondTeacherWeight: Float = 0.5
@@ -81,7 +81,7 @@ public struct Demo {
     public static func modelText(_ line: String, normalizer: LogNormalizer) -> String { TextInput.modelText(normalizer.normalize(line)) }
 
     /// Runs the demo's stages in order and writes `report.json`, `report.md` and `report.html`.
-    public func run(log: (String) -> Void) throws -> Result {
+    public func run(log: (String) -> Void) async throws -> Result {
         let started = Date()
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let lines = try makeLines(log: log)
@@ -91,7 +91,10 @@ public struct Demo {
         var soft = Self.probabilities(teacher, lines.trainTexts)
         let teacherTest = Self.probabilities(teacher, lines.test.map(\.0)).map(argmax)
         log("teacher labelled \(lines.trainTexts.count) training lines")
-        let second = try secondTeacher.map { try joinSecondTeacher($0, lines: lines, teacher: teacher, soft: &soft, teacherTest: teacherTest, log: log) }
+        var second: SecondTeacher?
+        if let secondTeacher {
+            second = try await joinSecondTeacher(secondTeacher, lines: lines, teacher: teacher, soft: &soft, teacherTest: teacherTest, log: log)
+        }
         let data = try augment(lines, teacher: teacher, soft: soft, log: log)
         var rows: [Row] = []
         try evaluate("teacher: all-MiniLM-L6-v2 fine-tuned", teacher, folder: output.appendingPathComponent("models/teacher"), lines: lines,

@@ -78,10 +78,10 @@ extension Demo {
     /// 3. The LLM joins as a second teacher. Per class, each teacher counts with its weight times its F1 on the
     /// labelled dev lines (class reliability), so a teacher that is wrong about a class barely speaks for it; where
     /// the LLM gave no answer, MiniLM alone. A teacher no better on dev than the majority class is left out.
-    func joinSecondTeacher(_ llm: (_ texts: [String]) throws -> [[Float]?], lines: Lines, teacher: Student, soft: inout [[Float]], teacherTest: [Int],
-                           log: (String) -> Void) throws -> SecondTeacher {
+    func joinSecondTeacher(_ llm: @Sendable (_ texts: [String]) async throws -> [[Float]?], lines: Lines, teacher: Student, soft: inout [[Float]],
+                           teacherTest: [Int], log: (String) -> Void) async throws -> SecondTeacher {
         let labels = LogTaxonomy.labels, dev = lines.dev, test = lines.test
-        let llmTrain = try llm(lines.trainTexts), llmTest = try llm(test.map(\.0)), llmDev = try llm(dev.map(\.0))
+        let llmTrain = try await llm(lines.trainTexts), llmTest = try await llm(test.map(\.0)), llmDev = try await llm(dev.map(\.0))
         let minilmDev = Self.probabilities(teacher, dev.map(\.0)).map { Optional($0) }
         let reliability = classReliability(devDistributions: [minilmDev, llmDev], devLabels: dev.map(\.1), classes: labels.count)
         let devAnswered = zip(llmDev, dev).compactMap { p, d in p.map { (argmax($0), d.1) } }
