@@ -42,8 +42,7 @@ struct RouterClient: Sendable {
 
 @Suite("distill serve's router, in-process")
 struct RouterTests {
-    let lines = ["E1129 01:02:03.456789   12 kubelet.go:1] disk /dev/sda1 97% full",
-                 #"{"level":"error","msg":"connection to 10.0.0.5:5432 refused"}"#, "user alice logged in"]
+    let lines = serveLines
 
     @Test("a bearer token guards /v1 and /admin but not health or metrics; a wrong one is 401 with WWW-Authenticate")
     func bearer() async throws {

@@ -10,6 +10,9 @@ import NIOHTTP1
 import Testing
 
 let serveLabels = ["normal", "disk", "database", "auth"]
+/// Three lines in three envelopes (glog, JSON, plain) that the serve tests classify.
+let serveLines = ["E1129 01:02:03.456789   12 kubelet.go:1] disk /dev/sda1 97% full",
+                  #"{"level":"error","msg":"connection to 10.0.0.5:5432 refused"}"#, "user alice logged in"]
 
 /// Saves a log-reading n-gram bag student whose answer is always `label` (a large bias on it).
 func saveBiasedStudent(to folder: URL, label: String) throws {

@@ -11,8 +11,7 @@ import Glibc
 /// `distill serve` as users run it: the binary, a real loopback socket, async-http-client as the client.
 @Suite("distill serve", .serialized)
 struct ServeTests {
-    let lines = ["E1129 01:02:03.456789   12 kubelet.go:1] disk /dev/sda1 97% full",
-                 #"{"level":"error","msg":"connection to 10.0.0.5:5432 refused"}"#, "user alice logged in"]
+    let lines = serveLines
 
     @Test("classify, logs as JSON array and NDJSON, health, readiness, metrics")
     func routes() async throws {
