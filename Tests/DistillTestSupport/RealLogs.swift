@@ -34,6 +34,20 @@ public let hostileLogLines: [String] = {
     lines.append("tab\tbell\u{07}escape\u{1B}[31mred\u{1B}[0m nul-free control bytes")
     lines.append("{\"log\":\"\\ud800 lone surrogate\\n\",\"stream\":\"stderr\"}")
     lines.append("ERROR 🚨 データベース接続失敗 connection to db-primary:5432 refused")
+    // Envelopes of systems the committed samples do not hold (written in the shapes of Loghub's BGL, HPC,
+    // Thunderbird, Windows CBS, OpenStack and Proxifier logs, Linux audit, logfmt and RFC 5424 with structured data).
+    lines += [
+        "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL FATAL data TLB error interrupt 0x" + String(repeating: "0", count: 80) + "1",
+        "134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component \\042alt0\\042 is in the unavailable state (HWID=1973)",
+        "- 1131566462 2005.11.09 tbird-admin1 Nov 10 12:01:02 local@tbird-admin1 postfix/postdrop[10896]: warning: unable to look up public/pickup",
+        "2016-09-28 04:30:31, Info                  CSI    00000001@2016/9/28:20:30:31.455 WcpInitialize (wcp.dll version 0.0.0.6) called (stack @0x7fed806eb5d)",
+        "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae - - -] 10.11.10.1 \"GET /v2/servers HTTP/1.1\" status: 200 len: 1893 time: 0.2477829",
+        "[10.30 16:49:07] chrome.exe - proxy.cse.cuhk.edu.hk:5070 close, 0 bytes sent, 0 bytes received, lifetime <1 sec",
+        "type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=2 success=no exit=-13 a0=7fffd19c5592 comm=\"cat\" exe=\"/bin/cat\" key=(null)",
+        "ts=2024-01-01T00:00:00Z level=error msg=\"disk quota exceeded\" err=\"ENOSPC\" latency=1.5e3ms size=18446744073709551616B",
+        "<134>1 2024-01-01T00:00:00.000000+00:00 host app 1234 ID47 [exampleSDID@32473 iut=\"3\" eventID=\"1011\"] \u{FEFF}An application event",
+        "{\"ts\":1700000000.123456789012345678901234567890,\"level\":\"warn\",\"msg\":\"retry 99999999999999999999999999999999 of 1e308 1e400 -0x7fffffffffffffff\"}",
+    ]
     return lines
 }()
 
