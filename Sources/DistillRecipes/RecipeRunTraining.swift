@@ -61,6 +61,8 @@ extension RecipeRun {
             log("teacher \(t.name): \(store.file.fileSize >> 10) KiB of FP16 features stored for \(examples.train.count) examples")
             d.useStore(store)
         }
+        // Training holds no teacher it does not use: stored features let go of theirs, and so does the cache.
+        loadedTeachers.removeAll()
         return (student, intermediates)
     }
 

@@ -22,7 +22,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Turns a handler's ``ServeError`` into its JSON answer (`{"error", "status"}`, with `WWW-Authenticate`,
 /// `Retry-After` and `Connection: close` where they belong) and any other failure into a 500 naming it. Hummingbird's
-/// own errors (no such route or method) pass through to Hummingbird.
+/// no-such-route and no-such-method answers (404, 405) pass through to Hummingbird.
 struct ErrorAnswerMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -34,7 +34,7 @@ struct ErrorAnswerMiddleware<Context: RequestContext>: RouterMiddleware {
             // The rest of a body too large or too slow is not read: close the connection after answering.
             if error.status == 408 || error.status == 413 { response.headers[.connection] = "close" }
             return response
-        } catch let error as HTTPError {
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             throw error
         } catch {
             return errorResponse(500, "internal error: \(error.localizedDescription)")

@@ -68,6 +68,10 @@ struct StudentFolderTests {
                                               cacheFolder: temporaryFolder(), loaded: loaded)
         #expect(cached.map { $0! } == own.distributions(texts).map(\.probabilities) && loaded.count == 1)
         #expect(throws: (any Error).self) { try loaded.classifier(temporaryFolder()) }
+        loaded.removeAll()
+        #expect(loaded.count == 0)
+        let reloaded = try loaded.classifier(folder)
+        #expect(reloaded.model !== first.model && loaded.count == 1)
     }
 
     @Test("a BERT student round-trips bit-identically and Python reads the same logits", arguments: [Pooling.pooler, .mean])

@@ -25,6 +25,14 @@ public final class LoadedTeachers: @unchecked Sendable {
         return (model, tokenizer)
     }
 
+    /// Lets go of every loaded teacher (a run calls this once its student is built: training must not hold the
+    /// teachers; a hidden or attention loss that recomputes features keeps its own reference).
+    public func removeAll() {
+        lock.lock()
+        loaded.removeAll()
+        lock.unlock()
+    }
+
     /// Folders loaded so far (each once).
     public var count: Int {
         lock.lock()
