@@ -70,7 +70,7 @@ public enum ModelExport {
 
     /// The truncation length of an export: `requested`, at most the model's positions.
     private static func length(_ model: BertForSequenceClassification, _ tokenizer: WordPieceTokenizer, _ requested: Int?) -> Int {
-        min(max(2, requested ?? tokenizer.modelMaxLength), model.config.maxPositionEmbeddings)
+        Student.tokenLimit(requested: requested, tokenizer: tokenizer, config: model.config)
     }
 
     private static func writeHF(_ student: Student, into folder: URL, maxLength: Int?, card: ModelCard, decision: DecisionRule?) throws {

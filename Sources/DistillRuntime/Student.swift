@@ -40,19 +40,28 @@ public enum Student {
 
     /// Tokens per line the model reads unless told otherwise: a BERT folder's `model_max_length` (at most its
     /// `max_position_embeddings`); nil for the n-gram bag, which reads whole lines.
-    public var maxLength: Int? {
-        switch self {
-        case let .bert(m, tokenizer): return max(2, min(tokenizer.modelMaxLength, m.config.maxPositionEmbeddings))
-        case .ngramBag: return nil
-        }
-    }
+    public var maxLength: Int? { maxLength(requested: nil) }
 
     /// `requested` tokens (nil: ``maxLength``), within the model's positions; nil for the n-gram bag.
     public func maxLength(requested: Int?) -> Int? {
         switch self {
-        case let .bert(m, tokenizer): return max(2, min(requested ?? tokenizer.modelMaxLength, m.config.maxPositionEmbeddings))
+        case let .bert(m, tokenizer): return Self.tokenLimit(requested: requested, tokenizer: tokenizer, config: m.config)
         case .ngramBag: return nil
         }
+    }
+
+    /// The tokens a BERT reads per line: `requested` (nil: the folder's `model_max_length`), at least 2 (`[CLS]`
+    /// and `[SEP]`) and at most the model's `max_position_embeddings`. What every command and teacher reads with.
+    public static func tokenLimit(requested: Int?, tokenizer: WordPieceTokenizer, config: BertConfig) -> Int {
+        max(2, min(requested ?? tokenizer.modelMaxLength, config.maxPositionEmbeddings))
+    }
+
+    /// A BERT classifier folder's model and tokenizer, the vocabulary checked against the model.
+    public static func loadBert(from folder: URL) throws -> (model: BertForSequenceClassification, tokenizer: WordPieceTokenizer) {
+        let model = try BertForSequenceClassification.load(folder: folder)
+        let tokenizer = try WordPieceTokenizer.load(folder: folder)
+        try checkVocabulary(tokenizer, fits: model.config, folder: folder)
+        return (model, tokenizer)
     }
 
     /// Class logits `[texts, labels]` (inference mode), truncating BERT inputs to `maxLength` tokens (nil: the
@@ -162,9 +171,7 @@ public enum Student {
         }
         switch object["model_type"] as? String {
         case "bert":
-            let model = try BertForSequenceClassification.load(folder: folder)
-            let tokenizer = try WordPieceTokenizer.load(folder: folder)
-            try checkVocabulary(tokenizer, fits: model.config, folder: folder)
+            let (model, tokenizer) = try loadBert(from: folder)
             return .bert(model, tokenizer)
         case "distill-ngram-bag":
             let config: NGramBagConfig

@@ -46,7 +46,7 @@ struct PrepareCommand: ParsableCommand {
                 switch student {
                 case let .bert(model, tokenizer):
                     out.raw(",\"input_ids\":[")
-                    for (i, id) in tokenizer.encode(text, maxLength: min(maxLength ?? tokenizer.modelMaxLength, model.config.maxPositionEmbeddings)).enumerated() {
+                    for (i, id) in tokenizer.encode(text, maxLength: Student.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config)).enumerated() {
                         if i > 0 { out.raw(",") }
                         out.int(id)
                     }

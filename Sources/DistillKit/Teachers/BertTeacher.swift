@@ -32,9 +32,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// (the recipe's teacher name) goes into errors. `preparingInput`: texts are raw lines, prepared as the
     /// folder's `distill_input` says (what `distill label --teacher bert:FOLDER` passes).
     public convenience init(folder: URL, labels: [String], maxLength: Int? = nil, name: String? = nil, preparingInput: Bool = false) throws {
-        let model = try BertForSequenceClassification.load(folder: folder)
-        let tokenizer = try WordPieceTokenizer.load(folder: folder)
-        try checkVocabulary(tokenizer, fits: model.config, folder: folder)
+        let (model, tokenizer) = try Student.loadBert(from: folder)
         try self.init(model: model, tokenizer: tokenizer, folder: folder, labels: labels, maxLength: maxLength, name: name, preparingInput: preparingInput)
     }
 
@@ -53,7 +51,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
             return i
         }
         self.labels = labels
-        self.maxLength = max(2, min(maxLength ?? tokenizer.modelMaxLength, model.config.maxPositionEmbeddings))
+        self.maxLength = Student.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config)
         engine = StudentInference(.bert(model, tokenizer), maxLength: self.maxLength)
         identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)" + (preparer.map { "|input=\($0.input.kind.rawValue)" } ?? "")
     }

@@ -18,11 +18,9 @@ public final class LoadedTeachers: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let hit = loaded[key] { return hit }
-        let model = try BertForSequenceClassification.load(folder: folder)
-        let tokenizer = try WordPieceTokenizer.load(folder: folder)
-        try checkVocabulary(tokenizer, fits: model.config, folder: folder)
-        loaded[key] = (model, tokenizer)
-        return (model, tokenizer)
+        let classifier = try Student.loadBert(from: folder)
+        loaded[key] = classifier
+        return classifier
     }
 
     /// Lets go of every loaded teacher (a run calls this once its student is built: training must not hold the
