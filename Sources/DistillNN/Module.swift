@@ -35,6 +35,8 @@ public enum ModelError: Error, Equatable, LocalizedError {
     case invalidConfig(path: String, key: String, detail: String)
     case unsupported(path: String, detail: String)
     case io(path: String, detail: String)
+    /// Saving a model would replace a folder that holds other things (`foreign` names some of them).
+    case notAModelFolder(path: String, foreign: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -46,6 +48,9 @@ public enum ModelError: Error, Equatable, LocalizedError {
         case let .invalidConfig(path, key, detail): return "\(path): key '\(key)': \(detail)"
         case let .unsupported(path, detail): return "\(path): \(detail)"
         case let .io(path, detail): return "\(path): \(detail)"
+        case let .notAModelFolder(path, foreign):
+            let named = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", … (\(foreign.count))" : "")
+            return "\(path): not replaced: saving a model replaces its folder whole, and this folder holds files that are not part of a model (\(named)); name a new or empty folder, or a model folder"
         }
     }
 }

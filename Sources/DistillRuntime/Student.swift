@@ -80,11 +80,43 @@ public enum Student {
         StudentInference(self, maxLength: maxLength).probabilities(texts)
     }
 
+    /// The files a model folder may hold: what ``save(to:storage:weights:)`` writes, what Distill adds beside it
+    /// (decision rule, model card, fine-tuning stamp, export code) and a Hugging Face folder's usual files.
+    public static let modelFolderFiles: Set<String> = [
+        "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "decision.json", "README.md",
+        "finetune.json", "modeling_distill.py", "tokenizer.json", "special_tokens_map.json", "added_tokens.json",
+        "pytorch_model.bin", "training_args.bin", "generation_config.json", "model.onnx",
+    ]
+
+    /// Throws ``ModelError/notAModelFolder(path:foreign:)`` unless saving a model may replace `folder`: it is
+    /// absent, empty, or a model folder (`config.json` or `model.safetensors`, and nothing but
+    /// ``modelFolderFiles``). Commands call it before long work that ends in a save.
+    public static func checkReplaceable(_ folder: URL) throws {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: folder.path, isDirectory: &isFolder) else { return }
+        guard isFolder.boolValue else { throw ModelError.notAModelFolder(path: folder.path, foreign: ["it is a file"]) }
+        let entries: [String]
+        do { entries = try fm.contentsOfDirectory(atPath: folder.path).sorted() } catch {
+            throw ModelError.io(path: folder.path, detail: "cannot list folder: \(fileErrorReason(error))")
+        }
+        if entries.isEmpty { return }
+        let foreign = entries.filter { name in
+            var isSubfolder: ObjCBool = false
+            fm.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isSubfolder)
+            return isSubfolder.boolValue || !modelFolderFiles.contains(name)
+        }
+        let isModel = entries.contains("config.json") || entries.contains("model.safetensors")
+        if !foreign.isEmpty || !isModel { throw ModelError.notAModelFolder(path: folder.path, foreign: foreign.isEmpty ? entries : foreign) }
+    }
+
     /// Writes the folder. Everything is written into a sibling temporary folder first, which then replaces
-    /// `folder`, so a crash never leaves new labels beside old weights. Other files in an existing folder are
-    /// not kept. `weights` (name → tensor, as the module's ``Module/stateDict()``) are written instead of the
-    /// module's own when given.
+    /// `folder`, so a crash never leaves new labels beside old weights. An existing `folder` is replaced only when
+    /// it is empty or a model folder (``checkReplaceable(_:)``); its other model files are not kept.
+    /// `weights` (name → tensor, as the module's ``Module/stateDict()``) are written instead of the module's own
+    /// when given.
     public func save(to folder: URL, storage: SafetensorsWriter.StorageType = .f32, weights: [String: Tensor]? = nil) throws {
+        try Self.checkReplaceable(folder)
         let fm = FileManager.default
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).saving-\(getpid())")
         try? fm.removeItem(at: staging)

@@ -184,6 +184,27 @@ struct CommandLineTests {
         }
     }
 
+    @Test("commands that save a model refuse an --out holding other files, before any work, and touch nothing", arguments: ["quantize", "finetune"])
+    func saveRefusesForeignFolder(command: String) throws {
+        let folder = temporaryFolder()
+        let model = folder.appendingPathComponent("model")
+        try Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 64), embeddingSize: 4, labels: ["database", "normal"]), seed: 1)).save(to: model)
+        let train = folder.appendingPathComponent("train.jsonl")
+        try Data(#"{"text":"connection refused","label":"database"}\n{"text":"user logged in","label":"normal"}\n"#.utf8).write(to: train)
+        let notes = folder.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: notes.appendingPathComponent("todo.txt"))
+        let arguments = command == "quantize"
+            ? ["quantize", "--model", model.path, "--out", notes.path]
+            : ["teacher", "finetune", "--base", miniLM.path, "--train", train.path, "--labels", "database,normal", "--out", notes.path, "--epochs", "1"]
+        let result = try runDistill(arguments)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("\(notes.path): not replaced") && result.stderr.contains("todo.txt"), "\(result.stderr)")
+        #expect(!result.stderr.contains("epoch 1"), "refused only after training: \(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: notes.path) == ["todo.txt"])
+        #expect(try String(contentsOf: notes.appendingPathComponent("todo.txt"), encoding: .utf8) == "keep me")
+    }
+
     @Test("inspect prints architecture, parameter count and tensors")
     func inspect() throws {
         let result = try runDistill(["inspect", miniLM.path])

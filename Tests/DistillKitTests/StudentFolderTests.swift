@@ -166,15 +166,56 @@ struct StudentFolderEdgeTests {
         }
     }
 
-    @Test("saving over a folder replaces it whole (no stale tokenizer.json)")
+    @Test("saving over a model folder replaces it whole (no stale tokenizer.json)")
     func replacesFolder() throws {
         let folder = temporaryFolder()
+        try tiny().save(to: folder)
         try Data("{}".utf8).write(to: folder.appendingPathComponent("tokenizer.json"))
         try tiny().save(to: folder)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path))
         #expect(try Student.load(from: folder).labels == ["a", "b"])
         let siblings = try FileManager.default.contentsOfDirectory(atPath: folder.deletingLastPathComponent().path)
         #expect(!siblings.contains { $0.hasPrefix(".\(folder.lastPathComponent).") })
+    }
+
+    @Test("saving never replaces a folder holding anything but a model: the error names the folder and what it holds, nothing is touched")
+    func refusesForeignFolder() throws {
+        let fm = FileManager.default
+        // A project folder (the accident this guards against: a save into the working directory).
+        let project = temporaryFolder()
+        try fm.createDirectory(at: project.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try Data("// code".utf8).write(to: project.appendingPathComponent("Package.swift"))
+        try Data("{}".utf8).write(to: project.appendingPathComponent("config.json"))
+        // A folder of notes, a model folder with a subfolder, a README alone, and a plain file.
+        let notes = temporaryFolder()
+        try Data("keep me".utf8).write(to: notes.appendingPathComponent("notes.txt"))
+        let nested = temporaryFolder()
+        try tiny().save(to: nested)
+        try fm.createDirectory(at: nested.appendingPathComponent("runs"), withIntermediateDirectories: true)
+        let readme = temporaryFolder()
+        try Data("# docs".utf8).write(to: readme.appendingPathComponent("README.md"))
+        let file = temporaryFolder().appendingPathComponent("model")
+        try Data("x".utf8).write(to: file)
+        for (folder, named) in [(project, ".git"), (notes, "notes.txt"), (nested, "runs"), (readme, "README.md"), (file, "it is a file")] {
+            let before = try? fm.contentsOfDirectory(atPath: folder.path).sorted()
+            #expect(throws: ModelError.self) { try tiny().save(to: folder) }
+            do { try tiny().save(to: folder) } catch {
+                #expect(error.localizedDescription.hasPrefix(folder.path + ": not replaced"), "\(error.localizedDescription)")
+                #expect(error.localizedDescription.contains(named), "\(error.localizedDescription)")
+            }
+            #expect((try? fm.contentsOfDirectory(atPath: folder.path).sorted()) == before)
+        }
+        #expect(try String(contentsOf: notes.appendingPathComponent("notes.txt"), encoding: .utf8) == "keep me")
+        #expect(try String(contentsOf: file, encoding: .utf8) == "x")
+        // Absent, empty and model folders (with a model card and decision rule beside) are written.
+        let empty = temporaryFolder()
+        try tiny().save(to: empty)
+        try tiny().save(to: empty.appendingPathComponent("new"))
+        try Data("# card".utf8).write(to: empty.appendingPathComponent("README.md"))
+        try Data("{}".utf8).write(to: empty.appendingPathComponent("decision.json"))
+        try tiny().save(to: empty)
+        #expect(try Student.load(from: empty).labels == ["a", "b"])
+        #expect(try Student.load(from: empty.appendingPathComponent("new")).labels == ["a", "b"])
     }
 
     @Test("BERT sizes out of bounds or disagreeing with model.safetensors are refused before allocating, naming key and limit", arguments: [
