@@ -52,7 +52,7 @@ bench: assets llm
 	@bash scripts/fetch_assets.sh torch drain3 edge-peers
 	$(SWIFT) build -c release --product distill
 	@mkdir -p $(CACHE)/bench
-	@test -f $(EDGE)/data/heldout.jsonl -a -d $(EDGE)/models/bag-kd-int8 || .build/release/distill demo --out $(EDGE) --teacher $(MINILM)
+	@test -f $(EDGE)/split/split.json -a -d $(EDGE)/models/bag-kd-int8 || .build/release/distill demo --out $(EDGE) --teacher $(MINILM)
 	.build/release/distill bench --edge $(EDGE) --write-streams
 	PYTHONPATH=$(CACHE)/pip/edge-peers python3 bench/fasttext_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/fasttext.json
 	PYTHONPATH=$(CACHE)/pip/torch:$(CACHE)/pip/reference:$(CACHE)/pip/edge-peers python3 bench/onnx_peer.py $(EDGE) $(EDGE)/bench/stream-realistic.txt $(EDGE)/bench/stream-unique.txt $(CACHE)/bench/onnx.json
@@ -102,10 +102,17 @@ install: setup
 fuzz: setup
 	@SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
-## The end-to-end demo on built-in defaults: corpus -> MiniLM teacher -> two distilled students -> report.
-demo: assets
+## The end-to-end demo on the committed real logs (the recipes of examples/demo): Qwen2.5-Coder-0.5B-Instruct on
+## llama.cpp labels the templates with no hand label (zero-label path); all-MiniLM-L6-v2 fine-tuned on a few labelled
+## lines teaches an n-gram bag and a tiny BERT (few-label path); one table of teachers, students and the gold-only baseline.
+DEMO_LLM_PORT ?= 18090
+demo: assets llm
+	@bash scripts/fetch_llm_teachers.sh qwen-0.5b >/dev/null
 	$(SWIFT) build -c release --product distill
-	.build/release/distill demo --out runs/demo --teacher $(MINILM)
+	@gguf=$$(bash scripts/fetch_llm_teachers.sh qwen-0.5b | sed -n 's/^qwen-0.5b=//p'); \
+	  LLAMA_MODEL_OVERRIDE=$$gguf bash scripts/llm-server start $(DEMO_LLM_PORT) >/dev/null || exit 1; \
+	  .build/release/distill demo --out runs/demo --teacher $(MINILM) --llm-teacher http://127.0.0.1:$(DEMO_LLM_PORT)/v1 \
+	    --llm-name "Qwen2.5-Coder-0.5B-Instruct"; status=$$?; bash scripts/llm-server stop $(DEMO_LLM_PORT); exit $$status
 
 ## The knowledge-distillation ablation (docs/experiment-kd.md): four configurations x 3 seeds, Markdown table.
 experiment-kd: setup

@@ -62,6 +62,8 @@ let package = Package(
         // A recipe run end to end, in one async path: data, teachers (BERT, stored soft labels, LLMs through the label
         // store), aggregation, the student, training, evaluation and the reports.
         .target(name: "DistillRecipes", dependencies: ["DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers"]),
+        // The end-to-end demo on real logs: the recipes of examples/demo run through DistillRecipes, one comparison table.
+        .target(name: "DistillDemo", dependencies: ["DistillRuntime", "DistillKit", "DistillTeachers", "DistillRecipes"]),
         .target(name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // ONNX model messages, generated once by scripts/generate_proto_swift.py onnx (swift-protobuf's plugin) and committed.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
@@ -89,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers", "DistillRecipes", "DistillServe", "DistillExport",
+                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers", "DistillRecipes", "DistillDemo", "DistillServe", "DistillExport",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

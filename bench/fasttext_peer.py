@@ -1,7 +1,6 @@
-"""fastText peer for the edge table of `make bench`: trained on the demo's training set (the same texts and
-labels the n-gram bag student learned from: gold labels, and the teacher's for unlabelled lines and kept
-augmentations; hard labels, as fastText takes), scored on the demo's held-out lines, timed on the same stream
-files as `distill classify`. fastText reads the raw stream lines (it does no log normalization: less work than
+"""fastText peer for the edge table of `make bench`: trained on the demo's data/train.jsonl (the hand-labelled
+real log lines of its split: what a user without Distill trains on), scored on the demo's held-out lines
+(data/heldout.jsonl: templates no model saw), timed on the same stream files as `distill classify`. fastText reads the raw stream lines (it does no log normalization: less work than
 Distill does per line). Prints and writes one JSON object.
 
 Usage: python3 bench/fasttext_peer.py DEMO_DIR STREAM_REALISTIC STREAM_UNIQUE OUT_JSON

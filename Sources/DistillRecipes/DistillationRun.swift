@@ -19,6 +19,8 @@ public enum DistillationRun {
         public var model: URL
         /// The student, the teachers and the gold-only baseline on the dev lines, and the run's warnings.
         public var checks: RunChecks
+        /// What the LLM teachers were asked, per teacher and part of the data, in the order asked.
+        public var labelling: [LabellingCost]
     }
 
     /// Runs `recipe`: its data, its teachers (an `openai` teacher asked through the run's label store, a `bert`
@@ -33,6 +35,7 @@ public enum DistillationRun {
         let lock = try RunLock.runFolder(recipe.output)
         defer { withExtendedLifetime(lock) {} }
         try start.check(recipe.output)
+        try TeacherPreparation.fineTune(recipe) { log($0) }
         let run = RecipeRun(recipe: recipe, log: log, labelingProgress: labelingProgress)
         var data = try await run.readData()
         let targets = try await run.teacherTargets(&data)
@@ -49,8 +52,9 @@ public enum DistillationRun {
             log("early stopping: \(trainer.evaluationsWithoutImprovement) dev evaluations without a better \(config.earlyStoppingMetric.rawValue); "
                 + "stopped at step \(trainer.step) of \(trainer.totalSteps), best/ holds the best dev model")
         }
-        let (chosen, report, checks) = try run.report(data, examples: examples, config: config)
-        return Outcome(student: student, test: report, teacherAgreement: targets.agreement, model: chosen, checks: checks)
+        let (chosen, report, checks) = try await run.report(data, examples: examples, targets: targets, config: config)
+        return Outcome(student: student, test: report, teacherAgreement: targets.agreement, model: chosen, checks: checks,
+                       labelling: run.labelling.costs)
     }
 
     /// A model card (`README.md` + `model_card.json`) in `best/` and `final/`: the recipe's teachers and data, and

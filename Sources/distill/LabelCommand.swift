@@ -155,6 +155,7 @@ struct LabelRunCommand: AsyncParsableCommand {
         // The run folder's lock: no `distill train` of the same recipe meanwhile.
         let lock = try RunLock.runFolder(recipe.output)
         defer { withExtendedLifetime(lock) {} }
+        try TeacherPreparation.fineTune(recipe, log: note)
         let store = try LabelStore(url: RecipeTeachers.storeURL(recipe))
         var ran = 0
         for entry in recipe.teachers {

@@ -66,36 +66,6 @@ struct LoghubCommand: ParsableCommand {
         split.seenTestLines = seenTestLines
         split.seed = seed
         let parts = split.split(corpus)
-        let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        func write(_ name: String, _ lines: [LoghubCorpus.Line], labelKey: String = "label") throws {
-            var data = Data()
-            for line in lines {
-                var object: [String: Any] = ["text": line.text, "system": line.system, "template": line.templateKey]
-                if let label = line.label { object[labelKey] = label }
-                data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-                data.append(0x0A)
-            }
-            try data.write(to: folder.appendingPathComponent(name))
-        }
-        try write("labelled.jsonl", parts.labelled)
-        try write("unlabelled.jsonl", parts.unlabelled, labelKey: "gold")
-        try write("dev.jsonl", parts.dev)
-        try write("test-heldout.jsonl", parts.heldOut)
-        try write("test-seen.jsonl", parts.seen)
-        try write("all.jsonl", corpus.lines)
-        try Data(corpus.lines.map(\.text).joined(separator: "\n").appending("\n").utf8).write(to: folder.appendingPathComponent("lines.txt"))
-        var counts: [String: Int] = [:]
-        for line in parts.heldOut { counts[line.label!, default: 0] += 1 }
-        let summary: [String: Any] = [
-            "systems": corpus.systems, "lines": corpus.lines.count, "labelled": parts.labelled.count, "unlabelled": parts.unlabelled.count,
-            "dev": parts.dev.count, "test_heldout": parts.heldOut.count, "test_seen": parts.seen.count,
-            "heldout_templates": parts.heldOutTemplates, "heldout_labels": counts, "seed": seed, "dev_templates": parts.devTemplates,
-        ]
-        try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            .write(to: folder.appendingPathComponent("split.json"))
-        print("loghub: \(corpus.lines.count) lines of \(corpus.systems.count) systems -> \(parts.labelled.count) labelled, "
-              + "\(parts.unlabelled.count) unlabelled, \(parts.dev.count) dev (\(parts.devTemplates.count) templates of their own), \(parts.heldOut.count) test lines of "
-              + "\(parts.heldOutTemplates.count) held-out templates, \(parts.seen.count) test lines of training templates -> \(out)")
+        print(try parts.write(to: URL(fileURLWithPath: out), corpus: corpus, seed: seed))
     }
 }

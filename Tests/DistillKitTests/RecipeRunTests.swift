@@ -342,6 +342,9 @@ struct RecipeRunTests {
         ("bad hidden loss kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\nlosses:\n  hidden:\n    kind: l2\n", "key 'losses.hidden.kind': 'l2' is not one of mse, cosine"),
         ("bad attention loss kind", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\nlosses:\n  attention: {kind: cosine}\n", "key 'losses.attention.kind': 'cosine' is not one of kl, mse"),
         ("checkpoint_seconds 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  checkpoint_seconds: 0\n", "7: key 'training.checkpoint_seconds': must be > 0"),
+        ("finetune without labelled lines", "labels: [a]\ndata:\n  unlabelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {epochs: 2}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune': needs data.labelled"),
+        ("finetune unknown key", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {epoch: 2}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune.epoch': unknown key"),
+        ("finetune epochs 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {epochs: 0}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune.epochs': must be in 1...1000"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
     func recipeErrors(_ c: (String, String, String)) throws {
@@ -356,6 +359,70 @@ struct RecipeRunTests {
             #expect(error.localizedDescription.contains(c.2), "\(c.0): \(error.localizedDescription)")
             #expect(error.localizedDescription.hasPrefix(url.path))
         }
+    }
+
+    @Test("a bert teacher with finetune: fine-tuned on the labelled lines into its folder once (by default in the run folder), reused by a rerun, fine-tuned again when a setting changes; the report scores it on the test lines")
+    func fineTunedTeacher() throws {
+        let dir = try makeProject()
+        let url = dir.appendingPathComponent("recipe.yaml")
+        func recipe(epochs: Int) throws {
+            let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: #"    path: teachers/big-bert\n(    finetune: .*\n)?"#, with: """
+                    path: teachers/big-bert
+                    finetune: {epochs: \(epochs), max_length: 32, learning_rate: 0.003}
+
+                """, options: .regularExpression)
+            try Data(text.utf8).write(to: url)
+        }
+        try recipe(epochs: 2)
+        let recipeFolderBefore = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        let first = try runDistill(["train", "--recipe", url.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("teacher big-bert: fine-tuning \(dir.appendingPathComponent("teachers/big-bert").path) on 60 labelled lines (at most 2 epochs)"), "\(first.stderr)")
+        #expect(first.stderr.contains("teacher big-bert: epoch 2, dev accuracy"))
+        // The default folder is in the run folder; nothing beside the recipe was replaced.
+        let tuned = dir.appendingPathComponent("run/teachers/big-bert-finetuned")
+        let weights = tuned.appendingPathComponent("model.safetensors")
+        #expect(FileManager.default.fileExists(atPath: tuned.appendingPathComponent("finetune.json").path))
+        #expect(Set(recipeFolderBefore).isSubset(of: Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))))
+        // A classifier of the recipe's labels whose encoder moved away from the checkpoint's.
+        #expect(try BertConfig.read(from: tuned.appendingPathComponent("config.json")).labels == labelNames)
+        let name = "bert.encoder.layer.1.attention.self.query.weight"
+        let base = try SafetensorsFile(url: dir.appendingPathComponent("teachers/big-bert/model.safetensors"))
+        #expect(try SafetensorsFile(url: weights).tensor(name).scalars != base.tensor(name).scalars)
+        // The report scores the teacher on the test lines as the fine-tuned folder answers them, and the baseline too.
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: dir.appendingPathComponent("run/report.json")))
+        let teacherReport = try #require(report.teacherReports?["big-bert"])
+        let test = try readDataset(dir.appendingPathComponent("data/test.jsonl"), labels: labelNames, requireLabel: true)
+        let own = EvaluationReport.compute(probabilities: try Student.load(from: tuned).probabilities(test.map(\.text)), gold: test.map { $0.label! }, labels: labelNames)
+        #expect(teacherReport.examples == 60 && teacherReport.confusion == own.confusion)
+        #expect(report.agreementWithTeacher != nil && report.checks?.goldBaselineTest != nil)
+        #expect(try String(contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8).contains("| teacher big-bert | 60 |"))
+        let modified = try FileManager.default.attributesOfItem(atPath: weights.path)[.modificationDate] as? Date
+        // A rerun reuses the fine-tuned folder; a changed setting fine-tunes again.
+        let second = try runDistill(["train", "--recipe", url.path, "--restart"])
+        #expect(second.status == 0 && second.stderr.contains("teacher big-bert: fine-tuned classifier reused from"), "\(second.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: weights.path)[.modificationDate] as? Date == modified)
+        try recipe(epochs: 1)
+        let third = try runDistill(["train", "--recipe", url.path, "--restart"])
+        #expect(third.status == 0 && third.stderr.contains("/teachers/big-bert on 60 labelled lines (at most 1 epochs)"), "\(third.stderr)")
+    }
+
+    @Test("finetune.out is replaced whole, so a folder that holds other files, the recipe or its data is refused and left as it was")
+    func fineTuneOutputGuard() throws {
+        let dir = try makeProject()
+        let url = dir.appendingPathComponent("recipe.yaml")
+        let original = try String(contentsOf: url, encoding: .utf8)
+        let keep = dir.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
+        try Data("keep me\n".utf8).write(to: keep.appendingPathComponent("todo.txt"))
+        for (out, expected) in [("notes", "holds files that are not a fine-tuned teacher"), (".", "recipe.yaml"), ("data", "holds ")] {
+            let text = original.replacingOccurrences(of: "    path: teachers/big-bert\n", with: "    path: teachers/big-bert\n    finetune: {epochs: 1, out: \(out)}\n")
+            try Data(text.utf8).write(to: url)
+            let result = try runDistill(["train", "--recipe", url.path])
+            #expect(result.status != 0 && result.stderr.contains("teachers.big-bert.finetune.out") && result.stderr.contains(expected), "\(out): \(result.stderr)")
+        }
+        #expect(try String(contentsOf: keep.appendingPathComponent("todo.txt"), encoding: .utf8) == "keep me\n")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/labelled.jsonl").path))
     }
 
     @Test("a teacher that says one label for everything: the run warns that the student collapsed and lost to the gold-only baseline")

@@ -15,7 +15,7 @@ struct TeacherFineTuningTests {
         let records = LogCorpusGenerator(seed: 21).generate(count: 700).filter { $0.split == "train" }
         func jsonl(_ rs: ArraySlice<LogCorpusGenerator.Record>) -> String {
             rs.map { r in
-                String(decoding: try! JSONSerialization.data(withJSONObject: ["text": Demo.modelText(r.text, normalizer: normalizer), "label": r.label], options: [.sortedKeys]),
+                String(decoding: try! JSONSerialization.data(withJSONObject: ["text": TextInput.modelText(normalizer.normalize(r.text)), "label": r.label], options: [.sortedKeys]),
                        as: UTF8.self)
             }.joined(separator: "\n")
         }
@@ -49,7 +49,7 @@ struct TeacherFineTuningTests {
 
         // As a white-box teacher: distributions = softmax of the numpy reference's logits; features on request.
         let teacher = try BertTeacher(folder: out, labels: labels, maxLength: 32)
-        let texts = records.suffix(5).map { Demo.modelText($0.text, normalizer: normalizer) }
+        let texts = records.suffix(5).map { TextInput.modelText(normalizer.normalize($0.text)) }
         let answers = try await teacher.label(texts)
         let reference = try pythonLogits(folder: out, request: ["ids": texts.map { teacher.tokenizer.encode($0, maxLength: 32) }])
         for (answer, logits) in zip(answers, reference) {

@@ -209,3 +209,42 @@ public struct LoghubSplit: Sendable {
         return parts
     }
 }
+
+extension LoghubSplit.Parts {
+    /// Writes the split as JSON lines into `folder` — `labelled.jsonl`, `unlabelled.jsonl` (the label as `gold`, for
+    /// measuring only), `dev.jsonl`, `test-heldout.jsonl`, `test-seen.jsonl`, `all.jsonl`, `lines.txt` and
+    /// `split.json` (counts, held-out templates, seed); each line keeps its `system` and `template`. Returns a
+    /// one-line summary.
+    public func write(to folder: URL, corpus: LoghubCorpus, seed: UInt64) throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func write(_ name: String, _ lines: [LoghubCorpus.Line], labelKey: String = "label") throws {
+            var data = Data()
+            for line in lines {
+                var object: [String: Any] = ["text": line.text, "system": line.system, "template": line.templateKey]
+                if let label = line.label { object[labelKey] = label }
+                data.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                data.append(0x0A)
+            }
+            try data.write(to: folder.appendingPathComponent(name), options: .atomic)
+        }
+        try write("labelled.jsonl", labelled)
+        try write("unlabelled.jsonl", unlabelled, labelKey: "gold")
+        try write("dev.jsonl", dev)
+        try write("test-heldout.jsonl", heldOut)
+        try write("test-seen.jsonl", seen)
+        try write("all.jsonl", corpus.lines)
+        try Data(corpus.lines.map(\.text).joined(separator: "\n").appending("\n").utf8).write(to: folder.appendingPathComponent("lines.txt"), options: .atomic)
+        var counts: [String: Int] = [:]
+        for line in heldOut { counts[line.label!, default: 0] += 1 }
+        let summary: [String: Any] = [
+            "systems": corpus.systems, "lines": corpus.lines.count, "labelled": labelled.count, "unlabelled": unlabelled.count,
+            "dev": dev.count, "test_heldout": heldOut.count, "test_seen": seen.count,
+            "heldout_templates": heldOutTemplates, "heldout_labels": counts, "seed": seed, "dev_templates": devTemplates,
+        ]
+        try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            .write(to: folder.appendingPathComponent("split.json"), options: .atomic)
+        return "loghub: \(corpus.lines.count) lines of \(corpus.systems.count) systems -> \(labelled.count) labelled, "
+            + "\(unlabelled.count) unlabelled, \(dev.count) dev (\(devTemplates.count) templates of their own), \(heldOut.count) test lines of "
+            + "\(heldOutTemplates.count) held-out templates, \(seen.count) test lines of training templates -> \(folder.path)"
+    }
+}

@@ -10,6 +10,9 @@ public struct RunChecks: Codable, Sendable, Equatable {
     public struct Score: Codable, Sendable, Equatable {
         public var accuracy: Double
         public var macroF1: Double
+        /// Shares of the alert lines answered `normal` and of the `normal` lines answered otherwise (nil without them).
+        public var missedAlerts: Double?
+        public var falseAlarms: Double?
     }
 
     /// The shipped student on the dev lines.
@@ -21,6 +24,8 @@ public struct RunChecks: Codable, Sendable, Equatable {
     public var goldBaseline: Score?
     /// Labelled lines the baseline learned from.
     public var goldBaselineLines: Int?
+    /// The gold-only baseline on the test lines (nil without them), to compare with the student's test report.
+    public var goldBaselineTest: Score?
     public var warnings: [String]
 
     /// The checks as Markdown, for `report.md`.
@@ -28,7 +33,10 @@ public struct RunChecks: Codable, Sendable, Equatable {
         func score(_ s: Score?) -> String { s.map { String(format: "accuracy %.4f, macro-F1 %.4f", $0.accuracy, $0.macroF1) } ?? "-" }
         var lines = ["## Checks (dev lines)", "", "| model | dev |", "|---|---|", "| student | \(score(student)) |"]
         if teachers != nil { lines.append("| teachers (aggregate) | \(score(teachers)) |") }
-        if let n = goldBaselineLines { lines.append("| gold-only baseline (n-gram bag on the \(n) labelled lines) | \(score(goldBaseline)) |") }
+        if let n = goldBaselineLines {
+            lines.append("| gold-only baseline (n-gram bag on the \(n) labelled lines) | \(score(goldBaseline)) |")
+            if let t = goldBaselineTest { lines += ["", "The gold-only baseline on the test lines: \(score(t))."] }
+        }
         lines.append("")
         lines += warnings.isEmpty ? ["No warnings."] : warnings.map { "- **warning**: \($0)" }
         return lines.joined(separator: "\n") + "\n"
@@ -41,12 +49,13 @@ extension RunChecks {
     /// a label of the dev or test gold labels is never predicted (the test side read from `testReport`'s
     /// confusion matrix), or when the student answers one label for every line.
     public static func measure(_ recipe: Recipe, student: Student, gold: [TrainingExample], dev: [TrainingExample], testReport: EvaluationReport?,
-                               config: TrainingConfig, log: (String) -> Void) throws -> RunChecks {
+                               test: [TrainingExample] = [], config: TrainingConfig, log: (String) -> Void) throws -> RunChecks {
         let labels = recipe.labelNames
         var checks = RunChecks(warnings: [])
         func score(_ probabilities: [[Float]], _ examples: [TrainingExample]) -> RunChecks.Score {
             let r = EvaluationReport.compute(probabilities: probabilities, gold: examples.map { $0.label! }, labels: labels)
-            return RunChecks.Score(accuracy: r.accuracy, macroF1: r.macroF1)
+            let (missed, falseAlarms) = r.alertRates(normal: recipe.decision?.normalLabel ?? "normal")
+            return RunChecks.Score(accuracy: r.accuracy, macroF1: r.macroF1, missedAlerts: missed, falseAlarms: falseAlarms)
         }
         let devGold = dev.filter { $0.label != nil }
         let devProbabilities = student.probabilities(devGold.map(\.text), maxLength: config.maxLength)
@@ -84,6 +93,8 @@ extension RunChecks {
             let baselineScore = score(baseline.probabilities(devGold.map(\.text), maxLength: config.maxLength), devGold)
             checks.goldBaseline = baselineScore
             checks.goldBaselineLines = goldLines.count
+            let testGold = test.filter { $0.label != nil }
+            if !testGold.isEmpty { checks.goldBaselineTest = score(baseline.probabilities(testGold.map(\.text), maxLength: config.maxLength), testGold) }
             if let s = checks.student, s.macroF1 < baselineScore.macroF1 {
                 checks.warnings.append(String(format: "the student's dev macro-F1 %.4f is below the gold-only baseline's %.4f (an n-gram bag trained on the %d labelled lines alone, %@): the teachers or the distillation settings cost quality",
                                               s.macroF1, baselineScore.macroF1, goldLines.count, baselineFolder.path))

@@ -46,6 +46,9 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public var speed: Speed?
     /// For a run's test report: the dev comparison with the gold-only baseline and the run's warnings.
     public var checks: RunChecks?
+    /// A recipe run's teachers on the same test lines (each on the lines it answered), and their aggregate under
+    /// `aggregate` when there are several.
+    public var teacherReports: [String: EvaluationReport]?
     /// For a run's test report: the decision rule fitted on dev and what it changed (the report's answers are the rule's).
     public var decision: DecisionFit?
 
@@ -55,6 +58,16 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         public var examples: Int
         public var meanConfidence: Double
         public var accuracy: Double
+    }
+
+    /// Missed alerts (lines whose gold label is not `normal` answered `normal`) and false alarms (`normal` lines
+    /// answered otherwise), as shares of their gold lines; nil without such lines or without the label.
+    public func alertRates(normal: String = "normal") -> (missed: Double?, falseAlarms: Double?) {
+        guard let n = labels.firstIndex(of: normal) else { return (nil, nil) }
+        let alerts = confusion.enumerated().filter { $0.offset != n }.reduce(0) { $0 + $1.element.reduce(0, +) }
+        let missed = confusion.enumerated().filter { $0.offset != n }.reduce(0) { $0 + $1.element[n] }
+        let normals = confusion[n].reduce(0, +)
+        return (alerts > 0 ? Double(missed) / Double(alerts) : nil, normals > 0 ? Double(normals - confusion[n][n]) / Double(normals) : nil)
     }
 
     /// Computes the metrics from predicted distributions (`probabilities[i]` over `labels`) and gold labels.

@@ -34,9 +34,31 @@ public struct Recipe: Sendable {
 
     public struct Teacher: Sendable, Equatable {
         public var name: String
+        /// With ``fineTune``: `.bert` of the folder the fine-tuned classifier is written to.
         public var kind: TeacherKind
         public var weight: Float
-        public init(name: String, kind: TeacherKind, weight: Float) { self.name = name; self.kind = kind; self.weight = weight }
+        /// A `bert` teacher the run fine-tunes first on the labelled lines (`finetune:`), nil for a ready classifier.
+        public var fineTune: TeacherFineTune?
+        public init(name: String, kind: TeacherKind, weight: Float, fineTune: TeacherFineTune? = nil) {
+            self.name = name; self.kind = kind; self.weight = weight; self.fineTune = fineTune
+        }
+    }
+
+    /// `teachers[i].finetune`: the run turns the checkpoint at `path` into a classifier of the recipe's labels,
+    /// fine-tuned on `data.labelled` (dev: `data.dev`) with the recipe's `input`, before any teacher labels
+    /// anything; a folder already fine-tuned with the same base, data and settings is reused.
+    public struct TeacherFineTune: Sendable, Equatable {
+        /// The checkpoint (a Hugging Face BERT folder).
+        public var base: URL
+        /// Where the classifier goes (`out`; default `OUTPUT/teachers/NAME-finetuned`). Replaced whole when saved.
+        public var output: URL
+        public var epochs = TeacherFineTuning.Defaults.epochs
+        public var patience: Int? = TeacherFineTuning.Defaults.patience
+        public var learningRate = TeacherFineTuning.Defaults.learningRate
+        public var maxLength = TeacherFineTuning.Defaults.maxLength
+        public var classBalance = TeacherFineTuning.Defaults.classBalance
+        public var pooling = TeacherFineTuning.Defaults.pooling
+        public init(base: URL, output: URL) { self.base = base; self.output = output }
     }
 
     public enum StudentSpec: Sendable, Equatable {
@@ -98,8 +120,12 @@ public struct Recipe: Sendable {
     public var labelNames: [String] { labels.map(\.name) }
 
     /// Reads and validates a recipe file.
-    public static func load(_ url: URL) throws -> Recipe {
-        var reader = try Reader(url: url)
+    ///
+    /// `${NAME}` anywhere in the file (comment lines aside) is replaced by `variables[NAME]`, else by the
+    /// environment variable `NAME` (an error naming the line when neither is set), so that one recipe serves several
+    /// folders or servers (`${DEMO}/split/labelled.jsonl`, `base_url: ${LLM_URL}`).
+    public static func load(_ url: URL, variables: [String: String] = [:]) throws -> Recipe {
+        var reader = try Reader(url: url, variables: variables)
         return try reader.recipe()
     }
 }

@@ -13,12 +13,13 @@ extension Recipe {
         let file: String
         var top: YAMLMap
 
-        init(url: URL) throws {
+        init(url: URL, variables: [String: String] = [:]) throws {
             self.url = url
-            let text: String
+            var text: String
             do { text = try String(contentsOf: url, encoding: .utf8) } catch {
                 throw RecipeError(file: url.path, line: 0, key: "", detail: "cannot read: \(fileErrorReason(error))")
             }
+            text = try Self.expand(text, variables: variables, file: url.path)
             let root: Node
             do {
                 guard let node = try Yams.compose(yaml: text) else { throw RecipeError(file: url.path, line: 1, key: "", detail: "the recipe is empty") }
@@ -29,6 +30,40 @@ extension Recipe {
             base = url.deletingLastPathComponent()
             file = url.path
             top = try YAMLMap(root, path: "", file: file)
+        }
+
+        /// `text` with every `${NAME}` replaced by `variables[NAME]` or the environment variable `NAME` (comment lines
+        /// are left as they are).
+        static func expand(_ text: String, variables: [String: String], file: String) throws -> String {
+            guard text.contains("${") else { return text }
+            var lines: [String] = []
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let isComment = line.drop { $0 == " " || $0 == "\t" }.hasPrefix("#")
+                lines.append(isComment ? String(line) : try expandLine(line, number: i + 1, variables: variables, file: file))
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        private static func expandLine(_ text: Substring, number line: Int, variables: [String: String], file: String) throws -> String {
+            guard text.contains("${") else { return String(text) }
+            var out = "", rest = text
+            while let start = rest.range(of: "${") {
+                out += rest[..<start.lowerBound]
+                guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                    throw RecipeError(file: file, line: line, key: "", detail: "'${' without a closing '}'")
+                }
+                let name = String(rest[start.upperBound..<end])
+                guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                    throw RecipeError(file: file, line: line, key: "", detail: "'${\(name)}' is not a variable name (letters, digits and '_')")
+                }
+                guard let value = variables[name] ?? ProcessInfo.processInfo.environment[name] else {
+                    throw RecipeError(file: file, line: line, key: "", detail: "${\(name)} is not set (set the environment variable \(name))")
+                }
+                guard !value.contains("\n") else { throw RecipeError(file: file, line: line, key: "", detail: "${\(name)} holds a line break") }
+                out += value
+                rest = rest[rest.index(after: end)...]
+            }
+            return out + rest
         }
 
         /// The path under `key`, relative to the recipe's folder; with `mustExist`, an error unless it exists.
@@ -108,8 +143,15 @@ extension Recipe {
             for (i, n) in (try top.list("teachers") ?? []).enumerated() {
                 var m = try YAMLMap(n, path: "teachers[\(i)]", file: file)
                 let kindName = try m.requiredString("kind")
+                let name = try m.string("name") ?? "teacher\(i + 1)"
                 let kind: TeacherKind
+                var fineTune: TeacherFineTune?
                 switch kindName {
+                case "bert" where m.has("finetune"):
+                    guard let checkpoint = try path(&m, "path") else { throw m.error("path", nil, "is required: the checkpoint to fine-tune") }
+                    guard data.labelled != nil else { throw m.error("finetune", nil, "needs data.labelled (the lines it is fine-tuned on)") }
+                    fineTune = try readFineTune(&m, base: checkpoint, defaultOutput: outputFolder().appendingPathComponent("teachers/\(name)-finetuned"))
+                    kind = .bert(fineTune!.output)
                 case "bert", "soft-labels":
                     guard let location = try path(&m, "path") else { throw m.error("path", nil, "is required") }
                     kind = kindName == "bert" ? .bert(location) : .softLabels(location)
@@ -127,16 +169,38 @@ extension Recipe {
                 }
                 let weight = try m.float("weight") ?? 1
                 if weight < 0 { throw m.error("weight", nil, "must be >= 0") }
-                let name = try m.string("name") ?? "teacher\(i + 1)"
                 guard !teachers.contains(where: { $0.name == name }) else { throw m.error("name", nil, "teacher name '\(name)' is used twice") }
                 guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                     throw m.error("name", nil, "'\(name)' may hold only letters, digits, '-', '_' and '.' (it names cache files)")
                 }
-                teachers.append(Teacher(name: name, kind: kind, weight: weight))
+                teachers.append(Teacher(name: name, kind: kind, weight: weight, fineTune: fineTune))
                 try m.finish()
             }
             if data.unlabelled != nil && teachers.isEmpty { throw top.error("teachers", nil, "unlabelled data needs at least one teacher") }
             return teachers
+        }
+
+        /// `finetune: {epochs, patience, learning_rate, max_length, class_weights, pooling, out}` of a `bert` teacher.
+        mutating func readFineTune(_ m: inout YAMLMap, base checkpoint: URL, defaultOutput: URL) throws -> TeacherFineTune {
+            guard var f = try m.map("finetune") else { throw m.error("finetune", nil, "expected a map") }
+            var spec = TeacherFineTune(base: checkpoint, output: try path(&f, "out", mustExist: false) ?? defaultOutput)
+            spec.epochs = try f.int("epochs", in: 1...1000) ?? spec.epochs
+            if f.has("patience") { spec.patience = try f.int("patience", in: 1...1000) }
+            if let rate = try f.float("learning_rate") {
+                guard rate > 0, rate.isFinite else { throw f.error("learning_rate", nil, "must be > 0") }
+                spec.learningRate = rate
+            }
+            spec.maxLength = try f.int("max_length", in: 8...ModelLimits.positions.upperBound) ?? spec.maxLength
+            spec.classBalance = try f.choice("class_weights", spec.classBalance)
+            spec.pooling = try f.choice("pooling", spec.pooling)
+            try f.finish()
+            return spec
+        }
+
+        /// `output` as `recipe()` reads it (the run folder), for defaults that live in it.
+        func outputFolder() -> URL {
+            var copy = top
+            return ((try? path(&copy, "output", mustExist: false)) ?? nil) ?? base.appendingPathComponent("runs/distill")
         }
 
         /// `aggregation`: how several teachers' distributions combine.

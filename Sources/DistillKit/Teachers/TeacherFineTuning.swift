@@ -32,12 +32,15 @@ public struct TeacherFineTuning {
         public static let epochs = 8
         public static let patience = 3
         public static let classBalance = ClassBalance.sqrt
+        public static let learningRate: Float = 5e-5
+        public static let maxLength = 64
+        public static let pooling = Pooling.mean
     }
-    public var learningRate: Float = 5e-5
+    public var learningRate = Defaults.learningRate
     public var batchSize = 16
-    public var maxLength = 64
+    public var maxLength = Defaults.maxLength
     /// `mean` for sentence-transformers checkpoints (all-MiniLM-L6-v2's pooler was never trained), else `pooler` or `cls`.
-    public var pooling = Pooling.mean
+    public var pooling = Defaults.pooling
     /// How raw lines become the model's text; saved with the teacher (`distill_input`), so a recipe with the same
     /// `input` and `distill classify` feed it what it was fine-tuned on.
     public var input: TextInput = .raw
@@ -73,6 +76,8 @@ public struct TeacherFineTuning {
     public func run(resume: Bool = true, progress: ((TrainingProgress) -> Void)? = nil, onEpoch: ((Epoch) -> Void)? = nil) throws -> Result {
         let started = Date()
         guard !train.isEmpty else { throw DistillError.invalidData(file: "training set", line: 0, detail: "no training lines") }
+        // Refused now rather than after the training: the save at the end replaces `output` whole.
+        try Student.checkReplaceable(output)
         let model = try BertForSequenceClassification.load(folder: base, newHead: true, labels: labels, pooling: pooling, seed: seed)
         guard (0...model.config.numHiddenLayers).contains(freezeLayers) else {
             throw DistillError.invalidData(file: base.path, line: 0,
