@@ -84,7 +84,7 @@ public enum Student {
     /// (decision rule, model card, fine-tuning stamp, export code) and a Hugging Face folder's usual files.
     public static let modelFolderFiles: Set<String> = [
         "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "decision.json", "README.md",
-        "finetune.json", "modeling_distill.py", "tokenizer.json", "special_tokens_map.json", "added_tokens.json",
+        "model_card.json", "quantization.json", "finetune.json", "modeling_distill.py", "tokenizer.json", "special_tokens_map.json", "added_tokens.json",
         "pytorch_model.bin", "training_args.bin", "generation_config.json", "model.onnx",
     ]
 

@@ -190,7 +190,7 @@ struct CommandLineTests {
         let model = folder.appendingPathComponent("model")
         try Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 64), embeddingSize: 4, labels: ["database", "normal"]), seed: 1)).save(to: model)
         let train = folder.appendingPathComponent("train.jsonl")
-        try Data(#"{"text":"connection refused","label":"database"}\n{"text":"user logged in","label":"normal"}\n"#.utf8).write(to: train)
+        try Data(#"{"text":"connection refused","label":"database"}"#.utf8 + [0x0A] + #"{"text":"user logged in","label":"normal"}"#.utf8 + [0x0A]).write(to: train)
         let notes = folder.appendingPathComponent("notes")
         try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: notes.appendingPathComponent("todo.txt"))

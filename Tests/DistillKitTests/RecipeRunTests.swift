@@ -415,7 +415,7 @@ struct RecipeRunTests {
         let keep = dir.appendingPathComponent("notes")
         try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
         try Data("keep me\n".utf8).write(to: keep.appendingPathComponent("todo.txt"))
-        for (out, expected) in [("notes", "holds files that are not a fine-tuned teacher"), (".", "recipe.yaml"), ("data", "holds ")] {
+        for (out, expected) in [("notes", "notes: not replaced"), (".", "recipe.yaml"), ("data", "holds ")] {
             let text = original.replacingOccurrences(of: "    path: teachers/big-bert\n", with: "    path: teachers/big-bert\n    finetune: {epochs: 1, out: \(out)}\n")
             try Data(text.utf8).write(to: url)
             let result = try runDistill(["train", "--recipe", url.path])

@@ -210,12 +210,14 @@ struct StudentFolderEdgeTests {
         // Absent, empty and model folders (with a model card and decision rule beside) are written.
         let empty = temporaryFolder()
         try tiny().save(to: empty)
-        try tiny().save(to: empty.appendingPathComponent("new"))
+        let absent = temporaryFolder().appendingPathComponent("new")
+        try tiny().save(to: absent)
         try Data("# card".utf8).write(to: empty.appendingPathComponent("README.md"))
         try Data("{}".utf8).write(to: empty.appendingPathComponent("decision.json"))
+        try Data("{}".utf8).write(to: empty.appendingPathComponent("model_card.json"))
         try tiny().save(to: empty)
         #expect(try Student.load(from: empty).labels == ["a", "b"])
-        #expect(try Student.load(from: empty.appendingPathComponent("new")).labels == ["a", "b"])
+        #expect(try Student.load(from: absent).labels == ["a", "b"])
     }
 
     @Test("BERT sizes out of bounds or disagreeing with model.safetensors are refused before allocating, naming key and limit", arguments: [
