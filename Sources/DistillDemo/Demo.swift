@@ -56,6 +56,7 @@ public struct Demo {
     public func run(log: @escaping @Sendable (String) -> Void,
                     labelingProgress: @escaping @Sendable (LabelingJob.Progress) -> Void = { _ in }) async throws -> Result {
         let started = Date()
+        try checkOutput()
         let split = try writeSplit(log: log)
         var result = Result(date: ISO8601DateFormatter().string(from: Date()),
                             machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB",
@@ -78,6 +79,17 @@ public struct Demo {
         result.wallSeconds = Date().timeIntervalSince(started)
         try result.write(to: output)
         return result
+    }
+
+    /// The demo writes `split/`, `runs/`, `teachers/`, `models/`, `data/` and its reports into `output` and replaces
+    /// what an earlier demo left there, so `output` must be new, empty or an earlier demo's (it has `split/`).
+    func checkOutput() throws {
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []).sorted()
+        var isFolder: ObjCBool = true
+        if FileManager.default.fileExists(atPath: output.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw DemoError.foreignOutput(path: output.path, entries: ["it is a file"])
+        }
+        if !entries.isEmpty && !entries.contains("split") { throw DemoError.foreignOutput(path: output.path, entries: entries) }
     }
 
     /// The demo's recipe `step`, its variables set (`DEMO`, `MINILM`, `LLM_URL`, `LLM_MODEL`); `quick` shortens it.
@@ -128,6 +140,7 @@ public struct Demo {
 public enum DemoError: Error, LocalizedError, Equatable {
     case unknownSystems([String], available: [String])
     case noReport(recipe: String)
+    case foreignOutput(path: String, entries: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -135,6 +148,8 @@ public enum DemoError: Error, LocalizedError, Equatable {
             "--systems: \(names.joined(separator: ", ")) not among the logs' systems (\(available.joined(separator: ", ")))"
         case let .noReport(recipe):
             "\(recipe): the run has no test report (the demo's recipes need data.test)"
+        case let .foreignOutput(path, entries):
+            "--out \(path): holds files that are not an earlier demo's (\(entries.prefix(5).joined(separator: ", "))\(entries.count > 5 ? ", …" : "")); the demo replaces what it writes there: name a new or empty folder"
         }
     }
 }

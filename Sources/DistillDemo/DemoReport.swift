@@ -98,6 +98,8 @@ extension Demo {
         let models = output.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         let folder = models.appendingPathComponent(step.model), int8 = models.appendingPathComponent(step.model + "-int8")
+        try Student.checkReplaceable(folder)
+        try Student.checkReplaceable(int8)
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.copyItem(at: outcome.model, to: folder)
         try? FileManager.default.removeItem(at: int8)

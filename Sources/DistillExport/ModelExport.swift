@@ -36,6 +36,8 @@ public enum ModelExport {
         }
         let existing = (try? fm.contentsOfDirectory(atPath: folder.path)) ?? []
         if !existing.isEmpty && !replace { throw ExportError.outputExists(path: folder.path, files: existing.count) }
+        // --force replaces an earlier export or a model folder, never a folder holding anything else.
+        if !existing.isEmpty { try Student.checkReplaceable(folder) }
         if fm.fileExists(atPath: folder.path) && (try? fm.contentsOfDirectory(atPath: folder.path)) == nil {
             throw ExportError.io(path: folder.path, detail: "exists and is not a folder")
         }

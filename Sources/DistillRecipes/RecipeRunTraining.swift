@@ -118,7 +118,7 @@ extension RecipeRun {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(r).write(to: recipe.output.appendingPathComponent("report.json"), options: .atomic)
-            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + Self.teachersMarkdown(r) + checks.markdown()
+            try Data(("# Test set\n\n```\n" + r.table() + "\n```\n\n" + Self.teachersMarkdown(r, normal: recipe.decision?.normalLabel ?? "normal") + checks.markdown()
                       + (decisionFit.map { "\n" + $0.markdown() } ?? "")).utf8)
                 .write(to: recipe.output.appendingPathComponent("report.md"), options: .atomic)
             let page = ReportHTML.page(r, title: "\(recipe.file.deletingPathExtension().lastPathComponent): test set (\(chosen.lastPathComponent)/)",
@@ -167,10 +167,10 @@ extension RecipeRun {
     }
 
     /// The student next to its teachers on the test lines, for `report.md` (empty without teachers).
-    static func teachersMarkdown(_ r: EvaluationReport) -> String {
+    static func teachersMarkdown(_ r: EvaluationReport, normal: String) -> String {
         guard let teachers = r.teacherReports, !teachers.isEmpty else { return "" }
         func row(_ name: String, _ t: EvaluationReport) -> String {
-            let (missed, falseAlarms) = t.alertRates()
+            let (missed, falseAlarms) = t.alertRates(normal: normal)
             func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", 100 * $0) } ?? "-" }
             return String(format: "| %@ | %d | %.4f | %.4f | %@ | %@ |", name, t.examples, t.accuracy, t.macroF1, pct(missed), pct(falseAlarms))
         }

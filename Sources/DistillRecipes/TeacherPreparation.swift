@@ -23,7 +23,7 @@ public enum TeacherPreparation {
             guard let labelledFile = recipe.data.labelled else {
                 throw RecipeError(file: recipe.file.path, line: 0, key: "teachers.\(teacher.name).finetune", detail: "needs data.labelled")
             }
-            try checkOutput(spec, recipe: recipe, key: key)
+            try checkOutput(spec, teacher: teacher.name, recipe: recipe, key: key)
             let fingerprint = try stamp(spec, recipe: recipe)
             if let stored = Stamp.read(folder: spec.output), stored.key == fingerprint,
                FileManager.default.fileExists(atPath: spec.output.appendingPathComponent("model.safetensors").path) {
@@ -63,14 +63,21 @@ public enum TeacherPreparation {
     }
 
     /// `out` is replaced whole when the fine-tuned model is saved: it must be new, empty or a model folder (a
-    /// fine-tuned teacher's), and hold neither the recipe, its data, the run folder nor the checkpoint.
-    static func checkOutput(_ spec: Recipe.TeacherFineTune, recipe: Recipe, key: String) throws {
-        let out = spec.output.standardizedFileURL.resolvingSymlinksInPath().path
-        let protected = [recipe.file, spec.base, recipe.data.labelled, recipe.data.unlabelled, recipe.data.dev, recipe.data.test, recipe.output]
-            .compactMap { $0?.standardizedFileURL.resolvingSymlinksInPath().path }
-        if let inside = protected.first(where: { $0 == out || $0.hasPrefix(out + "/") }) {
+    /// fine-tuned teacher's), and hold neither the recipe, its data, the run folder, the checkpoint nor another
+    /// teacher's folder, file, checkpoint or `out`.
+    static func checkOutput(_ spec: Recipe.TeacherFineTune, teacher: String, recipe: Recipe, key: String) throws {
+        var protected = [recipe.file, spec.base, recipe.data.labelled, recipe.data.unlabelled, recipe.data.dev, recipe.data.test, recipe.output]
+        for other in recipe.teachers where other.name != teacher {
+            switch other.kind {
+            case let .bert(folder): protected.append(folder)
+            case let .softLabels(file): protected.append(file)
+            case .openAI: break
+            }
+            protected.append(other.fineTune?.base)
+        }
+        if let inside = protected.compactMap({ $0 }).first(where: { $0.isSameOrInside(spec.output) }) {
             throw RecipeError(file: recipe.file.path, line: 0, key: key,
-                              detail: "\(out) holds \(inside); the fine-tuned teacher replaces its folder whole: name a folder of its own")
+                              detail: "\(spec.output.path) holds \(inside.path); the fine-tuned teacher replaces its folder whole: name a folder of its own")
         }
         // A fine-tuned teacher (or any model folder) may be replaced; a folder holding anything else may not.
         do { try Student.checkReplaceable(spec.output) } catch let error as ModelError {

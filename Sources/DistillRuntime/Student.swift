@@ -80,17 +80,18 @@ public enum Student {
         StudentInference(self, maxLength: maxLength).probabilities(texts)
     }
 
-    /// The files a model folder may hold: what ``save(to:storage:weights:)`` writes, what Distill adds beside it
-    /// (decision rule, model card, fine-tuning stamp, export code) and a Hugging Face folder's usual files.
+    /// The files of a folder Distill writes a model into: what ``save(to:storage:weights:)`` writes, what Distill
+    /// adds beside it (decision rule, model card and its facts, quantization report, fine-tuning stamp) and what
+    /// `distill export` writes (tokenizer files, remote code, ONNX graph).
     public static let modelFolderFiles: Set<String> = [
         "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "decision.json", "README.md",
-        "model_card.json", "quantization.json", "finetune.json", "modeling_distill.py", "tokenizer.json", "special_tokens_map.json", "added_tokens.json",
-        "pytorch_model.bin", "training_args.bin", "generation_config.json", "model.onnx",
+        "model_card.json", "quantization.json", "finetune.json", "modeling_distill.py", "tokenizer.json", "special_tokens_map.json",
+        "model.onnx",
     ]
 
     /// Throws ``ModelError/notAModelFolder(path:foreign:)`` unless saving a model may replace `folder`: it is
-    /// absent, empty, or a model folder (`config.json` or `model.safetensors`, and nothing but
-    /// ``modelFolderFiles``). Commands call it before long work that ends in a save.
+    /// absent, empty, or a folder Distill wrote a model into (weights — `model.safetensors` or `model.onnx` — and
+    /// nothing but ``modelFolderFiles``). Commands call it before long work that ends in a save.
     public static func checkReplaceable(_ folder: URL) throws {
         let fm = FileManager.default
         var isFolder: ObjCBool = false
@@ -106,7 +107,7 @@ public enum Student {
             fm.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isSubfolder)
             return isSubfolder.boolValue || !modelFolderFiles.contains(name)
         }
-        let isModel = entries.contains("config.json") || entries.contains("model.safetensors")
+        let isModel = entries.contains("model.safetensors") || entries.contains("model.onnx")
         if !foreign.isEmpty || !isModel { throw ModelError.notAModelFolder(path: folder.path, foreign: foreign.isEmpty ? entries : foreign) }
     }
 

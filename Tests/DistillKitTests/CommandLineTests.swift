@@ -205,6 +205,17 @@ struct CommandLineTests {
         #expect(try String(contentsOf: notes.appendingPathComponent("todo.txt"), encoding: .utf8) == "keep me")
     }
 
+    @Test("distill demo refuses an --out holding files that are not an earlier demo's, before any work")
+    func demoRefusesForeignFolder() throws {
+        let out = temporaryFolder("demo-out")
+        try Data("keep me".utf8).write(to: out.appendingPathComponent("notes.txt"))
+        let result = try runDistill(["demo", "--quick", "--out", out.path, "--teacher", miniLM.path,
+                                     "--recipes", projectRoot.appendingPathComponent("examples/demo").path,
+                                     "--logs", projectRoot.appendingPathComponent("data/loghub").path])
+        #expect(result.status == 1 && result.stderr.contains("--out \(out.path): holds files that are not an earlier demo's (notes.txt)"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["notes.txt"])
+    }
+
     @Test("inspect prints architecture, parameter count and tensors")
     func inspect() throws {
         let result = try runDistill(["inspect", miniLM.path])

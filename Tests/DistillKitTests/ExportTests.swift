@@ -171,7 +171,7 @@ struct ExportTests {
         #expect(refused.status == 1 && refused.stderr.contains("the n-gram bag has no transformers architecture"), "\(refused.output)")
     }
 
-    @Test("export refuses what it cannot read, naming the file; it never replaces its source or a folder holding it; an existing folder only with --force, whole")
+    @Test("export refuses what it cannot read, naming the file; it never replaces its source, a folder holding it or a folder holding other files; an earlier export only with --force, whole")
     func errors() throws {
         let missing = try runDistill(["export", "--model", "/nonexistent/model", "--format", "onnx", "--out", temporaryFolder().appendingPathComponent("x").path])
         #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/model"), "\(missing.output)")
@@ -190,6 +190,14 @@ struct ExportTests {
             #expect(refused.status == 1 && refused.stderr.contains("is the model's folder or holds it"), "\(refused.output)")
         }
         #expect(try Student.load(from: bag).labels == ["a", "b"], "the source is intact")
+        // --force never replaces a folder holding files that are not an export's.
+        let foreign = try runDistill(["export", "--model", bag.path, "--format", "onnx", "--out", out.path, "--force"])
+        #expect(foreign.status == 1 && foreign.stderr.contains("\(out.path): not replaced") && foreign.stderr.contains("stale.txt"), "\(foreign.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["stale.txt"])
+        // An earlier export is replaced whole (a stale hf tokenizer.json does not survive an onnx export).
+        try FileManager.default.removeItem(at: out.appendingPathComponent("stale.txt"))
+        #expect(try runDistill(["export", "--model", bag.path, "--format", "onnx", "--out", out.path, "--force"]).status == 0)
+        try Data("{}".utf8).write(to: out.appendingPathComponent("tokenizer.json"))
         let run = try runDistill(["export", "--model", bag.path, "--format", "onnx", "--out", out.path, "--force"])
         #expect(run.status == 0, "\(run.output)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()

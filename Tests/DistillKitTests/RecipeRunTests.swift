@@ -329,6 +329,7 @@ struct RecipeRunTests {
         ("max_steps 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  max_steps: 0\n", "7: key 'training.max_steps': must be at least 1"),
         ("max_length 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  max_length: 0\n", "6: key 'student.max_length': must be within 8...8192"),
         ("output is a file", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\noutput: x.jsonl\n", "6: key 'output':"),
+        ("output holds the recipe and its data", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\noutput: .\n", "6: key 'output':"),
         ("huge buckets", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 1099511627776\n", "6: key 'student.buckets': must be in 1...16777216, got 1099511627776"),
         ("huge layers", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: bert\n  layers: 100000\n", "6: key 'student.layers': must be in 1...128"),
         ("more parameters than memory", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\n  buckets: 16777216\n  embedding_size: 16384\n", "training it needs about"),
@@ -415,7 +416,7 @@ struct RecipeRunTests {
         let keep = dir.appendingPathComponent("notes")
         try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
         try Data("keep me\n".utf8).write(to: keep.appendingPathComponent("todo.txt"))
-        for (out, expected) in [("notes", "notes: not replaced"), (".", "recipe.yaml"), ("data", "holds ")] {
+        for (out, expected) in [("notes", "notes: not replaced"), (".", "recipe.yaml"), ("data", "holds "), ("teachers/big-bert", "holds ")] {
             let text = original.replacingOccurrences(of: "    path: teachers/big-bert\n", with: "    path: teachers/big-bert\n    finetune: {epochs: 1, out: \(out)}\n")
             try Data(text.utf8).write(to: url)
             let result = try runDistill(["train", "--recipe", url.path])

@@ -99,6 +99,13 @@ extension Recipe {
             if FileManager.default.fileExists(atPath: output.path, isDirectory: &outputIsFolder), !outputIsFolder.boolValue {
                 throw top.error("output", nil, "\(output.path) is a file; output names the run folder (created if missing)")
             }
+            // A fresh run clears its folder's train.jsonl, checkpoint, best, final and reports: nothing of the
+            // user's may live there.
+            let held: [(String, URL?)] = [("the recipe", url), ("data.labelled", data.labelled), ("data.unlabelled", data.unlabelled),
+                                          ("data.dev", data.dev), ("data.test", data.test)]
+            if let (what, file) = held.first(where: { $0.1?.isSameOrInside(output) == true }), let file {
+                throw top.error("output", nil, "\(output.path) holds \(what) (\(file.path)); a run clears what an earlier run left in its folder: name a folder of its own")
+            }
             let decision = try decisionSettings(&top, labels: labels.map(\.name), hasDev: data.dev != nil)
             try top.finish()
             var recipe = Recipe(file: url, labels: labels, data: data, teachers: teachers, aggregation: aggregation, student: student,

@@ -71,12 +71,15 @@ public struct TeacherFineTuning {
         public var seconds: Double
     }
 
-    /// Runs the fine-tuning; work files (checkpoints, `train.jsonl`) go to `output/.work`. Resumable: a killed
+    /// Runs the fine-tuning; work files (checkpoints, `train.jsonl`) go to the sibling `.NAME.work`. Resumable: a killed
     /// run started again continues from its last checkpoint.
     public func run(resume: Bool = true, progress: ((TrainingProgress) -> Void)? = nil, onEpoch: ((Epoch) -> Void)? = nil) throws -> Result {
         let started = Date()
         guard !train.isEmpty else { throw DistillError.invalidData(file: "training set", line: 0, detail: "no training lines") }
         // Refused now rather than after the training: the save at the end replaces `output` whole.
+        if base.isSameOrInside(output) {
+            throw DistillError.invalidData(file: output.path, line: 0, detail: "holds the checkpoint being fine-tuned (\(base.path)): name another output folder")
+        }
         try Student.checkReplaceable(output)
         let model = try BertForSequenceClassification.load(folder: base, newHead: true, labels: labels, pooling: pooling, seed: seed)
         guard (0...model.config.numHiddenLayers).contains(freezeLayers) else {
