@@ -141,13 +141,7 @@ extension Demo {
         row.sizeOnDiskBytes = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".safetensors") }.reduce(0) {
             $0 + ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent($1).path))?[.size] as? Int ?? 0)
         }
-        var latencies: [Double] = []
-        for line in lines.prefix(200) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = classifier.classify([line])
-            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        latencies.sort()
+        let latencies = classifier.singleLineMilliseconds(lines.prefix(200))
         row.p50Milliseconds = latencies.isEmpty ? nil : latencies[latencies.count / 2]
         let start = DispatchTime.now().uptimeNanoseconds
         _ = classifier.classify(lines)

@@ -95,13 +95,7 @@ struct EdgeBenchmark {
             let size = ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path))?[.size] as? Int) ?? 0
             // Single line, cache off: every call prepares, tokenizes and runs the model.
             let single = try Classifier.load(from: folder, cacheCapacity: 0)
-            var latencies: [Double] = []
-            for line in unique.prefix(2000) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = single.classify([line])
-                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            }
-            latencies.sort()
+            let latencies = single.singleLineMilliseconds(unique.prefix(2000))
             /// Median of three passes, each with a new classifier (an empty cache): one pass is ~0.2 s, where
             /// this shared machine's noise is ±20%.
             func stream(_ lines: [String], cache: Int) throws -> (Double, Double) {
