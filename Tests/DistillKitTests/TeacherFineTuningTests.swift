@@ -38,6 +38,8 @@ struct TeacherFineTuningTests {
         print("fine-tuned MiniLM teacher: dev accuracy \(accuracy) (majority class \(majority))")
         #expect(accuracy > majority + 0.1, "dev accuracy \(accuracy) vs majority class \(majority)")
         #expect(result.stdout.contains("(") && result.stdout.contains("trained)"))
+        // The checkpoints that made it resumable are gone once the model is saved.
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".teacher.work").path))
 
         // The folder: Hugging Face layout with id2label; frozen layers kept the base weights.
         let config = try BertConfig.read(from: out.appendingPathComponent("config.json"))

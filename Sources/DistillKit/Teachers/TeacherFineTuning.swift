@@ -71,8 +71,8 @@ public struct TeacherFineTuning {
         public var seconds: Double
     }
 
-    /// Runs the fine-tuning; work files (checkpoints, `train.jsonl`) go to the sibling `.NAME.work`. Resumable: a killed
-    /// run started again continues from its last checkpoint.
+    /// Runs the fine-tuning; work files (checkpoints, `train.jsonl`) go to the sibling `.NAME.work`, removed once the
+    /// model is saved. Resumable: a killed run started again continues from its last checkpoint.
     public func run(resume: Bool = true, progress: ((TrainingProgress) -> Void)? = nil, onEpoch: ((Epoch) -> Void)? = nil) throws -> Result {
         let started = Date()
         guard !train.isEmpty else { throw DistillError.invalidData(file: "training set", line: 0, detail: "no training lines") }
@@ -127,10 +127,11 @@ public struct TeacherFineTuning {
         try chosen.save(to: output)
         var devResult: Epoch?
         if !dev.isEmpty {
-            let evaluator = try DistillationTrainer(student: chosen, config: config, train: [TrainingExample(text: train[0].text, label: train[0].label)], output: work)
-            let r = evaluator.evaluate(dev.map { TrainingExample(text: $0.text, label: $0.label) })
+            let r = EvaluationReport.evaluate(chosen, on: dev.map { TrainingExample(text: $0.text, label: $0.label) }, maxLength: config.maxLength)
             devResult = Epoch(epoch: epochsSeen.max { $0.macroF1 < $1.macroF1 }?.epoch ?? epochs, step: 0, accuracy: r.accuracy, macroF1: r.macroF1)
         }
+        // The model is saved: the checkpoints that made a killed fine-tuning resumable (hundreds of MB) go.
+        try? FileManager.default.removeItem(at: work)
         let trainable = model.trainableParameters.reduce(0) { $0 + $1.tensor.count }
         return Result(epochs: epochsSeen, dev: devResult, parameters: model.parameterCount, trainableParameters: trainable,
                       seconds: Date().timeIntervalSince(started))

@@ -312,11 +312,7 @@ public final class DistillationTrainer {
 
     /// Evaluates on `examples` (inference mode) against gold labels and, where present, the teacher's argmax.
     public func evaluate(_ examples: [TrainingExample]) -> EvaluationReport {
-        let labelled = examples.filter { $0.label != nil }
-        let probabilities = student.probabilities(labelled.map(\.text), maxLength: config.maxLength)
-        let teacher = labelled.allSatisfy { $0.teacher != nil } ? labelled.map { argmax($0.teacher!) } : nil
-        return EvaluationReport.compute(probabilities: probabilities, gold: labelled.map { $0.label! }, labels: student.labels,
-                                        teacherPredictions: teacher)
+        EvaluationReport.evaluate(student, on: examples, maxLength: config.maxLength)
     }
 
     /// Copies the student's weights into ``bestWeights`` (the same buffers each time).
