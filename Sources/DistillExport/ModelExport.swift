@@ -30,8 +30,7 @@ public enum ModelExport {
     public static func write(_ student: Student, from source: URL, format: ExportFormat, to folder: URL, maxLength: Int? = nil, replace: Bool,
                              card: ModelCard, decision: DecisionRule?) throws -> Written {
         let fm = FileManager.default
-        let target = folder.standardizedFileURL.resolvingSymlinksInPath().path, from = source.standardizedFileURL.resolvingSymlinksInPath().path
-        if from == target || from.hasPrefix(target.hasSuffix("/") ? target : target + "/") {
+        if source.isSameOrInside(folder) {
             throw ExportError.wouldReplaceSource(output: folder.path, source: source.path)
         }
         let existing = (try? fm.contentsOfDirectory(atPath: folder.path)) ?? []

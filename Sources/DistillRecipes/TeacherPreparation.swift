@@ -31,7 +31,7 @@ public enum TeacherPreparation {
                 continue
             }
             // Work files of a fine-tuning with other inputs or settings are not resumed.
-            let work = spec.output.deletingLastPathComponent().appendingPathComponent(".\(spec.output.lastPathComponent).work")
+            let work = TeacherFineTuning.workFolder(for: spec.output)
             let workStamp = work.appendingPathComponent("key")
             if FileManager.default.fileExists(atPath: work.path), (try? String(contentsOf: workStamp, encoding: .utf8)) != fingerprint {
                 try FileManager.default.removeItem(at: work)

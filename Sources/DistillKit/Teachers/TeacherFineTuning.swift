@@ -71,6 +71,11 @@ public struct TeacherFineTuning {
         public var seconds: Double
     }
 
+    /// Where a fine-tuning into `output` keeps its work files: the sibling `.NAME.work`.
+    public static func workFolder(for output: URL) -> URL {
+        output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).work")
+    }
+
     /// Runs the fine-tuning; work files (checkpoints, `train.jsonl`) go to the sibling `.NAME.work`, removed once the
     /// model is saved. Resumable: a killed run started again continues from its last checkpoint.
     public func run(resume: Bool = true, progress: ((TrainingProgress) -> Void)? = nil, onEpoch: ((Epoch) -> Void)? = nil) throws -> Result {
@@ -112,7 +117,7 @@ public struct TeacherFineTuning {
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
         config.evaluateEvery = dev.isEmpty ? nil : stepsPerEpoch
         config.checkpointEvery = max(1, stepsPerEpoch)
-        let work = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).work")
+        let work = Self.workFolder(for: output)
         let trainer = try DistillationTrainer(student: student, config: config, train: train.map { TrainingExample(text: $0.text, label: $0.label) },
                                               dev: dev.map { TrainingExample(text: $0.text, label: $0.label) }, output: work)
         var epochsSeen: [Epoch] = []
