@@ -71,14 +71,15 @@ public enum ModelExport {
 
     /// The truncation length of an export: `requested`, at most the model's positions.
     private static func length(_ model: BertForSequenceClassification, _ tokenizer: WordPieceTokenizer, _ requested: Int?) -> Int {
-        Student.tokenLimit(requested: requested, tokenizer: tokenizer, config: model.config)
+        BertClassifier.tokenLimit(requested: requested, tokenizer: tokenizer, config: model.config)
     }
 
     private static func writeHF(_ student: Student, into folder: URL, maxLength: Int?, card: ModelCard, decision: DecisionRule?) throws {
-        guard case let .bert(model, tokenizer) = student else {
+        guard let bert = student.model as? BertClassifier else {
             throw ExportError.unsupported(format: .hf, detail: "the n-gram bag has no transformers architecture; export it with --format onnx "
                 + "(its embedding-bag graph over the feature ids `distill prepare` prints)")
         }
+        let (model, tokenizer) = (bert.model, bert.tokenizer)
         let positions = length(model, tokenizer, maxLength)
         var config = try configObject(model, labels: student.labels)
         let remoteCode = model.pooling != .pooler
@@ -179,9 +180,11 @@ public enum ModelExport {
             // The rest of the rule is the caller's to apply; it travels with the graph so nothing is lost.
             metadata.append(("distill.decision", String(decoding: try JSONEncoder().encode(d), as: UTF8.self)))
         }
-        let inputs: String, feeds: String
-        switch student {
-        case let .bert(model, tokenizer):
+        let inputs: String, feeds: String, architecture: String
+        switch student.model {
+        case let bert as BertClassifier:
+            let (model, tokenizer) = (bert.model, bert.tokenizer)
+            architecture = "BERT"
             builder = try BertONNX.graph(model, temperature: temperature)
             let positions = length(model, tokenizer, maxLength)
             metadata.append(("distill.max_length", "\(positions)"))
@@ -199,7 +202,8 @@ public enum ModelExport {
                 inputs = {"input_ids": np.array([e.ids for e in batch], dtype=np.int64),
                           "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64)}
                 """
-        case let .ngramBag(model):
+        case let model as NGramBag:
+            architecture = "n-gram bag"
             builder = try NGramBagONNX.graph(model, temperature: temperature)
             metadata.append(("distill.padding_feature_id", "\(NGramBagONNX.padding)"))
             let encoder = JSONEncoder()
@@ -212,8 +216,10 @@ public enum ModelExport {
                 width = max(1, max(len(r) for r in rows))
                 inputs = {"feature_ids": np.array([r + [-1] * (width - len(r)) for r in rows], dtype=np.int64)}
                 """
+        default:
+            throw ExportError.unsupported(format: .onnx, detail: "a \(type(of: student.model).kind) student has no ONNX graph yet")
         }
-        let doc = "Distill \(student.kind) classifier. Inputs: \(inputs) Outputs: `logits` and `probabilities` (float `[batch, \(student.labels.count)]`), "
+        let doc = "Distill \(architecture) classifier. Inputs: \(inputs) Outputs: `logits` and `probabilities` (float `[batch, \(student.labels.count)]`), "
             + "labels in the order of metadata `distill.labels`."
         let data = try builder.model(metadata: metadata, doc: doc).serializedData()
         guard data.count < Int(Int32.max) else { throw ExportError.tooLarge(bytes: data.count) }
@@ -237,15 +243,5 @@ public enum ModelExport {
             \(preparationNote(student))\(decisionNote(decision))
             """))
         try card.write(into: folder)
-    }
-}
-
-extension Student {
-    /// `bert` or `n-gram bag`, for messages.
-    var kind: String {
-        switch self {
-        case .bert: return "BERT"
-        case .ngramBag: return "n-gram bag"
-        }
     }
 }

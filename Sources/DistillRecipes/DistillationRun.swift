@@ -108,9 +108,10 @@ public enum DistillationRun {
             return .bert(BertForSequenceClassification(config: config, seed: recipe.training.seed), tokenizer)
         case let .bertFromTeacher(name, count, teacherLayers):
             let folder = try bertTeacherFolder(recipe, name: name, key: "student.from_teacher")
-            guard case let .bert(model, teacherTokenizer) = try Student.load(from: folder) else {
+            guard let teacher = try Student.load(from: folder).model as? BertClassifier else {
                 throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher", detail: "\(folder.path) is not a BERT folder")
             }
+            let (model, teacherTokenizer) = (teacher.model, teacher.tokenizer)
             guard model.config.labels == recipe.labelNames else {
                 throw RecipeError(file: recipe.file.path, line: 0, key: "student.from_teacher",
                                   detail: "teacher '\(name)' has the labels \(model.config.labels ?? []) but the recipe \(recipe.labelNames); a student cut from a teacher keeps its head, so they must agree in order")

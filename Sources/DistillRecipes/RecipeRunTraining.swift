@@ -25,7 +25,7 @@ extension RecipeRun {
             log(try StudentEmbeddingInitialization.apply(to: student, teacher: teacherModel.bert, tokenizer: teacherTokenizer, texts: trainTexts))
         }
         var intermediates: [IntermediateDistillation] = []
-        if case let .bert(model, _) = student {
+        if let model = (student.model as? BertClassifier)?.model {
             for (i, (t, folder)) in whiteBox.enumerated() {
                 let (teacherClassifier, teacherTokenizer) = try loadedTeachers.classifier(folder)
                 let teacherModel = teacherClassifier.bert

@@ -6,72 +6,44 @@ import Foundation
 import Glibc
 #endif
 
-/// A student classifier with everything it needs to read text, saved as a Hugging Face-style folder:
-/// `config.json` (with `id2label`), `model.safetensors`, and for BERT students `vocab.txt` +
-/// `tokenizer_config.json`. A saved student loads back bit-identically, and the BERT kind loads in
-/// Hugging Face `transformers` as `BertForSequenceClassification`.
-public enum Student {
-    case bert(BertForSequenceClassification, WordPieceTokenizer)
-    case ngramBag(NGramBag)
+/// A student: a classifier (any registered ``ClassifierModel``) saved as, and loaded from, a Hugging Face-style
+/// folder — `config.json` (with `model_type` and `id2label`), `model.safetensors`, and whatever else the
+/// architecture reads (a BERT's `vocab.txt` and `tokenizer_config.json`). A saved student loads back
+/// bit-identically, and a BERT student loads in Hugging Face `transformers` as `BertForSequenceClassification`.
+public struct Student {
+    /// The architecture and its weights.
+    public let model: any ClassifierModel
+
+    public init(_ model: any ClassifierModel) { self.model = model }
+
+    /// A BERT student.
+    public static func bert(_ model: BertForSequenceClassification, _ tokenizer: WordPieceTokenizer) -> Student {
+        Student(BertClassifier(model, tokenizer))
+    }
+
+    /// An n-gram bag student.
+    public static func ngramBag(_ model: NGramBag) -> Student { Student(model) }
 
     /// The model's parameter tree.
-    public var module: any Module {
-        switch self {
-        case let .bert(m, _): return m
-        case let .ngramBag(m): return m
-        }
-    }
+    public var module: any Module { model.module }
 
     /// Label names in class order.
-    public var labels: [String] {
-        switch self {
-        case let .bert(m, _): return m.config.labels ?? (0..<m.numberOfLabels).map { "LABEL_\($0)" }
-        case let .ngramBag(m): return m.config.labels
-        }
-    }
+    public var labels: [String] { model.labels }
 
     /// How raw lines become this model's text (`distill_input` in its config; `raw` when absent).
-    public var input: TextInput {
-        switch self {
-        case let .bert(m, _): return m.input ?? .raw
-        case let .ngramBag(m): return m.input ?? .raw
-        }
-    }
+    public var input: TextInput { model.input ?? .raw }
 
     /// Tokens per line the model reads unless told otherwise: a BERT folder's `model_max_length` (at most its
     /// `max_position_embeddings`); nil for the n-gram bag, which reads whole lines.
-    public var maxLength: Int? { maxLength(requested: nil) }
+    public var maxLength: Int? { model.tokenLimit(requested: nil) }
 
-    /// `requested` tokens (nil: ``maxLength``), within the model's positions; nil for the n-gram bag.
-    public func maxLength(requested: Int?) -> Int? {
-        switch self {
-        case let .bert(m, tokenizer): return Self.tokenLimit(requested: requested, tokenizer: tokenizer, config: m.config)
-        case .ngramBag: return nil
-        }
-    }
+    /// `requested` tokens (nil: ``maxLength``), within the model's positions; nil for a model that reads whole lines.
+    public func maxLength(requested: Int?) -> Int? { model.tokenLimit(requested: requested) }
 
-    /// The tokens a BERT reads per line: `requested` (nil: the folder's `model_max_length`), at least 2 (`[CLS]`
-    /// and `[SEP]`) and at most the model's `max_position_embeddings`. What every command and teacher reads with.
-    public static func tokenLimit(requested: Int?, tokenizer: WordPieceTokenizer, config: BertConfig) -> Int {
-        max(2, min(requested ?? tokenizer.modelMaxLength, config.maxPositionEmbeddings))
-    }
-
-    /// A BERT classifier folder's model and tokenizer, the vocabulary checked against the model.
-    public static func loadBert(from folder: URL) throws -> (model: BertForSequenceClassification, tokenizer: WordPieceTokenizer) {
-        let model = try BertForSequenceClassification.load(folder: folder)
-        let tokenizer = try WordPieceTokenizer.load(folder: folder)
-        try checkVocabulary(tokenizer, fits: model.config, folder: folder)
-        return (model, tokenizer)
-    }
-
-    /// Class logits `[texts, labels]` (inference mode), truncating BERT inputs to `maxLength` tokens (nil: the
+    /// Class logits `[texts, labels]` (inference mode), truncating token inputs to `maxLength` tokens (nil: the
     /// folder's, ``maxLength``).
     public func logits(_ texts: [String], maxLength: Int? = nil) -> Tensor {
-        switch self {
-        case let .bert(m, tokenizer):
-            return m(tokenizer.encodeBatch(texts, maxLength: self.maxLength(requested: maxLength))).logits
-        case let .ngramBag(m): return m(texts)
-        }
+        model.logits(texts, maxLength: maxLength, context: .inference)
     }
 
     /// Class probabilities per text, on the tape-free inference engine (``StudentInference``). Builds the engine
@@ -139,33 +111,8 @@ public enum Student {
         }
     }
 
-    private func write(into folder: URL, storage: SafetensorsWriter.StorageType, weights state: [String: Tensor]?) throws {
-        let weights = folder.appendingPathComponent("model.safetensors")
-        switch self {
-        case let .bert(m, tokenizer):
-            var config = m.config
-            config.architectures = ["BertForSequenceClassification"]
-            config.labels = labels
-            if m.pooling != .pooler { config.distillPooling = m.pooling }
-            try config.write(to: folder.appendingPathComponent("config.json"))
-            try SafetensorsWriter.write(state ?? m.stateDict(), to: weights, as: storage, metadata: ["format": "pt"])
-            try tokenizer.vocabulary.write(vocabTxt: folder.appendingPathComponent("vocab.txt"))
-            let tokenizerConfig: [String: Any] = [
-                "tokenizer_class": "BertTokenizer", "do_lower_case": tokenizer.normalizer.lowercase,
-                "tokenize_chinese_chars": tokenizer.normalizer.handleChineseChars,
-                "strip_accents": tokenizer.normalizer.stripAccents as Any? ?? NSNull(),
-                // The model's positions bound what it can read (a 48-position student is not a 512-token model).
-                "model_max_length": min(tokenizer.modelMaxLength, m.config.maxPositionEmbeddings), "unk_token": "[UNK]", "sep_token": "[SEP]",
-                "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]",
-            ]
-            let data = try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: folder.appendingPathComponent("tokenizer_config.json"), options: .atomic)
-        case let .ngramBag(m):
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(m.config).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-            try SafetensorsWriter.write(state ?? m.stateDict(), to: weights, as: storage, metadata: ["format": "distill"])
-        }
+    private func write(into folder: URL, storage: SafetensorsWriter.StorageType, weights: [String: Tensor]?) throws {
+        try model.write(into: folder, storage: storage, weights: weights)
         if storage == .int8 { try recordQuantization(in: folder.appendingPathComponent("config.json")) }
     }
 
@@ -189,37 +136,13 @@ public enum Student {
         return (object?["quantization"] as? [String: Any])?["method"] as? String
     }
 
-    /// Loads a student folder, choosing the architecture from `config.json`'s `model_type`. If `folder` is missing
-    /// because a save was interrupted between its two renames, the complete staged or previous copy beside it is used.
+    /// Loads a student folder, choosing the architecture from `config.json`'s `model_type` (``ClassifierModels``). If
+    /// `folder` is missing because a save was interrupted between its two renames, the complete staged or previous
+    /// copy beside it is used.
     public static func load(from folder: URL) throws -> Student {
         let folder = recoveredFolder(folder)
         try checkModelFolder(folder)
-        let configURL = folder.appendingPathComponent("config.json")
-        let data: Data
-        do { data = try Data(contentsOf: configURL) } catch {
-            throw ModelError.io(path: configURL.path, detail: "cannot read: \(fileErrorReason(error))")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelError.invalidConfig(path: configURL.path, key: "(root)", detail: "not a JSON object")
-        }
-        switch object["model_type"] as? String {
-        case "bert":
-            let (model, tokenizer) = try loadBert(from: folder)
-            return .bert(model, tokenizer)
-        case "distill-ngram-bag":
-            let config: NGramBagConfig
-            do { config = try JSONDecoder().decode(NGramBagConfig.self, from: data) } catch let error as DecodingError {
-                throw ModelError.invalidConfig(path: configURL.path, key: error.keyPath, detail: error.summary)
-            }
-            try config.validate(path: configURL.path)
-            let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-            try config.check(against: file, path: configURL.path)
-            let model = NGramBag(config: config, seed: nil)
-            try model.load(from: file)
-            return .ngramBag(model)
-        case let other:
-            throw ModelError.unsupported(path: configURL.path, detail: "model_type '\(other ?? "missing")' is not a Distill student (bert, distill-ngram-bag)")
-        }
+        return Student(try ClassifierModels.load(folder: folder))
     }
 }
 
@@ -237,12 +160,4 @@ func recoveredFolder(_ folder: URL) -> URL {
         }
     }
     return folder
-}
-
-/// A tokenizer whose ids reach past the embedding table would crash mid-stream; refuse it at load time.
-public func checkVocabulary(_ tokenizer: WordPieceTokenizer, fits config: BertConfig, folder: URL) throws {
-    guard tokenizer.vocabulary.count <= config.vocabSize else {
-        throw ModelError.invalidConfig(path: folder.appendingPathComponent("config.json").path, key: "vocab_size",
-            detail: "\(config.vocabSize), but the tokenizer has \(tokenizer.vocabulary.count) tokens")
-    }
 }

@@ -1,3 +1,4 @@
+import DistillNN
 import DistillRuntime
 import Foundation
 import Prometheus
@@ -94,11 +95,7 @@ public final class ServerMetrics: Sendable {
 
     /// Publishes which model is served, by folder name (an unauthenticated scraper learns no file system paths).
     public func modelLoaded(_ classifier: Classifier, reload: Bool) {
-        let kind: String
-        switch classifier.student {
-        case .bert: kind = "bert"
-        case .ngramBag: kind = "ngram-bag"
-        }
+        let kind = type(of: classifier.student.model).kind
         let gauge = registry.makeGauge(descriptor: .init(namespace: "distill", metricName: "model_info", unitName: "", helpText: "The model served (value 1)."),
                                        labels: [("model", classifier.folder.lastPathComponent), ("kind", kind),
                                                 ("quantization", Student.quantization(of: classifier.folder) ?? "none"),

@@ -55,7 +55,7 @@ struct EncodeCommand: ParsableCommand {
         if let layer, layer < 0 || layer > layers {
             throw ValidationError("--layer \(layer) is outside 0...\(layers) for this \(layers)-layer model")
         }
-        let limit = Student.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: encoder.config)
+        let limit = BertClassifier.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: encoder.config)
         let reader = try LineReader(path: input)
         let output = FileHandle.standardOutput
         var failures = 0

@@ -43,22 +43,15 @@ struct PrepareCommand: ParsableCommand {
                 let text = preparer.prepare(line.text!)
                 out.raw(",\"text\":")
                 out.string(text)
-                switch student {
-                case let .bert(model, tokenizer):
-                    out.raw(",\"input_ids\":[")
-                    for (i, id) in tokenizer.encode(text, maxLength: Student.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config)).enumerated() {
-                        if i > 0 { out.raw(",") }
-                        out.int(id)
-                    }
-                    out.raw("]")
-                case let .ngramBag(model):
-                    out.raw(",\"feature_ids\":[")
-                    for (i, id) in model.config.featurizer.features(text).enumerated() {
-                        if i > 0 { out.raw(",") }
-                        out.int(id)
-                    }
-                    out.raw("]")
+                let (name, ids) = student.model.inputIDs(text, maxLength: maxLength)
+                out.raw(",")
+                out.string(name)
+                out.raw(":[")
+                for (i, id) in ids.enumerated() {
+                    if i > 0 { out.raw(",") }
+                    out.int(id)
                 }
+                out.raw("]")
             }
             out.raw("}\n")
             if out.bytes.count > 1 << 20 { try flush(&out) }

@@ -72,9 +72,10 @@ struct Int8StudentTests {
     @Test("without a length, a BERT student reads as many tokens as its folder's model_max_length says (as trained), within its positions")
     func folderLength() throws {
         var (student, _) = try bert()
-        guard case .bert(let model, var tokenizer) = student else { Issue.record("not a BERT student"); return }
+        let bert = try #require(student.model as? BertClassifier, "not a BERT student")
+        var tokenizer = bert.tokenizer
         tokenizer.modelMaxLength = 9
-        student = .bert(model, tokenizer)
+        student = .bert(bert.model, tokenizer)
         let folder = temporaryFolder("folder-length")
         try student.save(to: folder)
         let loaded = try Student.load(from: folder)
@@ -132,7 +133,7 @@ struct Int8StudentTests {
         let largest = reference.scalars.map(abs).max()!
         let drift = zip(logits.scalars, reference.scalars).map { abs($0 - $1) }.max()!
         #expect(drift > 0 && drift < 0.05 * largest, "largest logit change \(drift) of \(largest)")
-        guard case let .bert(_, tokenizer) = loaded else { Issue.record("not BERT"); return }
+        let tokenizer = try #require(loaded.model as? BertClassifier, "not BERT").tokenizer
         let python = try pythonLogits(folder: int8, request: ["ids": texts.map { tokenizer.encode($0) }])
         for (i, row) in python.enumerated() {
             for (j, want) in row.enumerated() { #expect(abs(Double(logits.scalars[i * 3 + j]) - want) < 1e-4, "text \(i) class \(j)") }

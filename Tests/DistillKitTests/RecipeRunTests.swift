@@ -156,7 +156,7 @@ struct RecipeRunTests {
         // The exported student has no projection tensors and uses the teacher's vocabulary.
         let student = try Student.load(from: run.appendingPathComponent("final"))
         #expect(!student.module.stateDict().keys.contains { $0.contains("projection") })
-        guard case let .bert(model, _) = student else { Issue.record("not a BERT student"); return }
+        let model = try #require(student.model as? BertClassifier, "not a BERT student").model
         let teacherConfig = try BertConfig.read(from: dir.appendingPathComponent("teachers/big-bert/config.json"))
         #expect(model.config.vocabSize == teacherConfig.vocabSize)
     }
@@ -167,12 +167,10 @@ struct RecipeRunTests {
         let result = try runDistill(["train", "--recipe", dir.appendingPathComponent("recipe.yaml").path])
         #expect(result.status == 0, "\(result.stderr)")
         let run = dir.appendingPathComponent("run")
-        guard case let .bert(model, tokenizer) = try Student.load(from: run.appendingPathComponent("final")) else {
-            Issue.record("not a BERT student"); return
-        }
-        guard case let .bert(teacher, teacherTokenizer) = try Student.load(from: dir.appendingPathComponent("teachers/big-bert")) else {
-            Issue.record("not a BERT teacher"); return
-        }
+        let studentBert = try #require(try Student.load(from: run.appendingPathComponent("final")).model as? BertClassifier, "not a BERT student")
+        let teacherBert = try #require(try Student.load(from: dir.appendingPathComponent("teachers/big-bert")).model as? BertClassifier, "not a BERT teacher")
+        let (model, tokenizer) = (studentBert.model, studentBert.tokenizer)
+        let (teacher, teacherTokenizer) = (teacherBert.model, teacherBert.tokenizer)
         #expect(model.config.numHiddenLayers == 1 && model.config.hiddenSize == teacher.config.hiddenSize)
         #expect(model.config.maxPositionEmbeddings == 32 && tokenizer.vocabulary == teacherTokenizer.vocabulary)
         #expect(model.config.labels == labelNames && model.pooling == teacher.pooling)

@@ -89,7 +89,7 @@ struct StudentFolderTests {
         #expect(loaded.labels == ["database", "disk", "auth"])
         let swiftLogits = student.logits(texts)
         #expect(loaded.logits(texts).scalars == swiftLogits.scalars)
-        guard case let .bert(_, tokenizer) = loaded else { Issue.record("loaded the wrong kind"); return }
+        let tokenizer = try #require(loaded.model as? BertClassifier, "loaded the wrong kind").tokenizer
         let reference = try pythonLogits(folder: folder, request: ["ids": texts.map { tokenizer.encode($0) }])
         for (i, row) in reference.enumerated() {
             for (j, want) in row.enumerated() {
@@ -112,6 +112,29 @@ struct StudentFolderTests {
         let reference = try pythonLogits(folder: folder, request: ["indices": indices, "offsets": offsets])
         for (i, row) in reference.enumerated() {
             for (j, want) in row.enumerated() { #expect(abs(Double(logits.scalars[i * 2 + j]) - want) < 1e-5) }
+        }
+    }
+
+    @Test("the model_type registry: one entry per architecture, each folder loads as the architecture that wrote it, an unknown one is named with the known ones")
+    func registry() throws {
+        #expect(ClassifierModels.registered.map { $0.modelType } == ["bert", "distill-ngram-bag"])
+        #expect(ClassifierModels.registered.map { $0.kind } == ["bert", "ngram-bag"])
+        #expect(ClassifierModels.type(named: "distill-ngram-bag").map(ObjectIdentifier.init) == ObjectIdentifier(NGramBag.self))
+        #expect(ClassifierModels.type(named: "gpt2") == nil)
+        let bert = temporaryFolder(), bag = temporaryFolder()
+        try tinyBert(pooling: .mean).save(to: bert)
+        try Student.ngramBag(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 64), embeddingSize: 4, labels: ["a", "b"]))).save(to: bag)
+        let loadedBert = try Student.load(from: bert), loadedBag = try Student.load(from: bag)
+        #expect(loadedBert.model is BertClassifier && loadedBag.model is NGramBag)
+        #expect(loadedBert.model.inputIDs("user alice", maxLength: nil).name == "input_ids")
+        #expect(loadedBag.model.inputIDs("user alice", maxLength: nil) == ("feature_ids", NGramFeaturizer(buckets: 64).features("user alice")))
+        #expect(loadedBert.model.architectureSummary.hasPrefix("BERT classifier: 2 layers x 16 wide, 4 heads, 32 positions, mean pooling"))
+        let unknown = temporaryFolder()
+        try FileManager.default.createDirectory(at: unknown, withIntermediateDirectories: true)
+        try Data(#"{"model_type": "gpt2"}"#.utf8).write(to: unknown.appendingPathComponent("config.json"))
+        try Data().write(to: unknown.appendingPathComponent("model.safetensors"))
+        #expect { try Student.load(from: unknown) } throws: { error in
+            (error as? LocalizedError)?.errorDescription?.contains("model_type 'gpt2' is not a Distill student (bert, distill-ngram-bag)") == true
         }
     }
 

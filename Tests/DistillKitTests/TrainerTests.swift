@@ -198,7 +198,7 @@ struct IntermediateTrainerTests {
     @Test("hidden (scheduled weight) + attention + value-relation losses: logged, projections learn, resume stays exact")
     func intermediate() throws {
         // Teacher: 4 layers x 32 wide, 4 heads; student: 2 layers x 16 wide, 2 heads, same vocabulary.
-        guard case let .bert(_, tokenizer) = try tinyBertStudent(seed: 1) else { return }
+        let tokenizer = try #require(try tinyBertStudent(seed: 1).model as? BertClassifier).tokenizer
         var teacherConfig = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 4, numAttentionHeads: 4,
                                        intermediateSize: 64, maxPositionEmbeddings: 64, labels: ["database", "disk", "auth"])
         teacherConfig.hiddenDropoutProb = 0
@@ -210,7 +210,7 @@ struct IntermediateTrainerTests {
         config.checkpointEvery = 3
         func run(stopAfter: Int?, resume: Bool, folder: URL) throws -> (Student, [IntermediateDistillation]) {
             let student = try tinyBertStudent(seed: 4)
-            guard case let .bert(model, _) = student else { fatalError() }
+            let model = try #require(student.model as? BertClassifier).model
             let d = try IntermediateDistillation(name: "t", teacher: teacherModel, student: model.config, layerMap: nil,
                                                  hiddenWeight: .linear(start: 2, end: 0.5, steps: 8), attentionWeight: 1,
                                                  valueRelationWeight: 0.5, seed: 9)
@@ -230,7 +230,7 @@ struct IntermediateTrainerTests {
         let first = try JSONSerialization.jsonObject(with: Data(log.split(separator: "\n")[0].utf8)) as! [String: Any]
         #expect((first["hidden"] as? Double ?? 0) > 0 && (first["attention"] as? Double ?? 0) > 0)
         // Projections are trained (not at their initial values) and not part of the exported student.
-        let fresh = try IntermediateDistillation(name: "t", teacher: teacherModel, student: { if case let .bert(m, _) = straight { return m.config }; fatalError() }(),
+        let fresh = try IntermediateDistillation(name: "t", teacher: teacherModel, student: try #require(straight.model as? BertClassifier).model.config,
                                                  layerMap: nil, hiddenWeight: 1, attentionWeight: 1, valueRelationWeight: 0.5, seed: 9)
         #expect(fresh.stateDict()["0.weight"]!.scalars != da[0].stateDict()["0.weight"]!.scalars)
         #expect(!straight.module.stateDict().keys.contains { $0.contains("projection") })
@@ -241,7 +241,8 @@ struct IntermediateTrainerTests {
 struct TeacherFeatureStoreTests {
     @Test("stored FP16 features give the same losses as recomputing, and the teacher can leave memory")
     func storeMatchesRecompute() throws {
-        guard case let .bert(studentModel, tokenizer) = try tinyBertStudent(seed: 1) else { return }
+        let tiny = try #require(try tinyBertStudent(seed: 1).model as? BertClassifier)
+        let (studentModel, tokenizer) = (tiny.model, tiny.tokenizer)
         let teacherConfig = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 4, numAttentionHeads: 4,
                                        intermediateSize: 64, maxPositionEmbeddings: 64, labels: ["database", "disk", "auth"])
         let teacher = BertModel(config: teacherConfig, seed: 2)

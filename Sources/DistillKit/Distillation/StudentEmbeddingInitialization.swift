@@ -27,8 +27,9 @@ public enum StudentEmbeddingInitialization: Sendable, Equatable {
     /// a one-line summary for the run log.
     @discardableResult
     public static func apply(to student: Student, teacher: BertModel, tokenizer: WordPieceTokenizer, texts: [String]) throws -> String {
-        switch student {
-        case let .bert(model, studentTokenizer):
+        switch student.model {
+        case let bert as BertClassifier:
+            let (model, studentTokenizer) = (bert.model, bert.tokenizer)
             let tokens = studentTokenizer.vocabulary.tokens
             let special = Set(studentTokenizer.addedTokens)
             let rows = tokens.indices.filter { !special.contains(tokens[$0]) && !isPlaceholderToken(tokens[$0]) }
@@ -43,7 +44,7 @@ public enum StudentEmbeddingInitialization: Sendable, Equatable {
             }
             return String(format: "student: %d of %d token embeddings from the teacher's static embeddings (PCA %d -> %d keeps %.1f%% of the variance)",
                           rows.count, tokens.count, teacher.config.hiddenSize, hidden, 100 * table.explainedVariance)
-        case let .ngramBag(bag):
+        case let bag as NGramBag:
             let featurizer = bag.config.featurizer
             let words = bagWords(teacherVocabulary: tokenizer.vocabulary.tokens, texts: texts, lowercase: featurizer.lowercase)
             let width = bag.config.embeddingSize
@@ -75,6 +76,9 @@ public enum StudentEmbeddingInitialization: Sendable, Equatable {
             }
             return String(format: "student: %d of %d n-gram buckets from the teacher's static embeddings of %d words (PCA %d -> %d keeps %.1f%% of the variance)",
                           written.count, featurizer.buckets, words.count, teacher.config.hiddenSize, width, 100 * table.explainedVariance)
+        default:
+            throw DistillError.invalidData(file: "recipe", line: 0,
+                                           detail: "student.embeddings_from is for bert and ngram-bag students, not \(type(of: student.model).kind)")
         }
     }
 

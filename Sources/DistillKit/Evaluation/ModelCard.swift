@@ -65,17 +65,7 @@ public struct ModelCard: Sendable {
         public var quantization: String?
 
         public init(_ student: Student, quantization: String? = nil) {
-            switch student {
-            case let .bert(m, _):
-                let c = m.config
-                architecture = "BERT classifier: \(c.numHiddenLayers) layers x \(c.hiddenSize) wide, \(c.numAttentionHeads) heads, "
-                    + "\(c.maxPositionEmbeddings) positions, \(m.pooling) pooling, WordPiece vocabulary of \(c.vocabSize)"
-            case let .ngramBag(m):
-                let c = m.config, f = c.featurizer
-                architecture = "n-gram bag (fastText-like): \(f.buckets) hashed buckets of word 1-\(f.maxWordNGram) and char "
-                    + "\(f.minCharNGram)-\(f.maxCharNGram) grams, embeddings of \(c.embeddingSize)"
-                    + (c.hiddenSize > 0 ? ", a ReLU layer of \(c.hiddenSize)" : "") + ", mean over the line's features"
-            }
+            architecture = student.model.architectureSummary
             parameters = student.module.parameterCount
             labels = student.labels
             input = student.input

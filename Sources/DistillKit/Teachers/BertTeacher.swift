@@ -32,7 +32,8 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
     /// (the recipe's teacher name) goes into errors. `preparingInput`: texts are raw lines, prepared as the
     /// folder's `distill_input` says (what `distill label --teacher bert:FOLDER` passes).
     public convenience init(folder: URL, labels: [String], maxLength: Int? = nil, name: String? = nil, preparingInput: Bool = false) throws {
-        let (model, tokenizer) = try Student.loadBert(from: folder)
+        let loaded = try BertClassifier.load(folder: folder)
+        let (model, tokenizer) = (loaded.model, loaded.tokenizer)
         try self.init(model: model, tokenizer: tokenizer, folder: folder, labels: labels, maxLength: maxLength, name: name, preparingInput: preparingInput)
     }
 
@@ -51,7 +52,7 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
             return i
         }
         self.labels = labels
-        self.maxLength = Student.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config)
+        self.maxLength = BertClassifier.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config)
         engine = StudentInference(.bert(model, tokenizer), maxLength: self.maxLength)
         identity = "bert:\(folder.standardizedFileURL.path)@\(weightsIdentity(folder))#\(self.maxLength)" + (preparer.map { "|input=\($0.input.kind.rawValue)" } ?? "")
     }

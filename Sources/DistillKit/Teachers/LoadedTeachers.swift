@@ -18,9 +18,9 @@ public final class LoadedTeachers: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let hit = loaded[key] { return hit }
-        let classifier = try Student.loadBert(from: folder)
-        loaded[key] = classifier
-        return classifier
+        let classifier = try BertClassifier.load(folder: folder)
+        loaded[key] = (classifier.model, classifier.tokenizer)
+        return (classifier.model, classifier.tokenizer)
     }
 
     /// Lets go of every loaded teacher (a run calls this once its student is built: training must not hold the

@@ -72,7 +72,7 @@ public final class DistillationTrainer {
 
     public init(student: Student, config: TrainingConfig, train: [TrainingExample], dev: [TrainingExample] = [], output: URL,
                 intermediates: [IntermediateDistillation] = []) throws {
-        if !intermediates.isEmpty, case .ngramBag = student {
+        if !intermediates.isEmpty, !(student.model is BertClassifier) {
             throw DistillError.invalidData(file: "recipe", line: 0, detail: "hidden and attention losses need a BERT student")
         }
         guard !train.isEmpty else { throw DistillError.invalidData(file: "training set", line: 0, detail: "no training examples") }
@@ -104,14 +104,14 @@ public final class DistillationTrainer {
         self.intermediates = intermediates
         trainable = TrainableSet(student: student.module, intermediates: intermediates)
         meanWeight = train.contains { $0.weight != 1 } ? train.reduce(0) { $0 + $1.weight } / Float(train.count) : nil
-        switch (config.optimizer, student) {
-        case let (.sgd, .ngramBag(model)):
+        switch (config.optimizer, student.model as? NGramBag) {
+        case let (.sgd, model?):
             guard model.hidden == nil else {
                 throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd needs an n-gram bag without a hidden layer (hidden_size: 0)")
             }
             bagStep = try BagStep(model: model, examples: train)
-        case (.sgd, .bert): throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd is for n-gram bag students")
-        case let (.adamw, .ngramBag(model)) where model.hidden == nil && model.classifier.bias != nil && config.embeddingUpdates == .sparse:
+        case (.sgd, nil): throw DistillError.invalidData(file: "recipe", line: 0, detail: "training.optimizer sgd is for n-gram bag students")
+        case let (.adamw, model?) where model.hidden == nil && model.classifier.bias != nil && config.embeddingUpdates == .sparse:
             bagStep = try BagStep(model: model, examples: train)
         case (.adamw, _): bagStep = nil
         }
@@ -269,9 +269,9 @@ public final class DistillationTrainer {
         let (value, grads) = try valueAndGradient(of: parameters.map(\.tensor), rowSparse: rowSparseTables) { () throws -> Tensor in
             var extra: Tensor?
             let logits: Tensor
-            if case let .bert(model, tokenizer) = student, !intermediates.isEmpty {
-                let encoded = tokenizer.encodeBatch(batch.map(\.text), maxLength: min(config.maxLength, model.config.maxPositionEmbeddings))
-                let out = model(encoded, outputHiddenStates: true, outputAttentions: true,
+            if let bert = student.model as? BertClassifier, !intermediates.isEmpty {
+                let encoded = bert.tokenizer.encodeBatch(batch.map(\.text), maxLength: bert.tokenLimit(requested: config.maxLength))
+                let out = bert.model(encoded, outputHiddenStates: true, outputAttentions: true,
                                 outputValues: intermediates.contains { $0.needsValues }, context: context)
                 logits = out.logits
                 for d in intermediates {
@@ -297,17 +297,12 @@ public final class DistillationTrainer {
     /// The tables whose gradient stays row-sparse (``TrainingConfig/embeddingUpdates``): the bag's embedding table.
     /// A BERT student's tables stay dense: its step is bound by the matrix products, not by the table.
     var rowSparseTables: [Tensor] {
-        guard config.embeddingUpdates == .sparse, case let .ngramBag(model) = student else { return [] }
+        guard config.embeddingUpdates == .sparse, let model = student.model as? NGramBag else { return [] }
         return [model.embeddings.weight]
     }
 
     func trainingLogits(_ texts: [String]) -> Tensor {
-        switch student {
-        case let .bert(model, tokenizer):
-            return model(tokenizer.encodeBatch(texts, maxLength: min(config.maxLength, model.config.maxPositionEmbeddings)), context: context).logits
-        case let .ngramBag(model):
-            return model(texts)
-        }
+        student.model.logits(texts, maxLength: config.maxLength, context: context)
     }
 
     /// Evaluates on `examples` (inference mode) against gold labels and, where present, the teacher's argmax.

@@ -7,7 +7,7 @@ import Synchronization
 /// classifier run on the worker's own buffers. Texts are split over ``ComputeThreads/count`` workers (from 16
 /// texts per worker); once warm, the float buffers do not grow (non-ASCII texts still build their feature list).
 /// Reads the module's weights in place at every call.
-public final class NGramBagInference: @unchecked Sendable {
+public final class NGramBagInference: ClassifierEngine, @unchecked Sendable {
     private let model: NGramBag
     private let lock = Mutex(())
     private var scratches: [NGramFeaturizer.Scratch] = []

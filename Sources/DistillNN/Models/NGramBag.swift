@@ -109,3 +109,52 @@ public final class NGramBag: Module {
         return self(indices: indices, offsets: offsets)
     }
 }
+
+extension NGramBag: ClassifierModel {
+    public static let modelType = "distill-ngram-bag"
+    public static let kind = "ngram-bag"
+
+    /// Reads the config (validated against the tensors before the table is allocated) and the weights.
+    public static func load(folder: URL, config data: Data) throws -> any ClassifierModel {
+        let configPath = folder.appendingPathComponent("config.json").path
+        let config: NGramBagConfig
+        do { config = try JSONDecoder().decode(NGramBagConfig.self, from: data) } catch let error as DecodingError {
+            throw ModelError.invalidConfig(path: configPath, key: error.keyPath, detail: error.summary)
+        }
+        try config.validate(path: configPath)
+        let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
+        try config.check(against: file, path: configPath)
+        let model = NGramBag(config: config, seed: nil)
+        try model.load(from: file)
+        return model
+    }
+
+    public var module: any Module { self }
+    public var labels: [String] { config.labels }
+
+    /// nil: the bag reads whole lines.
+    public func tokenLimit(requested: Int?) -> Int? { nil }
+
+    public func logits(_ texts: [String], maxLength: Int?, context: ForwardContext) -> Tensor { self(texts) }
+
+    public func inferenceEngine(maxLength: Int?) -> any ClassifierEngine { NGramBagInference(self) }
+
+    public func write(into folder: URL, storage: SafetensorsWriter.StorageType, weights: [String: Tensor]?) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let configURL = folder.appendingPathComponent("config.json")
+        do { try encoder.encode(config).write(to: configURL, options: .atomic) } catch {
+            throw ModelError.io(path: configURL.path, detail: "cannot write: \(fileErrorReason(error))")
+        }
+        try SafetensorsWriter.write(weights ?? stateDict(), to: folder.appendingPathComponent("model.safetensors"), as: storage, metadata: ["format": "distill"])
+    }
+
+    public var architectureSummary: String {
+        let f = config.featurizer
+        return "n-gram bag (fastText-like): \(f.buckets) hashed buckets of word 1-\(f.maxWordNGram) and char "
+            + "\(f.minCharNGram)-\(f.maxCharNGram) grams, embeddings of \(config.embeddingSize)"
+            + (config.hiddenSize > 0 ? ", a ReLU layer of \(config.hiddenSize)" : "") + ", mean over the line's features"
+    }
+
+    public func inputIDs(_ text: String, maxLength: Int?) -> (name: String, ids: [Int]) { ("feature_ids", config.featurizer.features(text)) }
+}
