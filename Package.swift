@@ -9,8 +9,9 @@ let package = Package(
         .library(name: "DistillText", targets: ["DistillText"]),
         .library(name: "DistillNN", targets: ["DistillNN"]),
         .library(name: "DistillRuntime", targets: ["DistillRuntime"]),
-        .library(name: "DistillKit", targets: ["DistillKit"]),
+        .library(name: "DistillTraining", targets: ["DistillTraining"]),
         .library(name: "DistillTeachers", targets: ["DistillTeachers"]),
+        .library(name: "DistillRecipes", targets: ["DistillRecipes"]),
         .library(name: "DistillServe", targets: ["DistillServe"]),
         .library(name: "DistillExport", targets: ["DistillExport"]),
         .executable(name: "distill", targets: ["distill"]),
@@ -43,33 +44,40 @@ let package = Package(
         ),
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
-        // Yams reads recipes; SwiftCSV reads the Loghub real-log samples' structured and template files.
         // What a trained student needs to answer: the student folder, the classifier with its cache and decision rule,
         // JSON lines in and out, int8 copies. `distill serve` links this, not training, recipes, YAML or SQLite.
         .target(name: "DistillRuntime", dependencies: ["DistillCore", "DistillText", "DistillNN"]),
-        .target(name: "DistillKit", dependencies: [
-            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", .product(name: "Yams", package: "Yams"), .product(name: "SwiftCSV", package: "SwiftCSV"),
-        ]),
-        // LLM teachers over HTTP (async-http-client) and the SQLite soft-label store (GRDB).
+        // Training a student: distillation losses and schedules, the trainer and its checkpoints, evaluation and
+        // reports, model cards, datasets, int8 copies. No teachers, recipes, YAML or SQLite.
+        .target(name: "DistillTraining", dependencies: ["DistillCore", "DistillText", "DistillNN", "DistillRuntime"]),
+        // Every teacher behind one async protocol (BERT, ensemble, OpenAI-compatible LLMs), fine-tuning, the label
+        // store and the labelling job: LLM teachers over HTTP (async-http-client), the SQLite soft-label store (GRDB).
         .target(name: "DistillTeachers", dependencies: [
-            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit",
+            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillTraining",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             // The circuit breaker's TCP probe of a teacher server.
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // Recipes (YAML, read by Yams, one reader per section) and a recipe run end to end, in one async path: data,
+        // augmentation, teachers (BERT, stored soft labels, LLMs through the label store), aggregation, the student,
+        // training, evaluation and the reports.
+        .target(name: "DistillRecipes", dependencies: [
+            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillTraining", "DistillTeachers", .product(name: "Yams", package: "Yams"),
+        ]),
+        // Programs built on the library: the end-to-end demo on real logs (the recipes of examples/demo run through
+        // DistillRecipes), the Loghub real-log splitter (SwiftCSV reads the samples' structured and template files),
+        // the synthetic log corpus and the KD experiment.
+        .target(name: "DistillExamples", dependencies: [
+            "DistillRuntime", "DistillTraining", "DistillTeachers", "DistillRecipes", .product(name: "SwiftCSV", package: "SwiftCSV"),
+        ]),
         // OTLP logs messages, generated once by scripts/generate_proto_swift.py otlp (swift-protobuf's plugin) and committed.
-        // A recipe run end to end, in one async path: data, teachers (BERT, stored soft labels, LLMs through the label
-        // store), aggregation, the student, training, evaluation and the reports.
-        .target(name: "DistillRecipes", dependencies: ["DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers"]),
-        // The end-to-end demo on real logs: the recipes of examples/demo run through DistillRecipes, one comparison table.
-        .target(name: "DistillDemo", dependencies: ["DistillRuntime", "DistillKit", "DistillTeachers", "DistillRecipes"]),
         .target(name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // ONNX model messages, generated once by scripts/generate_proto_swift.py onnx (swift-protobuf's plugin) and committed.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["NOTICE"]),
         // `distill export`: Hugging Face folders (tokenizer.json, model card, remote code for Distill's pooling) and ONNX graphs.
         .target(name: "DistillExport", dependencies: [
-            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillTraining", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // The HTTP service: Hummingbird 2 (on SwiftNIO) and Prometheus metrics.
         .target(name: "DistillServe", dependencies: [
@@ -91,14 +99,14 @@ let package = Package(
         .executableTarget(
             name: "distill",
             dependencies: [
-                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillKit", "DistillTeachers", "DistillRecipes", "DistillDemo", "DistillServe", "DistillExport",
+                "DistillCore", "DistillText", "DistillNN", "DistillRuntime", "DistillTraining", "DistillTeachers", "DistillRecipes", "DistillExamples", "DistillServe", "DistillExport",
                 // The engine benchmark times raw cblas_sgemm next to the engine's matmul.
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer targets for `make fuzz` (scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DDISTILL_FUZZ).
-        .executableTarget(name: "distill-fuzz", dependencies: ["DistillRuntime", "DistillKit", "DistillNN", "DistillText", "DistillServe"]),
+        .executableTarget(name: "distill-fuzz", dependencies: ["DistillRuntime", "DistillTraining", "DistillRecipes", "DistillNN", "DistillText", "DistillServe"]),
         // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
         .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
         .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
@@ -107,13 +115,17 @@ let package = Package(
             "DistillText", "DistillTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
-        .testTarget(name: "DistillKitTests", dependencies: ["DistillKit", "DistillRecipes", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
+        // Training, recipes, the command line, exports, the demo: the pipeline above the runtime.
+        .testTarget(name: "DistillPipelineTests", dependencies: [
+            "DistillTraining", "DistillTeachers", "DistillRecipes", "DistillExamples", "DistillRuntime", "DistillNN", "DistillCore", "DistillText",
+            "DistillTestSupport",
+        ]),
         .testTarget(name: "DistillTeachersTests", dependencies: [
-            "DistillTeachers", "DistillRecipes", "DistillKit", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
+            "DistillTeachers", "DistillRecipes", "DistillTraining", "DistillExamples", "DistillRuntime", "DistillNN", "DistillCore", "DistillText", "DistillTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "DistillServeTests", dependencies: [
-            "DistillServe", "DistillRuntime", "DistillKit", "DistillNN", "DistillText", "DistillTestSupport", "OTLPProto",
+            "DistillServe", "DistillRuntime", "DistillTraining", "DistillNN", "DistillText", "DistillTestSupport", "OTLPProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,7 +1,7 @@
-import DistillKit
-import DistillRuntime
 import DistillNN
+import DistillRuntime
 import DistillText
+import DistillTraining
 import Foundation
 import ONNXProto
 import SwiftProtobuf

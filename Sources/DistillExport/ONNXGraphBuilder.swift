@@ -1,6 +1,6 @@
 import DistillCore
-import DistillKit
 import DistillRuntime
+import DistillTraining
 import Foundation
 import ONNXProto
 

@@ -1,9 +1,9 @@
 import DistillCore
-import DistillKit
 import DistillNN
 import DistillRuntime
 import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// Runs a recipe end to end: read data, label it with the teachers (cached), aggregate, build the student,

@@ -1,9 +1,9 @@
 import DistillCore
-import DistillKit
 import DistillNN
 import DistillRuntime
 import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// The stages of ``DistillationRun/execute(_:start:log:progress:labelingProgress:)``, in the order it runs them.
@@ -109,7 +109,7 @@ struct RecipeRun {
     }
 
     /// One teacher's distributions for `texts` (`raw`: the same lines as written): an `openai` teacher through the
-    /// run's label store, a `bert` teacher or a stored soft-labels file through DistillKit's cache in `cache`.
+    /// run's label store, a `bert` teacher or a stored soft-labels file through the soft-label cache in `cache` (``teacherDistributions``).
     func distributions(_ t: Recipe.Teacher, part: LabellingCost.Part, texts: [String], raw: [String], cache: URL, announce: Bool) async throws -> [[Float]?] {
         // Stored soft labels and LLMs read the raw lines: files are keyed by them, and an LLM understands a line as
         // written (its store is keyed as `distill label --recipe` asks); a BERT teacher reads prepared text.

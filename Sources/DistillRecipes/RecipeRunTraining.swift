@@ -1,8 +1,9 @@
 import DistillCore
-import DistillKit
 import DistillNN
 import DistillRuntime
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 extension RecipeRun {

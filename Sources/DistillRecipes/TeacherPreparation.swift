@@ -1,7 +1,8 @@
-import DistillKit
 import DistillNN
 import DistillRuntime
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// Stage 0 of a recipe run: the `bert` teachers with `finetune:` become classifiers of the recipe's labels

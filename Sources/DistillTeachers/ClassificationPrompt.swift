@@ -1,5 +1,5 @@
-import DistillKit
 import DistillText
+import DistillTraining
 import Foundation
 
 /// The classification prompt built from the label names, descriptions, instructions and few-shot examples, and

@@ -1,5 +1,5 @@
-import DistillKit
 import DistillText
+import DistillTraining
 import Foundation
 
 /// One shard of a labelling job (`distill label --shard I/N`, e.g. a Kubernetes Indexed Job's

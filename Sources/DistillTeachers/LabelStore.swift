@@ -1,4 +1,4 @@
-import DistillKit
+import DistillTraining
 import Foundation
 import GRDB
 

@@ -1,5 +1,5 @@
-import DistillKit
 import DistillText
+import DistillTraining
 import Foundation
 
 /// Labels a list of texts with a teacher through a ``LabelStore``: lines that share a question (by default one

@@ -1,5 +1,5 @@
-import DistillKit
 import DistillRuntime
+import DistillTraining
 import Foundation
 
 /// An LLM behind an OpenAI-compatible API as a black-box teacher.
@@ -74,7 +74,7 @@ public final class OpenAITeacher: Teacher {
     /// replicas that differ in server kind or model are a ``TeacherError/configuration(key:detail:)``.
     ///
     /// - Parameter retry: nil: from `spec.maxRetries` with default delays.
-    public static func connect(spec: LLMTeacherSpec, labels: [Recipe.Label], transport: any HTTPTransport = AsyncHTTPClientTransport(),
+    public static func connect(spec: LLMTeacherSpec, labels: [TaskLabel], transport: any HTTPTransport = AsyncHTTPClientTransport(),
                                retry: RetryPolicy? = nil, log: (@Sendable (String) -> Void)? = nil) async throws -> OpenAITeacher {
         let names = labels.map(\.name)
         try spec.validate(labels: names)

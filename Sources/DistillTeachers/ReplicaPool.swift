@@ -1,4 +1,4 @@
-import DistillKit
+import DistillTraining
 import Foundation
 
 /// What one replica of a teacher has done in this run.

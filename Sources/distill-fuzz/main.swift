@@ -7,11 +7,12 @@
 //                 Content-Type parser, and every --forward wire format over what they decode
 // A crash, a sanitizer report or a trap is a finding; thrown errors are the expected answer to bad input.
 // Built without those flags (plain `swift build`), it only says how to build it.
-import DistillKit
 import DistillNN
+import DistillRecipes
 import DistillRuntime
 import DistillServe
 import DistillText
+import DistillTraining
 import Foundation
 
 enum FuzzTarget: String { case safetensors, jsonl, normalizer, requests }

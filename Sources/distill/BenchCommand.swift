@@ -1,6 +1,9 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill bench`: speed tables against peers measured in the same run.

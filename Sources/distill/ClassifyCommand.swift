@@ -1,8 +1,11 @@
 import ArgumentParser
 import DistillCore
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 import Synchronization
 

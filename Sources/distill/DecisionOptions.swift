@@ -1,6 +1,9 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
+import DistillTraining
 
 /// `classify` and `serve` options that change the model folder's decision rule (`decision.json`).
 struct DecisionOptions: ParsableArguments {

@@ -1,6 +1,8 @@
 import ArgumentParser
-import DistillDemo
-import DistillKit
+import DistillExamples
+import DistillRecipes
+import DistillTeachers
+import DistillTraining
 import Foundation
 
 /// `distill demo`: the end-to-end run on real logs, on built-in defaults.

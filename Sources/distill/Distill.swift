@@ -1,7 +1,10 @@
 import ArgumentParser
 import DistillCore
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
+import DistillTraining
 #if canImport(Glibc)
 import Glibc
 #endif

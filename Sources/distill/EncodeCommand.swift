@@ -1,8 +1,11 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
 import DistillNN
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill encode`: one embedding per input line, as JSON lines.

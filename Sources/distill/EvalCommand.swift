@@ -1,8 +1,11 @@
 import ArgumentParser
 import DistillCore
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill eval`: quality, agreement, calibration, size and speed of a student on a labelled set.

@@ -1,5 +1,8 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
+import DistillTeachers
+import DistillTraining
 import Foundation
 
 /// `distill experiment-kd`: the knowledge-distillation ablation (see docs/experiment-kd.md).

@@ -1,7 +1,10 @@
 import ArgumentParser
+import DistillExamples
 import DistillExport
-import DistillKit
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
+import DistillTraining
 import Foundation
 
 extension ExportFormat: ExpressibleByArgument {}

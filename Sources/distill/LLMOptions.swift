@@ -1,5 +1,8 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
+import DistillTeachers
+import DistillTraining
 
 /// The flags of an LLM teacher (`distill label --teacher openai:URL`), each mapped onto ``LLMTeacherSpec``, whose
 /// defaults they show: the defaults are declared once, in the spec, for recipes and the command line alike.

@@ -1,9 +1,10 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
 import DistillRecipes
 import DistillRuntime
 import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill label`: label a dataset with teachers (`run`, the default), or merge label stores (`merge`).

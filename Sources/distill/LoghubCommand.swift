@@ -1,5 +1,8 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
+import DistillTeachers
+import DistillTraining
 import Foundation
 
 /// `distill loghub`: the committed real logs (Loghub 2k samples) as the real-logs protocol's JSONL files.

@@ -1,6 +1,9 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
+import DistillTraining
 import Foundation
 
 /// `distill quantize`: int8 post-training quantization of a student, with the accuracy change measured.

@@ -1,7 +1,10 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
 import DistillNN
+import DistillRecipes
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill report`: a comparison of models (the quality benchmark's table) as a self-contained HTML page.

@@ -1,7 +1,10 @@
 import ArgumentParser
 import DistillCore
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillServe
+import DistillTeachers
+import DistillTraining
 import Foundation
 
 /// `distill serve`: the student behind an HTTP API with Prometheus metrics.

@@ -1,7 +1,10 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
 import DistillNN
+import DistillRecipes
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill teacher …`: work on teachers.

@@ -1,7 +1,8 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
 import DistillRecipes
 import DistillTeachers
+import DistillTraining
 import Foundation
 
 /// `distill train`: run a recipe.

@@ -1,7 +1,10 @@
 import ArgumentParser
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 
 /// `distill vocab`: a WordPiece vocabulary for a student, learned from a corpus.

@@ -1,8 +1,8 @@
-import DistillKit
 import DistillNN
 import DistillRuntime
 import DistillTestSupport
 import DistillText
+import DistillTraining
 import Foundation
 import Synchronization
 import Testing

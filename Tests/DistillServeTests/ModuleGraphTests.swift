@@ -46,12 +46,34 @@ struct ModuleGraphTests {
         let graph = try Self.declaredDependencies()
         let serve = Self.closure(of: "DistillServe", in: graph)
         #expect(serve.contains("DistillRuntime") && serve.contains("Hummingbird"), "\(serve.sorted())")
-        for forbidden in ["DistillKit", "DistillTeachers", "DistillExport", "Yams", "SwiftCSV", "GRDB"] {
+        for forbidden in ["DistillTraining", "DistillTeachers", "DistillRecipes", "DistillExamples", "DistillExport", "Yams", "SwiftCSV", "GRDB"] {
             #expect(!serve.contains(forbidden), "DistillServe reaches \(forbidden): \(serve.sorted())")
         }
         let runtime = Self.closure(of: "DistillRuntime", in: graph)
         #expect(runtime == ["DistillCore", "DistillText", "DistillNN", "CBLAS", "HeapModule"], "\(runtime.sorted())")
-        // The parser sees the layers below the training side too.
-        #expect(Self.closure(of: "DistillKit", in: graph).isSuperset(of: ["DistillRuntime", "Yams"]))
+    }
+
+    @Test("the layers go one way: training below teachers, teachers below recipes, recipes below the examples; each library only what its layer needs")
+    func layers() throws {
+        let graph = try Self.declaredDependencies()
+        let training = Self.closure(of: "DistillTraining", in: graph)
+        #expect(training == ["DistillCore", "DistillText", "DistillNN", "DistillRuntime", "CBLAS", "HeapModule"], "\(training.sorted())")
+        let teachers = Self.closure(of: "DistillTeachers", in: graph)
+        #expect(teachers.contains("DistillTraining") && teachers.contains("GRDB"), "\(teachers.sorted())")
+        for forbidden in ["DistillRecipes", "DistillExamples", "DistillServe", "Yams", "SwiftCSV"] {
+            #expect(!teachers.contains(forbidden), "DistillTeachers reaches \(forbidden)")
+        }
+        let recipes = Self.closure(of: "DistillRecipes", in: graph)
+        #expect(recipes.isSuperset(of: ["DistillTeachers", "Yams"]), "\(recipes.sorted())")
+        for forbidden in ["DistillExamples", "DistillServe", "DistillExport", "SwiftCSV"] {
+            #expect(!recipes.contains(forbidden), "DistillRecipes reaches \(forbidden)")
+        }
+        let export = Self.closure(of: "DistillExport", in: graph)
+        for forbidden in ["DistillTeachers", "DistillRecipes", "DistillServe", "GRDB", "Yams"] {
+            #expect(!export.contains(forbidden), "DistillExport reaches \(forbidden)")
+        }
+        #expect(Self.closure(of: "DistillExamples", in: graph).isSuperset(of: ["DistillRecipes", "SwiftCSV"]))
+        // No library target named after a grab-bag.
+        #expect(graph["DistillKit"] == nil)
     }
 }

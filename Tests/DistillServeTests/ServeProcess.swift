@@ -1,9 +1,9 @@
 import AsyncHTTPClient
-import DistillKit
 import DistillNN
 import DistillRuntime
 import DistillTestSupport
 import DistillText
+import DistillTraining
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import DistillKit
 import DistillRuntime
 import DistillTestSupport
+import DistillTraining
 import Foundation
 import Testing
 #if canImport(Glibc)

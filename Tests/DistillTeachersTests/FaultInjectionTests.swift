@@ -1,7 +1,9 @@
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
 import DistillTeachers
 import DistillTestSupport
+import DistillTraining
 import Foundation
 import Testing
 

@@ -1,6 +1,8 @@
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillTeachers
 import DistillTestSupport
+import DistillTraining
 import Foundation
 import GRDB
 import Testing

@@ -1,6 +1,8 @@
-import DistillKit
+import DistillExamples
+import DistillRecipes
 @testable import DistillTeachers
 import DistillTestSupport
+import DistillTraining
 import Foundation
 import Testing
 

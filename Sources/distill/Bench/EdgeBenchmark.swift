@@ -1,6 +1,9 @@
 import DistillCore
-import DistillKit
+import DistillExamples
+import DistillRecipes
 import DistillRuntime
+import DistillTeachers
+import DistillTraining
 import Foundation
 #if canImport(Glibc)
 import Glibc

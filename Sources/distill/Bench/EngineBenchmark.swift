@@ -1,7 +1,10 @@
 import DistillCore
-import DistillKit
+import DistillExamples
 import DistillNN
+import DistillRecipes
+import DistillTeachers
 import DistillText
+import DistillTraining
 import Foundation
 #if canImport(Accelerate)
 import Accelerate
