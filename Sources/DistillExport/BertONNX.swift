@@ -1,7 +1,6 @@
 import DistillCore
 import DistillNN
 import DistillRuntime
-import DistillTraining
 import ONNXProto
 
 /// A BERT classifier as an ONNX graph (opset 17): `input_ids` and `attention_mask` (int64 `[batch, sequence]`) in,

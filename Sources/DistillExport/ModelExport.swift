@@ -76,8 +76,10 @@ public enum ModelExport {
 
     private static func writeHF(_ student: Student, into folder: URL, maxLength: Int?, card: ModelCard, decision: DecisionRule?) throws {
         guard let bert = student.model as? BertClassifier else {
-            throw ExportError.unsupported(format: .hf, detail: "the n-gram bag has no transformers architecture; export it with --format onnx "
-                + "(its embedding-bag graph over the feature ids `distill prepare` prints)")
+            let detail = student.model is NGramBag
+                ? "the n-gram bag has no transformers architecture; export it with --format onnx (its embedding-bag graph over the feature ids `distill prepare` prints)"
+                : "a \(type(of: student.model).kind) student has no transformers architecture"
+            throw ExportError.unsupported(format: .hf, detail: detail)
         }
         let (model, tokenizer) = (bert.model, bert.tokenizer)
         let positions = length(model, tokenizer, maxLength)

@@ -1,7 +1,6 @@
 import DistillCore
 import DistillNN
 import DistillRuntime
-import DistillTraining
 import ONNXProto
 
 /// The n-gram bag as its embedding-bag graph (opset 17): `feature_ids` (int64 `[batch, features]`, the ids

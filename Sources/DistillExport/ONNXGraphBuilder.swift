@@ -1,6 +1,5 @@
 import DistillCore
 import DistillRuntime
-import DistillTraining
 import Foundation
 import ONNXProto
 

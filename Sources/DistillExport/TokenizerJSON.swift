@@ -1,6 +1,5 @@
 import DistillRuntime
 import DistillText
-import DistillTraining
 import Foundation
 
 /// A ``WordPieceTokenizer`` as Hugging Face `tokenizers`' `tokenizer.json` (BertNormalizer, BertPreTokenizer,

@@ -1,6 +1,5 @@
 import DistillRuntime
 import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// Builds runnable teachers from recipe entries and labels recipe texts through the store.

@@ -1,4 +1,3 @@
-import DistillTeachers
 import DistillTraining
 import Foundation
 

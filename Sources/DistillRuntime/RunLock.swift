@@ -34,7 +34,7 @@ public final class RunLock: @unchecked Sendable {
         self.fd = fd
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        let owner = "pid \(getpid()) on \(String(cString: host)) since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let owner = "pid \(getpid()) on \(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) since \(ISO8601DateFormatter().string(from: Date()))\n"
         _ = ftruncate(fd, 0)
         _ = owner.withCString { pwrite(fd, $0, strlen($0), 0) }
     }

@@ -52,14 +52,16 @@ public struct Student {
         StudentInference(self, maxLength: maxLength).probabilities(texts)
     }
 
-    /// The files of a folder Distill writes a model into: what ``save(to:storage:weights:)`` writes, what Distill
-    /// adds beside it (decision rule, model card and its facts, quantization report, fine-tuning stamp) and what
-    /// `distill export` writes (tokenizer files, remote code, ONNX graph).
-    public static let modelFolderFiles: Set<String> = [
-        "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "decision.json", "README.md",
-        "model_card.json", "quantization.json", "finetune.json", "modeling_distill.py", "tokenizer.json", "special_tokens_map.json",
-        "model.onnx",
-    ]
+    /// The files of a folder Distill writes a model into: what ``save(to:storage:weights:)`` writes for every
+    /// registered architecture (``ClassifierModel/folderFiles``), what Distill adds beside it (decision rule, model
+    /// card and its facts, quantization report, fine-tuning stamp) and what `distill export` writes (tokenizer files,
+    /// remote code, ONNX graph).
+    public static var modelFolderFiles: Set<String> {
+        ClassifierModels.registered.reduce(into: [
+            "decision.json", "README.md", "model_card.json", "quantization.json", "finetune.json", "modeling_distill.py", "tokenizer.json",
+            "special_tokens_map.json", "model.onnx",
+        ]) { $0.formUnion($1.folderFiles) }
+    }
 
     /// Throws ``ModelError/notAModelFolder(path:foreign:)`` unless saving a model may replace `folder`: it is
     /// absent, empty, or a folder Distill wrote a model into (weights — `model.safetensors` or `model.onnx` — and
@@ -74,10 +76,11 @@ public struct Student {
             throw ModelError.io(path: folder.path, detail: "cannot list folder: \(fileErrorReason(error))")
         }
         if entries.isEmpty { return }
+        let allowed = modelFolderFiles
         let foreign = entries.filter { name in
             var isSubfolder: ObjCBool = false
-            fm.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isSubfolder)
-            return isSubfolder.boolValue || !modelFolderFiles.contains(name)
+            _ = fm.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isSubfolder)
+            return isSubfolder.boolValue || !allowed.contains(name)
         }
         let isModel = entries.contains("model.safetensors") || entries.contains("model.onnx")
         if !foreign.isEmpty || !isModel { throw ModelError.notAModelFolder(path: folder.path, foreign: foreign.isEmpty ? entries : foreign) }
@@ -160,12 +163,4 @@ func recoveredFolder(_ folder: URL) -> URL {
         }
     }
     return folder
-}
-
-/// Size and modification time of a model folder's weights: a teacher retrained in place gets a new cache key.
-public func weightsIdentity(_ folder: URL) -> String {
-    let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path)
-    let size = attributes?[.size] as? Int ?? -1
-    let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-    return "\(size)@\(modified)"
 }

@@ -89,3 +89,11 @@ public final class BertTeacher: WhiteBoxTeacher, @unchecked Sendable {
         }
     }
 }
+
+/// Size and modification time of a model folder's weights: a teacher retrained in place gets a new cache key.
+public func weightsIdentity(_ folder: URL) -> String {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("model.safetensors").path)
+    let size = attributes?[.size] as? Int ?? -1
+    let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+    return "\(size)@\(modified)"
+}

@@ -1,5 +1,4 @@
 import DistillText
-import DistillTraining
 import Foundation
 
 /// The classification prompt built from the label names, descriptions, instructions and few-shot examples, and

@@ -1,9 +1,8 @@
-import DistillTraining
 import Foundation
 
 /// How to ask an LLM behind an OpenAI-compatible API (vLLM, llama.cpp server, Ollama, DeepSeek, OpenAI) for
-/// soft labels. Plain data: recipes (`kind: openai`) and `distill label --teacher openai:URL` fill it; the
-/// `DistillTeachers` module runs it.
+/// soft labels. Plain data: recipes (`kind: openai`) and `distill label --teacher openai:URL` fill it;
+/// ``OpenAITeacher`` runs it.
 public struct LLMTeacherSpec: Sendable, Equatable, Codable {
     public enum Endpoint: String, Sendable, Codable, CaseIterable { case chat, completions }
     /// How the answer is constrained to the labels.

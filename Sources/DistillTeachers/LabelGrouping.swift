@@ -1,4 +1,3 @@
-import DistillTraining
 
 /// Which input lines share one teacher question and its answer (``LLMTeacherSpec/groupBy``, `group_by` in a
 /// recipe, `distill label --group-by`).

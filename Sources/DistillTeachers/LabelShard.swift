@@ -1,5 +1,4 @@
 import DistillText
-import DistillTraining
 import Foundation
 
 /// One shard of a labelling job (`distill label --shard I/N`, e.g. a Kubernetes Indexed Job's

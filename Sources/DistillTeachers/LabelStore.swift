@@ -1,4 +1,3 @@
-import DistillTraining
 import Foundation
 import GRDB
 

@@ -1,7 +1,6 @@
 import DistillNN
 import DistillRuntime
 import DistillText
-import DistillTraining
 import Foundation
 
 /// The `bert` teachers of one run, each read from its folder once and shared by every part of the run that reads

@@ -1,5 +1,4 @@
 import DistillText
-import DistillTraining
 import Foundation
 
 /// Few-shot examples chosen per line: the labelled lines whose masked messages share the most (IDF-weighted)

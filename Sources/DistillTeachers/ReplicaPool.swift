@@ -1,4 +1,3 @@
-import DistillTraining
 import Foundation
 
 /// What one replica of a teacher has done in this run.

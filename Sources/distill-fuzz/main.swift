@@ -8,7 +8,6 @@
 // A crash, a sanitizer report or a trap is a finding; thrown errors are the expected answer to bad input.
 // Built without those flags (plain `swift build`), it only says how to build it.
 import DistillNN
-import DistillRecipes
 import DistillRuntime
 import DistillServe
 import DistillText

@@ -1,9 +1,6 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
-import DistillTeachers
 import DistillText
-import DistillTraining
 import Foundation
 
 /// `distill bench`: speed tables against peers measured in the same run.

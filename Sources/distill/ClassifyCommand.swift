@@ -1,11 +1,8 @@
 import ArgumentParser
 import DistillCore
 import DistillExamples
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillText
-import DistillTraining
 import Foundation
 import Synchronization
 

@@ -1,9 +1,5 @@
 import ArgumentParser
-import DistillExamples
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
-import DistillTraining
 
 /// `classify` and `serve` options that change the model folder's decision rule (`decision.json`).
 struct DecisionOptions: ParsableArguments {

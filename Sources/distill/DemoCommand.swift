@@ -1,8 +1,5 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
-import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// `distill demo`: the end-to-end run on real logs, on built-in defaults.

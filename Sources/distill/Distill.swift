@@ -1,10 +1,6 @@
 import ArgumentParser
 import DistillCore
-import DistillExamples
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
-import DistillTraining
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,11 +1,8 @@
 import ArgumentParser
 import DistillExamples
 import DistillNN
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillText
-import DistillTraining
 import Foundation
 
 /// `distill encode`: one embedding per input line, as JSON lines.

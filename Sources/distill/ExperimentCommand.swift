@@ -1,8 +1,5 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
-import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// `distill experiment-kd`: the knowledge-distillation ablation (see docs/experiment-kd.md).

@@ -1,9 +1,7 @@
 import ArgumentParser
 import DistillExamples
 import DistillExport
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillTraining
 import Foundation
 

@@ -1,9 +1,6 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
-import DistillTeachers
 import DistillText
-import DistillTraining
 import Foundation
 
 /// `distill generate-logs`: the labelled multi-service corpus (JSONL).

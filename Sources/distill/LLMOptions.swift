@@ -1,8 +1,6 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
 import DistillTeachers
-import DistillTraining
 
 /// The flags of an LLM teacher (`distill label --teacher openai:URL`), each mapped onto ``LLMTeacherSpec``, whose
 /// defaults they show: the defaults are declared once, in the spec, for recipes and the command line alike.

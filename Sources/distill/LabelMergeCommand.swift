@@ -1,9 +1,7 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
 import DistillRuntime
 import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// `distill label merge`: combine label stores (the shards of one job, or stores labelled apart) into one.

@@ -1,8 +1,5 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
-import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// `distill loghub`: the committed real logs (Loghub 2k samples) as the real-logs protocol's JSONL files.

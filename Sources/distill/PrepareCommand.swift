@@ -1,11 +1,8 @@
 import ArgumentParser
 import DistillExamples
 import DistillNN
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillText
-import DistillTraining
 import Foundation
 
 /// `distill prepare`: what a student actually reads for each line — the prepared text (log-normalized as it was

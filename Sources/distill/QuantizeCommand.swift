@@ -1,8 +1,6 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillTraining
 import Foundation
 

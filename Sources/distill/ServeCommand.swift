@@ -1,10 +1,7 @@
 import ArgumentParser
 import DistillCore
 import DistillExamples
-import DistillRecipes
 import DistillServe
-import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// `distill serve`: the student behind an HTTP API with Prometheus metrics.

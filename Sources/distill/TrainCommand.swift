@@ -1,8 +1,6 @@
 import ArgumentParser
 import DistillExamples
 import DistillRecipes
-import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// `distill train`: run a recipe.

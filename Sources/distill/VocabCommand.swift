@@ -1,10 +1,7 @@
 import ArgumentParser
 import DistillExamples
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillText
-import DistillTraining
 import Foundation
 
 /// `distill vocab`: a WordPiece vocabulary for a student, learned from a corpus.

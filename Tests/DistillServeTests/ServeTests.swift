@@ -71,9 +71,10 @@ struct ServeTests {
     func drain() async throws {
         let model = temporaryFolder().appendingPathComponent("model")
         try saveBiasedStudent(to: model, label: "disk")
-        // An 8 s hold: with 1.5 s the request once came and went between two /metrics
-        // polls of a machine loaded by the other suites (make test, 2026-12-01), and the drain was never tested.
-        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "8000"])
+        // A 20 s hold: with 1.5 s the request once came and went between two /metrics polls of a machine loaded by
+        // the other suites (make test, 2026-12-01), and with 8 s once more (make test beside a training run,
+        // 2026-12-07): the drain was never tested.
+        let server = try ServeProcess(model: model, arguments: ["--handler-delay-ms", "20000"])
         let port = server.port
         // The slow request goes over a raw socket, written at once: under the full suite an HTTP client's request
         // once took more than 90 s to leave the test process (2 cores, shared event loops), and the drain went untested.

@@ -1,7 +1,5 @@
 import DistillCore
-import DistillRecipes
-import DistillTeachers
-import DistillTraining
+import DistillText
 import Foundation
 
 /// Generates realistic multi-service log lines with labels: 14 sources (kubelet, nginx, PostgreSQL, MySQL, Redis,

@@ -1,6 +1,3 @@
-import DistillRecipes
-import DistillTeachers
-import DistillTraining
 
 /// The message templates of the log corpus generator: 14 sources, 8 labels, paraphrase families.
 ///

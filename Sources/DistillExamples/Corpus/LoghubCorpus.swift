@@ -1,5 +1,3 @@
-import DistillRecipes
-import DistillTeachers
 import DistillText
 import DistillTraining
 import Foundation

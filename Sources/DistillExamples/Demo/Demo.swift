@@ -1,7 +1,6 @@
 import DistillRecipes
 import DistillRuntime
 import DistillTeachers
-import DistillTraining
 import Foundation
 
 /// The end-to-end demo (`distill demo`) on real logs: the committed Loghub samples split with whole templates held

@@ -1,6 +1,5 @@
 import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillTraining
 import Foundation
 

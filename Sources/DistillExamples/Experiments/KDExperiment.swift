@@ -1,8 +1,6 @@
 import DistillCore
 import DistillNN
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
 import DistillText
 import DistillTraining
 import Foundation

@@ -1,8 +1,5 @@
 import DistillCore
-import DistillRecipes
-import DistillTeachers
 import DistillText
-import DistillTraining
 
 /// A mix of log lines in the envelopes the normalizer parses (JSON, RFC 3164/5424 syslog, klog, nginx error,
 /// access log, plain), around 120 bytes each, for the normalizer benchmark and its Drain3 peer.

@@ -1,7 +1,4 @@
 import DistillCore
-import DistillRecipes
-import DistillTeachers
-import DistillTraining
 
 /// A small synthetic log corpus for experiments and tests until the log-domain generator lands: six classes,
 /// eight message templates each with variable fields (IPs, ids, paths, numbers), some wording shared across

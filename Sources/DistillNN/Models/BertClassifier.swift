@@ -8,6 +8,7 @@ import Foundation
 public final class BertClassifier: ClassifierModel {
     public static let modelType = "bert"
     public static let kind = "bert"
+    public static let folderFiles: Set<String> = ["config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"]
 
     public let model: BertForSequenceClassification
     public let tokenizer: WordPieceTokenizer

@@ -5,16 +5,20 @@ import Foundation
 /// A text classifier architecture Distill trains, saves and serves, named by the `model_type` of its folder's
 /// `config.json`.
 ///
-/// Everything a command does with any student — load, save, train on the tape, classify on the tape-free engine,
-/// describe in a model card, print its input ids — goes through this protocol, so a new architecture conforms,
-/// joins ``ClassifierModels/registered``, and works with `train`, `classify`, `eval`, `quantize` and `serve`.
-/// Features that exist for one architecture only (hidden-state and attention losses, the transformers export, the
-/// bag's sparse training step) ask for the concrete type.
+/// Everything a command does with a trained student — load, save, classify on the tape-free engine, describe in a
+/// model card, print its input ids — and the trainer's step go through this protocol, so a new architecture that
+/// conforms and joins ``ClassifierModels/registered`` works with `classify`, `eval`, `quantize`, `prepare`, `serve`
+/// and the trainer. A recipe builds a new student from its own `student.kind` settings (`Recipe.StudentSpec` and
+/// `DistillationRun.buildStudent`). Features that exist for one architecture only (hidden-state and attention
+/// losses, the exports, static-embedding initialisation, the bag's sparse training step) ask for the concrete type.
 public protocol ClassifierModel: AnyObject {
     /// `config.json`'s `model_type` for this architecture.
     static var modelType: String { get }
-    /// The short name recipes (`student.kind`) and the `distill_model_info` metric use.
+    /// A short name for messages and the `kind` label of the `distill_model_info` metric (for the built-in
+    /// architectures, the recipe's `student.kind`).
     static var kind: String { get }
+    /// The files this architecture writes into its folder (what ``write(into:storage:weights:)`` writes).
+    static var folderFiles: Set<String> { get }
     /// Loads a folder whose `config.json` (read into `config`) names ``modelType``. Errors name the file and key.
     static func load(folder: URL, config: Data) throws -> any ClassifierModel
 

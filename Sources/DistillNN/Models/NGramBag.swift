@@ -113,6 +113,7 @@ public final class NGramBag: Module {
 extension NGramBag: ClassifierModel {
     public static let modelType = "distill-ngram-bag"
     public static let kind = "ngram-bag"
+    public static let folderFiles: Set<String> = ["config.json", "model.safetensors"]
 
     /// Reads the config (validated against the tensors before the table is allocated) and the weights.
     public static func load(folder: URL, config data: Data) throws -> any ClassifierModel {
@@ -142,10 +143,7 @@ extension NGramBag: ClassifierModel {
     public func write(into folder: URL, storage: SafetensorsWriter.StorageType, weights: [String: Tensor]?) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let configURL = folder.appendingPathComponent("config.json")
-        do { try encoder.encode(config).write(to: configURL, options: .atomic) } catch {
-            throw ModelError.io(path: configURL.path, detail: "cannot write: \(fileErrorReason(error))")
-        }
+        try encoder.encode(config).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         try SafetensorsWriter.write(weights ?? stateDict(), to: folder.appendingPathComponent("model.safetensors"), as: storage, metadata: ["format": "distill"])
     }
 

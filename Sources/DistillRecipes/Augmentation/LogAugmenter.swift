@@ -1,5 +1,4 @@
 import DistillCore
-import DistillTeachers
 import DistillText
 import DistillTraining
 import Foundation
@@ -111,17 +110,4 @@ public func filterByTeacher(_ probabilities: [[Float]], labels: [Int], threshold
     var kept: [Int] = []
     for (i, p) in probabilities.enumerated() where argmax(p) == labels[i] && p[labels[i]] >= threshold { kept.append(i) }
     return (kept, probabilities.count - kept.count)
-}
-
-/// Replaces every `open…close` span of `text` (e.g. `{ip}` or `<IP>`) with `replacement` of its inner name;
-/// the template filler and the augmenter's resampling share it.
-package func substitutePlaceholders(_ text: String, open: Character, close: Character, _ replacement: (Substring) -> String) -> String {
-    var out = ""
-    var rest = Substring(text)
-    while let start = rest.firstIndex(of: open), let end = rest[start...].firstIndex(of: close) {
-        out += rest[..<start]
-        out += replacement(rest[rest.index(after: start)..<end])
-        rest = rest[rest.index(after: end)...]
-    }
-    return out + rest
 }

@@ -27,7 +27,7 @@ public struct Recipe: Sendable {
         case bert(URL)
         /// A JSONL file of stored distributions: `{"text": …, "probabilities": {"label": p, …}}`.
         case softLabels(URL)
-        /// An LLM behind an OpenAI-compatible API (black-box; run by the `DistillTeachers` module).
+        /// An LLM behind an OpenAI-compatible API (black-box; ``OpenAITeacher``, asked through the label store).
         case openAI(LLMTeacherSpec)
     }
 

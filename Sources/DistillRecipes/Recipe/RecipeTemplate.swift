@@ -1,5 +1,3 @@
-import DistillTeachers
-import DistillTraining
 
 /// The commented example recipe `distill init` writes.
 public let recipeTemplate = """

@@ -1,5 +1,3 @@
-import DistillTeachers
-import DistillTraining
 import Foundation
 import Yams
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Errors of the distillation layer (recipes, data, layer maps, checkpoints).
+/// Errors of training and distillation: data, layer maps, checkpoints, a diverged run (recipes have `RecipeError`).
 public enum DistillError: Error, Equatable, LocalizedError {
     case invalidLayerMap(index: Int, detail: String)
     case invalidData(file: String, line: Int, detail: String)

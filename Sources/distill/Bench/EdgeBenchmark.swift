@@ -1,9 +1,6 @@
 import DistillCore
 import DistillExamples
-import DistillRecipes
 import DistillRuntime
-import DistillTeachers
-import DistillTraining
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,6 @@
 import DistillCore
 import DistillExamples
 import DistillNN
-import DistillRecipes
-import DistillTeachers
 import DistillText
 import DistillTraining
 import Foundation
