@@ -6,7 +6,7 @@
 # (`duplicates: keep`). Wall time and peak RSS (/usr/bin/time) per run; one JSON object for the bench table.
 # Usage: bench/million_lines.sh DISTILL_BINARY OUT_JSON [LINES]
 set -euo pipefail
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") OUT=$2 LINES=${3:-1000000}
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") OUT=$(mkdir -p "$(dirname "$2")" && cd "$(dirname "$2")" && pwd)/$(basename "$2") LINES=${3:-1000000}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
