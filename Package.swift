@@ -38,9 +38,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Cache-line prefetch hints (__builtin_prefetch) for the kernels that read random rows of large tables.
+        .target(name: "CPrefetch"),
         .target(
             name: "DistillCore",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CPrefetch"]
         ),
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),

@@ -77,3 +77,26 @@ struct InferenceKernelTests {
         #expect(ws.growths == 3 && ws.capacity >= 150 + 64)
     }
 }
+
+@Suite("row sums")
+struct RowSumTests {
+    @Test("addRows adds rows in their order: the same bits as one simdAxpy per row, for widths in and outside its 64 and 8 blocks", arguments: [1, 5, 8, 64, 72, 131])
+    func sameBitsAsAxpy(width: Int) {
+        var g = RandomGenerator(seed: UInt64(width))
+        let table = (0..<(50 * width)).map { _ in g.nextNormal() * 3 }
+        let rows: [Int32] = [7, 3, 49, 3, 0, 21, 7, 7, 12, 44, 1]
+        for count in [0, 1, 4, 5, rows.count] {
+            let start = (0..<width).map { Float($0) * 0.25 - 1 }
+            var expected = start, actual = start
+            table.withUnsafeBufferPointer { t in
+                expected.withUnsafeMutableBufferPointer { y in
+                    for r in rows.prefix(count) { simdAxpy(y.baseAddress!, 1, t.baseAddress! + Int(r) * width, width) }
+                }
+                Array(rows.prefix(count)).withUnsafeBufferPointer { r in
+                    actual.withUnsafeMutableBufferPointer { addRows(t.baseAddress!, r, width: width, into: $0.baseAddress!) }
+                }
+            }
+            #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "width \(width), \(count) rows")
+        }
+    }
+}

@@ -62,7 +62,15 @@ public final class AdamW {
             case let .rows(g):
                 let d = g.width, pg = g.values.storage.pointer, rows = g.rows
                 parallelFor(rows.count, grain: max(1, 65_536 / max(d, 1))) { r in
+                    // The rows are random rows of three large arrays: prefetched a few rows ahead, their misses overlap.
                     for s in r {
+                        if s + rowsAhead < r.upperBound {
+                            let next = rows[s + rowsAhead] * d
+                            let bytes = d * MemoryLayout<Float>.size
+                            prefetchRow(pw + next, bytes: bytes, forWriting: true)
+                            prefetchRow(pm + next, bytes: bytes, forWriting: true)
+                            prefetchRow(pv + next, bytes: bytes, forWriting: true)
+                        }
                         let at = rows[s] * d
                         rule.apply(weights: pw + at, m: pm + at, v: pv + at, gradient: pg + s * d, range: 0..<d)
                     }

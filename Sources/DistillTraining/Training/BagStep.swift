@@ -143,7 +143,7 @@ final class BagStep {
         let hasSoft = e.teacher != nil, hasHard = e.label != nil
         guard hasSoft || hasHard else { return }
         let mean = slots.means.baseAddress! + s * d
-        for id in ids { simdAxpy(mean, 1, table + Int(id) * d, d) }
+        ids.withUnsafeBufferPointer { addRows(table, $0, width: d, into: mean) }
         if !ids.isEmpty {
             let inverse = 1 / Float(ids.count)
             for j in 0..<d { mean[j] *= inverse }
