@@ -38,14 +38,17 @@ public final class BertClassifier: ClassifierModel {
     public var labels: [String] { model.config.labels ?? (0..<model.numberOfLabels).map { "LABEL_\($0)" } }
     public var input: TextInput? { model.input }
 
-    public func tokenLimit(requested: Int?) -> Int? { Self.tokenLimit(requested: requested, tokenizer: tokenizer, config: model.config) }
+    public func tokenLimit(requested: Int?) -> Int? { limit(requested) }
+
+    /// ``tokenLimit(requested:tokenizer:config:)`` for this model: a BERT always reads a bounded number of tokens.
+    private func limit(_ requested: Int?) -> Int { Self.tokenLimit(requested: requested, tokenizer: tokenizer, config: model.config) }
 
     public func logits(_ texts: [String], maxLength: Int?, context: ForwardContext) -> Tensor {
-        model(tokenizer.encodeBatch(texts, maxLength: tokenLimit(requested: maxLength)), context: context).logits
+        model(tokenizer.encodeBatch(texts, maxLength: limit(maxLength)), context: context).logits
     }
 
     public func inferenceEngine(maxLength: Int?) -> any ClassifierEngine {
-        BertTextInference(BertInference(model), tokenizer: tokenizer, maxLength: Self.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config))
+        BertTextInference(BertInference(model), tokenizer: tokenizer, maxLength: limit(maxLength))
     }
 
     public func write(into folder: URL, storage: SafetensorsWriter.StorageType, weights: [String: Tensor]?) throws {
@@ -75,7 +78,7 @@ public final class BertClassifier: ClassifierModel {
     }
 
     public func inputIDs(_ text: String, maxLength: Int?) -> (name: String, ids: [Int]) {
-        ("input_ids", tokenizer.encode(text, maxLength: Self.tokenLimit(requested: maxLength, tokenizer: tokenizer, config: model.config)))
+        ("input_ids", tokenizer.encode(text, maxLength: limit(maxLength)))
     }
 }
 

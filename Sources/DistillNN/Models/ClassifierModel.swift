@@ -75,7 +75,7 @@ public enum ClassifierModels {
             throw ModelError.invalidConfig(path: configURL.path, key: "(root)", detail: "not a JSON object")
         }
         let modelType = object["model_type"] as? String ?? "missing"
-        guard let architecture = registered.first(where: { $0.modelType == modelType }) else {
+        guard let architecture = type(named: modelType) else {
             let known = registered.map { $0.modelType }.joined(separator: ", ")
             throw ModelError.unsupported(path: configURL.path, detail: "model_type '\(modelType)' is not a Distill student (\(known))")
         }
