@@ -38,14 +38,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // Cache-line prefetch hints (__builtin_prefetch) for the kernels that read random rows of large tables.
-        .target(name: "CPrefetch"),
+        // C kernels Swift cannot express: cache-line prefetch hints (__builtin_prefetch) for the kernels that read
+        // random rows of large tables, and AdamW's update with vector square roots, AVX chosen at run time.
+        .target(name: "CVectorKernels"),
         .target(
             name: "DistillCore",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CPrefetch"]
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CVectorKernels"]
         ),
         .target(name: "DistillText", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText"]),
+        .target(name: "DistillNN", dependencies: ["DistillCore", "DistillText", "CVectorKernels"]),
         // What a trained student needs to answer: the student folder, the classifier with its cache and decision rule,
         // JSON lines in and out, int8 copies. `distill serve` links this, not training, recipes, YAML or SQLite.
         .target(name: "DistillRuntime", dependencies: ["DistillCore", "DistillText", "DistillNN"]),
@@ -116,7 +117,7 @@ let package = Package(
         .testTarget(name: "DistillTextTests", dependencies: [
             "DistillText", "DistillTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "DistillTestSupport"]),
+        .testTarget(name: "DistillNNTests", dependencies: ["DistillNN", "DistillCore", "DistillText", "CVectorKernels", "DistillTestSupport"]),
         // Training, recipes, the command line, exports, the demo: the pipeline above the runtime.
         .testTarget(name: "DistillPipelineTests", dependencies: [
             "DistillTraining", "DistillTeachers", "DistillRecipes", "DistillExamples", "DistillRuntime", "DistillNN", "DistillCore", "DistillText",

@@ -22,8 +22,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.storage = storage
     }
 
-    /// A tensor whose elements are not initialized; every op fills all of them.
-    init(uninitializedShape shape: [Int]) {
+    /// A tensor whose elements are not initialized: its maker fills every one before anything reads it.
+    public init(uninitializedShape shape: [Int]) {
         for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
         self.shape = shape
         self.storage = TensorStorage(count: Shapes.count(shape), zeroed: false)

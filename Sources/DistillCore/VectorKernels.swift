@@ -1,4 +1,4 @@
-import CPrefetch
+import CVectorKernels
 
 /// Small vector kernels shared by forward and backward passes and the inference kernels. The `v…` ones are
 /// parallel above `parallelFor`'s grain; the `simd…`/`…Row`/`…Range` ones run on the calling thread.

@@ -1,3 +1,4 @@
+import CVectorKernels
 import DistillCore
 import DistillNN
 import Foundation
@@ -153,6 +154,36 @@ struct AdamWVectorTests {
         AdamW(learningRate: 0.05, weightDecay: 0.2).update([NamedParameter("a", a)], gradients: ga)
         AdamW(learningRate: 0.05, weightDecay: 0.2).update([NamedParameter("b", b)], gradients: gb)
         #expect(a.scalars[8] == b.scalars[0] && a.scalars[0] == b.scalars[8])
+    }
+    @Test("the 4-lane (SSE) and 8-lane (AVX) kernels give the bits of the scalar formula, tails included")
+    func kernelsEqualScalarFormula() {
+        var g = RandomGenerator(seed: 10)
+        let n = 203  // 25 eight-lane blocks, 50 four-lane blocks, and tails of 3
+        let w0 = Tensor.randomNormal([n], using: &g).scalars
+        let m0 = Tensor.randomNormal([n], std: 0.1, using: &g).scalars
+        let v0 = Tensor.randomNormal([n], std: 0.1, using: &g).scalars.map { $0 * $0 }
+        let grad = Tensor.randomNormal([n], using: &g).scalars
+        let rule = distill_adamw_rule(decay: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step_size: 0.05 / 0.19, inverse_c2: 1 / 0.002)
+        // The formula in the kernels' order, one Float operation at a time.
+        var (w, m, v) = (w0, m0, v0)
+        for i in 0..<n {
+            w[i] -= rule.decay * w[i]
+            m[i] = rule.beta1 * m[i] + (1 - rule.beta1) * grad[i]
+            v[i] = rule.beta2 * v[i] + (1 - rule.beta2) * grad[i] * grad[i]
+            w[i] -= rule.step_size * m[i] / ((v[i] * rule.inverse_c2).squareRoot() + rule.epsilon)
+        }
+        var ran = 0
+        for lanes: Int32 in [4, 8] {
+            var (kw, km, kv) = (w0, m0, v0)
+            let status = distill_adamw_range_lanes(lanes, rule, &kw, &km, &kv, grad, n)
+            guard status == 0 else { continue }  // a CPU without AVX runs the 4-lane kernel only
+            ran += 1
+            #expect(kw.map(\.bitPattern) == w.map(\.bitPattern), "\(lanes) lanes: weights")
+            #expect(km.map(\.bitPattern) == m.map(\.bitPattern), "\(lanes) lanes: first moment")
+            #expect(kv.map(\.bitPattern) == v.map(\.bitPattern), "\(lanes) lanes: second moment")
+        }
+        #expect(ran >= 1)
+        #expect(w != w0 && m != m0 && v != v0)
     }
 }
 

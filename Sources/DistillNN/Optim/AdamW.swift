@@ -1,3 +1,4 @@
+import CVectorKernels
 import DistillCore
 import Foundation
 
@@ -49,66 +50,25 @@ public final class AdamW {
                          "AdamW: state for '\(p.name)' has shape \(m.shape), the parameter has \(p.tensor.shape)")
             firstMoment[p.name] = m
             secondMoment[p.name] = v
-            let rule = Rule(decay: excludeFromWeightDecay(p) ? 0 : lr * weightDecay, beta1: b1, beta2: b2, epsilon: eps,
-                            stepSize: lr / c1, inverseC2: 1 / c2)
+            let rule = distill_adamw_rule(decay: excludeFromWeightDecay(p) ? 0 : lr * weightDecay, beta1: b1, beta2: b2, epsilon: eps,
+                                          step_size: lr / c1, inverse_c2: 1 / c2)
             let pw = p.tensor.storage.pointer, pm = m.storage.pointer, pv = v.storage.pointer
             switch g {
             case let .dense(g):
                 let pg = g.storage.pointer
                 // Element-wise and independent: parallel chunks give the same bits as one loop.
                 parallelFor(p.tensor.count, grain: 65_536) { r in
-                    rule.apply(weights: pw, m: pm, v: pv, gradient: pg, range: r)
+                    distill_adamw_range(rule, pw + r.lowerBound, pm + r.lowerBound, pv + r.lowerBound, pg + r.lowerBound, r.count)
                 }
             case let .rows(g):
-                let d = g.width, pg = g.values.storage.pointer, rows = g.rows
-                parallelFor(rows.count, grain: max(1, 65_536 / max(d, 1))) { r in
-                    // The rows are random rows of three large arrays: prefetched a few rows ahead, their misses overlap.
-                    for s in r {
-                        if s + rowsAhead < r.upperBound {
-                            let next = rows[s + rowsAhead] * d
-                            let bytes = d * MemoryLayout<Float>.size
-                            prefetchRow(pw + next, bytes: bytes, forWriting: true)
-                            prefetchRow(pm + next, bytes: bytes, forWriting: true)
-                            prefetchRow(pv + next, bytes: bytes, forWriting: true)
-                        }
-                        let at = rows[s] * d
-                        rule.apply(weights: pw + at, m: pm + at, v: pv + at, gradient: pg + s * d, range: 0..<d)
+                let d = g.width, pg = g.values.storage.pointer
+                // The rows are random rows of three large arrays: the kernel prefetches a few rows ahead, so their misses overlap.
+                g.rows.withUnsafeBufferPointer { rows in
+                    let rows = UnsafeSendable(rows.baseAddress!)
+                    parallelFor(g.rows.count, grain: max(1, 65_536 / max(d, 1))) { r in
+                        distill_adamw_rows(rule, pw, pm, pv, pg + r.lowerBound * d, rows.value + r.lowerBound, r.count, d, rowsAhead)
                     }
                 }
-            }
-        }
-    }
-
-    /// One step's arithmetic, the same for a dense tensor and for a row.
-    private struct Rule {
-        let decay, beta1, beta2, epsilon, stepSize, inverseC2: Float
-
-        func apply(weights pw: UnsafeMutablePointer<Float>, m pm: UnsafeMutablePointer<Float>, v pv: UnsafeMutablePointer<Float>,
-                   gradient pg: UnsafeMutablePointer<Float>, range r: Range<Int>) {
-            let (b1, b2, eps, stepSize, invC2) = (beta1, beta2, epsilon, self.stepSize, inverseC2)
-            var i = r.lowerBound
-            // Eight lanes at a time; the same arithmetic per element as the scalar tail.
-            while i + 8 <= r.upperBound {
-                let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
-                var w = UnsafeRawPointer(pw + i).loadUnaligned(as: SIMD8<Float>.self)
-                var mi = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
-                var vi = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Float>.self)
-                w -= decay * w
-                mi = b1 * mi + (1 - b1) * gi
-                vi = b2 * vi + (1 - b2) * gi * gi
-                w -= stepSize * mi / ((vi * invC2).squareRoot() + eps)
-                UnsafeMutableRawPointer(pw + i).storeBytes(of: w, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < r.upperBound {
-                let gi = pg[i]
-                pw[i] -= decay * pw[i]
-                pm[i] = b1 * pm[i] + (1 - b1) * gi
-                pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
-                pw[i] -= stepSize * pm[i] / ((pv[i] * invC2).squareRoot() + eps)
-                i += 1
             }
         }
     }

@@ -18,8 +18,11 @@ final class BagStep {
     let width: Int
     /// Each example's feature rows, computed once; nil past ``featureCacheLimit`` rows in all (then computed at each use).
     private let cachedFeatures: [[Int32]?]
-    /// The first-read slot of each table row the current batch read, -1 elsewhere (reset after each batch). A
-    /// buffer, not an array property: no exclusivity check per access.
+    /// One bit per table row, set for the rows the current batch read (cleared as they are read back). Buffers,
+    /// not array properties: no exclusivity check per access.
+    private let readRows: UnsafeMutableBufferPointer<UInt64>
+    /// The slot of each table row the current batch read (its rank among the batch's rows); other entries are stale
+    /// and never read.
     private let slotOf: UnsafeMutableBufferPointer<Int32>
 
     /// About this many feature rows are kept (4 bytes each, 128 MB; the block that crosses it is kept whole): the
@@ -45,8 +48,11 @@ final class BagStep {
         }
         self.model = model
         self.examples = examples
+        let words = (model.config.featurizer.buckets + 63) / 64
+        readRows = .allocate(capacity: words)
+        readRows.initialize(repeating: 0)
         slotOf = .allocate(capacity: model.config.featurizer.buckets)
-        slotOf.initialize(repeating: -1)
+        slotOf.initialize(repeating: 0)
         classes = model.classifier.outputSize
         width = model.config.embeddingSize
         // Blocks in order, each featurized in parallel, until the budget is spent: the cache never holds more.
@@ -70,7 +76,10 @@ final class BagStep {
         cachedFeatures = cache
     }
 
-    deinit { slotOf.deallocate() }
+    deinit {
+        readRows.deallocate()
+        slotOf.deallocate()
+    }
 
     /// The feature rows of example `i`.
     private func features(_ i: Int, scratch: inout NGramFeaturizer.Scratch) -> [Int32] {
@@ -253,50 +262,52 @@ final class BagStep {
                 for j in 0..<d { pw[c * d + j] += g * slots.means[s * d + j] }
             }
         }
-        // The rows read, in first-read order (each position given its row's slot), then sorted (a row-sparse gradient's
-        // rows ascend) and renumbered. Positions reading one row add into its slot in example order.
-        let positions = batch.indices.reduce(0) { $0 + slots.features[$1].count }
-        var firstRead: [Int32] = []
-        var positionSlot = [Int32](repeating: 0, count: positions)
+        // The rows read, ascending (a row-sparse gradient's order): marked in a bitmap of the table's rows (cleared
+        // as it is read back), each given its slot; then each position's slot, read once. Positions reading one row
+        // add into its slot in example order.
+        var positions = 0
+        for s in batch.indices {
+            let ids = slots.features[s]
+            positions += ids.count
+            for id in ids { readRows[Int(id) >> 6] |= 1 << UInt64(id & 63) }
+        }
+        var rows: [Int] = []
+        for word in readRows.indices where readRows[word] != 0 {
+            var bits = readRows[word]
+            readRows[word] = 0
+            while bits != 0 {
+                let row = word << 6 | bits.trailingZeroBitCount
+                slotOf[row] = Int32(rows.count)
+                rows.append(row)
+                bits &= bits - 1
+            }
+        }
+        let positionSlot = UnsafeMutableBufferPointer<Int32>.allocate(capacity: positions)
+        defer { positionSlot.deallocate() }
         var p = 0
         for s in batch.indices {
             for id in slots.features[s] {
-                var slot = slotOf[Int(id)]
-                if slot < 0 {
-                    slot = Int32(firstRead.count)
-                    slotOf[Int(id)] = slot
-                    firstRead.append(id)
-                }
-                positionSlot[p] = slot
+                positionSlot[p] = slotOf[Int(id)]
                 p += 1
             }
         }
-        for id in firstRead { slotOf[Int(id)] = -1 }
-        var sorted = firstRead.indices.map { UInt64(UInt32(bitPattern: firstRead[$0])) << 32 | UInt64($0) }
-        sorted.sort()
-        var slotOfFirstRead = [Int32](repeating: 0, count: firstRead.count)
-        for (slot, key) in sorted.enumerated() { slotOfFirstRead[Int(key & 0xFFFF_FFFF)] = Int32(slot) }
-        for i in positionSlot.indices { positionSlot[i] = slotOfFirstRead[Int(positionSlot[i])] }
-        let rows = sorted.map { Int($0 >> 32) }
-        let values = Tensor(zeros: [rows.count, d])
-        let pv = values.storage.pointer
-        // Each worker owns a range of slots and adds into them in example order: the same sums with any thread count.
-        let workers = min(ComputeThreads.count, max(1, rows.count / 1024))
-        positionSlot.withUnsafeBufferPointer { positionSlot in
-            let positionSlot = UnsafeSendable(positionSlot)
-            forEachWorker(workers) { w in
-                let owned = Int32(rows.count * w / workers)..<Int32(rows.count * (w + 1) / workers)
-                var p = 0
-                for s in batch.indices {
-                    let n = slots.features[s].count
-                    defer { p += n }
-                    guard n > 0, slots.counted[s] else { continue }
-                    let f = inverseTotal / Float(n), g = slots.rowGradients.baseAddress! + s * d
-                    for q in p..<(p + n) {
-                        let slot = positionSlot.value[q]
-                        guard owned.contains(slot) else { continue }
-                        simdAxpy(pv + Int(slot) * d, f, g, d)
-                    }
+        let values = Tensor(uninitializedShape: [rows.count, d])
+        let pv = UnsafeSendable(values.storage.pointer), slotOfPosition = UnsafeSendable(positionSlot)
+        // Each worker owns a range of slots, zeroes them and adds into them in example order: the same sums with
+        // any thread count.
+        let workers = min(ComputeThreads.count, max(1, rows.count / 256))
+        forEachWorker(workers) { w in
+            let owned = Int32(rows.count * w / workers)..<Int32(rows.count * (w + 1) / workers)
+            (pv.value + Int(owned.lowerBound) * d).initialize(repeating: 0, count: owned.count * d)
+            var p = 0
+            for s in batch.indices {
+                let n = slots.features[s].count
+                defer { p += n }
+                guard n > 0, slots.counted[s] else { continue }
+                let f = inverseTotal / Float(n), g = slots.rowGradients.baseAddress! + s * d
+                for q in p..<(p + n) {
+                    let slot = slotOfPosition.value[q]
+                    if owned.contains(slot) { simdAxpy(pv.value + Int(slot) * d, f, g, d) }
                 }
             }
         }

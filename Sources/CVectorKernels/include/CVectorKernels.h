@@ -1,0 +1,30 @@
+#ifndef DISTILL_CVECTORKERNELS_H
+#define DISTILL_CVECTORKERNELS_H
+
+/// Asks the CPU to bring the cache line holding `address` in ahead of its use (a hint: never faults, no result).
+/// Kernels that read random rows of large tables call it a few rows ahead, so the rows' cache misses overlap.
+static inline void distill_prefetch_read(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+/// As `distill_prefetch_read`, for a line that is about to be written.
+static inline void distill_prefetch_write(const void *address) { __builtin_prefetch(address, 1, 3); }
+
+/// One AdamW step's constants: `decay` = lr·λ (0: none), `step_size` = lr / (1 − β₁ᵗ), `inverse_c2` = 1 / (1 − β₂ᵗ).
+typedef struct {
+    float decay, beta1, beta2, epsilon, step_size, inverse_c2;
+} distill_adamw_rule;
+
+/// AdamW on `n` contiguous elements, element by element in this order (no fused multiply-add, so every CPU gives
+/// the same bits): `w −= decay·w`, `m = β₁·m + (1−β₁)·g`, `v = β₂·v + ((1−β₂)·g)·g`,
+/// `w −= (step_size·m) / (sqrt(v·inverse_c2) + ε)`. Eight lanes with AVX where the CPU has it, four with SSE otherwise.
+void distill_adamw_range(distill_adamw_rule rule, float *w, float *m, float *v, const float *g, long n);
+
+/// `distill_adamw_range` with the kernel of `lanes` lanes (4: SSE, 8: AVX), for tests that compare them: 0, or -1
+/// (nothing done) when this CPU lacks it.
+int distill_adamw_range_lanes(int lanes, distill_adamw_rule rule, float *w, float *m, float *v, const float *g, long n);
+
+/// The same on rows `rows[0..<count]` of `width`-wide tables `w`, `m`, `v` (lazy Adam), row `s`'s gradient at
+/// `g + s·width`; each row's cache lines in the three tables are prefetched `ahead` rows before its update.
+void distill_adamw_rows(distill_adamw_rule rule, float *w, float *m, float *v, const float *g, const long *rows, long count,
+                        long width, long ahead);
+
+#endif
