@@ -262,9 +262,8 @@ final class BagStep {
                 for j in 0..<d { pw[c * d + j] += g * slots.means[s * d + j] }
             }
         }
-        // The rows read, ascending (a row-sparse gradient's order): marked in a bitmap of the table's rows (cleared
-        // as it is read back), each given its slot; then each position's slot, read once. Positions reading one row
-        // add into its slot in example order.
+        // The rows read, ascending (a row-sparse gradient's order, without a sort): marked in a bitmap of the table's
+        // rows, read back (and cleared) word by word, each given its slot.
         var positions = 0
         for s in batch.indices {
             let ids = slots.features[s]
@@ -272,6 +271,7 @@ final class BagStep {
             for id in ids { readRows[Int(id) >> 6] |= 1 << UInt64(id & 63) }
         }
         var rows: [Int] = []
+        rows.reserveCapacity(positions)
         for word in readRows.indices where readRows[word] != 0 {
             var bits = readRows[word]
             readRows[word] = 0
@@ -282,32 +282,55 @@ final class BagStep {
                 bits &= bits - 1
             }
         }
+        // Each position's slot, counted per slot; then the examples adding into each slot, grouped by slot in
+        // example order (a counting sort), so a slot's gradient is summed in one place, in the order the examples
+        // come: the same sums with any thread count.
         let positionSlot = UnsafeMutableBufferPointer<Int32>.allocate(capacity: positions)
         defer { positionSlot.deallocate() }
+        // Buffers, not arrays: no uniqueness check per write.
+        let firstEntry = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count + 1)
+        defer { firstEntry.deallocate() }
+        firstEntry.initialize(repeating: 0)
         var p = 0
         for s in batch.indices {
+            let counted = slots.counted[s]
             for id in slots.features[s] {
-                positionSlot[p] = slotOf[Int(id)]
+                let slot = slotOf[Int(id)]
+                positionSlot[p] = slot
+                if counted { firstEntry[Int(slot) + 1] += 1 }
                 p += 1
             }
         }
+        for slot in rows.indices { firstEntry[slot + 1] += firstEntry[slot] }
+        let entries = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Int(firstEntry[rows.count]))
+        defer { entries.deallocate() }
+        let next = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count)
+        defer { next.deallocate() }
+        _ = next.initialize(from: firstEntry.prefix(rows.count))
+        p = 0
+        for s in batch.indices {
+            let n = slots.features[s].count
+            defer { p += n }
+            guard slots.counted[s] else { continue }
+            for q in p..<(p + n) {
+                let slot = Int(positionSlot[q])
+                entries[Int(next[slot])] = Int32(s)
+                next[slot] += 1
+            }
+        }
+        // An example's rows each get its mean row's gradient divided by its row count.
+        let factor = batch.indices.map { slots.features[$0].isEmpty ? 0 : inverseTotal / Float(slots.features[$0].count) }
         let values = Tensor(uninitializedShape: [rows.count, d])
-        let pv = UnsafeSendable(values.storage.pointer), slotOfPosition = UnsafeSendable(positionSlot)
-        // Each worker owns a range of slots, zeroes them and adds into them in example order: the same sums with
-        // any thread count.
+        let pv = UnsafeSendable(values.storage.pointer), sendableEntries = UnsafeSendable(entries)
         let workers = min(ComputeThreads.count, max(1, rows.count / 256))
-        forEachWorker(workers) { w in
-            let owned = Int32(rows.count * w / workers)..<Int32(rows.count * (w + 1) / workers)
-            (pv.value + Int(owned.lowerBound) * d).initialize(repeating: 0, count: owned.count * d)
-            var p = 0
-            for s in batch.indices {
-                let n = slots.features[s].count
-                defer { p += n }
-                guard n > 0, slots.counted[s] else { continue }
-                let f = inverseTotal / Float(n), g = slots.rowGradients.baseAddress! + s * d
-                for q in p..<(p + n) {
-                    let slot = slotOfPosition.value[q]
-                    if owned.contains(slot) { simdAxpy(pv.value + Int(slot) * d, f, g, d) }
+        let sendableFirstEntry = UnsafeSendable(firstEntry)
+        parallelFor(rows.count, grain: (rows.count + workers - 1) / workers) { owned in
+            for slot in owned {
+                let row = pv.value + slot * d
+                row.initialize(repeating: 0, count: d)
+                for e in Int(sendableFirstEntry.value[slot])..<Int(sendableFirstEntry.value[slot + 1]) {
+                    let s = Int(sendableEntries.value[e])
+                    simdAxpy(row, factor[s], slots.rowGradients.baseAddress! + s * d, d)
                 }
             }
         }
