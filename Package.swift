@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(name: "distill-fuzz", dependencies: ["DistillRuntime", "DistillTraining", "DistillRecipes", "DistillNN", "DistillText", "DistillServe"]),
         // Helpers shared by the test targets (paths, scratch folders, running the `distill` binary).
         .target(name: "DistillTestSupport", path: "Tests/DistillTestSupport"),
-        .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "DistillCoreTests", dependencies: ["DistillCore", "CVectorKernels"], exclude: ["Fixtures"]),
         // Property tests (swift-property-based) throw digit runs and random bytes at every scanner.
         .testTarget(name: "DistillTextTests", dependencies: [
             "DistillText", "DistillTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),

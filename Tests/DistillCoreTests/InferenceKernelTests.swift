@@ -1,3 +1,4 @@
+import CVectorKernels
 import DistillCore
 import Testing
 
@@ -98,5 +99,33 @@ struct RowSumTests {
             }
             #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "width \(width), \(count) rows")
         }
+    }
+
+    @Test("the weighted row sum (4 and 8 lanes) gives the bits of zeroing the row and one simdAxpy per entry, entries repeated and in any order", arguments: [1, 5, 16, 32, 64, 72, 131])
+    func weightedRowSumSameBitsAsAxpy(width: Int) {
+        var g = RandomGenerator(seed: 100 + UInt64(width))
+        let sources = 9
+        let x = (0..<(sources * width)).map { _ in g.nextNormal() * 3 }
+        let factors = (0..<sources).map { _ in g.nextNormal() * 0.01 }
+        let entries: [Int32] = [4, 0, 8, 4, 4, 2, 7, 1, 0, 3]
+        var ran = 0
+        for count in [0, 1, 3, entries.count] {
+            var expected = [Float](repeating: 0, count: width)
+            x.withUnsafeBufferPointer { x in
+                expected.withUnsafeMutableBufferPointer { y in
+                    for e in entries.prefix(count) { simdAxpy(y.baseAddress!, factors[Int(e)], x.baseAddress! + Int(e) * width, width) }
+                }
+            }
+            var automatic = [Float](repeating: .nan, count: width)
+            distill_weighted_row_sum(&automatic, x, width, entries, factors, count, width)
+            #expect(automatic.map(\.bitPattern) == expected.map(\.bitPattern), "width \(width), \(count) entries")
+            for lanes: Int32 in [4, 8] {
+                var actual = [Float](repeating: .nan, count: width)
+                guard distill_weighted_row_sum_lanes(lanes, &actual, x, width, entries, factors, count, width) == 0 else { continue }
+                ran += 1
+                #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "\(lanes) lanes, width \(width), \(count) entries")
+            }
+        }
+        #expect(ran >= 4)
     }
 }

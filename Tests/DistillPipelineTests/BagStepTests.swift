@@ -96,16 +96,17 @@ struct BagStepTests {
         #expect(frozen.value(of: model.classifier.weight) == nil && frozen.value(of: model.embeddings.weight) != nil)
     }
 
-    @Test("gradients with more rows than one worker takes: the same bits with 1 and 2 threads, and the tape's values")
+    @Test("gradients with more rows than one worker takes: the same bits with 1 and 2 threads and with features cached or not, and the tape's values")
     func manyRows() throws {
         var g = RandomGenerator(seed: 8)
         let words = (0..<400).map { i in "w\(i)x\(g.next() % 1000)" }
         let examples = (0..<32).map { i in
             TrainingExample(text: (0..<40).map { _ in words[Int(g.next() % 400)] }.joined(separator: " "), label: i % 3, teacher: i % 2 == 0 ? [0.2, 0.3, 0.5] : nil)
         }
-        func gradients() throws -> (rows: [Int], values: [UInt32], tape: Gradients, model: NGramBag) {
+        func gradients(featureCacheLimit: Int = BagStep.featureCacheLimit) throws -> (rows: [Int], values: [UInt32], tape: Gradients, model: NGramBag) {
             let model = NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 1 << 15), embeddingSize: 8, labels: ["a", "b", "c"]), seed: 6)
-            let (_, grads) = try BagStep(model: model, examples: examples).gradients(Array(examples.indices), loss: loss(nil))
+            let step = try BagStep(model: model, examples: examples, featureCacheLimit: featureCacheLimit)
+            let (_, grads) = step.gradients(Array(examples.indices), loss: loss(nil))
             guard case let .rows(rows)? = grads.value(of: model.embeddings.weight) else { throw DistillError.checkpoint(path: "", detail: "not row-sparse") }
             return (rows.rows, rows.values.scalars.map(\.bitPattern), grads, model)
         }
@@ -115,6 +116,9 @@ struct BagStepTests {
         let one = try gradients()
         ComputeThreads.configure()
         #expect(one.rows == two.rows && one.values == two.values)
+        // Past the cache's budget the features are computed in the forward pass and the rows read after it.
+        let uncached = try gradients(featureCacheLimit: 0)
+        #expect(uncached.rows == two.rows && uncached.values == two.values)
         let (_, expected) = try valueAndGradient(of: two.model.namedParameters().map(\.tensor), rowSparse: [two.model.embeddings.weight]) { () throws -> Tensor in
             let targets = SoftTargets.probabilities(Tensor(shape: [examples.count, 3], scalars: examples.flatMap { $0.teacher ?? [1.0 / 3, 1.0 / 3, 1.0 / 3] }))
             return distillationLoss(studentLogits: two.model(examples.map(\.text)), softTargets: targets, hasSoftTarget: examples.map { $0.teacher != nil },

@@ -27,4 +27,14 @@ int distill_adamw_range_lanes(int lanes, distill_adamw_rule rule, float *w, floa
 void distill_adamw_rows(distill_adamw_rule rule, float *w, float *m, float *v, const float *g, const long *rows, long count,
                         long width, long ahead);
 
+/// `y[j] = Σ_e factors[entries[e]] · x[entries[e]·stride + j]` for `j < width`, summed from +0 in the order of
+/// `entries` (each product rounded, then added: the bits of zeroing `y` and adding one scaled row per entry), held
+/// in registers 32 floats at a time (AVX where the CPU has it, SSE otherwise).
+void distill_weighted_row_sum(float *y, const float *x, long stride, const int *entries, const float *factors, long count, long width);
+
+/// `distill_weighted_row_sum` with the kernel of `lanes` lanes (4: SSE, 8: AVX), for tests: 0, or -1 (nothing
+/// done) when this CPU lacks it.
+int distill_weighted_row_sum_lanes(int lanes, float *y, const float *x, long stride, const int *entries, const float *factors, long count,
+                                   long width);
+
 #endif

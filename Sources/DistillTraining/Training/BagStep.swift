@@ -1,7 +1,9 @@
+import CVectorKernels
 import DistillCore
 import DistillNN
 import DistillText
 import Foundation
+import Synchronization
 
 /// The n-gram bag's training step without the tape (a bag without a hidden layer): each example's forward pass and
 /// gradient computed in parallel from feature rows computed once per training example, then either fastText's
@@ -20,7 +22,7 @@ final class BagStep {
     private let cachedFeatures: [[Int32]?]
     /// One bit per table row, set for the rows the current batch read (cleared as they are read back). Buffers,
     /// not array properties: no exclusivity check per access.
-    private let readRows: UnsafeMutableBufferPointer<UInt64>
+    private let rowBits: UnsafeMutableBufferPointer<UInt64>
     /// The slot of each table row the current batch read (its rank among the batch's rows); other entries are stale
     /// and never read.
     private let slotOf: UnsafeMutableBufferPointer<Int32>
@@ -39,7 +41,8 @@ final class BagStep {
     /// The loss of a batch as ``DistillationLoss`` reports it.
     typealias Value = (total: Float, soft: Float, hard: Float)
 
-    init(model: NGramBag, examples: [TrainingExample]) throws {
+    /// `featureCacheLimit`: about how many feature rows to keep (tests lower it to run the uncached path).
+    init(model: NGramBag, examples: [TrainingExample], featureCacheLimit: Int = BagStep.featureCacheLimit) throws {
         guard model.hidden == nil, model.classifier.bias != nil else {
             throw DistillError.invalidData(file: "recipe", line: 0, detail: "the tape-free bag step needs an n-gram bag without a hidden layer (hidden_size: 0) and with a classifier bias")
         }
@@ -49,8 +52,8 @@ final class BagStep {
         self.model = model
         self.examples = examples
         let words = (model.config.featurizer.buckets + 63) / 64
-        readRows = .allocate(capacity: words)
-        readRows.initialize(repeating: 0)
+        rowBits = .allocate(capacity: words)
+        rowBits.initialize(repeating: 0)
         slotOf = .allocate(capacity: model.config.featurizer.buckets)
         slotOf.initialize(repeating: 0)
         classes = model.classifier.outputSize
@@ -59,7 +62,7 @@ final class BagStep {
         var cache = [[Int32]?](repeating: nil, count: examples.count)
         let featurizer = model.config.featurizer
         var kept = 0, start = 0
-        while start < examples.count && kept < Self.featureCacheLimit {
+        while start < examples.count && kept < featureCacheLimit {
             let block = start..<min(examples.count, start + 4096)
             cache.withUnsafeMutableBufferPointer { buffer in
                 let out = UnsafeSendable(buffer)
@@ -77,7 +80,7 @@ final class BagStep {
     }
 
     deinit {
-        readRows.deallocate()
+        rowBits.deallocate()
         slotOf.deallocate()
     }
 
@@ -127,17 +130,32 @@ final class BagStep {
         }
     }
 
-    /// Every example of `batch` (indices into ``examples``) at the current weights, in parallel.
-    private func forward(_ batch: [Int], loss: Loss) -> Slots {
+    /// Every example of `batch` (indices into ``examples``) at the current weights, in parallel: the workers take the
+    /// next example as they finish one. `sideTask`, when given, runs first on one worker while the others start.
+    private func forward(_ batch: [Int], loss: Loss, alongside sideTask: (() -> Void)? = nil) -> Slots {
         let slots = Slots(count: batch.count, width: width, classes: classes)
-        let workers = min(ComputeThreads.count, batch.count)
+        let workers = max(1, min(ComputeThreads.count, batch.count))
+        let next = ExampleCounter()
         forEachWorker(workers) { w in
+            if w == 0 { sideTask?() }
             var scratch = NGramFeaturizer.Scratch()
-            for s in stride(from: w, to: batch.count, by: workers) {
+            while case let s = next.take(), s < batch.count {
                 example(batch[s], into: s, of: slots, scratch: &scratch, loss: loss)
             }
         }
         return slots
+    }
+
+    /// Hands out a batch's examples to the workers one at a time.
+    private final class ExampleCounter: Sendable {
+        private let next = Atomic<Int>(0)
+        func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
+    }
+
+    /// A value one worker writes while the others run, read after they all finish.
+    private final class Box<T>: @unchecked Sendable {
+        var value: T
+        init(_ value: T) { self.value = value }
     }
 
     /// One example into slot `s`: disjoint elements of the slots' arrays, so workers never share one.
@@ -246,10 +264,76 @@ final class BagStep {
         return value
     }
 
+    /// The rows a batch read and, grouped by row, the examples that read them: what collecting the rows' gradient
+    /// needs. It depends on the batch's features only, not on the weights, so it is built while the forward pass runs.
+    private struct ReadRows {
+        /// The rows read, ascending (a row-sparse gradient's order).
+        var rows: [Int] = []
+        /// Row `slot`'s entries are `entries[firstEntry[slot]..<firstEntry[slot + 1]]`: batch positions of the examples
+        /// with a target that read it, in example order, once per time they read it.
+        var firstEntry: [Int32] = []
+        var entries: [Int32] = []
+    }
+
+    /// ``ReadRows`` for `batch`: the rows come out ascending from a bitmap of the table's rows (read back and cleared
+    /// word by word, no sort), each given its slot; a counting sort groups the positions by slot.
+    private func readRows(_ features: [[Int32]], hasTarget: [Bool]) -> ReadRows {
+        var out = ReadRows()
+        var positions = 0
+        for ids in features {
+            positions += ids.count
+            for id in ids { rowBits[Int(id) >> 6] |= 1 << UInt64(id & 63) }
+        }
+        out.rows.reserveCapacity(positions)
+        for word in rowBits.indices where rowBits[word] != 0 {
+            var bits = rowBits[word]
+            rowBits[word] = 0
+            while bits != 0 {
+                let row = word << 6 | bits.trailingZeroBitCount
+                slotOf[row] = Int32(out.rows.count)
+                out.rows.append(row)
+                bits &= bits - 1
+            }
+        }
+        var firstEntry = [Int32](repeating: 0, count: out.rows.count + 1)
+        firstEntry.withUnsafeMutableBufferPointer { firstEntry in
+            for (s, ids) in features.enumerated() where hasTarget[s] {
+                for id in ids { firstEntry[Int(slotOf[Int(id)]) + 1] += 1 }
+            }
+            for slot in 0..<(firstEntry.count - 1) { firstEntry[slot + 1] += firstEntry[slot] }
+            var entries = [Int32](repeating: 0, count: Int(firstEntry[firstEntry.count - 1]))
+            var next = Array(firstEntry.dropLast())
+            entries.withUnsafeMutableBufferPointer { entries in
+                next.withUnsafeMutableBufferPointer { next in
+                    for (s, ids) in features.enumerated() where hasTarget[s] {
+                        for id in ids {
+                            let slot = Int(slotOf[Int(id)])
+                            entries[Int(next[slot])] = Int32(s)
+                            next[slot] += 1
+                        }
+                    }
+                }
+            }
+            out.entries = entries
+        }
+        out.firstEntry = firstEntry
+        return out
+    }
+
     /// The gradient of the batch's loss: dense for the classifier, the rows the batch read for the embedding table
     /// (``RowSparseGradient``), ready for ``AdamW/update(_:gradients:)``. Returns the batch's loss with it.
     func gradients(_ batch: [Int], loss: Loss) -> (value: Value, gradients: Gradients) {
-        let slots = forward(batch, loss: loss)
+        let hasTarget = batch.map { examples[$0].teacher != nil || examples[$0].label != nil }
+        let slots: Slots, read: ReadRows
+        if batch.allSatisfy({ cachedFeatures[$0] != nil }) {
+            // The rows read depend on the features only: found by one worker while the others start the forward pass.
+            let found = Box(ReadRows())
+            slots = forward(batch, loss: loss) { found.value = self.readRows(batch.map { self.cachedFeatures[$0]! }, hasTarget: hasTarget) }
+            read = found.value
+        } else {
+            slots = forward(batch, loss: loss)
+            read = readRows(Array(slots.features), hasTarget: hasTarget)
+        }
         guard let (total, _, value) = summary(slots, batch, meanWeight: loss.meanWeight) else { return ((0, 0, 0), Gradients()) }
         let (d, k) = (width, classes)
         let inverseTotal = 1 / total
@@ -262,75 +346,25 @@ final class BagStep {
                 for j in 0..<d { pw[c * d + j] += g * slots.means[s * d + j] }
             }
         }
-        // The rows read, ascending (a row-sparse gradient's order, without a sort): marked in a bitmap of the table's
-        // rows, read back (and cleared) word by word, each given its slot.
-        var positions = 0
-        for s in batch.indices {
-            let ids = slots.features[s]
-            positions += ids.count
-            for id in ids { readRows[Int(id) >> 6] |= 1 << UInt64(id & 63) }
-        }
-        var rows: [Int] = []
-        rows.reserveCapacity(positions)
-        for word in readRows.indices where readRows[word] != 0 {
-            var bits = readRows[word]
-            readRows[word] = 0
-            while bits != 0 {
-                let row = word << 6 | bits.trailingZeroBitCount
-                slotOf[row] = Int32(rows.count)
-                rows.append(row)
-                bits &= bits - 1
-            }
-        }
-        // Each position's slot, counted per slot; then the examples adding into each slot, grouped by slot in
-        // example order (a counting sort), so a slot's gradient is summed in one place, in the order the examples
-        // come: the same sums with any thread count.
-        let positionSlot = UnsafeMutableBufferPointer<Int32>.allocate(capacity: positions)
-        defer { positionSlot.deallocate() }
-        // Buffers, not arrays: no uniqueness check per write.
-        let firstEntry = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count + 1)
-        defer { firstEntry.deallocate() }
-        firstEntry.initialize(repeating: 0)
-        var p = 0
-        for s in batch.indices {
-            let counted = slots.counted[s]
-            for id in slots.features[s] {
-                let slot = slotOf[Int(id)]
-                positionSlot[p] = slot
-                if counted { firstEntry[Int(slot) + 1] += 1 }
-                p += 1
-            }
-        }
-        for slot in rows.indices { firstEntry[slot + 1] += firstEntry[slot] }
-        let entries = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Int(firstEntry[rows.count]))
-        defer { entries.deallocate() }
-        let next = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count)
-        defer { next.deallocate() }
-        _ = next.initialize(from: firstEntry.prefix(rows.count))
-        p = 0
-        for s in batch.indices {
-            let n = slots.features[s].count
-            defer { p += n }
-            guard slots.counted[s] else { continue }
-            for q in p..<(p + n) {
-                let slot = Int(positionSlot[q])
-                entries[Int(next[slot])] = Int32(s)
-                next[slot] += 1
-            }
-        }
-        // An example's rows each get its mean row's gradient divided by its row count.
-        let factor = batch.indices.map { slots.features[$0].isEmpty ? 0 : inverseTotal / Float(slots.features[$0].count) }
+        // Each row's gradient: the mean row's gradient of every example that read it, divided by the example's row
+        // count, summed in example order (the same sums with any thread count).
+        let (rows, firstEntry, entries) = (read.rows, read.firstEntry, read.entries)
+        let factor = slots.features.map { $0.isEmpty ? 0 : inverseTotal / Float($0.count) }
         let values = Tensor(uninitializedShape: [rows.count, d])
-        let pv = UnsafeSendable(values.storage.pointer), sendableEntries = UnsafeSendable(entries)
+        let pv = values.storage.pointer, rowGradients = slots.rowGradients.baseAddress!
         let workers = min(ComputeThreads.count, max(1, rows.count / 256))
-        let sendableFirstEntry = UnsafeSendable(firstEntry)
-        parallelFor(rows.count, grain: (rows.count + workers - 1) / workers) { owned in
-            for slot in owned {
-                let row = pv.value + slot * d
-                row.initialize(repeating: 0, count: d)
-                for e in Int(sendableFirstEntry.value[slot])..<Int(sendableFirstEntry.value[slot + 1]) {
-                    let s = Int(sendableEntries.value[e])
-                    simdAxpy(row, factor[s], slots.rowGradients.baseAddress! + s * d, d)
+        firstEntry.withUnsafeBufferPointer { firstEntry in
+            entries.withUnsafeBufferPointer { entries in
+                factor.withUnsafeBufferPointer { factor in
+                    let shared = UnsafeSendable((firstEntry, entries, factor))
+                    parallelFor(rows.count, grain: (rows.count + workers - 1) / workers) { owned in
+                        let (firstEntry, entries, factor) = shared.value
+                        for slot in owned {
+                            let first = Int(firstEntry[slot])
+                            distill_weighted_row_sum(pv + slot * d, rowGradients, d, entries.baseAddress! + first, factor.baseAddress!,
+                                                     Int(firstEntry[slot + 1]) - first, d)
+                        }
+                    }
                 }
             }
         }
