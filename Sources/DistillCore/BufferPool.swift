@@ -51,13 +51,13 @@ public final class BufferPool: Sendable {
 
     /// Frees every idle buffer.
     public func drain() {
-        let buffers = state.withLock { s -> [Buffer] in
-            let all = s.free.values.flatMap { $0 }
+        let buffers = state.withLock { s -> [(Buffer, Int)] in
+            let all = s.free.flatMap { size, buffers in buffers.map { ($0, size) } }
             s.free.removeAll()
             s.stats.idleBytes = 0
             return all
         }
-        for b in buffers { b.pointer.deallocate() }
+        for (b, size) in buffers { Self.release(b.pointer, count: size) }
     }
 
     /// Buffers of at least this many bytes are aligned to ``hugePageSize`` and offered huge pages.
@@ -73,7 +73,10 @@ public final class BufferPool: Sendable {
         return count <= power + power / 2 ? power + power / 2 : 2 * power
     }
 
-    func take(count requested: Int) -> UnsafeMutablePointer<Float> {
+    /// A buffer for `requested` elements: an idle one of its size class, or a new one. With `zeroed`, every element
+    /// is 0: a new buffer of ``hugePageThreshold`` or more is fresh anonymous memory, zero already, whose pages the
+    /// kernel maps only when first written (an optimizer moment of which a run touches a few rows costs only those).
+    func take(count requested: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Float> {
         let count = Self.capacity(for: requested)
         let reused = state.withLock { s -> Buffer? in
             if let b = s.free[count]?.popLast() {
@@ -84,38 +87,76 @@ public final class BufferPool: Sendable {
             s.stats.allocated += 1
             return nil
         }
-        if let reused { return reused.pointer }
+        if let reused {
+            if zeroed { reused.pointer.initialize(repeating: 0, count: requested) }
+            return reused.pointer
+        }
         let bytes = count * 4
-        let huge = bytes >= Self.hugePageThreshold
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePageSize : 64)
         #if os(Linux)
-        // Embedding tables and optimizer moments are read at random rows: with 4 KB pages nearly every row costs a
-        // TLB miss. Transparent huge pages (2 MB) where the kernel offers them on request (`madvise` mode).
-        if huge { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
+        if bytes >= Self.hugePageThreshold {
+            // As an allocation that fails: the process is out of memory.
+            guard let mapped = Self.mapZeroed(bytes: bytes) else { preconditionFailure("BufferPool: out of memory mapping \(bytes) bytes") }
+            return mapped
+        }
         #endif
-        return raw.bindMemory(to: Float.self, capacity: count)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let pointer = raw.bindMemory(to: Float.self, capacity: count)
+        if zeroed { pointer.initialize(repeating: 0, count: requested) }
+        return pointer
+    }
+
+    /// Fresh anonymous memory of `bytes` bytes (zero), aligned to ``hugePageSize`` and offered huge pages: embedding
+    /// tables and optimizer moments are read at random rows, and with 4 KB pages nearly every row costs a TLB miss.
+    /// nil when the system refuses the mapping.
+    private static func mapZeroed(bytes: Int) -> UnsafeMutablePointer<Float>? {
+        #if os(Linux)
+        // Map one huge page more and give back the unaligned ends.
+        let length = bytes + hugePageSize
+        guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else { return nil }
+        let address = Int(bitPattern: base)
+        let aligned = (address + hugePageSize - 1) / hugePageSize * hugePageSize
+        if aligned > address { munmap(base, aligned - address) }
+        let tail = address + length - (aligned + bytes)
+        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + bytes), tail) }
+        let start = UnsafeMutableRawPointer(bitPattern: aligned)!
+        _ = madvise(start, bytes, Int32(MADV_HUGEPAGE))
+        return start.bindMemory(to: Float.self, capacity: bytes / 4)
+        #else
+        return nil
+        #endif
+    }
+
+    /// Returns a buffer of the size class `count` to the system: mapped ones are unmapped.
+    private static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        #if os(Linux)
+        if count * 4 >= hugePageThreshold {
+            munmap(UnsafeMutableRawPointer(pointer), count * 4)
+            return
+        }
+        #endif
+        pointer.deallocate()
     }
 
     func give(_ pointer: UnsafeMutablePointer<Float>, count requested: Int) {
         let count = Self.capacity(for: requested)
         let buffer = Buffer(pointer: pointer)
-        let evicted = state.withLock { s -> [Buffer] in
+        let evicted = state.withLock { s -> [(Buffer, Int)] in
             let bytes = count * 4
-            guard bytes <= s.capacityBytes else { return [buffer] }
+            guard bytes <= s.capacityBytes else { return [(buffer, count)] }
             // Make room by freeing idle buffers of other sizes, largest first (shapes that stopped recurring).
-            var out: [Buffer] = []
+            var out: [(Buffer, Int)] = []
             while s.stats.idleBytes + bytes > s.capacityBytes,
                   let size = s.free.keys.filter({ $0 != count && !(s.free[$0]?.isEmpty ?? true) }).max() {
-                out.append(s.free[size]!.removeLast())
+                out.append((s.free[size]!.removeLast(), size))
                 if s.free[size]!.isEmpty { s.free.removeValue(forKey: size) }
                 s.stats.idleBytes -= size * 4
             }
-            guard s.stats.idleBytes + bytes <= s.capacityBytes else { return out + [buffer] }
+            guard s.stats.idleBytes + bytes <= s.capacityBytes else { return out + [(buffer, count)] }
             s.free[count, default: []].append(buffer)
             s.stats.idleBytes += bytes
             return out
         }
-        for b in evicted { b.pointer.deallocate() }
+        for (b, size) in evicted { Self.release(b.pointer, count: size) }
     }
 }
 
@@ -126,11 +167,10 @@ public final class TensorStorage: @unchecked Sendable {
     /// Start of the elements; valid while the storage lives.
     public let pointer: UnsafeMutablePointer<Float>
 
-    /// Takes a buffer from the pool; when `zeroed`, fills it with 0.
+    /// Takes a buffer from the pool; when `zeroed`, every element is 0.
     public init(count: Int, zeroed: Bool) {
         self.count = count
-        self.pointer = BufferPool.shared.take(count: count)
-        if zeroed { pointer.initialize(repeating: 0, count: count) }
+        self.pointer = BufferPool.shared.take(count: count, zeroed: zeroed)
     }
 
     deinit { BufferPool.shared.give(pointer, count: count) }

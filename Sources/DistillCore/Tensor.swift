@@ -29,9 +29,11 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.storage = TensorStorage(count: Shapes.count(shape), zeroed: false)
     }
 
-    /// A tensor of `shape` filled with zeros.
-    public convenience init(zeros shape: [Int]) {
-        self.init(repeating: 0, shape: shape)
+    /// A tensor of `shape` filled with zeros (a large new one takes memory only where it is written, see ``BufferPool``).
+    public init(zeros shape: [Int]) {
+        for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
+        self.shape = shape
+        self.storage = TensorStorage(count: Shapes.count(shape), zeroed: true)
     }
 
     /// A tensor of `shape` with every element equal to `value`.

@@ -69,6 +69,10 @@ public final class DistillationTrainer {
     var bestWeights: [String: Tensor] = [:]
     /// Whether ``bestWeights`` holds an evaluation that `best/` does not have yet.
     var bestUnsaved = false
+    /// The bag's table rows that lazy Adam moved since ``bestWeights`` last copied the table (one bit per row): the
+    /// next copy takes only these rows, the same bits as a whole copy. nil: copy the whole table (the SGD step and
+    /// the tape's move rows this set does not see).
+    var tableRowsMoved: [UInt64]?
 
     public init(student: Student, config: TrainingConfig, train: [TrainingExample], dev: [TrainingExample] = [], output: URL,
                 intermediates: [IntermediateDistillation] = []) throws {
@@ -211,6 +215,7 @@ public final class DistillationTrainer {
         let bagLoss = BagStep.Loss(alpha: config.alpha.value(at: state.step), temperature: temperature, classWeights: config.classWeights,
                                    labelSmoothing: config.labelSmoothing, meanWeight: meanWeight)
         if let bagStep, config.optimizer == .sgd {
+            tableRowsMoved = nil
             let r = bagStep.sgd(indices, learningRate: optimizer.learningRate, loss: bagLoss)
             return (r.total, (r.soft, r.hard))
         }
@@ -225,6 +230,7 @@ public final class DistillationTrainer {
         }
         if let clip = config.clipNorm { clipGradientsByGlobalNorm(&gradients, maxNorm: clip) }
         optimizer.update(parameters, gradients: gradients)
+        noteRowsMoved(gradients)
         return (loss, parts)
     }
 
@@ -310,14 +316,40 @@ public final class DistillationTrainer {
         EvaluationReport.evaluate(student, on: examples, maxLength: config.maxLength)
     }
 
-    /// Copies the student's weights into ``bestWeights`` (the same buffers each time).
+    /// Marks the bag's table rows that a lazy Adam update moved (``tableRowsMoved``); any other update of the table
+    /// forgets the set.
+    private func noteRowsMoved(_ gradients: Gradients) {
+        guard let table = (student.model as? NGramBag)?.embeddings.weight, let gradient = gradients.value(of: table) else { return }
+        guard case let .rows(g) = gradient, tableRowsMoved != nil else {
+            tableRowsMoved = nil
+            return
+        }
+        for row in g.rows { tableRowsMoved![row >> 6] |= 1 << UInt64(row & 63) }
+    }
+
+    /// Copies the student's weights into ``bestWeights`` (the same buffers each time; of the bag's table, only the
+    /// rows moved since the last copy when they are known).
     func keepBest() {
+        let table = (student.model as? NGramBag)?.embeddings.weight
         for (name, tensor) in student.module.stateDict() {
             if let kept = bestWeights[name], kept.shape == tensor.shape {
-                kept.storage.pointer.update(from: tensor.storage.pointer, count: tensor.count)
+                if tensor === table, let moved = tableRowsMoved {
+                    let d = tensor.shape[1]
+                    for (word, bits) in moved.enumerated() where bits != 0 {
+                        var rest = bits
+                        while rest != 0 {
+                            let at = (word << 6 | rest.trailingZeroBitCount) * d
+                            (kept.storage.pointer + at).update(from: tensor.storage.pointer + at, count: d)
+                            rest &= rest - 1
+                        }
+                    }
+                } else {
+                    kept.storage.pointer.update(from: tensor.storage.pointer, count: tensor.count)
+                }
             } else {
                 bestWeights[name] = tensor.copy()
             }
+            if tensor === table { tableRowsMoved = [UInt64](repeating: 0, count: (tensor.shape[0] + 63) / 64) }
         }
         bestUnsaved = true
     }
