@@ -63,9 +63,11 @@ public final class AdamW {
             case let .rows(g):
                 let d = g.width, pg = g.values.storage.pointer
                 // The rows are random rows of three large arrays: the kernel prefetches a few rows ahead, so their misses overlap.
+                // An even share per thread (a row's update is independent of the others'), at least 64 KB of rows each.
+                let grain = max(65_536 / max(d, 1) / 4, (g.rows.count + ComputeThreads.count - 1) / ComputeThreads.count)
                 g.rows.withUnsafeBufferPointer { rows in
                     let rows = UnsafeSendable(rows.baseAddress!)
-                    parallelFor(g.rows.count, grain: max(1, 65_536 / max(d, 1))) { r in
+                    parallelFor(g.rows.count, grain: max(1, grain)) { r in
                         distill_adamw_rows(rule, pw, pm, pv, pg + r.lowerBound * d, rows.value + r.lowerBound, r.count, d, rowsAhead)
                     }
                 }

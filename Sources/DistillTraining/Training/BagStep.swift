@@ -307,9 +307,9 @@ final class BagStep {
                 next.withUnsafeMutableBufferPointer { next in
                     for (s, ids) in features.enumerated() where hasTarget[s] {
                         for id in ids {
-                            let slot = Int(slotOf[Int(id)])
-                            entries[Int(next[slot])] = Int32(s)
-                            next[slot] += 1
+                            let slot = Int(slotOf[Int(id)]), at = next[slot]
+                            entries[Int(at)] = Int32(s)
+                            next[slot] = at + 1
                         }
                     }
                 }
