@@ -275,7 +275,8 @@ final class BagStep {
         var entries: [Int32] = []
     }
 
-    /// ``ReadRows`` for `batch`: the rows come out ascending from a bitmap of the table's rows (read back and cleared
+    /// ``ReadRows`` for a batch's features (`hasTarget`: which examples have a gold label or a teacher distribution):
+    /// the rows come out ascending from a bitmap of the table's rows (read back and cleared
     /// word by word, no sort), each given its slot; a counting sort groups the positions by slot.
     private func readRows(_ features: [[Int32]], hasTarget: [Bool]) -> ReadRows {
         var out = ReadRows()
