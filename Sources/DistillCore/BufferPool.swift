@@ -60,7 +60,8 @@ public final class BufferPool: Sendable {
         for (b, size) in buffers { Self.release(b.pointer, count: size) }
     }
 
-    /// Buffers of at least this many bytes are aligned to ``hugePageSize`` and offered huge pages.
+    /// On Linux, new buffers of at least this many bytes are fresh mappings aligned to ``hugePageSize`` and offered
+    /// huge pages (elsewhere they come from `allocate`).
     static let hugePageThreshold = 4 << 20
     static let hugePageSize = 2 << 20
 
@@ -108,8 +109,8 @@ public final class BufferPool: Sendable {
     /// Fresh anonymous memory of `bytes` bytes (zero), aligned to ``hugePageSize`` and offered huge pages: embedding
     /// tables and optimizer moments are read at random rows, and with 4 KB pages nearly every row costs a TLB miss.
     /// nil when the system refuses the mapping.
+    #if os(Linux)
     private static func mapZeroed(bytes: Int) -> UnsafeMutablePointer<Float>? {
-        #if os(Linux)
         // Map one huge page more and give back the unaligned ends.
         let length = bytes + hugePageSize
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else { return nil }
@@ -121,10 +122,8 @@ public final class BufferPool: Sendable {
         let start = UnsafeMutableRawPointer(bitPattern: aligned)!
         _ = madvise(start, bytes, Int32(MADV_HUGEPAGE))
         return start.bindMemory(to: Float.self, capacity: bytes / 4)
-        #else
-        return nil
-        #endif
     }
+    #endif
 
     /// Returns a buffer of the size class `count` to the system: mapped ones are unmapped.
     private static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {

@@ -22,25 +22,26 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.storage = storage
     }
 
-    /// A tensor whose elements are not initialized: its maker fills every one before anything reads it.
-    public init(uninitializedShape shape: [Int]) {
+    /// A new buffer for `shape`, zero when `zeroed`, its elements otherwise not initialized.
+    private init(newShape shape: [Int], zeroed: Bool) {
         for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
         self.shape = shape
-        self.storage = TensorStorage(count: Shapes.count(shape), zeroed: false)
+        self.storage = TensorStorage(count: Shapes.count(shape), zeroed: zeroed)
+    }
+
+    /// A tensor whose elements are not initialized: its maker fills every one before anything reads it.
+    public convenience init(uninitializedShape shape: [Int]) {
+        self.init(newShape: shape, zeroed: false)
     }
 
     /// A tensor of `shape` filled with zeros (a large new one takes memory only where it is written, see ``BufferPool``).
-    public init(zeros shape: [Int]) {
-        for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
-        self.shape = shape
-        self.storage = TensorStorage(count: Shapes.count(shape), zeroed: true)
+    public convenience init(zeros shape: [Int]) {
+        self.init(newShape: shape, zeroed: true)
     }
 
     /// A tensor of `shape` with every element equal to `value`.
-    public init(repeating value: Float, shape: [Int]) {
-        for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
-        self.shape = shape
-        self.storage = TensorStorage(count: Shapes.count(shape), zeroed: false)
+    public convenience init(repeating value: Float, shape: [Int]) {
+        self.init(newShape: shape, zeroed: false)
         storage.pointer.update(repeating: value, count: storage.count)
     }
 
