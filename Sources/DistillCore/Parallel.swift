@@ -36,7 +36,8 @@ public enum ComputeThreads {
     }
 }
 
-/// Calls `body` on disjoint ranges covering `0..<count`, in parallel when `count` is large.
+/// Calls `body` on disjoint ranges covering `0..<count`, in parallel when `count` is large (on the calling
+/// thread's ``WorkerTeam`` inside one, else on Dispatch's threads).
 ///
 /// Ranges are cut every `grain` elements whatever the thread count, so per-range results (and anything
 /// combined from them in range order) are the same with 1 or many threads.
@@ -47,23 +48,35 @@ public func parallelFor(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) 
         if count > 0 { body(0..<count) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        let box = UnsafeSendable(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var c = w
-            while c < chunks {
-                box.value(c * grain..<min(count, (c + 1) * grain))
-                c += workers
-            }
+    func worker(_ w: Int, of workers: Int) {
+        var c = w
+        while c < chunks {
+            body(c * grain..<min(count, (c + 1) * grain))
+            c += workers
         }
+    }
+    if let team = WorkerTeam.current {
+        let participants = min(workers, team.size)
+        team.perform(participants) { w in worker(w, of: participants) }
+        return
+    }
+    withoutActuallyEscaping(worker) { worker in
+        let box = UnsafeSendable(worker)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in box.value(w, workers) }
     }
 }
 
-/// Runs `body(worker)` for `worker` in `0..<workers` concurrently (inline when `workers` is 1): one task per
-/// compute thread, for callers that split work themselves (the inference engines, one workspace each).
+/// Runs `body(worker)` for `worker` in `0..<workers` concurrently (inline when `workers` is 1; on the calling
+/// thread's ``WorkerTeam`` inside one): one task per compute thread, for callers that split work themselves (the inference engines, one workspace each).
 public func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
     if workers <= 1 {
         if workers == 1 { body(0) }
+        return
+    }
+    if let team = WorkerTeam.current {
+        // A team smaller than `workers` runs the rest inline, after its share.
+        team.perform(min(workers, team.size)) { w in body(w) }
+        for w in team.size..<max(team.size, workers) { body(w) }
         return
     }
     withoutActuallyEscaping(body) { body in

@@ -8,6 +8,16 @@ static inline void distill_prefetch_read(const void *address) { __builtin_prefet
 /// As `distill_prefetch_read`, for a line that is about to be written.
 static inline void distill_prefetch_write(const void *address) { __builtin_prefetch(address, 1, 3); }
 
+/// Tells the CPU the thread is spinning on a flag (x86 `pause`, Arm `yield`): the loop costs less power and the
+/// other hyper-thread of the core runs faster while it waits.
+static inline void distill_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// One AdamW step's constants: `decay` = lr·λ (0: none), `step_size` = lr / (1 − β₁ᵗ), `inverse_c2` = 1 / (1 − β₂ᵗ).
 typedef struct {
     float decay, beta1, beta2, epsilon, step_size, inverse_c2;

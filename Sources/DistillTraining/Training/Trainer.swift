@@ -141,8 +141,13 @@ public final class DistillationTrainer {
 
     /// Runs to the end (or early stop), resuming from `output/checkpoint` when `resume` is true and one exists.
     /// Returns the last dev evaluation, if any.
+    /// The loop's parallel calls run on a ``WorkerTeam``: a small step makes thousands of them a second.
     @discardableResult
     public func run(resume: Bool = false, progress: ((TrainingProgress) -> Void)? = nil) throws -> EvaluationReport? {
+        try WorkerTeam.run { try runLoop(resume: resume, progress: progress) }
+    }
+
+    private func runLoop(resume: Bool, progress: ((TrainingProgress) -> Void)?) throws -> EvaluationReport? {
         try prepareOutput(resume: resume)
         var log = try LogWriter(url: logURL)
         context.generator = RandomGenerator(state: state.dropoutGenerator)

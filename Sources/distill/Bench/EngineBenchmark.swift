@@ -243,8 +243,13 @@ extension EngineBenchmark {
 }
 
 extension EngineBenchmark {
-    /// The distillation step the recipes run, on the shapes of bench/torch_train.py.
+    /// The distillation step the recipes run, on the shapes of bench/torch_train.py, on a ``WorkerTeam`` as in
+    /// `distill train`.
     func studentTraining() -> String {
+        WorkerTeam.run { studentTrainingTable() }
+    }
+
+    private func studentTrainingTable() -> String {
         let (b, s, classes) = (64, 48, 6)
         var config = BertConfig(vocabSize: 30522, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 512,
                                 maxPositionEmbeddings: 64, labels: (0..<classes).map { "c\($0)" })
