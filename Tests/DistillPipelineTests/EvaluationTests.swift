@@ -1,4 +1,7 @@
 import DistillExamples
+import DistillNN
+import DistillRuntime
+import DistillText
 import DistillRecipes
 import DistillTeachers
 import DistillTraining
@@ -27,5 +30,19 @@ struct EvaluationTests {
         #expect(try JSONDecoder().decode(EvaluationReport.self, from: json) == report)
         let table = report.table()
         #expect(table.contains("macro-F1 0.6556") && table.contains("agreement with teacher 0.8333"))
+    }
+
+    @Test("a student's report over repeated texts (each distinct text run once) equals the line-by-line report")
+    func repeatedTextsOnce() throws {
+        let student = Student(NGramBag(config: NGramBagConfig(featurizer: NGramFeaturizer(buckets: 256), embeddingSize: 8, labels: ["db", "net", "ok"]),
+                                       seed: 3))
+        let texts = ["disk full on <num>", "connection refused", "disk full on <num>", "all good", "connection refused", "disk full on <num>"]
+        let examples = texts.enumerated().map { i, t in TrainingExample(text: t, label: i % 3, teacher: [0.2, 0.3, 0.5]) }
+            + [TrainingExample(text: "no label")]
+        let report = EvaluationReport.evaluate(student, on: examples)
+        let lineByLine = EvaluationReport.compute(probabilities: texts.map { student.probabilities([$0])[0] }, gold: texts.indices.map { $0 % 3 },
+                                                  labels: ["db", "net", "ok"], teacherPredictions: Array(repeating: 2, count: texts.count))
+        #expect(report == lineByLine)
+        #expect(report.examples == 6)
     }
 }

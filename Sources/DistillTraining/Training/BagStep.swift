@@ -175,54 +175,64 @@ final class BagStep {
             let inverse = 1 / Float(ids.count)
             for j in 0..<d { mean[j] *= inverse }
         }
-        var logits = [Float](repeating: 0, count: k)
-        for c in 0..<k {
-            var z = b[c]
-            for j in 0..<d { z += w[c * d + j] * mean[j] }
-            logits[c] = z
-        }
-        var gradient = [Float](repeating: 0, count: k)
-        let (softShare, hardShare): (Float, Float) = hasSoft && hasHard ? (loss.alpha, 1 - loss.alpha) : (hasSoft ? 1 : 0, hasHard ? 1 : 0)
-        var softLoss: Float = 0, hardLoss: Float = 0, contribution: Float = 0
-        if let teacher = e.teacher {
-            // T²·KL(p_t^T ‖ softmax(z/T)): gradient T·(softmax(z/T) − p_t^T), p_t^T = p_t^(1/T) renormalized.
-            let t = loss.temperature
-            let student = Self.logSoftmax(logits.map { $0 / t })
-            let target = Self.logSoftmax(teacher.map { $0 > 0 ? Foundation.log($0) / t : -.infinity })
-            var kl: Float = 0
+        // Logits, their gradient and two log-softmax rows on the stack: no allocation per example.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * k) { scratch in
+            let logits = scratch.baseAddress!, gradient = logits + k, student = logits + 2 * k, target = logits + 3 * k
             for c in 0..<k {
-                let p = target[c] > -.infinity ? Foundation.exp(target[c]) : 0
-                if p > 0 { kl += p * (target[c] - student[c]) }
-                gradient[c] += softShare * e.weight * t * (Foundation.exp(student[c]) - p)
+                var z = b[c]
+                for j in 0..<d { z += w[c * d + j] * mean[j] }
+                logits[c] = z
+                gradient[c] = 0
             }
-            softLoss = e.weight * t * t * kl
-            contribution += softShare * softLoss
-        }
-        if let y = e.label {
-            // (1−ε)·w_y·(−log p_y) + (ε/C)·Σ_c w_c·(−log p_c), as softmaxCrossEntropy.
-            let logp = Self.logSoftmax(logits)
-            let cw = loss.classWeights ?? [Float](repeating: 1, count: k)
-            let eps = loss.labelSmoothing, weightSum = cw.reduce(0, +)
-            var value = (1 - eps) * cw[y] * -logp[y]
-            if eps > 0 { for c in 0..<k { value -= eps / Float(k) * cw[c] * logp[c] } }
-            for c in 0..<k {
-                let p = Foundation.exp(logp[c])
-                var g = (1 - eps) * cw[y] * (p - (c == y ? 1 : 0))
-                if eps > 0 { g += eps / Float(k) * (weightSum * p - cw[c]) }
-                gradient[c] += hardShare * e.weight * g
+            let (softShare, hardShare): (Float, Float) = hasSoft && hasHard ? (loss.alpha, 1 - loss.alpha) : (hasSoft ? 1 : 0, hasHard ? 1 : 0)
+            var softLoss: Float = 0, hardLoss: Float = 0, contribution: Float = 0
+            if let teacher = e.teacher {
+                // T²·KL(p_t^T ‖ softmax(z/T)): gradient T·(softmax(z/T) − p_t^T), p_t^T = p_t^(1/T) renormalized.
+                let t = loss.temperature
+                for c in 0..<k { student[c] = logits[c] / t }
+                Self.logSoftmax(student, k)
+                for c in 0..<k { target[c] = teacher[c] > 0 ? Foundation.log(teacher[c]) / t : -.infinity }
+                Self.logSoftmax(target, k)
+                var kl: Float = 0
+                for c in 0..<k {
+                    let p = target[c] > -.infinity ? Foundation.exp(target[c]) : 0
+                    if p > 0 { kl += p * (target[c] - student[c]) }
+                    gradient[c] += softShare * e.weight * t * (Foundation.exp(student[c]) - p)
+                }
+                softLoss = e.weight * t * t * kl
+                contribution += softShare * softLoss
             }
-            hardLoss = e.weight * value
-            contribution += hardShare * hardLoss
+            if let y = e.label {
+                // (1−ε)·w_y·(−log p_y) + (ε/C)·Σ_c w_c·(−log p_c), as softmaxCrossEntropy.
+                let logp = student
+                for c in 0..<k { logp[c] = logits[c] }
+                Self.logSoftmax(logp, k)
+                let cw = loss.classWeights
+                func weight(_ c: Int) -> Float { cw?[c] ?? 1 }
+                let eps = loss.labelSmoothing
+                var weightSum: Float = 0
+                for c in 0..<k { weightSum += weight(c) }
+                var value = (1 - eps) * weight(y) * -logp[y]
+                if eps > 0 { for c in 0..<k { value -= eps / Float(k) * weight(c) * logp[c] } }
+                for c in 0..<k {
+                    let p = Foundation.exp(logp[c])
+                    var g = (1 - eps) * weight(y) * (p - (c == y ? 1 : 0))
+                    if eps > 0 { g += eps / Float(k) * (weightSum * p - weight(c)) }
+                    gradient[c] += hardShare * e.weight * g
+                }
+                hardLoss = e.weight * value
+                contribution += hardShare * hardLoss
+            }
+            slots.soft[s] = softLoss
+            slots.hard[s] = hardLoss
+            slots.contribution[s] = contribution
+            for c in 0..<k { slots.logitGradients[s * k + c] = gradient[c] }
+            let row = slots.rowGradients.baseAddress! + s * d
+            for c in 0..<k where gradient[c] != 0 { simdAxpy(row, gradient[c], w + c * d, d) }
         }
         slots.counted[s] = true
-        slots.soft[s] = softLoss
-        slots.hard[s] = hardLoss
         slots.softWeight[s] = hasSoft ? e.weight : 0
         slots.hardWeight[s] = hasHard ? e.weight : 0
-        slots.contribution[s] = contribution
-        for c in 0..<k { slots.logitGradients[s * k + c] = gradient[c] }
-        let row = slots.rowGradients.baseAddress! + s * d
-        for c in 0..<k where gradient[c] != 0 { simdAxpy(row, gradient[c], w + c * d, d) }
     }
 
     /// The loss's normalizer (the divisor of the slots' summed gradients), the number of examples with a target and
@@ -297,25 +307,37 @@ final class BagStep {
             }
         }
         var firstEntry = [Int32](repeating: 0, count: out.rows.count + 1)
+        // Each position's slot, looked up once (a random read of `slotOf`) and read back in order.
+        var positionSlots = [Int32](repeating: 0, count: positions)
         firstEntry.withUnsafeMutableBufferPointer { firstEntry in
-            for (s, ids) in features.enumerated() where hasTarget[s] {
-                for id in ids { firstEntry[Int(slotOf[Int(id)]) + 1] += 1 }
-            }
-            for slot in 0..<(firstEntry.count - 1) { firstEntry[slot + 1] += firstEntry[slot] }
-            var entries = [Int32](repeating: 0, count: Int(firstEntry[firstEntry.count - 1]))
-            var next = Array(firstEntry.dropLast())
-            entries.withUnsafeMutableBufferPointer { entries in
-                next.withUnsafeMutableBufferPointer { next in
-                    for (s, ids) in features.enumerated() where hasTarget[s] {
-                        for id in ids {
-                            let slot = Int(slotOf[Int(id)]), at = next[slot]
-                            entries[Int(at)] = Int32(s)
-                            next[slot] = at + 1
+            positionSlots.withUnsafeMutableBufferPointer { positionSlots in
+                var p = 0
+                for (s, ids) in features.enumerated() where hasTarget[s] {
+                    for id in ids {
+                        let slot = slotOf[Int(id)]
+                        positionSlots[p] = slot
+                        p += 1
+                        firstEntry[Int(slot) + 1] += 1
+                    }
+                }
+                for slot in 0..<(firstEntry.count - 1) { firstEntry[slot + 1] += firstEntry[slot] }
+                var entries = [Int32](repeating: 0, count: Int(firstEntry[firstEntry.count - 1]))
+                var next = Array(firstEntry.dropLast())
+                entries.withUnsafeMutableBufferPointer { entries in
+                    next.withUnsafeMutableBufferPointer { next in
+                        p = 0
+                        for (s, ids) in features.enumerated() where hasTarget[s] {
+                            for _ in ids {
+                                let slot = Int(positionSlots[p]), at = next[slot]
+                                p += 1
+                                entries[Int(at)] = Int32(s)
+                                next[slot] = at + 1
+                            }
                         }
                     }
                 }
+                out.entries = entries
             }
-            out.entries = entries
         }
         out.firstEntry = firstEntry
         return out
@@ -378,9 +400,13 @@ final class BagStep {
         return (value, out)
     }
 
-    private static func logSoftmax(_ x: [Float]) -> [Float] {
-        let m = x.max() ?? 0
-        let lse = m + Foundation.log(x.reduce(Float(0)) { $1 > -.infinity ? $0 + Foundation.exp($1 - m) : $0 })
-        return x.map { $0 - lse }
+    /// `x[0..<n]` replaced by its log-softmax (entries of −∞ stay −∞ and add nothing).
+    private static func logSoftmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = x[0]
+        for c in 1..<max(n, 1) where x[c] > m { m = x[c] }
+        var sum: Float = 0
+        for c in 0..<n where x[c] > -.infinity { sum += Foundation.exp(x[c] - m) }
+        let lse = m + Foundation.log(sum)
+        for c in 0..<n { x[c] -= lse }
     }
 }
