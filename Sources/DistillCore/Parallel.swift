@@ -66,8 +66,10 @@ public func parallelFor(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) 
     }
 }
 
-/// Runs `body(worker)` for `worker` in `0..<workers` concurrently (inline when `workers` is 1; on the calling
-/// thread's ``WorkerTeam`` inside one): one task per compute thread, for callers that split work themselves (the inference engines, one workspace each).
+/// Runs `body(worker)` for `worker` in `0..<workers` (inline when `workers` is 1; on the calling thread's
+/// ``WorkerTeam`` inside one): one task per compute thread, for callers that split work themselves (the inference
+/// engines, one workspace each). Concurrency is not promised — a team runs the workers beyond its size after its
+/// share, and a nested call runs them one after another — so a body must never wait for another worker.
 public func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
     if workers <= 1 {
         if workers == 1 { body(0) }

@@ -107,6 +107,8 @@ public final class WorkerTeam: @unchecked Sendable {
         }
     }
 
+    /// Wakes every sleeping helper, participants or not (the others check the round and spin again): on the
+    /// 2-4-thread teams training uses, one condition for all costs nothing worth a condition per helper.
     private func wakeSleepers() {
         guard sleeping.load(ordering: .sequentiallyConsistent) > 0 else { return }
         condition.lock()

@@ -7,7 +7,7 @@ struct ThreadingTests {
     /// (split by rows, by columns), blocks that do not divide the extent, transposed B, and 1, 2 and 3 threads.
     /// Holds on every OpenBLAS kernel family because the GEMM blocks depend on the shape only
     /// (`scripts/test_blas_kernels.sh` runs this suite under each family the CPU can run).
-    @Test("GEMM, attention and element-wise results are bit-identical with 1, 2 and 3 threads, with and without a WorkerTeam")
+    @Test("GEMM, attention and element-wise results are bit-identical with 1, 2 and 3 threads, and in WorkerTeams of 2 and 3")
     func threadCountIndependence() {
         var g = RandomGenerator(seed: 21)
         let cases: [(Tensor, Tensor, Bool)] = [
@@ -34,11 +34,13 @@ struct ThreadingTests {
             ComputeThreads.configure(threads: threads)
             g = RandomGenerator(seed: 5)
             results["\(threads)"] = run()
-            g = RandomGenerator(seed: 5)
-            results["\(threads) in a team"] = WorkerTeam.run(threads: threads) { run() }
+            if threads > 1 {
+                g = RandomGenerator(seed: 5)
+                results["\(threads) in a team"] = WorkerTeam.run(threads: threads) { run() }
+            }
         }
         ComputeThreads.configure()
-        for threads in ["2", "3", "1 in a team", "2 in a team", "3 in a team"] {
+        for threads in ["2", "3", "2 in a team", "3 in a team"] {
             for (i, (a, b)) in zip(results["1"]!, results[threads]!).enumerated() {
                 #expect(a.map(\.bitPattern) == b.map(\.bitPattern),
                         "case \(i) differs between 1 and \(threads) threads (OpenBLAS kernel \(BLASKernel.coreName))")
