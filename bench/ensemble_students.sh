@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Students distilled from two teachers that fail differently (issue 14): the fine-tuned MiniLM and Qwen2.5-Coder-0.5B
+# few-shot (the 4 nearest labelled lines in each prompt, one call per template), averaged with equal weights, against
+# the same students distilled from MiniLM alone. Same split, teacher fine-tuning, student recipes and table as
+# `make bench-quality` (bench/quality.sh), so its rows sit beside that table's peers.
+#
+# Steps (each skipped when its result exists, so a rerun redoes only what is missing): `distill loghub`; the MiniLM
+# teacher (`teacher finetune`, 6 epochs); the LLM's answers for the unlabelled lines (llama-server on 127.0.0.1:18097,
+# answers kept in OUT/llm.sqlite); four recipes (n-gram bag and BERT cut from the teacher, each from MiniLM alone
+# and from the mean of MiniLM and the LLM's answers); predictions on the held-out and seen test files; the table.
+# About 45 minutes on 2 cores (LLM 26 min, the cut students 6 min each, the teacher 7 min).
+#
+# Usage: bench/ensemble_students.sh DISTILL MINILM_FOLDER [OUT]   (QUALITY_LLM: qwen-0.5b (default) or qwen-1.5b)
+set -euo pipefail
+distill=$1 minilm=$2 out=${3:-runs/ensemble-students}
+llm=${QUALITY_LLM:-qwen-0.5b} port=18097
+labels=normal,database,network,auth,storage,memory,application,configuration
+mkdir -p "$out/recipes" "$out/models" "$out/predictions" "$out/logs"
+out=$(cd "$out" && pwd)
+
+"$distill" loghub --data data/loghub --out "$out/split" >"$out/logs/loghub.txt"
+split=$out/split teacher=$out/teacher answers=$out/llm-$llm-few-shot-unlabelled.jsonl
+
+if [ ! -f "$teacher/model.safetensors" ]; then
+  echo "teacher: all-MiniLM-L6-v2 fine-tuned on the labelled lines"
+  "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" --labels "$labels" \
+    --out "$teacher" --input logs --epochs 6 --max-length 64 --learning-rate 5e-5 >"$out/logs/teacher.log" 2>&1
+fi
+
+if [ ! -f "$answers" ]; then
+  echo "$llm few-shot answers for the unlabelled lines"
+  gguf=$(bash scripts/fetch_llm_teachers.sh "$llm" | sed -n "s/^$llm=//p")
+  LLAMA_MODEL_OVERRIDE=$gguf bash scripts/llm-server start $port >/dev/null
+  trap 'bash scripts/llm-server stop '$port'' EXIT
+  # The label descriptions of bench/quality.sh.
+  cat >"$out/labels.txt" <<'LABELS'
+normal: routine operation
+database: database errors (connections, queries, locks, replication)
+network: connectivity, DNS, TLS, timeouts between services
+auth: authentication and authorization failures, security events
+storage: disks, filesystems, volumes, I/O errors
+memory: memory and other resource exhaustion (OOM, CPU throttling, file descriptors)
+application: application errors and crashes (exceptions, panics, failed requests)
+configuration: invalid or missing configuration
+LABELS
+  "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/unlabelled.jsonl" \
+    --examples "$split/labelled.jsonl" --nearest-examples 4 --out "$answers.partial" --store "$out/llm.sqlite" --concurrency 2 \
+    >"$out/logs/llm.log" 2>&1
+  mv "$answers.partial" "$answers"
+  bash scripts/llm-server stop $port; trap - EXIT
+fi
+
+recipe() {  # NAME ENSEMBLE(yes|no) STUDENT EPOCHS
+  local name=$1 ensemble=$2 student=$3 epochs=$4
+  {
+    echo "labels: [${labels//,/, }]"
+    echo "data:"
+    echo "  labelled: $split/labelled.jsonl"
+    echo "  unlabelled: $split/unlabelled.jsonl"
+    echo "  dev: $split/dev.jsonl"
+    echo "  test: $split/test-heldout.jsonl"
+    echo "teachers:"
+    if [ "$ensemble" = yes ]; then
+      # Lines the LLM has no answer for (the labelled and dev lines, a rejected question) get MiniLM's alone.
+      echo "  - {name: minilm, kind: bert, path: $teacher, weight: 0.5}"
+      echo "  - {name: $llm, kind: soft-labels, path: $answers, weight: 0.5}"
+    else
+      echo "  - {name: minilm, kind: bert, path: $teacher}"
+    fi
+    echo "student:"
+    echo "$student"
+    echo "input: logs"
+    echo "decision: {calibrate: true, alert_target: 0.1, normal_label: normal}"
+    echo "losses:"
+    echo "  class_weights: sqrt"
+    echo "training:"
+    echo "  epochs: $epochs"
+    echo "  batch_size: 32"
+    echo "  early_stopping: {metric: macro_f1, patience: 3}"
+    echo "seed: 1"
+    echo "output: $out/runs/$name"
+  } >"$out/recipes/$name.yaml"
+}
+bag="  kind: ngram-bag"
+cut="  kind: bert
+  from_teacher: minilm
+  layers: 2
+  max_length: 64"
+recipe bag-kd no "$bag" 5
+recipe bag-kd-ensemble yes "$bag" 5
+recipe cut-kd no "$cut" 3
+recipe cut-kd-ensemble yes "$cut" 3
+
+for name in bag-kd bag-kd-ensemble cut-kd cut-kd-ensemble; do
+  if [ ! -f "$out/runs/$name/final/config.json" ]; then
+    echo "student $name"
+    t0=$(date +%s.%N)
+    "$distill" train --resume --recipe "$out/recipes/$name.yaml" >"$out/logs/$name.log" 2>&1
+    awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }' >"$out/logs/$name.seconds"
+  fi
+  shipped=$out/runs/$name/best; [ -d "$shipped" ] || shipped=$out/runs/$name/final
+  rm -rf "${out:?}/models/$name" && cp -r "$shipped" "$out/models/$name"
+done
+rm -rf "${out:?}/models/teacher" && cp -r "$teacher" "$out/models/teacher"
+
+for name in teacher bag-kd bag-kd-ensemble cut-kd cut-kd-ensemble; do
+  dir=$out/predictions/$name
+  mkdir -p "$dir"
+  for test in test-heldout test-seen; do
+    "$distill" classify --model "$out/models/$name" --input "$split/$test.jsonl" --field text --cache-size 0 --ignore-decision >"$dir/$test.jsonl"
+  done
+  bytes=$(du -cb "$out/models/$name"/*.safetensors | tail -1 | cut -f1)
+  echo "{\"name\": \"$name\", \"train_seconds\": $(cat "$out/logs/$name.seconds" 2>/dev/null || echo null), \"size_bytes\": $bytes, \"lines_per_second\": null}" \
+    >"$dir/meta.json"
+done
+
+p=$out/predictions
+python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" "fine-tuned MiniLM=$p/teacher:teacher" \
+  "bag, distilled from MiniLM=$p/bag-kd:student" "bag, distilled from MiniLM + $llm few-shot=$p/bag-kd-ensemble:student" \
+  "BERT cut from the teacher, distilled from MiniLM=$p/cut-kd:student" \
+  "BERT cut from the teacher, distilled from MiniLM + $llm few-shot=$p/cut-kd-ensemble:student" >/dev/null
+cat "$out/quality.md"
