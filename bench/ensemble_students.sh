@@ -32,17 +32,7 @@ if [ ! -f "$answers" ]; then
   gguf=$(bash scripts/fetch_llm_teachers.sh "$llm" | sed -n "s/^$llm=//p")
   LLAMA_MODEL_OVERRIDE=$gguf bash scripts/llm-server start $port >/dev/null
   trap 'bash scripts/llm-server stop '$port'' EXIT
-  # The label descriptions of bench/quality.sh.
-  cat >"$out/labels.txt" <<'LABELS'
-normal: routine operation
-database: database errors (connections, queries, locks, replication)
-network: connectivity, DNS, TLS, timeouts between services
-auth: authentication and authorization failures, security events
-storage: disks, filesystems, volumes, I/O errors
-memory: memory and other resource exhaustion (OOM, CPU throttling, file descriptors)
-application: application errors and crashes (exceptions, panics, failed requests)
-configuration: invalid or missing configuration
-LABELS
+  cp bench/llm_labels.txt "$out/labels.txt"  # the label descriptions of bench/quality.sh
   "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/unlabelled.jsonl" \
     --examples "$split/labelled.jsonl" --nearest-examples 4 --out "$answers.partial" --store "$out/llm.sqlite" --concurrency 2 \
     >"$out/logs/llm.log" 2>&1
@@ -50,36 +40,13 @@ LABELS
   bash scripts/llm-server stop $port; trap - EXIT
 fi
 
+source bench/quality_recipe.sh
 recipe() {  # NAME ENSEMBLE(yes|no) STUDENT EPOCHS
-  local name=$1 ensemble=$2 student=$3 epochs=$4
-  {
-    echo "labels: [${labels//,/, }]"
-    echo "data:"
-    echo "  labelled: $split/labelled.jsonl"
-    echo "  unlabelled: $split/unlabelled.jsonl"
-    echo "  dev: $split/dev.jsonl"
-    echo "  test: $split/test-heldout.jsonl"
-    echo "teachers:"
-    if [ "$ensemble" = yes ]; then
-      # Lines the LLM has no answer for (the labelled and dev lines, a rejected question) get MiniLM's alone.
-      echo "  - {name: minilm, kind: bert, path: $teacher, weight: 0.5}"
-      echo "  - {name: $llm, kind: soft-labels, path: $answers, weight: 0.5}"
-    else
-      echo "  - {name: minilm, kind: bert, path: $teacher}"
-    fi
-    echo "student:"
-    echo "$student"
-    echo "input: logs"
-    echo "decision: {calibrate: true, alert_target: 0.1, normal_label: normal}"
-    echo "losses:"
-    echo "  class_weights: sqrt"
-    echo "training:"
-    echo "  epochs: $epochs"
-    echo "  batch_size: 32"
-    echo "  early_stopping: {metric: macro_f1, patience: 3}"
-    echo "seed: 1"
-    echo "output: $out/runs/$name"
-  } >"$out/recipes/$name.yaml"
+  local teachers="  - {name: minilm, kind: bert, path: $teacher}"
+  # Lines the LLM has no answer for (the labelled and dev lines, a rejected question) get MiniLM's alone.
+  [ "$2" = yes ] && teachers="  - {name: minilm, kind: bert, path: $teacher, weight: 0.5}
+  - {name: $llm, kind: soft-labels, path: $answers, weight: 0.5}"
+  quality_recipe "$out/recipes/$1.yaml" "$out/runs/$1" "$split" "$labels" "$teachers" "$3" "$4"
 }
 bag="  kind: ngram-bag"
 cut="  kind: bert

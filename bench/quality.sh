@@ -37,35 +37,11 @@ if [ ! -f "$out/models/teacher/model.safetensors" ]; then
 fi
 
 # Students, each from a recipe in the same folder layout.
+source bench/quality_recipe.sh
 recipe() {  # NAME TEACHER(yes|no) STUDENT_BLOCK EPOCHS EXTRA_LOSSES
-  local name=$1 teacher=$2 student=$3 epochs=$4 extra=${5:-}
-  {
-    echo "labels: [${labels//,/, }]"
-    echo "data:"
-    echo "  labelled: $split/labelled.jsonl"
-    [ "$teacher" = yes ] && echo "  unlabelled: $split/unlabelled.jsonl"
-    echo "  dev: $split/dev.jsonl"
-    echo "  test: $split/test-heldout.jsonl"
-    if [ "$teacher" = yes ]; then
-      echo "teachers:"
-      echo "  - {name: minilm, kind: bert, path: $(cd "$out/models/teacher" && pwd)}"
-    fi
-    echo "student:"
-    echo "$student"
-    echo "input: logs"
-    # Temperature and a bar on normal fitted on the dev lines (which hold templates of their own) for a 10%
-    # missed-alert target. The rows are the most probable label; the "+ bar on normal" rows apply the rule.
-    echo "decision: {calibrate: true, alert_target: 0.1, normal_label: normal}"
-    echo "losses:"
-    echo "  class_weights: sqrt"
-    [ -n "$extra" ] && echo "$extra"
-    echo "training:"
-    echo "  epochs: $epochs"
-    echo "  batch_size: 32"
-    echo "  early_stopping: {metric: macro_f1, patience: 3}"
-    echo "seed: 1"
-    echo "output: $(pwd)/$out/runs/$name"
-  } >"$out/recipes/$name.yaml"
+  local teachers=""
+  [ "$2" = yes ] && teachers="  - {name: minilm, kind: bert, path: $(cd "$out/models/teacher" && pwd)}"
+  quality_recipe "$out/recipes/$1.yaml" "$(pwd)/$out/runs/$1" "$split" "$labels" "$teachers" "$3" "$4" "${5:-}"
 }
 bag="  kind: ngram-bag"
 bert="  kind: bert
@@ -140,16 +116,8 @@ if [ "$llm" != none ]; then
   port=18095
   LLAMA_MODEL_OVERRIDE=$gguf bash scripts/llm-server start $port >/dev/null
   trap 'bash scripts/llm-server stop '$port'' EXIT
-  cat >"$out/labels.txt" <<'LABELS'
-normal: routine operation
-database: database errors (connections, queries, locks, replication)
-network: connectivity, DNS, TLS, timeouts between services
-auth: authentication and authorization failures, security events
-storage: disks, filesystems, volumes, I/O errors
-memory: memory and other resource exhaustion (OOM, CPU throttling, file descriptors)
-application: application errors and crashes (exceptions, panics, failed requests)
-configuration: invalid or missing configuration
-LABELS
+  # The labels with their descriptions, as the LLM's prompt gives them.
+  cp bench/llm_labels.txt "$out/labels.txt"
   # The most probable label of each `distill label` output line (normal for a failed one).
   top_labels() {
     python3 -c "
