@@ -71,17 +71,20 @@ if [ "$mode" = full ]; then
   attention: {weight: 1.0, kind: kl}"
   static_students+=(tinybert-kd-static)
 fi
-for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd "${static_students[@]}"; do
+train_student() {  # NAME: trains the recipe (a rerun resumes or skips it) and copies the model the run ships
+  local name=$1
   echo "student $name"
   [ -f "$out/runs/$name/final/config.json" ] || timed "$name" "$distill" train --resume --recipe "$out/recipes/$name.yaml"
   # The model the run ships: best/ (best dev epoch, with the decision rule fitted for it) when it exists, else final/.
-  shipped="$out/runs/$name/best"; [ -d "$shipped" ] || shipped="$out/runs/$name/final"
-  rm -rf "$out/models/$name" && cp -r "$shipped" "$out/models/$name"
-done
-for name in bag-kd tinybert-kd cut-kd; do
-  timed "$name-int8" "$distill" quantize --model "$out/models/$name" --out "$out/models/$name-int8"
-  cp "$out/logs/$name.seconds" "$out/logs/$name-int8.seconds"
-done
+  local shipped="$out/runs/$name/best"; [ -d "$shipped" ] || shipped="$out/runs/$name/final"
+  rm -rf "${out:?}/models/$name" && cp -r "$shipped" "$out/models/$name"
+}
+quantize_student() {  # NAME: NAME-int8, with NAME's training time
+  timed "$1-int8" "$distill" quantize --model "$out/models/$1" --out "$out/models/$1-int8"
+  cp "$out/logs/$1.seconds" "$out/logs/$1-int8.seconds"
+}
+for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd "${static_students[@]}"; do train_student "$name"; done
+for name in bag-kd tinybert-kd cut-kd; do quantize_student "$name"; done
 
 # Predictions of every Distill model on both test files, and its speed on the held-out file (cache off).
 predict() {  # NAME
@@ -110,7 +113,7 @@ for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybe
 # LogTaxonomy in the prompt, logprobs over the label names, one call per template (`--group-by template`). QUALITY_LLM:
 # qwen-0.5b (default), qwen-1.5b or none.
 llm=${QUALITY_LLM:-qwen-0.5b}
-llm_rows=()
+llm_rows=() ensemble_rows=()
 if [ "$llm" != none ]; then
   gguf=$(bash scripts/fetch_llm_teachers.sh "$llm" | sed -n "s/^$llm=//p")
   port=18095
@@ -157,6 +160,17 @@ for line in open(sys.argv[1], encoding='utf-8'):
   "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/unlabelled.jsonl" \
     --out "$out/llm-$llm-unlabelled.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-unlabelled.log" 2>&1
   awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }' >"$out/logs/llm-$llm-unlabelled.seconds"
+  # The second teacher of the students below: the LLM few-shot on the unlabelled lines (the transfer set) and the
+  # dev lines (the ensemble's dev scores), one call per template.
+  answers="$out/llm-$llm-few-shot-answers.jsonl"
+  if [ ! -f "$answers" ]; then
+    for part in unlabelled dev; do
+      timed "llm-$llm-few-shot-$part" "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" \
+        --input "$split/$part.jsonl" --examples "$split/labelled.jsonl" --nearest-examples 4 --out "$out/llm-$llm-few-shot-$part.jsonl" \
+        --store "$out/llm-$llm.sqlite" --concurrency 2
+    done
+    cat "$out/llm-$llm-few-shot-unlabelled.jsonl" "$out/llm-$llm-few-shot-dev.jsonl" >"$answers.partial" && mv "$answers.partial" "$answers"
+  fi
   bash scripts/llm-server stop $port; trap - EXIT
   {
     echo "labels: [${labels//,/, }]"
@@ -177,11 +191,27 @@ for line in open(sys.argv[1], encoding='utf-8'):
   keys=$(grep -o '"questions":[0-9]*' "$out/logs/llm-$llm-unlabelled.log" | tail -1 | cut -d: -f2)
   templates=$(python3 -c "import json,sys; print(len({json.loads(l)['template'] for l in open(sys.argv[1])}))" "$split/unlabelled.jsonl")
   echo "{\"keys\": ${keys:-null}, \"templates\": $templates, \"lines\": $(wc -l <"$split/unlabelled.jsonl")}" >"$out/predictions/bag-zero-label/labelling.json"
+
+  # Students from two teachers that fail differently: the fine-tuned MiniLM and the LLM few-shot, equal weights
+  # (lines the LLM has no answer for, the labelled ones, get MiniLM's alone).
+  ensemble_teachers="  - {name: minilm, kind: bert, path: $(cd "$out/models/teacher" && pwd), weight: 0.5}
+  - {name: $llm, kind: soft-labels, path: $(cd "$out" && pwd)/llm-$llm-few-shot-answers.jsonl, weight: 0.5}"
+  quality_recipe "$out/recipes/bag-kd-ensemble.yaml" "$(pwd)/$out/runs/bag-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$bag" "$bag_epochs"
+  quality_recipe "$out/recipes/cut-kd-ensemble.yaml" "$(pwd)/$out/runs/cut-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$cut_student" "$cut_epochs"
+  for name in bag-kd-ensemble cut-kd-ensemble; do train_student "$name"; done
+  quantize_student cut-kd-ensemble
+  for name in bag-kd-ensemble cut-kd-ensemble cut-kd-ensemble-int8; do predict "$name"; done
+
   llm_rows=("$llm zero-shot (llama.cpp)=$out/predictions/llm-$llm-zero-shot:teacher"
             "$llm few-shot, 4 nearest labelled lines (llama.cpp)=$out/predictions/llm-$llm-few-shot:teacher"
             "ensemble: fine-tuned MiniLM + $llm zero-shot (equal weights)=$out/predictions/llm-$llm-zero-shot-ensemble:teacher"
             "ensemble: fine-tuned MiniLM + $llm few-shot (equal weights)=$out/predictions/llm-$llm-few-shot-ensemble:teacher"
             "bag from the LLM's answers alone (zero labels)=$out/predictions/bag-zero-label:zero-label")
+  # Their teacher is the ensemble row (the mean of the two on the test lines).
+  ensemble="ensemble: fine-tuned MiniLM + $llm few-shot (equal weights)"
+  ensemble_rows=("bag, distilled from MiniLM + $llm few-shot=$out/predictions/bag-kd-ensemble:student:$ensemble"
+                 "BERT cut from the teacher, distilled from MiniLM + $llm few-shot=$out/predictions/cut-kd-ensemble:student:$ensemble"
+                 "BERT cut, distilled from MiniLM + $llm few-shot, int8=$out/predictions/cut-kd-ensemble-int8:student:$ensemble")
 fi
 
 echo "peers (same labelled lines, raw text)"
@@ -201,7 +231,7 @@ python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
   "bag, distilled=$p/bag-kd:student" "bag, distilled, embeddings from the teacher's static embeddings=$p/bag-kd-static:student" "bag, distilled, + bar on normal (dev: 10% missed)=$p/bag-kd-rule:student" "bag, distilled, int8=$p/bag-kd-int8:student" \
   "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "${tinybert_static_row[@]}" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
   "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "BERT cut, distilled, + bar on normal (dev: 10% missed)=$p/cut-kd-rule:student" \
-  "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" \
+  "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" "${ensemble_rows[@]}" \
   "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \
   "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer" "${embedding_rows[@]}"
 "$distill" report --comparison "$out/quality-comparison.json" --out "$out/quality.html"

@@ -1,9 +1,10 @@
 # The student recipe of the real-logs quality benchmarks (bench/quality.sh, bench/ensemble_students.sh), sourced:
 # their split, labels, decision rule, class weights, epochs and early stopping, so their rows compare.
-# quality_recipe FILE OUTPUT_FOLDER SPLIT_FOLDER LABELS TEACHERS STUDENT_BLOCK EPOCHS [EXTRA_LOSSES]
-#   LABELS: comma-separated; TEACHERS: the YAML lines under `teachers:`, empty for none (then no unlabelled data).
+# quality_recipe FILE OUTPUT_FOLDER SPLIT_FOLDER LABELS TEACHERS STUDENT_BLOCK EPOCHS [EXTRA_LOSSES] [AGGREGATION]
+#   LABELS: comma-separated; TEACHERS: the YAML lines under `teachers:`, empty for none (then no unlabelled data);
+#   AGGREGATION: the recipe's `aggregation` (several teachers), empty for the default.
 quality_recipe() {
-  local file=$1 output=$2 split=$3 labels=$4 teachers=$5 student=$6 epochs=$7 extra=${8:-}
+  local file=$1 output=$2 split=$3 labels=$4 teachers=$5 student=$6 epochs=$7 extra=${8:-} aggregation=${9:-}
   {
     echo "labels: [${labels//,/, }]"
     echo "data:"
@@ -15,6 +16,7 @@ quality_recipe() {
       echo "teachers:"
       echo "$teachers"
     fi
+    [ -n "$aggregation" ] && echo "aggregation: $aggregation"
     echo "student:"
     echo "$student"
     echo "input: logs"
