@@ -83,7 +83,7 @@ struct ReportHTMLTests {
         #expect(screenshot > 10_000, "the page rendered (\(screenshot) bytes of PNG)")
     }
 
-    @Test("the quality benchmark's page: bench/quality_table.py's comparison rendered by `distill report`; a model without a size stays in the table, off the size chart; bad JSON names the key")
+    @Test("the quality benchmark's page: bench/quality_table.py's comparison rendered by `distill report`; a model without a size stays in the table, off the size chart; the student-peer interval resamples whole templates; bad JSON names the key")
     func qualityPage() throws {
         let dir = temporaryFolder("quality")
         let split = dir.appendingPathComponent("split"), predictions = dir.appendingPathComponent("predictions")
@@ -115,6 +115,10 @@ struct ReportHTMLTests {
         try table.run()
         table.waitUntilExit()
         #expect(table.terminationStatus == 0)
+        // Student and peer each miss one line of template t1 (network, database): resampled by whole templates, every
+        // draw scores them alike, where resampling lines one by one would not.
+        let markdown = try String(contentsOf: dir.appendingPathComponent("quality.md"), encoding: .utf8)
+        #expect(markdown.contains("Resampling the 3 held-out templates") && markdown.contains("lies in [+0.0, +0.0] points (95%)"), "\(markdown)")
         let page = dir.appendingPathComponent("quality.html")
         let run = try runDistill(["report", "--comparison", dir.appendingPathComponent("quality-comparison.json").path, "--out", page.path])
         #expect(run.status == 0 && run.stderr.contains("report: 3 models"), "\(run.output)")
