@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The real-logs quality benchmark (`make bench-quality`): on the committed Loghub samples (data/loghub), the
 # real-logs protocol of `distill loghub` — whole templates held out, at most 2 hand-labelled lines per training
-# template, the rest unlabelled — and, in one run, the fine-tuned MiniLM teacher, Distill's students (n-gram bag
-# and tiny BERT from scratch, with random or teacher-static embeddings, a BERT cut from the teacher's layers; distilled and gold-only; F32 and
-# int8) and the peers a user would train instead on the same
-# labelled lines (bench/quality_peers.py). One table (bench/quality_table.py), written to OUT/quality.md.
+# template, the rest unlabelled — and, in one run, the fine-tuned MiniLM teacher, an LLM teacher zero- and few-shot
+# and each averaged with MiniLM, Distill's students (n-gram bag and tiny BERT from scratch, with random or
+# teacher-static embeddings, a BERT cut from the teacher's layers; distilled from MiniLM, from MiniLM + the few-shot
+# LLM, from the LLM alone (zero labels), and gold-only; F32 and int8) and the peers a user would train instead on the
+# same labelled lines (bench/quality_peers*.py). One table (bench/quality_table.py), written to OUT/quality.md.
+# The reduced run with the LLM took 68 minutes on 2 cores on 2026-12-07 (43 of them the LLM's answers).
 #
 # Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
 set -euo pipefail
