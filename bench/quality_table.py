@@ -173,7 +173,8 @@ if students and peers:
     single = sorted(label for label, ts in templates_of.items() if len(ts) == 1)
     summary.append(f"  Resampling the {len(template_lines)} held-out templates (2,000 draws, a template's lines together), the difference "
                    f"lies in [{low:+.1f}, {high:+.1f}] points (95%) and reaches +3 in {100 * share:.0f}% of the draws"
-                   + (f"; {len(single)} of the {len(templates_of)} labels present ({', '.join(single)}) rest on one template each, "
+                   + (f"; {len(single)} of the {len(templates_of)} labels present ({', '.join(single)}) "
+                      f"{'rests on one template' if len(single) == 1 else 'rest on one template each'}, "
                       f"so a single template moves macro-F1 by up to {100 / len(templates_of):.0f} points." if single else "."))
     its_teacher = next((r for r in rows if r["name"] == own_teacher.get(best_s["name"])), teacher)
     if its_teacher:
