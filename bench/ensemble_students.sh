@@ -15,7 +15,8 @@
 set -euo pipefail
 distill=$1 minilm=$2 out=${3:-runs/ensemble-students}
 llm=${QUALITY_LLM:-qwen-0.5b} port=18097
-labels=normal,database,network,auth,storage,memory,application,configuration
+source bench/quality_recipe.sh
+labels=$quality_labels
 mkdir -p "$out/recipes" "$out/models" "$out/predictions" "$out/logs"
 out=$(cd "$out" && pwd)
 
@@ -24,8 +25,7 @@ split=$out/split teacher=$out/teacher answers=$out/llm-$llm-few-shot-answers.jso
 
 if [ ! -f "$teacher/model.safetensors" ]; then
   echo "teacher: all-MiniLM-L6-v2 fine-tuned on the labelled lines"
-  "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" --labels "$labels" \
-    --out "$teacher" --input logs --epochs 6 --max-length 64 --learning-rate 5e-5 >"$out/logs/teacher.log" 2>&1
+  quality_teacher "$distill" "$minilm" "$split" "$teacher" 6 >"$out/logs/teacher.log" 2>&1
 fi
 
 if [ ! -f "$answers" ]; then
@@ -43,7 +43,6 @@ if [ ! -f "$answers" ]; then
   bash scripts/llm-server stop $port; trap - EXIT
 fi
 
-source bench/quality_recipe.sh
 recipe() {  # NAME ENSEMBLE(yes|no) STUDENT EPOCHS
   local teachers="  - {name: minilm, kind: bert, path: $teacher}"
   # Lines the LLM has no answer for (the labelled lines, a rejected question) get MiniLM's alone.
@@ -51,11 +50,7 @@ recipe() {  # NAME ENSEMBLE(yes|no) STUDENT EPOCHS
   - {name: $llm, kind: soft-labels, path: $answers, weight: 0.5}"
   quality_recipe "$out/recipes/$1.yaml" "$out/runs/$1" "$split" "$labels" "$teachers" "$3" "$4"
 }
-bag="  kind: ngram-bag"
-cut="  kind: bert
-  from_teacher: minilm
-  layers: 2
-  max_length: 64"
+bag=$quality_bag cut=$quality_cut
 recipe bag-kd no "$bag" 5
 recipe bag-kd-ensemble yes "$bag" 5
 recipe cut-kd no "$cut" 3

@@ -12,7 +12,8 @@
 set -euo pipefail
 distill=$1 minilm=$2 peers=$3 out=${4:-runs/quality}
 mode=${QUALITY:-reduced}
-labels=normal,database,network,auth,storage,memory,application,configuration
+source bench/quality_recipe.sh
+labels=$quality_labels
 mkdir -p "$out/models" "$out/predictions" "$out/recipes" "$out/logs"
 started=$SECONDS
 
@@ -34,28 +35,23 @@ timed() {
 
 echo "teacher: all-MiniLM-L6-v2 fine-tuned on $(wc -l <"$split/labelled.jsonl") labelled lines (sqrt class weights, early stopping on dev macro-F1)"
 if [ ! -f "$out/models/teacher/model.safetensors" ]; then
-  timed teacher "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" \
-    --labels "$labels" --out "$out/models/teacher" --input logs --epochs "$teacher_epochs" --max-length 64 --learning-rate 5e-5
+  timed teacher quality_teacher "$distill" "$minilm" "$split" "$out/models/teacher" "$teacher_epochs"
 fi
 
 # Students, each from a recipe in the same folder layout.
-source bench/quality_recipe.sh
 recipe() {  # NAME TEACHER(yes|no) STUDENT_BLOCK EPOCHS EXTRA_LOSSES
   local teachers=""
   [ "$2" = yes ] && teachers="  - {name: minilm, kind: bert, path: $(cd "$out/models/teacher" && pwd)}"
   quality_recipe "$out/recipes/$1.yaml" "$(pwd)/$out/runs/$1" "$split" "$labels" "$teachers" "$3" "$4" "${5:-}"
 }
-bag="  kind: ngram-bag"
+bag=$quality_bag
 bert="  kind: bert
   layers: 2
   hidden: 128
   heads: 2
   intermediate: 512
   max_length: 64"
-cut_student="  kind: bert
-  from_teacher: minilm
-  layers: 2
-  max_length: 64"
+cut_student=$quality_cut
 recipe bag-gold no "$bag" "$bag_epochs"
 recipe bag-kd yes "$bag" "$bag_epochs"
 recipe tinybert-gold no "$bert" "$bert_epochs"

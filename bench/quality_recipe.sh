@@ -1,5 +1,24 @@
-# The student recipe of the real-logs quality benchmarks (bench/quality.sh, bench/ensemble_students.sh), sourced:
-# their split, labels, decision rule, class weights, epochs and early stopping, so their rows compare.
+# What the real-logs quality benchmarks (bench/quality.sh, bench/ensemble_students.sh, bench/split_seeds.sh) share,
+# sourced, so that their rows compare: the labels, the teacher's fine-tuning, the student blocks, and the student
+# recipe (split, decision rule, class weights, epochs and early stopping).
+
+# The labels of the real-logs split, in the order every model of the benchmarks answers in.
+quality_labels=normal,database,network,auth,storage,memory,application,configuration
+
+# Student blocks: the n-gram bag, and the BERT cut from the `minilm` teacher's layers.
+quality_bag="  kind: ngram-bag"
+quality_cut="  kind: bert
+  from_teacher: minilm
+  layers: 2
+  max_length: 64"
+
+# quality_teacher DISTILL MINILM_FOLDER SPLIT_FOLDER OUT EPOCHS: all-MiniLM-L6-v2 fine-tuned on the split's labelled
+# lines, early stopping on its dev lines.
+quality_teacher() {
+  "$1" teacher finetune --base "$2" --train "$3/labelled.jsonl" --dev "$3/dev.jsonl" --labels "$quality_labels" \
+    --out "$4" --input logs --epochs "$5" --max-length 64 --learning-rate 5e-5
+}
+
 # quality_recipe FILE OUTPUT_FOLDER SPLIT_FOLDER LABELS TEACHERS STUDENT_BLOCK EPOCHS [EXTRA_LOSSES] [AGGREGATION]
 #   LABELS: comma-separated; TEACHERS: the YAML lines under `teachers:`, empty for none (then no unlabelled data);
 #   AGGREGATION: the recipe's `aggregation` (several teachers), empty for the default.

@@ -9,7 +9,6 @@
 #   (the Python folders as `make bench-quality` installs them: .cache/pip/quality-peers, .cache/pip/embedding-peers)
 set -euo pipefail
 distill=$1 minilm=$2 peers=$3 embedding_peers=$4 out=$5; shift 5
-labels=normal,database,network,auth,storage,memory,application,configuration
 source bench/quality_recipe.sh
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 for seed in "$@"; do
@@ -17,13 +16,9 @@ for seed in "$@"; do
   mkdir -p "$o/predictions"
   "$distill" loghub --data data/loghub --out "$o/split" --seed "$seed" >"$o/loghub.txt"
   if [ ! -f "$o/teacher/model.safetensors" ]; then
-    "$distill" teacher finetune --base "$minilm" --train "$o/split/labelled.jsonl" --dev "$o/split/dev.jsonl" --labels "$labels" \
-      --out "$o/teacher" --input logs --epochs 6 --max-length 64 --learning-rate 5e-5 >"$o/teacher.log" 2>&1
+    quality_teacher "$distill" "$minilm" "$o/split" "$o/teacher" 6 >"$o/teacher.log" 2>&1
   fi
-  quality_recipe "$o/cut-kd.yaml" "$o/runs/cut-kd" "$o/split" "$labels" "  - {name: minilm, kind: bert, path: $o/teacher}" "  kind: bert
-  from_teacher: minilm
-  layers: 2
-  max_length: 64" 3
+  quality_recipe "$o/cut-kd.yaml" "$o/runs/cut-kd" "$o/split" "$quality_labels" "  - {name: minilm, kind: bert, path: $o/teacher}" "$quality_cut" 3
   [ -f "$o/runs/cut-kd/final/config.json" ] || "$distill" train --resume --recipe "$o/cut-kd.yaml" >"$o/cut-kd.log" 2>&1
   student=$o/runs/cut-kd/best; [ -d "$student" ] || student=$o/runs/cut-kd/final
   for name in teacher cut-kd; do
