@@ -118,7 +118,6 @@ for r in rows:
                  f"{pct(h['false_alarms'])} | {num(h['agreement'])} |")
 
 
-
 def template_bootstrap(pred_a, pred_b, truth, draws=2000, seed=1):
     """Macro-F1 of a minus b on resamples of the held-out *templates* (with replacement; a template's lines go
     together, since they are not independent): the 2.5th and 97.5th percentiles and the share of draws where a - b
