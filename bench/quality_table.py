@@ -13,8 +13,10 @@ Usage: python3 bench/quality_table.py SPLIT_DIR OUT_MD TEACHER_NAME NAME=PRED_DI
 """
 import json
 import os
-import random
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quality_scores import interval, scores, template_bootstrap_draws  # noqa: E402
 
 split, out_md, teacher_name = sys.argv[1:4]
 entries = []
@@ -43,35 +45,12 @@ def predictions(path, test):
     return [r.get("label") for r in rows]
 
 
-def scores(pred, truth, teacher=None, weights=None):
-    """Line-level scores; with `weights` (one per line) each line counts that much, e.g. 1 / its template's lines."""
-    assert len(pred) == len(truth), f"{len(pred)} predictions for {len(truth)} lines"
-    w = weights or [1.0] * len(truth)
-    total = sum(w)
-    present = sorted(set(truth))
-    f1s = []
-    for label in present:
-        tp = sum(x for p, t, x in zip(pred, truth, w) if p == label and t == label)
-        fp = sum(x for p, t, x in zip(pred, truth, w) if p == label and t != label)
-        fn = sum(x for p, t, x in zip(pred, truth, w) if p != label and t == label)
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    alerts = [(p, x) for p, t, x in zip(pred, truth, w) if t != "normal"]
-    normals = [(p, x) for p, t, x in zip(pred, truth, w) if t == "normal"]
-    return {
-        "accuracy": sum(x for p, t, x in zip(pred, truth, w) if p == t) / total,
-        "macro_f1": sum(f1s) / len(f1s),
-        "missed_alerts": sum(x for p, x in alerts if p == "normal") / max(1e-9, sum(x for _, x in alerts)),
-        "false_alarms": sum(x for p, x in normals if p != "normal") / max(1e-9, sum(x for _, x in normals)),
-        "agreement": None if teacher is None else sum(x for p, q, x in zip(pred, teacher, w) if p == q) / total,
-    }
-
-
 teacher_path = next((p for n, p, _ in entries if n == teacher_name), None)
 teacher_pred = {t: predictions(teacher_path, t) for t in TESTS} if teacher_path else {t: None for t in TESTS}
 rows = []
 for name, path, kind in entries:
     meta = json.load(open(os.path.join(path, "meta.json"))) if os.path.exists(os.path.join(path, "meta.json")) else {}
-    r = {"name": name, "kind": kind, "meta": meta}
+    r = {"name": name, "kind": kind, "meta": meta, "predictions": os.path.abspath(path)}
     for t in TESTS:
         r[t] = scores(predictions(path, t), gold[t], None if name == teacher_name else teacher_pred[t])
     r["test-heldout-templates"] = scores(predictions(path, "test-heldout"), gold["test-heldout"],
@@ -118,41 +97,6 @@ for r in rows:
                  f"{pct(h['false_alarms'])} | {num(h['agreement'])} |")
 
 
-def template_bootstrap(pred_a, pred_b, truth, draws=2000, seed=1):
-    """Macro-F1 of a minus b on resamples of the held-out *templates* (with replacement; a template's lines go
-    together, since they are not independent): the 2.5th and 97.5th percentiles and the share of draws where a - b
-    is at least 3 points. Macro-F1 over the labels present in each draw."""
-    labels = sorted(set(truth) | set(pred_a) | set(pred_b))
-    index = {label: i for i, label in enumerate(labels)}
-    per_template = {}  # template -> per model: [tp, fp, fn] per label
-    for r, a, b, t in zip(records["test-heldout"], pred_a, pred_b, truth):
-        counts = per_template.setdefault(r["template"], [[[0, 0, 0] for _ in labels] for _ in range(2)])
-        for m, p in enumerate((a, b)):
-            if p == t:
-                counts[m][index[t]][0] += 1
-            else:
-                counts[m][index[t]][2] += 1
-                if p in index:
-                    counts[m][index[p]][1] += 1
-    templates = list(per_template.values())
-    rng = random.Random(seed)
-    diffs = []
-    for _ in range(draws):
-        sums = [[[0, 0, 0] for _ in labels] for _ in range(2)]
-        for counts in (templates[rng.randrange(len(templates))] for _ in templates):
-            for m in range(2):
-                for c in range(len(labels)):
-                    for k in range(3):
-                        sums[m][c][k] += counts[m][c][k]
-        f = []
-        for m in range(2):
-            present = [c for c in range(len(labels)) if sums[m][c][0] + sums[m][c][2] > 0]
-            f.append(sum(2 * tp / (2 * tp + fp + fn) if tp else 0.0 for tp, fp, fn in (sums[m][c] for c in present)) / len(present))
-        diffs.append(100 * (f[0] - f[1]))
-    diffs.sort()
-    return diffs[int(0.025 * draws)], diffs[int(0.975 * draws) - 1], sum(d >= 3 for d in diffs) / draws
-
-
 students = [r for r in rows if r["kind"] == "student"]
 peers = [r for r in rows if r["kind"] == "peer"]
 teacher = next((r for r in rows if r["name"] == teacher_name), None)
@@ -164,8 +108,9 @@ if students and peers:
     summary.append(f"- Held-out templates: best student **{best_s['name']}** macro-F1 {num(best_s['test-heldout']['macro_f1'])} vs best peer "
                    f"**{best_p['name']}** {num(best_p['test-heldout']['macro_f1'])}: {d:+.1f} points (goal >= +3).")
     path_of = {n: p for n, p, _ in entries}
-    low, high, share = template_bootstrap(predictions(path_of[best_s["name"]], "test-heldout"),
-                                          predictions(path_of[best_p["name"]], "test-heldout"), gold["test-heldout"])
+    low, high, share = interval(template_bootstrap_draws([r["template"] for r in records["test-heldout"]],
+                                                         predictions(path_of[best_s["name"]], "test-heldout"),
+                                                         predictions(path_of[best_p["name"]], "test-heldout"), gold["test-heldout"]))
     templates_of = {}
     for r in records["test-heldout"]:
         templates_of.setdefault(r["label"], set()).add(r["template"])
