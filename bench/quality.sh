@@ -152,11 +152,15 @@ for line in open(sys.argv[1], encoding='utf-8'):
   done
   dir="$out/predictions/llm-$llm-zero-shot"
 
+  # The training side's answers (unlabelled and dev lines) go to a store of their own: the store asks once per template,
+  # with the first line that needs an answer, so sharing the test files' store would let a test line (and its nearest
+  # examples) pose a training template's question.
+  transfer_store="$out/llm-$llm-transfer.sqlite"
   # The zero-label path: the same LLM labels the unlabelled lines (one call per template) and an n-gram
   # bag learns from its answers alone: no hand-labelled line anywhere, no dev set (fixed epochs).
   t0=$(date +%s.%N)
   "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/unlabelled.jsonl" \
-    --out "$out/llm-$llm-unlabelled.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-unlabelled.log" 2>&1
+    --out "$out/llm-$llm-unlabelled.jsonl" --store "$transfer_store" --concurrency 2 >"$out/logs/llm-$llm-unlabelled.log" 2>&1
   awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }' >"$out/logs/llm-$llm-unlabelled.seconds"
   # The second teacher of the students below: the LLM few-shot on the unlabelled lines (the transfer set) and the
   # dev lines (the ensemble's dev scores), one call per template.
@@ -165,7 +169,7 @@ for line in open(sys.argv[1], encoding='utf-8'):
     for part in unlabelled dev; do
       timed "llm-$llm-few-shot-$part" "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" \
         --input "$split/$part.jsonl" --examples "$split/labelled.jsonl" --nearest-examples 4 --out "$out/llm-$llm-few-shot-$part.jsonl" \
-        --store "$out/llm-$llm.sqlite" --concurrency 2
+        --store "$transfer_store" --concurrency 2
     done
     cat "$out/llm-$llm-few-shot-unlabelled.jsonl" "$out/llm-$llm-few-shot-dev.jsonl" >"$answers.partial" && mv "$answers.partial" "$answers"
   fi
