@@ -7,7 +7,7 @@ export CACHE
 
 LLM_TEST_PORT ?= 18091
 
-.PHONY: setup assets llm build test test-blas-kernels bench bench-quality demo fixtures experiment-kd fuzz install clean
+.PHONY: setup assets llm build test test-blas-kernels bench bench-quality bench-quality-splits demo fixtures experiment-kd fuzz install clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -74,13 +74,24 @@ bench: assets llm
 	bash bench/bag_train.sh .build/release/distill $(CACHE)/bench/bag-train.json $(CACHE)/pip/edge-peers
 	bash bench/million_lines.sh .build/release/distill $(CACHE)/bench/million-lines.json
 
-## Quality on real logs (data/loghub): the fine-tuned teacher, the students and the peers a user would train instead
-## (TF-IDF + logistic regression, fastText) on the same hand-labelled lines, one table in runs/quality/quality.md.
-## QUALITY=full for the full run (more epochs); the reduced run is the default.
+## Quality on real logs (data/loghub): the fine-tuned teacher, the LLM teacher (QUALITY_LLM: qwen-0.5b, qwen-1.5b or
+## none), the students and the peers a user would train instead (TF-IDF + logistic regression, fastText, model2vec,
+## SetFit) on the same hand-labelled lines, one table in runs/quality/quality.md. QUALITY=full for the full run
+## (more epochs); the reduced run is the default.
 bench-quality: assets
 	@bash scripts/fetch_assets.sh quality-peers embedding-peers
 	$(SWIFT) build -c release --product distill
 	EMBEDDING_PEERS=$(CACHE)/pip/embedding-peers bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
+
+## The quality goal over several template splits: bench/split_seeds.sh on splits 2 and 3 (the MiniLM teacher, the cut
+## BERT from it and from MiniLM + the LLM, the four peers; about 35 minutes per split), summed up with the split of
+## `make bench-quality` (runs/quality, when it has run) by bench/split_summary.py into runs/seeds/summary.md.
+SPLITS ?= 2 3
+bench-quality-splits: assets
+	@bash scripts/fetch_assets.sh quality-peers embedding-peers
+	$(SWIFT) build -c release --product distill
+	SPLIT_SUMMARY_EXTRA="$$([ -f runs/quality/quality.json ] && echo runs/quality)" bash bench/split_seeds.sh .build/release/distill $(MINILM) \
+		$(CACHE)/pip/quality-peers $(CACHE)/pip/embedding-peers runs/seeds $(SPLITS)
 
 ## Install the release binary, its man page (swift-argument-parser's generate-manual plugin) and bash, zsh and fish
 ## completions under PREFIX (default /usr/local; DESTDIR for packaging).
