@@ -4,8 +4,10 @@
 # template, the rest unlabelled — and, in one run, the fine-tuned MiniLM teacher, an LLM teacher zero- and few-shot
 # and each averaged with MiniLM, Distill's students (n-gram bag and tiny BERT from scratch, with random or
 # teacher-static embeddings, a BERT cut from the teacher's layers; distilled from MiniLM, from MiniLM + the few-shot
-# LLM, from the LLM alone (zero labels), and gold-only; F32 and int8) and the peers a user would train instead on the
-# same labelled lines (bench/quality_peers*.py). One table (bench/quality_table.py), written to OUT/quality.md.
+# LLM, from the LLM alone (zero labels), and gold-only; F32 and int8; the tiny BERT also as the KD ablation: gold
+# only, soft labels, + hidden and attention losses, two teachers) and the peers a user would train instead on the
+# same labelled lines (bench/quality_peers*.py). One table (bench/quality_table.py), written to OUT/quality.md;
+# bench/split_seeds.sh (`make bench-quality-splits`) repeats the main rows on other splits.
 # The reduced run with the LLM took 68 minutes on 2 cores on 2026-12-07 (43 of them the LLM's answers).
 #
 # Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
@@ -45,18 +47,17 @@ recipe() {  # NAME TEACHER(yes|no) STUDENT_BLOCK EPOCHS EXTRA_LOSSES
   quality_recipe "$out/recipes/$1.yaml" "$(pwd)/$out/runs/$1" "$split" "$labels" "$teachers" "$3" "$4" "${5:-}"
 }
 bag=$quality_bag
-bert="  kind: bert
-  layers: 2
-  hidden: 128
-  heads: 2
-  intermediate: 512
-  max_length: 64"
+bert=$quality_tiny_bert
 cut_student=$quality_cut
 recipe bag-gold no "$bag" "$bag_epochs"
 recipe bag-kd yes "$bag" "$bag_epochs"
 recipe tinybert-gold no "$bert" "$bert_epochs"
-recipe tinybert-kd yes "$bert" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse}
+# The KD ablation of `make experiment-kd` on real logs, with the tiny BERT: (a) gold labels only (tinybert-gold),
+# (b) + the teacher's soft labels, (c) + hidden and attention losses, and (d) two teachers (below, with the LLM).
+intermediate_losses="  hidden: {weight: 1.0, kind: mse}
   attention: {weight: 1.0, kind: kl}"
+recipe tinybert-kd-soft yes "$bert" "$bert_epochs"
+recipe tinybert-kd yes "$bert" "$bert_epochs" "$intermediate_losses"
 recipe cut-kd yes "$cut_student" "$cut_epochs"
 # The same students with their embeddings started from the teacher's static embeddings (model2vec's method);
 # the tiny BERT one (12 more minutes) in the full run only.
@@ -65,8 +66,7 @@ recipe bag-kd-static yes "$bag
 static_students=(bag-kd-static)
 if [ "$mode" = full ]; then
   recipe tinybert-kd-static yes "$bert
-  embeddings_from: minilm" "$bert_epochs" "  hidden: {weight: 1.0, kind: mse}
-  attention: {weight: 1.0, kind: kl}"
+  embeddings_from: minilm" "$bert_epochs" "$intermediate_losses"
   static_students+=(tinybert-kd-static)
 fi
 train_student() {  # NAME: trains the recipe (a rerun resumes or skips it) and copies the model the run ships
@@ -81,7 +81,7 @@ quantize_student() {  # NAME: NAME-int8, with NAME's training time
   timed "$1-int8" "$distill" quantize --model "$out/models/$1" --out "$out/models/$1-int8"
   cp "$out/logs/$1.seconds" "$out/logs/$1-int8.seconds"
 }
-for name in bag-gold bag-kd tinybert-gold tinybert-kd cut-kd "${static_students[@]}"; do train_student "$name"; done
+for name in bag-gold bag-kd tinybert-gold tinybert-kd-soft tinybert-kd cut-kd "${static_students[@]}"; do train_student "$name"; done
 for name in bag-kd tinybert-kd cut-kd; do quantize_student "$name"; done
 
 # Predictions of every Distill model on both test files, and its speed on the held-out file (cache off).
@@ -105,7 +105,7 @@ predict() {  # NAME
   [ -d "$dir-rule" ] && cp "$dir/meta.json" "$dir-rule/meta.json"
   return 0
 }
-for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8 "${static_students[@]}"; do predict "$name"; done
+for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd-soft tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8 "${static_students[@]}"; do predict "$name"; done
 
 # An LLM teacher zero-shot (no labelled line), through `distill label` on llama.cpp: the label descriptions of
 # LogTaxonomy in the prompt, logprobs over the label names, one call per template (`--group-by template`). QUALITY_LLM:
@@ -200,9 +200,12 @@ for line in open(sys.argv[1], encoding='utf-8'):
   - {name: $llm, kind: soft-labels, path: $(cd "$out" && pwd)/llm-$llm-few-shot-answers.jsonl, weight: 0.5}"
   quality_recipe "$out/recipes/bag-kd-ensemble.yaml" "$(pwd)/$out/runs/bag-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$bag" "$bag_epochs"
   quality_recipe "$out/recipes/cut-kd-ensemble.yaml" "$(pwd)/$out/runs/cut-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$cut_student" "$cut_epochs"
-  for name in bag-kd-ensemble cut-kd-ensemble; do train_student "$name"; done
+  # (d) of the ablation: the tiny BERT of (c) from both teachers (hidden and attention losses from MiniLM, at its weight).
+  quality_recipe "$out/recipes/tinybert-kd-ensemble.yaml" "$(pwd)/$out/runs/tinybert-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$bert" \
+    "$bert_epochs" "$intermediate_losses"
+  for name in bag-kd-ensemble tinybert-kd-ensemble cut-kd-ensemble; do train_student "$name"; done
   quantize_student cut-kd-ensemble
-  for name in bag-kd-ensemble cut-kd-ensemble cut-kd-ensemble-int8; do predict "$name"; done
+  for name in bag-kd-ensemble tinybert-kd-ensemble cut-kd-ensemble cut-kd-ensemble-int8; do predict "$name"; done
 
   llm_rows=("$llm zero-shot (llama.cpp)=$out/predictions/llm-$llm-zero-shot:teacher"
             "$llm few-shot, 4 nearest labelled lines (llama.cpp)=$out/predictions/llm-$llm-few-shot:teacher"
@@ -212,6 +215,7 @@ for line in open(sys.argv[1], encoding='utf-8'):
   # Their teacher is the ensemble row (the mean of the two on the test lines).
   ensemble="ensemble: fine-tuned MiniLM + $llm few-shot (equal weights)"
   ensemble_rows=("bag, distilled from MiniLM + $llm few-shot=$out/predictions/bag-kd-ensemble:student:$ensemble"
+                 "tiny BERT, distilled from MiniLM + $llm few-shot (KD+hidden+attention)=$out/predictions/tinybert-kd-ensemble:student:$ensemble"
                  "BERT cut from the teacher, distilled from MiniLM + $llm few-shot=$out/predictions/cut-kd-ensemble:student:$ensemble"
                  "BERT cut, distilled from MiniLM + $llm few-shot, int8=$out/predictions/cut-kd-ensemble-int8:student:$ensemble")
 fi
@@ -231,7 +235,7 @@ tinybert_static_row=()
 python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
   "fine-tuned MiniLM=$p/teacher:teacher" "${llm_rows[@]}" \
   "bag, distilled=$p/bag-kd:student" "bag, distilled, embeddings from the teacher's static embeddings=$p/bag-kd-static:student" "bag, distilled, + bar on normal (dev: 10% missed)=$p/bag-kd-rule:student" "bag, distilled, int8=$p/bag-kd-int8:student" \
-  "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "${tinybert_static_row[@]}" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
+  "tiny BERT 2x128, distilled (KD, soft labels only)=$p/tinybert-kd-soft:student" "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "${tinybert_static_row[@]}" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
   "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "BERT cut, distilled, + bar on normal (dev: 10% missed)=$p/cut-kd-rule:student" \
   "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" "${ensemble_rows[@]}" \
   "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \

@@ -1,12 +1,18 @@
-# What the real-logs quality benchmarks (bench/quality.sh, bench/ensemble_students.sh, bench/split_seeds.sh) share,
+# What the real-logs quality benchmarks (bench/quality.sh, bench/split_seeds.sh) share,
 # sourced, so that their rows compare: the labels, the teacher's fine-tuning, the student blocks, and the student
 # recipe (split, decision rule, class weights, epochs and early stopping).
 
 # The labels of the real-logs split, in the order every model of the benchmarks answers in.
 quality_labels=normal,database,network,auth,storage,memory,application,configuration
 
-# Student blocks: the n-gram bag, and the BERT cut from the `minilm` teacher's layers.
+# Student blocks: the n-gram bag, the 2x128 tiny BERT from scratch, and the BERT cut from the `minilm` teacher's layers.
 quality_bag="  kind: ngram-bag"
+quality_tiny_bert="  kind: bert
+  layers: 2
+  hidden: 128
+  heads: 2
+  intermediate: 512
+  max_length: 64"
 quality_cut="  kind: bert
   from_teacher: minilm
   layers: 2
