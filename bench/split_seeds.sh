@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # How much the real-logs quality table owes to its one split (issue 14): the same protocol on other template splits
-# (`distill loghub --seed N`) — the fine-tuned MiniLM teacher, the BERT cut from it and distilled from it (the recipe
-# of bench/quality.sh), the same cut BERT distilled from MiniLM + the LLM few-shot (equal weights; the LLM's answers
-# for the unlabelled and dev lines in a store of their own, as in bench/quality.sh), and the four peers (TF-IDF + LR,
-# fastText, model2vec, SetFit) — one table per seed (OUT/sN/quality.md, with the template-resampling interval of
-# bench/quality_table.py), then bench/split_summary.py over the seeds. About 35 minutes per seed on 2 cores with the
-# LLM (its answers 15, the two cut students 6 each, the teacher 2.5, the peers 6), 15 without; every step skipped
-# when its result exists.
+# (`distill loghub --seed N`) — the fine-tuned MiniLM teacher; distilled from it with the recipes of bench/quality.sh,
+# the 2x128 tiny BERT (soft labels only) and the BERT cut from the teacher; the same cut BERT distilled from MiniLM +
+# the LLM few-shot (equal weights; the LLM's answers for the unlabelled and dev lines in a store of their own, as in
+# bench/quality.sh); and the four peers (TF-IDF + LR, fastText, model2vec, SetFit) — one table per seed
+# (OUT/sN/quality.md, with the template-resampling interval of bench/quality_table.py), then bench/split_summary.py
+# over the seeds. About 37 minutes per seed on 2 cores with the LLM (its answers 15, the cut students 6 each, the
+# tiny BERT 1.5, the teacher 2.5, the peers 6), 16 without; every step skipped when its result exists.
 #
 # Usage: bench/split_seeds.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH EMBEDDING_PEERS_PYTHONPATH OUT SEED...
 #   (the Python folders as `make bench-quality` installs them: .cache/pip/quality-peers, .cache/pip/embedding-peers;
@@ -34,7 +34,8 @@ for seed in "$@"; do
     quality_teacher "$distill" "$minilm" "$o/split" "$o/teacher" 6 >"$o/teacher.log" 2>&1
   fi
   minilm_teacher="  - {name: minilm, kind: bert, path: $o/teacher}"
-  students=(cut-kd)
+  students=(tinybert-kd-soft cut-kd)
+  quality_recipe "$o/tinybert-kd-soft.yaml" "$o/runs/tinybert-kd-soft" "$o/split" "$quality_labels" "$minilm_teacher" "$quality_tiny_bert" 4
   quality_recipe "$o/cut-kd.yaml" "$o/runs/cut-kd" "$o/split" "$quality_labels" "$minilm_teacher" "$quality_cut" 3
   if [ "$llm" != none ]; then
     answers=$o/llm-$llm-few-shot-answers.jsonl
@@ -85,7 +86,7 @@ for seed in "$@"; do
   ensemble_row=()
   [ "$llm" != none ] && ensemble_row=("BERT cut from the teacher, distilled from MiniLM + $llm few-shot=$p/cut-kd-ensemble:student")
   python3 bench/quality_table.py "$o/split" "$o/quality.md" "fine-tuned MiniLM" "fine-tuned MiniLM=$p/teacher:teacher" \
-    "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "${ensemble_row[@]}" \
+    "tiny BERT 2x128, distilled (KD, soft labels only)=$p/tinybert-kd-soft:student" "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "${ensemble_row[@]}" \
     "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer" \
     "model2vec (static MiniLM + its classifier)=$p/model2vec:peer" "SetFit (MiniLM)=$p/setfit:peer" >/dev/null
   sed -n '/^- Held-out templates/,/^- It keeps/p' "$o/quality.md" | sed 's/^/  /'
