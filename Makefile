@@ -83,9 +83,10 @@ bench-quality: assets
 	$(SWIFT) build -c release --product distill
 	EMBEDDING_PEERS=$(CACHE)/pip/embedding-peers bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
 
-## The quality goal over several template splits: bench/split_seeds.sh on splits 2 and 3 (the MiniLM teacher, the cut
-## BERT from it and from MiniLM + the LLM, the four peers; about 35 minutes per split), summed up with the split of
-## `make bench-quality` (runs/quality, when it has run) by bench/split_summary.py into runs/seeds/summary.md.
+## The quality goal over several template splits: bench/split_seeds.sh on splits 2 and 3 (the MiniLM teacher; the tiny
+## BERT and the cut BERT from it; the cut BERT from MiniLM + the LLM; the four peers; about 40 minutes per split),
+## summed up with the split of `make bench-quality` (runs/quality, when it has run) by bench/split_summary.py into
+## runs/seeds/summary.md.
 SPLITS ?= 2 3
 bench-quality-splits: assets
 	@bash scripts/fetch_assets.sh quality-peers embedding-peers

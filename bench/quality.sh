@@ -8,7 +8,9 @@
 # only, soft labels, + hidden and attention losses, two teachers) and the peers a user would train instead on the
 # same labelled lines (bench/quality_peers*.py). One table (bench/quality_table.py), written to OUT/quality.md;
 # bench/split_seeds.sh (`make bench-quality-splits`) repeats the main rows on other splits.
-# The reduced run with the LLM took 68 minutes on 2 cores on 2026-12-07 (43 of them the LLM's answers).
+# The reduced run with the LLM takes about 80 minutes on 2 cores: 68 on 2026-12-07 (43 of them the LLM's answers),
+# before the transfer answers got a store of their own (7.6 more minutes of LLM answers) and the tiny BERT ablation
+# rows (4 more minutes of training).
 #
 # Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
 set -euo pipefail

@@ -5,8 +5,8 @@
 # the LLM few-shot (equal weights; the LLM's answers for the unlabelled and dev lines in a store of their own, as in
 # bench/quality.sh); and the four peers (TF-IDF + LR, fastText, model2vec, SetFit) — one table per seed
 # (OUT/sN/quality.md, with the template-resampling interval of bench/quality_table.py), then bench/split_summary.py
-# over the seeds. About 37 minutes per seed on 2 cores with the LLM (its answers 15, the cut students 6 each, the
-# tiny BERT 1.5, the teacher 2.5, the peers 6), 16 without; every step skipped when its result exists.
+# over the seeds. About 40 minutes per seed on 2 cores with the LLM (its answers 19, the cut students 6 each, the
+# tiny BERT 1.5, the teacher 2.5, the peers 6), 17 without; every step skipped when its result exists.
 #
 # Usage: bench/split_seeds.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH EMBEDDING_PEERS_PYTHONPATH OUT SEED...
 #   (the Python folders as `make bench-quality` installs them: .cache/pip/quality-peers, .cache/pip/embedding-peers;
