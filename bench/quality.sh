@@ -169,9 +169,8 @@ for line in open(sys.argv[1], encoding='utf-8'):
   answers="$out/llm-$llm-few-shot-answers.jsonl"
   if [ ! -f "$answers" ]; then
     for part in unlabelled dev; do
-      timed "llm-$llm-few-shot-$part" "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" \
-        --input "$split/$part.jsonl" --examples "$split/labelled.jsonl" --nearest-examples 4 --out "$out/llm-$llm-few-shot-$part.jsonl" \
-        --store "$transfer_store" --concurrency 2
+      timed "llm-$llm-few-shot-$part" quality_few_shot_answers "$distill" $port "$out/labels.txt" "$split" $part \
+        "$out/llm-$llm-few-shot-$part.jsonl" "$transfer_store"
     done
     cat "$out/llm-$llm-few-shot-unlabelled.jsonl" "$out/llm-$llm-few-shot-dev.jsonl" >"$answers.partial" && mv "$answers.partial" "$answers"
   fi
@@ -196,10 +195,8 @@ for line in open(sys.argv[1], encoding='utf-8'):
   templates=$(python3 -c "import json,sys; print(len({json.loads(l)['template'] for l in open(sys.argv[1])}))" "$split/unlabelled.jsonl")
   echo "{\"keys\": ${keys:-null}, \"templates\": $templates, \"lines\": $(wc -l <"$split/unlabelled.jsonl")}" >"$out/predictions/bag-zero-label/labelling.json"
 
-  # Students from two teachers that fail differently: the fine-tuned MiniLM and the LLM few-shot, equal weights
-  # (lines the LLM has no answer for, the labelled ones, get MiniLM's alone).
-  ensemble_teachers="  - {name: minilm, kind: bert, path: $(cd "$out/models/teacher" && pwd), weight: 0.5}
-  - {name: $llm, kind: soft-labels, path: $(cd "$out" && pwd)/llm-$llm-few-shot-answers.jsonl, weight: 0.5}"
+  # Students from two teachers that fail differently: the fine-tuned MiniLM and the LLM few-shot, equal weights.
+  ensemble_teachers=$(quality_ensemble_teachers "$(cd "$out/models/teacher" && pwd)" "$llm" "$(cd "$out" && pwd)/llm-$llm-few-shot-answers.jsonl")
   quality_recipe "$out/recipes/bag-kd-ensemble.yaml" "$(pwd)/$out/runs/bag-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$bag" "$bag_epochs"
   quality_recipe "$out/recipes/cut-kd-ensemble.yaml" "$(pwd)/$out/runs/cut-kd-ensemble" "$split" "$labels" "$ensemble_teachers" "$cut_student" "$cut_epochs"
   # (d) of the ablation: the tiny BERT of (c) from both teachers (hidden and attention losses from MiniLM, at its weight).

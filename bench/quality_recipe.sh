@@ -57,3 +57,18 @@ quality_recipe() {
     echo "output: $output"
   } >"$file"
 }
+
+# quality_few_shot_answers DISTILL PORT LABELS_FILE SPLIT_FOLDER PART OUT_JSONL STORE: the LLM on 127.0.0.1:PORT
+#   answers the split's PART lines (unlabelled or dev) few-shot, the 4 labelled lines nearest each question in its
+#   prompt, one call per template, into STORE (keep it apart from the test files' store).
+quality_few_shot_answers() {
+  "$1" label --teacher "openai:http://127.0.0.1:$2/v1" --labels "$3" --input "$4/$5.jsonl" --examples "$4/labelled.jsonl" \
+    --nearest-examples 4 --out "$6" --store "$7" --concurrency 2
+}
+
+# quality_ensemble_teachers TEACHER_FOLDER LLM ANSWERS: the `teachers:` lines of the students from two teachers — the
+#   fine-tuned MiniLM and the LLM's answers (ANSWERS, from quality_few_shot_answers), equal weights; lines the LLM has
+#   no answer for (the labelled lines, a rejected question) get MiniLM's alone.
+quality_ensemble_teachers() {
+  printf '  - {name: minilm, kind: bert, path: %s, weight: 0.5}\n  - {name: %s, kind: soft-labels, path: %s, weight: 0.5}' "$1" "$2" "$3"
+}

@@ -47,16 +47,13 @@ for seed in "$@"; do
       fi
       for part in unlabelled dev; do
         echo "  $llm few-shot answers: $part lines"
-        "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels bench/llm_labels.txt --input "$o/split/$part.jsonl" \
-          --examples "$o/split/labelled.jsonl" --nearest-examples 4 --out "$o/llm-$llm-few-shot-$part.jsonl" \
-          --store "$o/llm-$llm-transfer.sqlite" --concurrency 2 >"$o/llm-$llm-few-shot-$part.log" 2>&1
+        quality_few_shot_answers "$distill" $port bench/llm_labels.txt "$o/split" $part "$o/llm-$llm-few-shot-$part.jsonl" \
+          "$o/llm-$llm-transfer.sqlite" >"$o/llm-$llm-few-shot-$part.log" 2>&1
       done
       cat "$o/llm-$llm-few-shot-unlabelled.jsonl" "$o/llm-$llm-few-shot-dev.jsonl" >"$answers.partial" && mv "$answers.partial" "$answers"
     fi
-    # Lines the LLM has no answer for (the labelled lines, a rejected question) get MiniLM's alone.
     quality_recipe "$o/cut-kd-ensemble.yaml" "$o/runs/cut-kd-ensemble" "$o/split" "$quality_labels" \
-      "  - {name: minilm, kind: bert, path: $o/teacher, weight: 0.5}
-  - {name: $llm, kind: soft-labels, path: $answers, weight: 0.5}" "$quality_cut" 3
+      "$(quality_ensemble_teachers "$o/teacher" "$llm" "$answers")" "$quality_cut" 3
     students+=(cut-kd-ensemble)
   fi
   stop_server
