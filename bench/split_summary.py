@@ -65,7 +65,7 @@ for number, s in enumerate(splits, start=1):
     best_student = max(students, key=lambda n: f1(s, n))
     for name in compared:
         margins[name].append(100 * (f1(s, name) - f1(s, best_peer)))
-    margin = 100 * (f1(s, best_student) - f1(s, best_peer))
+    margin = margins[best_student][-1]
     best_margins.append(margin)
     truth = [r["label"] for r in s["records"]]
     draws = template_bootstrap_draws([r["template"] for r in s["records"]], held_out_labels(s, best_student),
@@ -74,7 +74,7 @@ for number, s in enumerate(splits, start=1):
     low, high, _ = interval(draws, GOAL)
     templates = len({r["template"] for r in s["records"]})
     cells = [str(s["seed"]), f"{templates} / {len(truth):,}", f"{best_peer} {f1(s, best_peer):.3f}"]
-    cells += [f"{f1(s, n):.3f} ({100 * (f1(s, n) - f1(s, best_peer)):+.1f})" for n in compared]
+    cells += [f"{f1(s, n):.3f} ({margins[n][-1]:+.1f})" for n in compared]
     cells += [f"{margin:+.1f} ({best_student})", f"[{low:+.1f}, {high:+.1f}]"]
     lines.append("| " + " | ".join(cells) + " |")
 
