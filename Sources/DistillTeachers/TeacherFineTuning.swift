@@ -34,11 +34,12 @@ public struct TeacherFineTuning {
         public static let patience = 3
         public static let classBalance = ClassBalance.sqrt
         public static let learningRate: Float = 5e-5
+        public static let batchSize = 16
         public static let maxLength = 64
         public static let pooling = Pooling.mean
     }
     public var learningRate = Defaults.learningRate
-    public var batchSize = 16
+    public var batchSize = Defaults.batchSize
     public var maxLength = Defaults.maxLength
     /// `mean` for sentence-transformers checkpoints (all-MiniLM-L6-v2's pooler was never trained), else `pooler` or `cls`.
     public var pooling = Defaults.pooling

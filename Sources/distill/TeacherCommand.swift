@@ -48,16 +48,16 @@ struct TeacherFineTuneCommand: ParsableCommand {
     var classBalance = TeacherFineTuning.Defaults.classBalance
 
     @Option(name: .customLong("learning-rate"), help: "Peak learning rate (AdamW, warmup then linear decay).")
-    var learningRate: Float = 5e-5
+    var learningRate = TeacherFineTuning.Defaults.learningRate
 
     @Option(name: .customLong("batch-size"), help: "Examples per step.")
-    var batchSize = 16
+    var batchSize = TeacherFineTuning.Defaults.batchSize
 
     @Option(name: .customLong("max-length"), help: "Tokens per text.")
-    var maxLength = 64
+    var maxLength = TeacherFineTuning.Defaults.maxLength
 
     @Option(help: "mean (sentence-transformers checkpoints), pooler or cls.")
-    var pooling: Pooling = .mean
+    var pooling = TeacherFineTuning.Defaults.pooling
 
     @Option(help: "raw (lines as they are) or logs (envelope parsed, variables masked, as a recipe's `input: logs`); saved with the teacher.")
     var input: TextInput.Kind = .raw
