@@ -50,7 +50,7 @@ public enum TeacherPreparation {
             job.classBalance = spec.classBalance
             job.pooling = spec.pooling
             job.input = recipe.input
-            job.seed = recipe.training.seed
+            job.seed = spec.seed(in: recipe)
             log("teacher \(teacher.name): fine-tuning \(spec.base.path) on \(job.train.count) labelled lines (at most \(spec.epochs) epochs)")
             let result = try job.run(resume: true, onEpoch: { e in
                 log(String(format: "teacher %@: epoch %d, dev accuracy %.4f, macro-F1 %.4f", teacher.name, e.epoch, e.accuracy, e.macroF1))
@@ -110,7 +110,7 @@ public enum TeacherPreparation {
         let parts = [spec.base.standardizedFileURL.path, weightsIdentity(spec.base), try contents(recipe.data.labelled), try contents(recipe.data.dev),
                      recipe.labelNames.joined(separator: ","), recipe.input.kind.rawValue, recipe.input.masks.joined(separator: ","),
                      "\(spec.epochs)", "\(spec.patience ?? 0)", "\(spec.learningRate)", "\(spec.maxLength)", spec.classBalance.rawValue,
-                     spec.pooling.rawValue, "\(recipe.training.seed)"]
+                     spec.pooling.rawValue, "\(spec.seed(in: recipe))"]
         return String(Fingerprint.of(parts), radix: 16)
     }
 }

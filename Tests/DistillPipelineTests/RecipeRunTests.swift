@@ -345,6 +345,7 @@ struct RecipeRunTests {
         ("checkpoint_seconds 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nstudent:\n  kind: ngram-bag\ntraining:\n  checkpoint_seconds: 0\n", "7: key 'training.checkpoint_seconds': must be > 0"),
         ("finetune without labelled lines", "labels: [a]\ndata:\n  unlabelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {epochs: 2}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune': needs data.labelled"),
         ("finetune unknown key", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {epoch: 2}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune.epoch': unknown key"),
+        ("finetune seed < 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {seed: -1}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune.seed': must be in 0..."),
         ("finetune epochs 0", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: bert, path: ., finetune: {epochs: 0}}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[0].finetune.epochs': must be in 1...1000"),
         ("duplicate teacher", "labels: [a]\ndata:\n  labelled: x.jsonl\nteachers:\n  - {name: t, kind: soft-labels, path: x.jsonl}\n  - {name: t, kind: soft-labels, path: x.jsonl}\nstudent:\n  kind: ngram-bag\n", "key 'teachers[1].name': teacher name 't' is used twice"),
     ])
@@ -366,10 +367,10 @@ struct RecipeRunTests {
     func fineTunedTeacher() throws {
         let dir = try makeProject()
         let url = dir.appendingPathComponent("recipe.yaml")
-        func recipe(epochs: Int) throws {
+        func recipe(epochs: Int, seed: Int? = nil) throws {
             let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: #"    path: teachers/big-bert\n(    finetune: .*\n)?"#, with: """
                     path: teachers/big-bert
-                    finetune: {epochs: \(epochs), max_length: 32, learning_rate: 0.003}
+                    finetune: {epochs: \(epochs), max_length: 32, learning_rate: 0.003\(seed.map { ", seed: \($0)" } ?? "")}
 
                 """, options: .regularExpression)
             try Data(text.utf8).write(to: url)
@@ -406,6 +407,12 @@ struct RecipeRunTests {
         try recipe(epochs: 1)
         let third = try runDistill(["train", "--recipe", url.path, "--restart"])
         #expect(third.status == 0 && third.stderr.contains("/teachers/big-bert on 60 labelled lines (at most 1 epochs)"), "\(third.stderr)")
+        // A seed of its own (`finetune.seed`, not the recipe's) is a setting too: another head, data order and dropout.
+        let oneEpoch = try SafetensorsFile(url: weights).tensor(name).scalars
+        try recipe(epochs: 1, seed: 8)  // the recipe's `seed` is 7
+        let fourth = try runDistill(["train", "--recipe", url.path, "--restart"])
+        #expect(fourth.status == 0 && fourth.stderr.contains("/teachers/big-bert on 60 labelled lines (at most 1 epochs)"), "\(fourth.stderr)")
+        #expect(try SafetensorsFile(url: weights).tensor(name).scalars != oneEpoch)
     }
 
     @Test("finetune.out is replaced whole, so a folder that holds other files, the recipe or its data is refused and left as it was")

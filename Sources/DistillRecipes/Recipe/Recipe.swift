@@ -57,7 +57,12 @@ public struct Recipe: Sendable {
         public var maxLength = TeacherFineTuning.Defaults.maxLength
         public var classBalance = TeacherFineTuning.Defaults.classBalance
         public var pooling = TeacherFineTuning.Defaults.pooling
+        /// Seed of the new head, data order and dropout (nil: the recipe's `seed`). Teachers fine-tuned from one
+        /// checkpoint with different seeds fail on different unseen templates, so their mean is a steadier teacher.
+        public var seed: UInt64?
         public init(base: URL, output: URL) { self.base = base; self.output = output }
+        /// The seed the fine-tuning uses: its own, else the recipe's.
+        public func seed(in recipe: Recipe) -> UInt64 { seed ?? recipe.training.seed }
     }
 
     public enum StudentSpec: Sendable, Equatable {

@@ -189,7 +189,7 @@ extension Recipe {
             return teachers
         }
 
-        /// `finetune: {epochs, patience, learning_rate, max_length, class_weights, pooling, out}` of a `bert` teacher.
+        /// `finetune: {epochs, patience, learning_rate, max_length, class_weights, pooling, seed, out}` of a `bert` teacher.
         mutating func readFineTune(_ m: inout YAMLMap, base checkpoint: URL, defaultOutput: URL) throws -> TeacherFineTune {
             guard var f = try m.map("finetune") else { throw m.error("finetune", nil, "expected a map") }
             var spec = TeacherFineTune(base: checkpoint, output: try path(&f, "out", mustExist: false) ?? defaultOutput)
@@ -202,6 +202,7 @@ extension Recipe {
             spec.maxLength = try f.int("max_length", in: 8...ModelLimits.positions.upperBound) ?? spec.maxLength
             spec.classBalance = try f.choice("class_weights", spec.classBalance)
             spec.pooling = try f.choice("pooling", spec.pooling)
+            spec.seed = try f.int("seed", in: 0...Int.max).map(UInt64.init)
             try f.finish()
             return spec
         }
