@@ -311,8 +311,9 @@ struct TrainerRobustnessTests {
         do {
             try DistillationTrainer(student: bag(), config: config, train: train, output: folder).run(resume: true)
             Issue.record("resumed another run's checkpoint")
-        } catch let DistillError.checkpoint(path, detail) {
-            #expect(path.hasSuffix("checkpoint/state.json") && detail.contains("another recipe or data"))
+        } catch let DistillError.checkpointOfAnotherRun(path) {
+            #expect(path.hasSuffix("checkpoint/state.json"))
+            #expect(DistillError.checkpointOfAnotherRun(path: path).localizedDescription.contains("another recipe or data"))
         }
     }
 

@@ -82,7 +82,7 @@ extension DistillationTrainer {
             throw DistillError.checkpoint(path: stateURL.path, detail: "cannot read training state: \(fileErrorReason(error))")
         }
         if let saved = state.fingerprint, saved != fingerprint {
-            throw DistillError.checkpoint(path: stateURL.path, detail: "this checkpoint belongs to a run with another recipe or data; start without --resume (or use another output folder)")
+            throw DistillError.checkpointOfAnotherRun(path: stateURL.path)
         }
         try trainable.load(from: SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")))
         let optimizerFile = try SafetensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))

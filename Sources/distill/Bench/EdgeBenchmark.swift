@@ -85,9 +85,9 @@ struct EdgeBenchmark {
         let report = try? JSONSerialization.jsonObject(with: Data(contentsOf: demo.appendingPathComponent("report.json"))) as? [String: Any]
         let accuracies = Dictionary(((report?["rows"] as? [[String: Any]]) ?? []).compactMap { r in
             (r["model"] as? String).map { ($0, r["accuracy"] as? Double ?? 0) } }, uniquingKeysWith: { a, _ in a })
-        let models = [("n-gram bag, KD, F32", "bag-kd", "n-gram bag, distilled"), ("n-gram bag, KD, int8", "bag-kd-int8", "n-gram bag, distilled, int8"),
-                      ("tiny BERT, KD, F32", "tiny-bert-kd", "tiny BERT 2x128, distilled (KD + hidden + attention)"),
-                      ("tiny BERT, KD, int8", "tiny-bert-kd-int8", "tiny BERT 2x128, distilled (KD + hidden + attention), int8")]
+        let models = [("n-gram bag, KD, F32", "bag-kd", Demo.bagStudent), ("n-gram bag, KD, int8", "bag-kd-int8", "\(Demo.bagStudent), int8"),
+                      ("tiny BERT, KD, F32", "tiny-bert-kd", Demo.tinyBertStudent),
+                      ("tiny BERT, KD, int8", "tiny-bert-kd-int8", "\(Demo.tinyBertStudent), int8")]
         var rows: [Row] = []
         for (name, folderName, reportName) in models {
             let folder = demo.appendingPathComponent("models/\(folderName)")
