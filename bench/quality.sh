@@ -8,9 +8,9 @@
 # only, soft labels, + hidden and attention losses, two teachers) and the peers a user would train instead on the
 # same labelled lines (bench/quality_peers*.py). One table (bench/quality_table.py), written to OUT/quality.md;
 # bench/split_seeds.sh (`make bench-quality-splits`) repeats the main rows on other splits.
-# The reduced run with the LLM takes about 80 minutes on 2 cores: 68 on 2026-12-07 (43 of them the LLM's answers),
-# before the transfer answers got a store of their own (7.6 more minutes of LLM answers) and the tiny BERT ablation
-# rows (4 more minutes of training).
+# The reduced run with the LLM takes about 95 minutes on 2 cores: 68 on 2026-12-07 (43 of them the LLM's answers),
+# before the transfer answers got a store of their own (7.6 more minutes of LLM answers), the tiny BERT ablation
+# rows (4 more minutes of training) and the seeds teacher with its three students (16 more).
 #
 # Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
 set -euo pipefail
@@ -41,6 +41,14 @@ echo "teacher: all-MiniLM-L6-v2 fine-tuned on $(wc -l <"$split/labelled.jsonl") 
 if [ ! -f "$out/models/teacher/model.safetensors" ]; then
   timed teacher quality_teacher "$distill" "$minilm" "$split" "$out/models/teacher" "$teacher_epochs"
 fi
+# The seeds teacher: the same fine-tuning with the other seeds of $quality_teacher_seeds (seed 1 is models/teacher).
+seed_teachers=("$(cd "$out/models/teacher" && pwd)")
+for seed in $quality_teacher_seeds; do
+  [ "$seed" = 1 ] && continue
+  [ -f "$out/models/teacher-seed$seed/model.safetensors" ] || \
+    timed "teacher-seed$seed" quality_teacher "$distill" "$minilm" "$split" "$out/models/teacher-seed$seed" "$teacher_epochs" "$seed"
+  seed_teachers+=("$(cd "$out/models/teacher-seed$seed" && pwd)")
+done
 
 # Students, each from a recipe in the same folder layout.
 recipe() {  # NAME TEACHER(yes|no) STUDENT_BLOCK EPOCHS EXTRA_LOSSES
@@ -61,6 +69,12 @@ intermediate_losses="  hidden: {weight: 1.0, kind: mse}
 recipe tinybert-kd-soft yes "$bert" "$bert_epochs"
 recipe tinybert-kd yes "$bert" "$bert_epochs" "$intermediate_losses"
 recipe cut-kd yes "$cut_student" "$cut_epochs"
+# The same students from the seeds teacher.
+seed_teachers_yaml=$(quality_seed_teachers "${seed_teachers[@]}")
+for name in bag tinybert-kd-soft cut-kd; do
+  case $name in bag) block=$bag epochs=$bag_epochs ;; tinybert-kd-soft) block=$bert epochs=$bert_epochs ;; cut-kd) block=$cut_student epochs=$cut_epochs ;; esac
+  quality_recipe "$out/recipes/$name-seeds.yaml" "$(pwd)/$out/runs/$name-seeds" "$split" "$labels" "$seed_teachers_yaml" "$block" "$epochs"
+done
 # The same students with their embeddings started from the teacher's static embeddings (model2vec's method);
 # the tiny BERT one (12 more minutes) in the full run only.
 recipe bag-kd-static yes "$bag
@@ -83,7 +97,9 @@ quantize_student() {  # NAME: NAME-int8, with NAME's training time
   timed "$1-int8" "$distill" quantize --model "$out/models/$1" --out "$out/models/$1-int8"
   cp "$out/logs/$1.seconds" "$out/logs/$1-int8.seconds"
 }
-for name in bag-gold bag-kd tinybert-gold tinybert-kd-soft tinybert-kd cut-kd "${static_students[@]}"; do train_student "$name"; done
+for name in bag-gold bag-kd tinybert-gold tinybert-kd-soft tinybert-kd cut-kd "${static_students[@]}" bag-seeds tinybert-kd-soft-seeds cut-kd-seeds; do
+  train_student "$name"
+done
 for name in bag-kd tinybert-kd cut-kd; do quantize_student "$name"; done
 
 # Predictions of every Distill model on both test files, and its speed on the held-out file (cache off).
@@ -107,7 +123,14 @@ predict() {  # NAME
   [ -d "$dir-rule" ] && cp "$dir/meta.json" "$dir-rule/meta.json"
   return 0
 }
-for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd-soft tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8 "${static_students[@]}"; do predict "$name"; done
+for name in teacher bag-gold bag-kd bag-kd-int8 tinybert-gold tinybert-kd-soft tinybert-kd tinybert-kd-int8 cut-kd cut-kd-int8 "${static_students[@]}" \
+  bag-seeds tinybert-kd-soft-seeds cut-kd-seeds; do
+  predict "$name"
+done
+# The seeds teacher's answers on both test files, and its size (the three teachers).
+dir="$out/predictions/teacher-seeds"; mkdir -p "$dir"
+for test in test-heldout test-seen; do quality_seed_teacher_answers "$distill" "$split/$test.jsonl" "$dir/$test.jsonl" "${seed_teachers[@]}"; done
+echo "{\"name\": \"teacher-seeds\", \"size_bytes\": $(du -cb "${seed_teachers[@]/%//model.safetensors}" | tail -1 | cut -f1)}" >"$dir/meta.json"
 
 # An LLM teacher zero-shot (no labelled line), through `distill label` on llama.cpp: the label descriptions of
 # LogTaxonomy in the prompt, logprobs over the label names, one call per template (`--group-by template`). QUALITY_LLM:
@@ -121,14 +144,6 @@ if [ "$llm" != none ]; then
   trap 'bash scripts/llm-server stop '$port'' EXIT
   # The labels with their descriptions, as the LLM's prompt gives them.
   cp bench/llm_labels.txt "$out/labels.txt"
-  # The most probable label of each `distill label` output line (normal for a failed one).
-  top_labels() {
-    python3 -c "
-import json, sys
-for line in open(sys.argv[1], encoding='utf-8'):
-    p = json.loads(line).get('probabilities')
-    print(json.dumps({'label': max(p, key=p.get) if p else 'normal'}))" "$1"
-  }
   # Two prompts: zero-shot, and few-shot with the 4 labelled lines nearest to each line (`--examples`).
   for prompt in zero-shot few-shot; do
     dir="$out/predictions/llm-$llm-$prompt"; mkdir -p "$dir"
@@ -139,13 +154,13 @@ for line in open(sys.argv[1], encoding='utf-8'):
       "$distill" label --teacher "openai:http://127.0.0.1:$port/v1" --labels "$out/labels.txt" --input "$split/$test.jsonl" "${examples[@]}" \
         --out "$dir/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" --concurrency 2 >"$out/logs/llm-$llm-$prompt-$test.log" 2>&1
       seconds=$(awk -v s="$seconds" -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", s + a - b }')
-      top_labels "$dir/$test.labels.jsonl" >"$dir/$test.jsonl"
+      quality_top_labels "$dir/$test.labels.jsonl" >"$dir/$test.jsonl"
       # Ensemble: the fine-tuned MiniLM and the LLM, equal weights (the LLM's answers come from the store).
       mkdir -p "$dir-ensemble"
       "$distill" label --teacher "bert:$out/models/teacher" --teacher "openai:http://127.0.0.1:$port/v1" --weights 0.5,0.5 --labels "$out/labels.txt" \
         --input "$split/$test.jsonl" "${examples[@]}" --max-length 64 --out "$dir-ensemble/$test.labels.jsonl" --store "$out/llm-$llm.sqlite" \
         --concurrency 2 >"$out/logs/llm-$llm-$prompt-ensemble-$test.log" 2>&1
-      top_labels "$dir-ensemble/$test.labels.jsonl" >"$dir-ensemble/$test.jsonl"
+      quality_top_labels "$dir-ensemble/$test.labels.jsonl" >"$dir-ensemble/$test.jsonl"
     done
     calls=$(grep -ho '"requests":[0-9]*' "$out"/logs/llm-"$llm"-"$prompt"-test-*.log | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo null)
     echo "{\"name\": \"llm-$llm-$prompt\", \"label_seconds\": $seconds, \"requests\": ${calls:-null}, \"size_bytes\": $(stat -c %s "$gguf")}" >"$dir/meta.json"
@@ -237,6 +252,9 @@ python3 bench/quality_table.py "$split" "$out/quality.md" "fine-tuned MiniLM" \
   "tiny BERT 2x128, distilled (KD, soft labels only)=$p/tinybert-kd-soft:student" "tiny BERT 2x128, distilled (KD+hidden+attention)=$p/tinybert-kd:student" "${tinybert_static_row[@]}" "tiny BERT, distilled, int8=$p/tinybert-kd-int8:student" \
   "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "BERT cut, distilled, + bar on normal (dev: 10% missed)=$p/cut-kd-rule:student" \
   "BERT cut from the teacher, distilled, int8=$p/cut-kd-int8:student" "${ensemble_rows[@]}" \
+  "fine-tuned MiniLM, 3 seeds (mean)=$p/teacher-seeds:teacher" "bag, distilled from 3 MiniLM seeds=$p/bag-seeds:student:fine-tuned MiniLM, 3 seeds (mean)" \
+  "tiny BERT 2x128, distilled from 3 MiniLM seeds (soft labels only)=$p/tinybert-kd-soft-seeds:student:fine-tuned MiniLM, 3 seeds (mean)" \
+  "BERT cut from the teacher, distilled from 3 MiniLM seeds=$p/cut-kd-seeds:student:fine-tuned MiniLM, 3 seeds (mean)" \
   "bag, gold labels only=$p/bag-gold:baseline" "tiny BERT, gold labels only=$p/tinybert-gold:baseline" \
   "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer" "${embedding_rows[@]}"
 "$distill" report --comparison "$out/quality-comparison.json" --out "$out/quality.html"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How much the real-logs quality table owes to its one split (issue 14): the same protocol on other template splits
 # (`distill loghub --seed N`) — the fine-tuned MiniLM teacher; distilled from it with the recipes of bench/quality.sh,
-# the 2x128 tiny BERT (soft labels only) and the BERT cut from the teacher; the same cut BERT distilled from MiniLM +
+# the 2x128 tiny BERT (soft labels only) and the BERT cut from the teacher; the seeds teacher (MiniLM fine-tuned with
+# seeds 1-3, averaged) and the same two students from it; the same cut BERT distilled from MiniLM +
 # the LLM few-shot (equal weights; the LLM's answers for the unlabelled and dev lines in a store of their own, as in
 # bench/quality.sh); and the four peers (TF-IDF + LR, fastText, model2vec, SetFit) — one table per seed
 # (OUT/sN/quality.md, with the template-resampling interval of bench/quality_table.py), then bench/split_summary.py
@@ -33,10 +34,22 @@ for seed in "$@"; do
     echo "  teacher"
     quality_teacher "$distill" "$minilm" "$o/split" "$o/teacher" 6 >"$o/teacher.log" 2>&1
   fi
+  seed_teachers=("$o/teacher")
+  for teacher_seed in $quality_teacher_seeds; do
+    [ "$teacher_seed" = 1 ] && continue
+    if [ ! -f "$o/teacher-seed$teacher_seed/model.safetensors" ]; then
+      echo "  teacher, seed $teacher_seed"
+      quality_teacher "$distill" "$minilm" "$o/split" "$o/teacher-seed$teacher_seed" 6 "$teacher_seed" >"$o/teacher-seed$teacher_seed.log" 2>&1
+    fi
+    seed_teachers+=("$o/teacher-seed$teacher_seed")
+  done
   minilm_teacher="  - {name: minilm, kind: bert, path: $o/teacher}"
-  students=(tinybert-kd-soft cut-kd)
+  seed_teachers_yaml=$(quality_seed_teachers "${seed_teachers[@]}")
+  students=(tinybert-kd-soft cut-kd tinybert-kd-soft-seeds cut-kd-seeds)
   quality_recipe "$o/tinybert-kd-soft.yaml" "$o/runs/tinybert-kd-soft" "$o/split" "$quality_labels" "$minilm_teacher" "$quality_tiny_bert" 4
   quality_recipe "$o/cut-kd.yaml" "$o/runs/cut-kd" "$o/split" "$quality_labels" "$minilm_teacher" "$quality_cut" 3
+  quality_recipe "$o/tinybert-kd-soft-seeds.yaml" "$o/runs/tinybert-kd-soft-seeds" "$o/split" "$quality_labels" "$seed_teachers_yaml" "$quality_tiny_bert" 4
+  quality_recipe "$o/cut-kd-seeds.yaml" "$o/runs/cut-kd-seeds" "$o/split" "$quality_labels" "$seed_teachers_yaml" "$quality_cut" 3
   if [ "$llm" != none ]; then
     answers=$o/llm-$llm-few-shot-answers.jsonl
     if [ ! -f "$answers" ]; then
@@ -73,6 +86,12 @@ for seed in "$@"; do
     done
     echo '{}' >"$o/predictions/$name/meta.json"
   done
+  mkdir -p "$o/predictions/teacher-seeds"
+  for test in test-heldout test-seen; do
+    [ -f "$o/predictions/teacher-seeds/$test.jsonl" ] || \
+      quality_seed_teacher_answers "$distill" "$o/split/$test.jsonl" "$o/predictions/teacher-seeds/$test.jsonl" "${seed_teachers[@]}"
+  done
+  echo '{}' >"$o/predictions/teacher-seeds/meta.json"
   [ -f "$o/predictions/fasttext/meta.json" ] || PYTHONPATH="$peers" python3 bench/quality_peers.py "$o/split" "$o/predictions" >"$o/peers.txt" 2>&1
   for peer in model2vec setfit; do
     [ -f "$o/predictions/$peer/meta.json" ] || EMBEDDING_PEERS_ONLY=$peer PYTHONPATH="$embedding_peers" \
@@ -84,6 +103,9 @@ for seed in "$@"; do
   [ "$llm" != none ] && ensemble_row=("BERT cut from the teacher, distilled from MiniLM + $llm few-shot=$p/cut-kd-ensemble:student")
   python3 bench/quality_table.py "$o/split" "$o/quality.md" "fine-tuned MiniLM" "fine-tuned MiniLM=$p/teacher:teacher" \
     "tiny BERT 2x128, distilled (KD, soft labels only)=$p/tinybert-kd-soft:student" "BERT 2x384 cut from the teacher (layers 2, 5), distilled=$p/cut-kd:student" "${ensemble_row[@]}" \
+    "fine-tuned MiniLM, 3 seeds (mean)=$p/teacher-seeds:teacher" \
+    "tiny BERT 2x128, distilled from 3 MiniLM seeds (soft labels only)=$p/tinybert-kd-soft-seeds:student:fine-tuned MiniLM, 3 seeds (mean)" \
+    "BERT cut from the teacher, distilled from 3 MiniLM seeds=$p/cut-kd-seeds:student:fine-tuned MiniLM, 3 seeds (mean)" \
     "TF-IDF + LR (scikit-learn)=$p/tfidf-lr:peer" "fastText=$p/fasttext:peer" \
     "model2vec (static MiniLM + its classifier)=$p/model2vec:peer" "SetFit (MiniLM)=$p/setfit:peer" >/dev/null
   sed -n '/^- Held-out templates/,/^- It keeps/p' "$o/quality.md" | sed 's/^/  /'
