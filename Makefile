@@ -7,7 +7,7 @@ export CACHE
 
 LLM_TEST_PORT ?= 18091
 
-.PHONY: setup assets llm build test test-blas-kernels bench bench-quality bench-quality-splits demo fixtures experiment-kd fuzz install clean
+.PHONY: setup assets llm build test test-blas-kernels bench bench-quality bench-quality-splits bench-teacher-variants demo fixtures experiment-kd fuzz install clean
 
 ## System packages (apt-get when root) and numpy.
 setup:
@@ -93,6 +93,14 @@ bench-quality-splits: assets
 	$(SWIFT) build -c release --product distill
 	SPLIT_SUMMARY_EXTRA="$$([ -f runs/quality/quality.json ] && echo runs/quality)" bash bench/split_seeds.sh .build/release/distill $(MINILM) \
 		$(CACHE)/pip/quality-peers $(CACHE)/pip/embedding-peers runs/seeds $(SPLITS)
+
+## Fine-tuning settings of the MiniLM teacher (learning rate, seed, frozen layers, class weights) on the splits of
+## bench-quality and bench-quality-splits (run those first): dev and held-out macro-F1 per split, and the mean of the
+## seeds; bench/teacher_variants.sh, about 2.5 minutes per variant and split (VARIANTS="seed1 lr1e-4" for some).
+bench-teacher-variants: assets
+	$(SWIFT) build -c release --product distill
+	bash bench/teacher_variants.sh .build/release/distill $(MINILM) runs/teacher-variants runs/quality/split \
+		$(foreach s,$(SPLITS),runs/seeds/s$(s)/split)
 
 ## Install the release binary, its man page (swift-argument-parser's generate-manual plugin) and bash, zsh and fish
 ## completions under PREFIX (default /usr/local; DESTDIR for packaging).
