@@ -21,8 +21,16 @@ quality_cut="  kind: bert
 # quality_teacher DISTILL MINILM_FOLDER SPLIT_FOLDER OUT EPOCHS [SEED]: all-MiniLM-L6-v2 fine-tuned on the split's
 # labelled lines, early stopping on its dev lines; SEED (default 1) draws the new head, the data order and dropout.
 quality_teacher() {
-  "$1" teacher finetune --base "$2" --train "$3/labelled.jsonl" --dev "$3/dev.jsonl" --labels "$quality_labels" \
-    --out "$4" --input logs --epochs "$5" --max-length 64 --learning-rate 5e-5 --seed "${6:-1}"
+  quality_finetune "$1" "$2" "$3" "$4" --epochs "$5" --learning-rate 5e-5 --seed "${6:-1}"
+}
+
+# quality_finetune DISTILL MINILM_FOLDER SPLIT_FOLDER OUT SETTING...: the fine-tuning every benchmark teacher shares
+#   (the split's labelled lines, early stopping on its dev lines, `input: logs`, 64 tokens), with SETTING... (the
+#   arguments of `distill teacher finetune` that differ: epochs, learning rate, seed, ...).
+quality_finetune() {
+  local distill=$1 minilm=$2 split=$3 out=$4; shift 4
+  "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" --labels "$quality_labels" \
+    --out "$out" --input logs --max-length 64 "$@"
 }
 
 # The seeds teacher: the same fine-tuning with seeds 1, 2 and 3, their distributions averaged. On the held-out

@@ -12,7 +12,7 @@ distill=$1 minilm=$2 out=$3; shift 3
 source bench/quality_recipe.sh
 mkdir -p "$out"
 
-# NAME=ARGUMENTS of `distill teacher finetune` (besides base, data, labels, input and max length). `seed1` is the
+# NAME=ARGUMENTS of `distill teacher finetune` beyond quality_finetune's (base, data, labels, input and max length). `seed1` is the
 # setting of bench/quality.sh.
 all_variants=("seed1=--epochs 6 --learning-rate 5e-5 --seed 1" "seed2=--epochs 6 --learning-rate 5e-5 --seed 2"
               "seed3=--epochs 6 --learning-rate 5e-5 --seed 3" "lr2e-5=--epochs 6 --learning-rate 2e-5"
@@ -31,8 +31,7 @@ for variant in "${all_variants[@]}"; do
     model=$out/$tag
     if [ ! -f "$model/model.safetensors" ]; then
       # shellcheck disable=SC2086
-      "$distill" teacher finetune --base "$minilm" --train "$split/labelled.jsonl" --dev "$split/dev.jsonl" --labels "$quality_labels" \
-        --out "$model" --input logs --max-length 64 $arguments >"$model.log" 2>&1
+      quality_finetune "$distill" "$minilm" "$split" "$model" $arguments >"$model.log" 2>&1
     fi
     [ -f "$model.test.jsonl" ] || "$distill" classify --model "$model" --input "$split/test-heldout.jsonl" --field text --ignore-decision \
       --top-k 8 >"$model.test.jsonl" 2>/dev/null
