@@ -77,11 +77,14 @@ bench: assets llm
 ## Quality on real logs (data/loghub): the fine-tuned teacher, the LLM teacher (QUALITY_LLM: qwen-0.5b, qwen-1.5b or
 ## none), the students and the peers a user would train instead (TF-IDF + logistic regression, fastText, model2vec,
 ## SetFit) on the same hand-labelled lines, one table in runs/quality/quality.md. QUALITY=full for the full run
-## (more epochs); the reduced run is the default.
+## (more epochs); the reduced run is the default. QUALITY_TEACHER_LR=1e-4 fine-tunes the teacher at 1e-4 instead of
+## 5e-5: give it folders of its own (QUALITY_OUT=runs/quality-lr1e-4 SPLITS_OUT=runs/seeds-lr1e-4; a folder holds one).
+QUALITY_OUT ?= runs/quality
+SPLITS_OUT ?= runs/seeds
 bench-quality: assets
 	@bash scripts/fetch_assets.sh quality-peers embedding-peers
 	$(SWIFT) build -c release --product distill
-	EMBEDDING_PEERS=$(CACHE)/pip/embedding-peers bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers runs/quality
+	EMBEDDING_PEERS=$(CACHE)/pip/embedding-peers bash bench/quality.sh .build/release/distill $(MINILM) $(CACHE)/pip/quality-peers $(QUALITY_OUT)
 
 ## The quality goal over several template splits: bench/split_seeds.sh on splits 2 and 3 (the MiniLM teacher; the tiny
 ## BERT and the cut BERT from it; the cut BERT from MiniLM + the LLM; the four peers; about 40 minutes per split),
@@ -91,16 +94,16 @@ SPLITS ?= 2 3
 bench-quality-splits: assets
 	@bash scripts/fetch_assets.sh quality-peers embedding-peers
 	$(SWIFT) build -c release --product distill
-	SPLIT_SUMMARY_EXTRA="$$([ -f runs/quality/quality.json ] && echo runs/quality)" bash bench/split_seeds.sh .build/release/distill $(MINILM) \
-		$(CACHE)/pip/quality-peers $(CACHE)/pip/embedding-peers runs/seeds $(SPLITS)
+	SPLIT_SUMMARY_EXTRA="$$([ -f $(QUALITY_OUT)/quality.json ] && echo $(QUALITY_OUT))" bash bench/split_seeds.sh .build/release/distill $(MINILM) \
+		$(CACHE)/pip/quality-peers $(CACHE)/pip/embedding-peers $(SPLITS_OUT) $(SPLITS)
 
 ## Fine-tuning settings of the MiniLM teacher (learning rate, seed, frozen layers, class weights) on the splits of
 ## bench-quality and bench-quality-splits (run those first): dev and held-out macro-F1 per split, and the mean of the
 ## seeds; bench/teacher_variants.sh, about 2.5 minutes per variant and split (VARIANTS="seed1 lr1e-4" for some).
 bench-teacher-variants: assets
 	$(SWIFT) build -c release --product distill
-	bash bench/teacher_variants.sh .build/release/distill $(MINILM) runs/teacher-variants runs/quality/split \
-		$(foreach s,$(SPLITS),runs/seeds/s$(s)/split)
+	bash bench/teacher_variants.sh .build/release/distill $(MINILM) runs/teacher-variants $(QUALITY_OUT)/split \
+		$(foreach s,$(SPLITS),$(SPLITS_OUT)/s$(s)/split)
 
 ## Install the release binary, its man page (swift-argument-parser's generate-manual plugin) and bash, zsh and fish
 ## completions under PREFIX (default /usr/local; DESTDIR for packaging).

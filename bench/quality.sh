@@ -12,12 +12,14 @@
 # before the transfer answers got a store of their own (7.6 more minutes of LLM answers), the tiny BERT ablation
 # rows (4 more minutes of training) and the seeds teacher with its three students (16 more).
 #
-# Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run)
+# Usage: bench/quality.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH [OUT]   (QUALITY=full for the full run;
+#   QUALITY_TEACHER_LR: the teacher's learning rate, 5e-5 by default — a folder holds one)
 set -euo pipefail
 distill=$1 minilm=$2 peers=$3 out=${4:-runs/quality}
 mode=${QUALITY:-reduced}
 source bench/quality_recipe.sh
 labels=$quality_labels
+quality_teacher_settings "$out"
 mkdir -p "$out/models" "$out/predictions" "$out/recipes" "$out/logs"
 started=$SECONDS
 

@@ -20,11 +20,23 @@ quality_cut="  kind: bert
 
 # quality_teacher DISTILL MINILM_FOLDER SPLIT_FOLDER OUT EPOCHS [SEED]: all-MiniLM-L6-v2 fine-tuned on the split's
 # labelled lines, early stopping on its dev lines; SEED (default 1) draws the new head, the data order and dropout.
-# Learning rate 1e-4, chosen on dev by bench/teacher_variants.sh: it beat 5e-5 on the dev lines for each of 3 seeds on
-# each of 3 splits (mean dev macro-F1 0.85 against 0.75).
-quality_teacher_learning_rate=1e-4
+# QUALITY_TEACHER_LR: its learning rate, 5e-5 by default (`teacher finetune`'s). At 1e-4 the teacher is better (dev
+# macro-F1 higher for each of 3 seeds on each of 3 splits, bench/teacher_variants.sh), but its students are not: over
+# the 3 splits of bench-quality-splits, 2026-12-07, no student's mean margin over the best peer rose (README, Real logs).
+quality_teacher_learning_rate=${QUALITY_TEACHER_LR:-5e-5}
 quality_teacher() {
   quality_finetune "$1" "$2" "$3" "$4" --epochs "$5" --learning-rate "$quality_teacher_learning_rate" --seed "${6:-1}"
+}
+
+# quality_teacher_settings FOLDER: refuses a result folder whose teachers were fine-tuned with other settings (every
+#   step of the benchmarks reuses what exists), else records this run's.
+quality_teacher_settings() {
+  local record="$1/teacher-settings.txt" settings="learning rate $quality_teacher_learning_rate"
+  if [ -f "$record" ] && [ "$(cat "$record")" != "$settings" ]; then
+    echo "bench: $1 holds teachers fine-tuned with $(cat "$record"), not $settings: give this run another folder" >&2
+    return 1
+  fi
+  mkdir -p "$1" && echo "$settings" >"$record"
 }
 
 # quality_finetune DISTILL MINILM_FOLDER SPLIT_FOLDER OUT SETTING...: the fine-tuning every benchmark teacher shares

@@ -11,13 +11,14 @@
 #
 # Usage: bench/split_seeds.sh DISTILL MINILM_FOLDER PEERS_PYTHONPATH EMBEDDING_PEERS_PYTHONPATH OUT SEED...
 #   (the Python folders as `make bench-quality` installs them: .cache/pip/quality-peers, .cache/pip/embedding-peers;
-#   QUALITY_LLM: qwen-0.5b (default), qwen-1.5b or none; SPLIT_SUMMARY_EXTRA: more result folders for the summary,
+#   QUALITY_LLM: qwen-0.5b (default), qwen-1.5b or none; QUALITY_TEACHER_LR as in bench/quality.sh; SPLIT_SUMMARY_EXTRA: more result folders for the summary,
 #   e.g. the bench-quality run of seed 1)
 set -euo pipefail
 distill=$1 minilm=$2 peers=$3 embedding_peers=$4 out=$5; shift 5
 llm=${QUALITY_LLM:-qwen-0.5b} port=18098
 source bench/quality_recipe.sh
-mkdir -p "$out" && out=$(cd "$out" && pwd)
+quality_teacher_settings "$out"
+out=$(cd "$out" && pwd)
 server_up=no
 stop_server() {
   if [ "$server_up" = yes ]; then bash scripts/llm-server stop $port >/dev/null; fi

@@ -12,8 +12,8 @@ distill=$1 minilm=$2 out=$3; shift 3
 source bench/quality_recipe.sh
 mkdir -p "$out"
 
-# NAME=ARGUMENTS of `distill teacher finetune` beyond quality_finetune's (base, data, labels, input and max length). `lr1e-4` is the
-# setting of bench/quality.sh (quality_teacher), `seed1` the one before it.
+# NAME=ARGUMENTS of `distill teacher finetune` beyond quality_finetune's (base, data, labels, input and max length). `seed1` is the
+# setting of bench/quality.sh (quality_teacher), `lr1e-4` its QUALITY_TEACHER_LR=1e-4.
 all_variants=("seed1=--epochs 6 --learning-rate 5e-5 --seed 1" "seed2=--epochs 6 --learning-rate 5e-5 --seed 2"
               "seed3=--epochs 6 --learning-rate 5e-5 --seed 3" "lr2e-5=--epochs 6 --learning-rate 2e-5"
               "lr1e-4=--epochs 6 --learning-rate 1e-4" "lr1e-4-seed2=--epochs 6 --learning-rate 1e-4 --seed 2"
