@@ -19,7 +19,7 @@ distill=$1 minilm=$2 peers=$3 out=${4:-runs/quality}
 mode=${QUALITY:-reduced}
 source bench/quality_recipe.sh
 labels=$quality_labels
-quality_teacher_settings "$out"
+quality_run_settings "$out" "$mode run"
 mkdir -p "$out/models" "$out/predictions" "$out/recipes" "$out/logs"
 started=$SECONDS
 

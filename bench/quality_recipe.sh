@@ -28,15 +28,18 @@ quality_teacher() {
   quality_finetune "$1" "$2" "$3" "$4" --epochs "$5" --learning-rate "$quality_teacher_learning_rate" --seed "${6:-1}"
 }
 
-# quality_teacher_settings FOLDER: refuses a result folder whose teachers were fine-tuned with other settings (every
-#   step of the benchmarks reuses what exists), else records this run's.
-quality_teacher_settings() {
-  local record="$1/teacher-settings.txt" settings="learning rate $quality_teacher_learning_rate"
+# quality_run_settings FOLDER [SETTING...]: refuses a result folder whose models were trained with other settings
+#   (every step of the benchmarks reuses what exists), else records this run's: the teacher's learning rate and
+#   SETTING... (e.g. the run's mode, whose epochs differ).
+quality_run_settings() {
+  local folder=$1; shift
+  local record="$folder/run-settings.txt" settings="teacher learning rate $quality_teacher_learning_rate" setting
+  for setting in "$@"; do settings+=", $setting"; done
   if [ -f "$record" ] && [ "$(cat "$record")" != "$settings" ]; then
-    echo "bench: $1 holds teachers fine-tuned with $(cat "$record"), not $settings: give this run another folder" >&2
+    echo "bench: $folder holds models trained with $(cat "$record"), not $settings: give this run another folder" >&2
     return 1
   fi
-  mkdir -p "$1" && echo "$settings" >"$record"
+  mkdir -p "$folder" && echo "$settings" >"$record"
 }
 
 # quality_finetune DISTILL MINILM_FOLDER SPLIT_FOLDER OUT SETTING...: the fine-tuning every benchmark teacher shares

@@ -17,7 +17,7 @@ set -euo pipefail
 distill=$1 minilm=$2 peers=$3 embedding_peers=$4 out=$5; shift 5
 llm=${QUALITY_LLM:-qwen-0.5b} port=18098
 source bench/quality_recipe.sh
-quality_teacher_settings "$out"
+quality_run_settings "$out"
 out=$(cd "$out" && pwd)
 server_up=no
 stop_server() {
